@@ -1,0 +1,90 @@
+// The Turso schema: the single source for migrations (drizzle-kit) and typed queries. Times are epoch ms.
+import { sql } from 'drizzle-orm';
+import { index, integer, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+
+const now = sql`(cast(unixepoch('subsec') * 1000 as integer))`;
+
+export const sessions = sqliteTable(
+  'sessions',
+  {
+    id: text('id').primaryKey(),
+    /** The WhatsApp number: given by the Laravel surface, learned at pairing on the session-key surface. */
+    phone: text('phone'),
+    description: text('description'),
+    /** The owner's user id in their own backend (Laravel `user_id`). */
+    userId: text('user_id'),
+    status: text('status').notNull().default('STOPPED'),
+    desiredState: text('desired_state', { enum: ['running', 'stopped'] }).notNull().default('running'),
+    /** Bumped by logout and reset; a connector that applied a lower epoch forgets the WhatsApp login. */
+    authEpoch: integer('auth_epoch').notNull().default(0),
+    connectorId: text('connector_id'),
+    meJid: text('me_jid'),
+    meName: text('me_name'),
+    webhookUrl: text('webhook_url'),
+    /** JSON array of event names to deliver; null delivers all. */
+    webhookEvents: text('webhook_events'),
+    /** Sent as `Authorization: Bearer` when the gateway calls the owner's backend. */
+    webhookToken: text('webhook_token'),
+    /** HMAC key for webhook signatures; null falls back to the deployment's WEBHOOK_SECRET. */
+    webhookSecret: text('webhook_secret'),
+    createdAt: integer('created_at').notNull().default(now),
+    updatedAt: integer('updated_at').notNull().default(now),
+  },
+  (t) => [index('sessions_phone').on(t.phone), index('sessions_connector').on(t.connectorId)],
+);
+
+export const apiKeys = sqliteTable(
+  'api_keys',
+  {
+    id: text('id').primaryKey(),
+    sessionId: text('session_id')
+      .notNull()
+      .references(() => sessions.id, { onDelete: 'cascade' }),
+    /** Hex SHA-256 of the whole key; the key itself is shown once and never stored. */
+    keyHash: text('key_hash').notNull(),
+    /** The first characters of the key, so a user can tell keys apart. */
+    prefix: text('prefix').notNull(),
+    sendPerMinute: integer('send_per_minute').notNull(),
+    otherPerMinute: integer('other_per_minute').notNull(),
+    createdAt: integer('created_at').notNull().default(now),
+    lastUsedAt: integer('last_used_at'),
+    revokedAt: integer('revoked_at'),
+  },
+  (t) => [uniqueIndex('api_keys_hash').on(t.keyHash), index('api_keys_session').on(t.sessionId)],
+);
+
+export const messages = sqliteTable(
+  'messages',
+  {
+    id: text('id').primaryKey(),
+    sessionId: text('session_id')
+      .notNull()
+      .references(() => sessions.id, { onDelete: 'cascade' }),
+    direction: text('direction', { enum: ['in', 'out'] }).notNull(),
+    remoteJid: text('remote_jid').notNull(),
+    remotePhone: text('remote_phone'),
+    text: text('text').notNull(),
+    /** WhatsApp's message id (`key.id`). */
+    providerMessageId: text('provider_message_id').notNull(),
+    status: text('status').notNull(),
+    createdAt: integer('created_at').notNull().default(now),
+    updatedAt: integer('updated_at').notNull().default(now),
+  },
+  (t) => [uniqueIndex('messages_provider_id').on(t.sessionId, t.direction, t.providerMessageId)],
+);
+
+/** Every event a connector reported, keyed by the connector's event id: the hub's durability point and dedupe. */
+export const events = sqliteTable(
+  'events',
+  {
+    id: text('id').primaryKey(),
+    sessionId: text('session_id')
+      .notNull()
+      .references(() => sessions.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    payload: text('payload').notNull(),
+    occurredAt: integer('occurred_at').notNull(),
+    createdAt: integer('created_at').notNull().default(now),
+  },
+  (t) => [index('events_session').on(t.sessionId, t.occurredAt)],
+);

@@ -1,0 +1,144 @@
+// The hub <-> connector wire protocol, version 1: every frame is one JSON text message, a union keyed on
+// `type`, checked with safeParse on receipt by both sides. shared/protocol.md explains the flow.
+import { z } from 'zod';
+import { MessageStatus, SessionStatus } from './status.ts';
+
+export const PROTOCOL_VERSION = 1;
+
+/** Connectors answer `ping` with this exact text so the hub's auto-response needs no wake-up. */
+export const PING_FRAME = '{"type":"ping"}';
+export const PONG_FRAME = '{"type":"pong"}';
+
+/** WebSocket close codes the hub uses; 4xxx is the application range. */
+export const CloseCode = {
+  /** The hello was missing, late, malformed, or its proof did not verify. */
+  unauthorised: 4001,
+  /** The connector speaks another protocol version. */
+  unsupportedVersion: 4002,
+  /** Another socket authenticated with the same connector id; the newest wins. */
+  replaced: 4003,
+} as const;
+
+const sessionId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/);
+const phone = z.string().regex(/^\d{7,15}$/);
+const eventId = z.string().min(1).max(64);
+
+/**
+ * What the API wants a session to be. The connector converges on it: `running` keeps a socket open,
+ * `stopped` closes it. A higher `authEpoch` than the connector last applied means "forget the WhatsApp
+ * login" (logout and reset bump it), so the order of desired states never matters, only the latest.
+ */
+export const DesiredSession = z.object({
+  sessionId,
+  state: z.enum(['running', 'stopped']),
+  authEpoch: z.number().int().nonnegative(),
+});
+export type DesiredSession = z.infer<typeof DesiredSession>;
+
+export const ConnectedUser = z.object({ id: z.string(), name: z.string().optional() });
+export type ConnectedUser = z.infer<typeof ConnectedUser>;
+
+export const SessionEvent = z.discriminatedUnion('name', [
+  z.object({ name: z.literal('qr'), qr: z.string().min(1).max(4096), qrDataUrl: z.string().startsWith('data:image/png;base64,') }),
+  z.object({
+    name: z.literal('connection.update'),
+    status: SessionStatus,
+    user: ConnectedUser.optional(),
+    reason: z.string().max(500).optional(),
+  }),
+  z.object({
+    name: z.literal('message.received'),
+    messageId: z.string().min(1).max(128),
+    from: phone,
+    fromLid: z.string().max(64).optional(),
+    pushName: z.string().max(256).optional(),
+    text: z.string().max(65_536),
+    timestamp: z.number().int(),
+  }),
+  z.object({
+    name: z.literal('message.status'),
+    messageId: z.string().min(1).max(128),
+    to: phone,
+    status: MessageStatus.exclude(['pending', 'received']),
+    timestamp: z.number().int(),
+  }),
+]);
+export type SessionEvent = z.infer<typeof SessionEvent>;
+
+export const Command = z.discriminatedUnion('name', [
+  z.object({ name: z.literal('send.text'), sessionId, to: phone, text: z.string().min(1).max(65_536) }),
+]);
+export type Command = z.infer<typeof Command>;
+
+export const SendTextResult = z.object({ messageId: z.string(), remoteJid: z.string(), timestamp: z.number().int() });
+export type SendTextResult = z.infer<typeof SendTextResult>;
+
+/** Error codes a connector may answer a command with; the hub maps them to API errors. */
+export const CommandErrorCode = z.enum([
+  'SESSION_NOT_FOUND', // this connector does not hold the session
+  'SESSION_NOT_CONNECTED', // the session exists but is not logged in and open
+  'SEND_FAILED', // WhatsApp refused or the send threw
+  'INVALID_COMMAND', // the frame did not parse
+  'SHUTTING_DOWN', // the connector is draining and takes no new commands
+]);
+export type CommandErrorCode = z.infer<typeof CommandErrorCode>;
+
+// Hub -> connector
+export const HubFrame = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('challenge'), protocol: z.number().int(), nonce: z.string().min(16) }),
+  z.object({
+    type: z.literal('welcome'),
+    connectorId: z.string(),
+    heartbeatMs: z.number().int().positive(),
+    /** Every session this connector should hold; anything else it holds is to be dropped. */
+    sessions: z.array(DesiredSession),
+  }),
+  z.object({ type: z.literal('desired'), sessions: z.array(DesiredSession) }),
+  z.object({ type: z.literal('remove'), sessionIds: z.array(sessionId) }),
+  z.object({ type: z.literal('command'), id: z.string(), deadline: z.number().int(), command: Command }),
+  z.object({ type: z.literal('ack'), ids: z.array(eventId) }),
+  z.object({ type: z.literal('pong') }),
+]);
+export type HubFrame = z.infer<typeof HubFrame>;
+
+// Connector -> hub
+export const ConnectorFrame = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('hello'),
+    protocol: z.number().int(),
+    connectorId: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/),
+    nonce: z.string(),
+    timestamp: z.number().int(),
+    proof: z.string().regex(/^[0-9a-f]{64}$/),
+    /** Sessions whose WhatsApp login this connector has stored, so the hub can keep them here. */
+    held: z.array(sessionId).max(100_000),
+  }),
+  z.object({
+    type: z.literal('result'),
+    id: z.string(),
+    ok: z.literal(true),
+    data: SendTextResult,
+  }),
+  z.object({
+    type: z.literal('result'),
+    id: z.string(),
+    ok: z.literal(false),
+    error: z.object({ code: CommandErrorCode, message: z.string().max(1000) }),
+  }),
+  z.object({ type: z.literal('event'), id: eventId, sessionId, at: z.number().int(), event: SessionEvent }),
+  z.object({ type: z.literal('ping') }),
+]);
+export type ConnectorFrame = z.infer<typeof ConnectorFrame>;
+
+/** Parses one received text frame; null for anything that is not a valid frame of the given schema. */
+export function parseFrame<T>(schema: z.ZodType<T>, raw: unknown): T | null {
+  if (typeof raw !== 'string') return null;
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch {
+    return null;
+  }
+  const parsed = schema.safeParse(json);
+  return parsed.success ? parsed.data : null;
+}

@@ -1,0 +1,56 @@
+// The edge stack for tests: the real libSQL server on a loopback port with a fresh migrated file, and the
+// real Worker in workerd (wrangler's test harness) pointed at it. Everything stops with close().
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createClient, type Client } from '@libsql/client/web';
+import { createTestHarness } from 'wrangler';
+import { startLibsqlServer } from '../libsql-server/server.ts';
+import { migrateDatabase } from '../scripts/migrate-database.ts';
+
+export interface Stack {
+  /** Base URL of the Worker, e.g. http://127.0.0.1:43121 */
+  url: string;
+  /** ws:// base for the hub (connectors dial `${hubUrl}/hub/connect`). */
+  hubUrl: string;
+  adminToken: string;
+  connectorSecret: string;
+  /** A client on the same database, for assertions on what the Worker stored. */
+  db: Client;
+  databaseUrl: string;
+  close(): Promise<void>;
+}
+
+export async function startStack(vars: Record<string, string> = {}): Promise<Stack> {
+  const dir = await mkdtemp(join(tmpdir(), 'kabar-stack-'));
+  const database = await startLibsqlServer({ file: join(dir, 'kabar.db') });
+  await migrateDatabase(database.url);
+  const adminToken = randomBytes(24).toString('hex');
+  const connectorSecret = randomBytes(24).toString('hex');
+  const harness = createTestHarness({
+    workers: [
+      {
+        configPath: join(import.meta.dirname, '..', 'wrangler.toml'),
+        vars: { ...vars },
+        secrets: { ADMIN_TOKEN: adminToken, CONNECTOR_SECRET: connectorSecret, TURSO_DATABASE_URL: database.url },
+      },
+    ],
+  });
+  const { url } = await harness.listen();
+  const db = createClient({ url: database.url });
+  return {
+    url: url.origin,
+    hubUrl: url.origin.replace(/^http/, 'ws'),
+    adminToken,
+    connectorSecret,
+    db,
+    databaseUrl: database.url,
+    async close() {
+      db.close();
+      await harness.close();
+      await database.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,14 @@
+// The Hono environment type every route and middleware shares: bindings plus what middleware sets.
+import type { Surface } from './errors.ts';
+import type { Env } from './env.ts';
+import type { Services } from './services/ports.ts';
+
+export interface AppEnv {
+  Bindings: Env;
+  Variables: {
+    services: Services;
+    surface: Surface;
+    /** Set by API-key auth: the one session this request may act on. */
+    sessionId: string;
+  };
+}

@@ -1,0 +1,72 @@
+// The HTTP application: global middleware, both API surfaces, the hub's WebSocket entry, health, the
+// OpenAPI document and its reference page. Errors become JSON in exactly one place (onError).
+import { OpenAPIHono } from '@hono/zod-openapi';
+import { bodyLimit } from 'hono/body-limit';
+import { cors } from 'hono/cors';
+import { sql } from 'drizzle-orm';
+import type { AppEnv } from './app-env.ts';
+import { ApiError, errorResponse } from './errors.ts';
+import { readConfig } from './env.ts';
+import { services } from './middleware/services.ts';
+import { renderDocsPage } from './routes/docs-page.ts';
+import { LARAVEL_PATHS, laravelRoutes } from './routes/laravel.ts';
+import { sessionKeyRoutes } from './routes/session-key.ts';
+
+/** Far above any valid request (a 64 KiB message in JSON), far below what could hurt. */
+const MAX_BODY_BYTES = 256 * 1024;
+
+const OPENAPI_INFO = {
+  openapi: '3.1.0',
+  info: {
+    title: 'kabar',
+    version: '1',
+    description: 'Self-hosted WhatsApp gateway. Session-key surface (x-api-key) and Laravel surface (admin Bearer token).',
+  },
+};
+
+export function createApp() {
+  const app = new OpenAPIHono<AppEnv>();
+
+  app.use('*', async (c, next) => {
+    c.set('surface', LARAVEL_PATHS.has(c.req.path) ? 'laravel' : 'session-key');
+    await next();
+  });
+  app.use('/api/*', async (c, next) => {
+    const origins = readConfig(c.env).CORS_ORIGINS;
+    if (origins.length === 0) return next();
+    return cors({
+      origin: origins.includes('*') ? '*' : origins,
+      allowHeaders: ['content-type', 'x-api-key', 'authorization'],
+      exposeHeaders: ['RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset', 'Retry-After'],
+      maxAge: 600,
+    })(c, next);
+  });
+  app.use('/api/*', bodyLimit({ maxSize: MAX_BODY_BYTES, onError: () => { throw new ApiError('PAYLOAD_TOO_LARGE', `Request body exceeds ${MAX_BODY_BYTES} bytes`); } }));
+  app.use('/api/*', services);
+
+  app.route('/', sessionKeyRoutes);
+  app.route('/', laravelRoutes);
+
+  app.get('/hub/connect', async (c) => {
+    // Refuse anything that is not a WebSocket before it reaches the Durable Object.
+    if (c.req.header('upgrade')?.toLowerCase() !== 'websocket') throw new ApiError('VALIDATION_FAILED', 'Expected a WebSocket upgrade');
+    return c.env.HUB.get(c.env.HUB.idFromName('hub')).fetch(c.req.raw);
+  });
+
+  app.get('/health', async (c) => {
+    const { createDb } = await import('./db/client.ts');
+    await createDb(readConfig(c.env)).run(sql`select 1`);
+    return c.json({ ok: true });
+  });
+
+  app.openAPIRegistry.registerComponent('securitySchemes', 'apiKey', { type: 'apiKey', in: 'header', name: 'x-api-key' });
+  app.openAPIRegistry.registerComponent('securitySchemes', 'adminToken', { type: 'http', scheme: 'bearer' });
+  app.doc31('/openapi.json', OPENAPI_INFO);
+  app.get('/docs', (c) => c.html(renderDocsPage(app.getOpenAPI31Document(OPENAPI_INFO) as unknown as Parameters<typeof renderDocsPage>[0])));
+
+  app.notFound(() => {
+    throw new ApiError('NOT_FOUND', 'No such route; see /docs');
+  });
+  app.onError((error, c) => errorResponse(error, c.get('surface') ?? 'session-key'));
+  return app;
+}

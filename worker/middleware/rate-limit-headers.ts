@@ -1,0 +1,19 @@
+// RateLimit-* response headers (IETF draft) and the 429 for a refused request.
+import type { Context } from 'hono';
+import { ApiError } from '../errors.ts';
+import type { RateDecision } from '../key-gate/token-bucket.ts';
+
+export function applyRateDecision(c: Context, decision: RateDecision): void {
+  const headers = {
+    'RateLimit-Limit': String(decision.limit),
+    'RateLimit-Remaining': String(decision.remaining),
+    'RateLimit-Reset': String(decision.resetSeconds),
+    'RateLimit-Policy': `${decision.limit};w=60`,
+  };
+  if (!decision.allowed) {
+    throw new ApiError('RATE_LIMITED', `Rate limit of ${decision.limit} requests per minute exceeded; retry in ${decision.retryAfterSeconds} s`, {
+      headers: { ...headers, 'Retry-After': String(decision.retryAfterSeconds) },
+    });
+  }
+  for (const [name, value] of Object.entries(headers)) c.header(name, value);
+}

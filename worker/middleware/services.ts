@@ -1,0 +1,19 @@
+// The composition root's per-request half: parses configuration and wires the services to the real
+// database and Durable Objects, once per request.
+import { createMiddleware } from 'hono/factory';
+import type { AppEnv } from '../app-env.ts';
+import { createDb } from '../db/client.ts';
+import { readConfig } from '../env.ts';
+import type { HubPort } from '../services/ports.ts';
+
+export const services = createMiddleware<AppEnv>(async (c, next) => {
+  const config = readConfig(c.env);
+  const hub = c.env.HUB.get(c.env.HUB.idFromName('hub')) as unknown as HubPort;
+  const gates = {
+    forget: async (keyHashes: string[]) => {
+      await Promise.all(keyHashes.map((hash) => c.env.KEY_GATE.get(c.env.KEY_GATE.idFromName(hash)).forget()));
+    },
+  };
+  c.set('services', { config, db: createDb(config), hub, gates });
+  await next();
+});

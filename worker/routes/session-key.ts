@@ -1,0 +1,224 @@
+// The session-key surface (`x-api-key`): create, QR, status, start, logout and send, each acting only on
+// the session the key belongs to.
+import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+import { EventName } from '../../shared/status.ts';
+import type { AppEnv } from '../app-env.ts';
+import { ApiError } from '../errors.ts';
+import { adminAuth } from '../middleware/admin-auth.ts';
+import { apiKeyAuth } from '../middleware/api-key-auth.ts';
+import { ErrorSchema, SessionIdSchema, text, UserSchema } from '../schemas.ts';
+import { checkMessageText, parseRecipient, sendText } from '../services/messaging.ts';
+import { createSession, logoutSession, sessionState, startSession } from '../services/sessions.ts';
+import { throwOnInvalid } from '../validation.ts';
+
+const errors = (...statuses: number[]) =>
+  Object.fromEntries(statuses.map((s) => [s, { description: 'Error', content: { 'application/json': { schema: ErrorSchema } } }]));
+
+const json = <T extends z.ZodType>(schema: T, description: string) => ({
+  description,
+  content: { 'application/json': { schema } },
+});
+
+const keyed = [{ apiKey: [] }];
+
+const CreateBody = z
+  .object({
+    sessionId: SessionIdSchema.optional(),
+    description: text('text').max(256, 'must be at most 256 characters').optional(),
+    webhookUrl: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).max(2048, 'must be at most 2048 characters').optional(),
+    webhookSecret: text('text').min(16, 'must be at least 16 characters').max(256, 'must be at most 256 characters').optional(),
+    webhookEvents: z.array(EventName, { error: `must be a list of: ${EventName.options.join(', ')}` }).max(10).optional(),
+  })
+  .strict()
+  .openapi('CreateSessionRequest');
+
+const createRouteDef = createRoute({
+  method: 'post',
+  path: '/api/session/create',
+  summary: 'Create a session and its API key (admin token, unless open creation is allowed)',
+  security: [{ adminToken: [] }],
+  middleware: [adminAuth('other', { allowAnonymous: (c) => c.var.services.config.ALLOW_OPEN_SESSION_CREATE })] as const,
+  request: { body: { content: { 'application/json': { schema: CreateBody } }, required: false } },
+  responses: {
+    201: json(
+      z.object({ success: z.literal(true), sessionId: z.string(), apiKey: z.string(), message: z.string() }),
+      'Created; the API key is shown only this once',
+    ),
+    ...errors(400, 401, 403, 409, 413, 415, 429),
+  },
+});
+
+const QrQuery = z.object({ format: z.enum(['dataurl', 'raw'], { error: 'must be "dataurl" or "raw"' }).optional() });
+
+const qrRoute = createRoute({
+  method: 'get',
+  path: '/api/session/qr',
+  summary: "The session's current QR code, or who it is connected as",
+  security: keyed,
+  middleware: [apiKeyAuth('other')] as const,
+  request: { query: QrQuery },
+  responses: {
+    200: json(
+      z.object({
+        success: z.literal(true),
+        connected: z.boolean(),
+        status: z.string(),
+        qr: z.string().nullable().optional(),
+        qrRaw: z.string().nullable().optional(),
+        user: UserSchema.optional(),
+        message: z.string().optional(),
+      }),
+      'QR as a PNG data URL (or raw with format=raw), or the connected user',
+    ),
+    ...errors(400, 401, 429),
+  },
+});
+
+const statusRoute = createRoute({
+  method: 'get',
+  path: '/api/session/status',
+  summary: 'Whether the session is connected to WhatsApp',
+  security: keyed,
+  middleware: [apiKeyAuth('other')] as const,
+  responses: {
+    200: json(
+      z.object({ success: z.literal(true), connected: z.boolean(), status: z.string(), user: UserSchema.optional() }),
+      'Status',
+    ),
+    ...errors(401, 429),
+  },
+});
+
+const lifecycleResponses = {
+  200: json(z.object({ success: z.literal(true), message: z.string() }), 'Recorded; the connector follows'),
+  ...errors(401, 429),
+};
+
+const logoutRoute = createRoute({
+  method: 'post',
+  path: '/api/session/logout',
+  summary: 'Unlink WhatsApp and forget the login (the key stays valid; start shows a new QR)',
+  security: keyed,
+  middleware: [apiKeyAuth('other')] as const,
+  responses: lifecycleResponses,
+});
+
+const startRoute = createRoute({
+  method: 'post',
+  path: '/api/session/start',
+  summary: 'Start a stopped or logged-out session again',
+  security: keyed,
+  middleware: [apiKeyAuth('other')] as const,
+  responses: lifecycleResponses,
+});
+
+const SendFields = {
+  to: text('a phone number').min(1, 'is required').max(32, 'must be at most 32 characters'),
+  message: text('text').min(1, 'is required').max(65_536, 'must be at most 65536 characters'),
+  /** Optional, for callers that send it anyway: it must be the key's own session. */
+  sessionId: SessionIdSchema.optional(),
+};
+
+const SendResult = z.object({
+  success: z.literal(true),
+  result: z.object({
+    key: z.object({ remoteJid: z.string(), id: z.string(), fromMe: z.literal(true) }),
+    message: z.object({ extendedTextMessage: z.object({ text: z.string() }) }),
+    messageTimestamp: z.number(),
+  }),
+});
+
+const sendResponses = {
+  200: json(SendResult, 'Sent; `result.key.id` is the WhatsApp message id'),
+  ...errors(400, 401, 403, 409, 413, 415, 429, 502, 503, 504),
+};
+
+const sendPostRoute = createRoute({
+  method: 'post',
+  path: '/api/send',
+  summary: 'Send a text message',
+  security: keyed,
+  middleware: [apiKeyAuth('send')] as const,
+  request: { body: { content: { 'application/json': { schema: z.object(SendFields).strict().openapi('SendRequest') } }, required: true } },
+  responses: sendResponses,
+});
+
+const sendGetRoute = createRoute({
+  method: 'get',
+  path: '/api/send',
+  summary: 'Send a text message (query-string form, as the original documents it)',
+  security: keyed,
+  middleware: [apiKeyAuth('send')] as const,
+  request: { query: z.object(SendFields) },
+  responses: sendResponses,
+});
+
+export const sessionKeyRoutes = new OpenAPIHono<AppEnv>({ defaultHook: throwOnInvalid });
+
+sessionKeyRoutes.openapi(createRouteDef, async (c) => {
+  const body = c.req.valid('json');
+  const { sessionId, apiKey } = await createSession(c.var.services, body);
+  return c.json(
+    { success: true as const, sessionId, apiKey, message: 'Session created. Store the API key now: it is shown only once.' },
+    201,
+  );
+});
+
+sessionKeyRoutes.openapi(qrRoute, async (c) => {
+  const state = await sessionState(c.var.services, c.var.sessionId);
+  if (state.connected && state.user) {
+    return c.json({ success: true as const, connected: true, status: state.status, user: state.user, message: 'Session is connected' }, 200);
+  }
+  const raw = c.req.valid('query').format === 'raw';
+  const qr = raw ? { qrRaw: state.qrRaw } : { qr: state.qrDataUrl };
+  const waiting = state.qrRaw === null;
+  return c.json(
+    {
+      success: true as const,
+      connected: false,
+      status: state.status,
+      ...qr,
+      ...(waiting ? { message: state.status === 'LOGGED_OUT' || state.status === 'STOPPED' ? 'Session is not running; POST /api/session/start' : 'No QR code yet; retry shortly' } : {}),
+    },
+    200,
+  );
+});
+
+sessionKeyRoutes.openapi(statusRoute, async (c) => {
+  const state = await sessionState(c.var.services, c.var.sessionId);
+  return c.json(
+    { success: true as const, connected: state.connected, status: state.status, ...(state.user ? { user: state.user } : {}) },
+    200,
+  );
+});
+
+sessionKeyRoutes.openapi(logoutRoute, async (c) => {
+  await logoutSession(c.var.services, c.var.sessionId);
+  return c.json({ success: true as const, message: 'Logout recorded: WhatsApp is unlinked and the login forgotten' }, 200);
+});
+
+sessionKeyRoutes.openapi(startRoute, async (c) => {
+  await startSession(c.var.services, c.var.sessionId);
+  return c.json({ success: true as const, message: 'Session is starting' }, 200);
+});
+
+async function send(c: { var: AppEnv['Variables'] }, input: { to: string; message: string; sessionId?: string | undefined }) {
+  const { services, sessionId } = c.var;
+  if (input.sessionId !== undefined && input.sessionId !== sessionId) {
+    throw new ApiError('FORBIDDEN', 'This API key belongs to another session');
+  }
+  const to = parseRecipient(services.config, input.to, 'to');
+  checkMessageText(services.config, input.message, 'message');
+  const sent = await sendText(services, sessionId, to, input.message);
+  return {
+    success: true as const,
+    result: {
+      key: { remoteJid: sent.remoteJid, id: sent.messageId, fromMe: true as const },
+      message: { extendedTextMessage: { text: input.message } },
+      messageTimestamp: sent.timestamp,
+    },
+  };
+}
+
+sessionKeyRoutes.openapi(sendPostRoute, async (c) => c.json(await send(c, c.req.valid('json')), 200));
+sessionKeyRoutes.openapi(sendGetRoute, async (c) => c.json(await send(c, c.req.valid('query')), 200));

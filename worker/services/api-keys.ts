@@ -1,0 +1,46 @@
+// Session API keys: random 32-byte secrets shown once; only their SHA-256 is stored, with a short visible
+// prefix so a user can tell keys apart.
+import { and, eq, isNull } from 'drizzle-orm';
+import { apiKeys } from '../../shared/db/schema.ts';
+import type { Db } from '../db/client.ts';
+
+const KEY_PREFIX = 'kbr_';
+/** `kbr_` and 43 base64url characters (32 bytes). Anything else is refused before any lookup. */
+export const API_KEY_PATTERN = /^kbr_[A-Za-z0-9_-]{43}$/;
+
+function base64url(bytes: Uint8Array): string {
+  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
+export async function hashApiKey(key: string): Promise<string> {
+  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(key));
+  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+export interface KeyLimits {
+  sendPerMinute: number;
+  otherPerMinute: number;
+}
+
+/** Builds the insert for a new key; the caller runs it (usually in a batch with the session). */
+export async function newApiKey(sessionId: string, limits: KeyLimits) {
+  const key = KEY_PREFIX + base64url(crypto.getRandomValues(new Uint8Array(32)));
+  const row = {
+    id: crypto.randomUUID(),
+    sessionId,
+    keyHash: await hashApiKey(key),
+    prefix: key.slice(0, KEY_PREFIX.length + 8),
+    ...limits,
+  };
+  return { key, row };
+}
+
+/** Marks every live key of a session revoked and returns their hashes, so their gates can forget them. */
+export async function revokeSessionKeys(db: Db, sessionId: string, now: number): Promise<string[]> {
+  const revoked = await db
+    .update(apiKeys)
+    .set({ revokedAt: now })
+    .where(and(eq(apiKeys.sessionId, sessionId), isNull(apiKeys.revokedAt)))
+    .returning({ keyHash: apiKeys.keyHash });
+  return revoked.map((r) => r.keyHash);
+}

@@ -1,0 +1,77 @@
+// Sending: the one call that needs WhatsApp now. It goes through the hub to the session's connector, and
+// the sent message is recorded with its status, which later receipts move forward.
+import { messages } from '../../shared/db/schema.ts';
+import { normalisePhone } from '../../shared/phone.ts';
+import type { Config } from '../env.ts';
+import { ApiError } from '../errors.ts';
+import type { CommandOutcome } from '../hub/hub.ts';
+import type { Services } from './ports.ts';
+
+export interface SentText {
+  messageId: string;
+  remoteJid: string;
+  timestamp: number;
+}
+
+function failure(outcome: Extract<CommandOutcome, { ok: false }>, sessionId: string): ApiError {
+  switch (outcome.code) {
+    case 'CONNECTOR_OFFLINE':
+    case 'SHUTTING_DOWN':
+      return new ApiError('CONNECTOR_OFFLINE', 'The WhatsApp connector is not reachable; retry shortly');
+    case 'CONNECTOR_TIMEOUT':
+      return new ApiError('CONNECTOR_TIMEOUT', 'The WhatsApp connector did not answer in time');
+    case 'SESSION_NOT_FOUND':
+    case 'SESSION_NOT_CONNECTED':
+      return new ApiError('SESSION_NOT_CONNECTED', `Session ${sessionId} is not connected to WhatsApp`);
+    case 'SEND_FAILED':
+    case 'INVALID_COMMAND':
+      return new ApiError('SEND_FAILED', `WhatsApp did not accept the message: ${outcome.message}`);
+  }
+}
+
+function invalid(field: string, message: string): ApiError {
+  return new ApiError('VALIDATION_FAILED', `Invalid request: ${field} ${message}`, { details: [{ field, message }] });
+}
+
+/** The recipient as a normalised phone number; `field` names the input in the error. */
+export function parseRecipient(config: Config, raw: string, field: string): string {
+  const phone = normalisePhone(raw, config.DEFAULT_COUNTRY_CODE);
+  if (!phone) throw invalid(field, `must be a phone number of 7-15 digits (a leading 0 takes country code ${config.DEFAULT_COUNTRY_CODE})`);
+  return phone;
+}
+
+export function checkMessageText(config: Config, text: string, field: string): void {
+  if (!text.trim()) throw invalid(field, 'must not be blank');
+  if (text.length > config.MAX_MESSAGE_LENGTH) throw invalid(field, `must be at most ${config.MAX_MESSAGE_LENGTH} characters`);
+}
+
+/** `to` is a normalised phone number (see parseRecipient). */
+export async function sendText(s: Services, sessionId: string, to: string, text: string): Promise<SentText> {
+  const outcome = await s.hub.command({ name: 'send.text', sessionId, to, text }, s.config.COMMAND_TIMEOUT_MS);
+  if (!outcome.ok) throw failure(outcome, sessionId);
+  const sent = outcome.data;
+  try {
+    await s.db
+      .insert(messages)
+      .values({
+        id: crypto.randomUUID(),
+        sessionId,
+        direction: 'out',
+        remoteJid: sent.remoteJid,
+        remotePhone: to,
+        text,
+        providerMessageId: sent.messageId,
+        status: 'sent',
+        createdAt: sent.timestamp,
+      })
+      // A receipt may have created the row first; it knows the status, only this call knows the text.
+      .onConflictDoUpdate({
+        target: [messages.sessionId, messages.direction, messages.providerMessageId],
+        set: { text, remoteJid: sent.remoteJid },
+      });
+  } catch (error) {
+    // The message is on its way; failing the call now would invite a duplicate send on retry.
+    console.error('sent, but could not record the message', sent.messageId, error);
+  }
+  return sent;
+}

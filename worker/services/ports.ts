@@ -1,0 +1,28 @@
+// What the services need from the outside world, as interfaces: the composition root hands in the real
+// Durable Object stubs, and nothing in services/ knows about HTTP or bindings.
+import type { Command } from '../../shared/protocol.ts';
+import type { SessionStatus } from '../../shared/status.ts';
+import type { Config } from '../env.ts';
+import type { Db } from '../db/client.ts';
+import type { CommandOutcome, SessionView } from '../hub/hub.ts';
+
+export interface HubPort {
+  /** `expect`: the status to show until the connector reports; omitted, the current one stays. */
+  syncSession(sessionId: string, expect?: SessionStatus): Promise<void>;
+  removeSession(sessionId: string): Promise<void>;
+  view(sessionId: string): Promise<SessionView | null>;
+  command(command: Command, timeoutMs: number): Promise<CommandOutcome>;
+}
+
+export interface KeyGatesPort {
+  /** Makes the gates of these key hashes drop their cached rows (after revocation). */
+  forget(keyHashes: string[]): Promise<void>;
+}
+
+export interface Services {
+  db: Db;
+  hub: HubPort;
+  gates: KeyGatesPort;
+  config: Config;
+}
+
