@@ -1,0 +1,274 @@
+// Drives the server through the real @libsql/client (HTTP mode), as the Worker does.
+import { type Client, createClient, LibsqlBatchError, LibsqlError } from '@libsql/client/web';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { type LibsqlServer, startLibsqlServer } from './server.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'libsql-server-'));
+let server: LibsqlServer;
+let client: Client;
+
+beforeAll(async () => {
+  server = await startLibsqlServer({ file: join(dir, 'main.db') });
+  client = createClient({ url: server.url, intMode: 'bigint' });
+  await client.execute(`CREATE TABLE users (
+    id INTEGER PRIMARY KEY, email TEXT NOT NULL UNIQUE, n INTEGER, f REAL, b BLOB, note TEXT)`);
+});
+
+afterEach(() => {
+  // Every public call closes its stream in the same request; nothing may be left behind.
+  expect(server.openStreams()).toBe(0);
+});
+
+afterAll(async () => {
+  client.close();
+  await server.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function errorOf(promise: Promise<unknown>): Promise<LibsqlError> {
+  const error = await promise.then(() => undefined, (reason: unknown) => reason);
+  if (!(error instanceof LibsqlError)) throw new Error(`expected a LibsqlError, got ${String(error)}`);
+  return error;
+}
+
+const count = async (table = 'users') => (await client.execute(`SELECT count(*) AS c FROM ${table}`)).rows[0]?.c;
+
+describe('execute', () => {
+  it('binds positional arguments of every type and reports columns and decltypes', async () => {
+    const inserted = await client.execute({
+      sql: 'INSERT INTO users (email, n, f, b, note) VALUES (?, ?, ?, ?, ?)',
+      args: ['pos@x', 42n, 1.5, new Uint8Array([0, 1, 255]), null],
+    });
+    expect(inserted.rowsAffected).toBe(1);
+    expect(typeof inserted.lastInsertRowid).toBe('bigint');
+    expect(inserted.columns).toEqual([]);
+
+    const selected = await client.execute({
+      sql: 'SELECT email, n, f, b, note, typeof(?) AS t, ? AS flag FROM users WHERE id = ?',
+      args: [42, true, inserted.lastInsertRowid!],
+    });
+    expect(selected.columns).toEqual(['email', 'n', 'f', 'b', 'note', 't', 'flag']);
+    expect(selected.columnTypes).toEqual(['TEXT', 'INTEGER', 'REAL', 'BLOB', 'TEXT', '', '']);
+    expect(selected.rowsAffected).toBe(0);
+    expect(selected.lastInsertRowid).toBeUndefined();
+    const row = selected.rows[0]!;
+    expect(row.email).toBe('pos@x');
+    expect(row.n).toBe(42n);
+    expect(row.f).toBe(1.5);
+    expect([...new Uint8Array(row.b as ArrayBuffer)]).toEqual([0, 1, 255]);
+    expect(row.note).toBeNull();
+    expect(row.t).toBe('real'); // JS numbers travel as floats, as on Turso
+    expect(row.flag).toBe(1n);
+  });
+
+  it('binds named arguments with and without their prefix', async () => {
+    await client.execute({ sql: 'INSERT INTO users (email, n) VALUES (:email, @n)', args: { email: 'named@x', '@n': 7n } });
+    const result = await client.execute({ sql: 'SELECT n FROM users WHERE email = $email', args: { $email: 'named@x' } });
+    expect(result.rows[0]?.n).toBe(7n);
+  });
+
+  it('round-trips integers past 2^53 and reports large rowids exactly', async () => {
+    const big = 9007199254740993n;
+    await client.execute({ sql: 'INSERT INTO users (id, email, n) VALUES (?, ?, ?)', args: [big + 2n, 'big@x', big] });
+    const result = await client.execute({ sql: 'SELECT id, n FROM users WHERE n = ?', args: [big] });
+    expect(result.rows[0]?.n).toBe(big);
+    expect(result.rows[0]?.id).toBe(big + 2n);
+    const next = await client.execute({ sql: 'INSERT INTO users (email) VALUES (?)', args: ['after-big@x'] });
+    expect(next.lastInsertRowid).toBe(big + 3n);
+  });
+
+  it('reports affected rows only for statements that changed something', async () => {
+    await client.execute({ sql: 'INSERT INTO users (email) VALUES (?), (?)', args: ['c1@x', 'c2@x'] });
+    const updated = await client.execute({ sql: "UPDATE users SET note = 'c' WHERE email IN (?, ?)", args: ['c1@x', 'c2@x'] });
+    expect(updated.rowsAffected).toBe(2);
+    expect(updated.lastInsertRowid).toBeUndefined();
+    const none = await client.execute("UPDATE users SET note = 'c' WHERE email = 'nobody'");
+    expect(none.rowsAffected).toBe(0);
+  });
+
+  it('maps a UNIQUE violation to SQLITE_CONSTRAINT', async () => {
+    await client.execute({ sql: 'INSERT INTO users (email) VALUES (?)', args: ['dup@x'] });
+    const error = await errorOf(client.execute({ sql: 'INSERT INTO users (email) VALUES (?)', args: ['dup@x'] }));
+    expect(error.code).toBe('SQLITE_CONSTRAINT');
+    expect(error.extendedCode).toBeUndefined();
+    expect(error.message).toBe('SQLITE_CONSTRAINT: SQLite error: UNIQUE constraint failed: users.email');
+  });
+
+  it('reports statement-count and argument errors with their Hrana codes', async () => {
+    expect((await errorOf(client.execute('SELECT 1; SELECT 2'))).code).toBe('SQL_MANY_STATEMENTS');
+    expect((await errorOf(client.execute('-- nothing'))).code).toBe('SQL_NO_STATEMENT');
+    expect((await errorOf(client.execute({ sql: 'SELECT ?, ?', args: [1] }))).code).toBe('ARGS_INVALID');
+    expect((await errorOf(client.execute({ sql: 'SELECT ?', args: [1, 2] }))).code).toBe('ARGS_INVALID');
+    expect((await errorOf(client.execute('SELECT * FROM missing'))).code).toBe('SQLITE_UNKNOWN');
+    expect((await errorOf(client.execute('SELEKT 1'))).code).toBe('SQL_PARSE_ERROR');
+  });
+});
+
+describe('batch', () => {
+  it('rolls a write batch back when a statement fails', async () => {
+    const before = await count();
+    const error = await errorOf(client.batch([
+      { sql: 'INSERT INTO users (email) VALUES (?)', args: ['batch1@x'] },
+      { sql: 'INSERT INTO users (email) VALUES (?)', args: ['dup@x'] },
+      { sql: 'INSERT INTO users (email) VALUES (?)', args: ['batch2@x'] },
+    ], 'write'));
+    expect(error).toBeInstanceOf(LibsqlBatchError);
+    expect((error as LibsqlBatchError).statementIndex).toBe(1);
+    expect(error.code).toBe('SQLITE_CONSTRAINT');
+    expect(await count()).toBe(before);
+  });
+
+  it('commits a successful batch and reuses stored SQL', async () => {
+    const insert = 'INSERT INTO users (email) VALUES (?)';
+    const results = await client.batch([
+      { sql: insert, args: ['b1@x'] },
+      { sql: insert, args: ['b2@x'] },
+      "SELECT count(*) AS c FROM users WHERE email LIKE 'b_@x'",
+    ], 'write');
+    expect(results.map((result) => result.rowsAffected)).toEqual([1, 1, 0]);
+    expect(results[2]?.rows[0]?.c).toBe(2n);
+    const read = await client.batch(["SELECT email FROM users WHERE email = 'b1@x'"], 'read');
+    expect(read[0]?.rows).toHaveLength(1);
+  });
+});
+
+describe('interactive transactions', () => {
+  it('commits, and keeps going after a failed statement', async () => {
+    const tx = await client.transaction('write');
+    await tx.execute({ sql: 'INSERT INTO users (email) VALUES (?)', args: ['tx1@x'] });
+    const error = await errorOf(tx.execute({ sql: 'INSERT INTO users (email) VALUES (?)', args: ['tx1@x'] }));
+    expect(error.code).toBe('SQLITE_CONSTRAINT');
+    await tx.execute({ sql: 'INSERT INTO users (email) VALUES (?)', args: ['tx2@x'] });
+    await tx.commit();
+    const rows = await client.execute("SELECT email FROM users WHERE email IN ('tx1@x', 'tx2@x')");
+    expect(rows.rows).toHaveLength(2);
+  });
+
+  it('rolls back a batch and executeMultiple inside the transaction', async () => {
+    const before = await count();
+    const tx = await client.transaction('write');
+    await tx.batch([{ sql: 'INSERT INTO users (email) VALUES (?)', args: ['rb1@x'] }]);
+    await tx.executeMultiple("INSERT INTO users (email) VALUES ('rb2@x'); INSERT INTO users (email) VALUES ('rb3@x');");
+    expect((await tx.execute('SELECT count(*) AS c FROM users')).rows[0]?.c).toBe((before as bigint) + 3n);
+    await tx.rollback();
+    expect(await count()).toBe(before);
+  });
+
+  it('hides uncommitted rows from other streams without blocking their reads', async () => {
+    const tx = await client.transaction('write');
+    await tx.execute({ sql: 'INSERT INTO users (email) VALUES (?)', args: ['iso@x'] });
+    const outside = await client.execute("SELECT count(*) AS c FROM users WHERE email = 'iso@x'");
+    expect(outside.rows[0]?.c).toBe(0n);
+    await tx.commit();
+    expect((await client.execute("SELECT count(*) AS c FROM users WHERE email = 'iso@x'")).rows[0]?.c).toBe(1n);
+  });
+
+  it('serialises two concurrent write transactions', async () => {
+    const events: string[] = [];
+    const first = await client.transaction('write');
+    await first.execute({ sql: 'INSERT INTO users (email) VALUES (?)', args: ['ser1@x'] });
+    const second = await client.transaction('write');
+    const secondWrote = second
+      .execute("INSERT INTO users (email, note) SELECT 'ser2@x', count(*) FROM users WHERE email = 'ser1@x'")
+      .then(() => events.push('second wrote'));
+    await first.execute('SELECT 1');
+    events.push('first committing');
+    await first.commit();
+    await secondWrote;
+    await second.commit();
+    expect(events).toEqual(['first committing', 'second wrote']);
+    // The second transaction started after the first committed, so it saw the first's row.
+    const note = await client.execute("SELECT note FROM users WHERE email = 'ser2@x'");
+    expect(note.rows[0]?.note).toBe('1');
+  });
+
+  it('runs many concurrent autocommit writes', async () => {
+    const before = await count();
+    await Promise.all(Array.from({ length: 20 }, (_, i) =>
+      client.execute({ sql: 'INSERT INTO users (email) VALUES (?)', args: [`par${i}@x`] })));
+    expect(await count()).toBe((before as bigint) + 20n);
+  });
+});
+
+describe('executeMultiple and migrate', () => {
+  it('splits on real statement ends only', async () => {
+    await client.executeMultiple(`
+      CREATE TABLE audit (email TEXT);
+      CREATE TRIGGER users_audit AFTER INSERT ON users BEGIN
+        INSERT INTO audit (email) VALUES (new.email || ';');
+      END;
+      INSERT INTO users (email) VALUES ('semi;colon@x');
+    `);
+    const audit = await client.execute('SELECT email FROM audit');
+    expect(audit.rows.map((row) => row.email)).toEqual(['semi;colon@x;']);
+    await client.execute('DROP TRIGGER users_audit');
+  });
+
+  it('keeps the statements before a failure', async () => {
+    await expect(client.executeMultiple("CREATE TABLE kept (a); INSERT INTO missing VALUES (1); CREATE TABLE never (a)"))
+      .rejects.toMatchObject({ code: 'SQLITE_UNKNOWN' });
+    expect((await client.execute("SELECT name FROM sqlite_master WHERE name IN ('kept', 'never')")).rows.map((row) => row.name))
+      .toEqual(['kept']);
+  });
+
+  it('migrates idempotently and rolls a failed migration back', async () => {
+    const statements = [
+      'CREATE TABLE IF NOT EXISTS groups (id INTEGER PRIMARY KEY, name TEXT)',
+      'CREATE TABLE IF NOT EXISTS members (group_id INTEGER REFERENCES groups (id), user_id INTEGER)',
+    ];
+    await client.migrate(statements);
+    await client.migrate(statements);
+    const error = await errorOf(client.migrate(['CREATE TABLE half (a)', 'CREATE TABLE groups (id)']));
+    expect(error.code).toBe('SQLITE_UNKNOWN');
+    expect((await client.execute("SELECT count(*) AS c FROM sqlite_master WHERE name = 'half'")).rows[0]?.c).toBe(0n);
+    // migrate turns foreign keys off only inside its own stream.
+    await expect(client.execute('INSERT INTO members (group_id) VALUES (999)')).rejects.toMatchObject({ code: 'SQLITE_CONSTRAINT' });
+  });
+});
+
+describe('an abandoned transaction', () => {
+  it('expires, rolls back and lets a waiting writer through', async () => {
+    const shortDir = mkdtempSync(join(tmpdir(), 'libsql-server-expiry-'));
+    const short = await startLibsqlServer({ file: join(shortDir, 'db'), streamIdleMs: 300 });
+    const shortClient = createClient({ url: short.url, intMode: 'bigint' });
+    try {
+      await shortClient.execute('CREATE TABLE t (v TEXT)');
+      const abandoned = await shortClient.transaction('write');
+      await abandoned.execute("INSERT INTO t VALUES ('abandoned')");
+      // This write waits for the abandoned transaction's write lock, which only its expiry frees.
+      await shortClient.execute("INSERT INTO t VALUES ('competing')");
+      const error = await errorOf(abandoned.commit());
+      expect(error.code).toBe('STREAM_EXPIRED');
+      const rows = await shortClient.execute('SELECT v FROM t');
+      expect(rows.rows.map((row) => row.v)).toEqual(['competing']);
+      expect(short.openStreams()).toBe(0);
+    } finally {
+      shortClient.close();
+      await short.close();
+      rmSync(shortDir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('auth', () => {
+  it('refuses a wrong or missing token and accepts the right one', async () => {
+    const authDir = mkdtempSync(join(tmpdir(), 'libsql-server-auth-'));
+    const guarded = await startLibsqlServer({ file: join(authDir, 'db'), authToken: 'secret' });
+    const clients = [undefined, 'wrong', 'secret'].map((authToken) => createClient({ url: guarded.url, authToken }));
+    try {
+      for (const refused of clients.slice(0, 2)) {
+        const error = await errorOf(refused.execute('SELECT 1'));
+        expect(error.code).toBe('SERVER_ERROR');
+        expect(error.message).toContain('401');
+      }
+      expect((await clients[2]!.execute('SELECT 1 AS one')).rows[0]?.one).toBe(1);
+    } finally {
+      for (const each of clients) each.close();
+      await guarded.close();
+      rmSync(authDir, { recursive: true, force: true });
+    }
+  });
+});
