@@ -1,0 +1,107 @@
+import { DisconnectReason } from '@whiskeysockets/baileys';
+import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { startSimulator } from './server.ts';
+import type { Simulator } from './server.ts';
+import { quietSignalLogs } from './signal-logs.ts';
+import { connectClient } from './test-client.ts';
+import type { TestClient } from './test-client.ts';
+
+let simulator: Simulator;
+const clients: TestClient[] = [];
+
+const restoreConsole = quietSignalLogs();
+beforeAll(async () => {
+  simulator = await startSimulator();
+});
+afterEach(() => {
+  for (const client of clients.splice(0)) client.end();
+});
+afterAll(async () => {
+  restoreConsole();
+  await simulator.close();
+});
+
+async function call(method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> {
+  const response = await fetch(`${simulator.url}${path}`, {
+    method,
+    headers: { 'content-type': 'application/json' },
+    body: typeof body === 'string' ? body : body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: response.status, json: await response.json() };
+}
+
+describe('control API', () => {
+  test('GET / describes the simulator', async () => {
+    const { status, json } = await call('GET', '/');
+    expect(status).toBe(200);
+    expect(json.websocket).toBe('/ws/chat');
+    expect(json.control).toContain('POST /control/scan {qr, phone, forgeAccountSignature?} -> {jid}');
+  });
+
+  test('a whole session runs over HTTP: scan, contact message, inbox, receipts, drop and unlink', async () => {
+    const pairing = connectClient(simulator.wsUrl);
+    clients.push(pairing);
+    const { qr } = await pairing.connection((update) => !!update.qr);
+    const scanned = await call('POST', '/control/scan', { qr, phone: '6284400000001' });
+    expect(scanned).toEqual({ status: 200, json: { jid: expect.stringMatching(/^6284400000001:\d+@s\.whatsapp\.net$/) } });
+    await pairing.closed();
+    const client = connectClient(simulator.wsUrl, { state: pairing.state });
+    clients.push(client);
+    await client.connection((update) => update.connection === 'open');
+
+    const upsert = client.next('messages.upsert', ({ messages }) => messages.some((m) => !m.key.fromMe));
+    const sent = await call('POST', '/control/messages', { from: '6289900000021', to: '6284400000001', text: 'via http' });
+    expect(sent.status).toBe(200);
+    const received = (await upsert).messages.find((m) => m.key.id === sent.json.id);
+    expect(received?.message?.conversation).toBe('via http');
+
+    const stored = simulator.events.waitFor('message-stored', (message) => message.from === '6284400000001');
+    const reply = await client.sock.sendMessage('6289900000021@s.whatsapp.net', { text: 'answer' });
+    await stored;
+    const inbox = await call('GET', '/control/inbox/6289900000021');
+    expect(inbox.json.messages).toEqual([
+      { id: reply!.key.id, from: '6284400000001', text: 'answer', timestamp: expect.any(Number) },
+    ]);
+
+    const read = client.next('messages.update', (updates) => updates.some((u) => u.key.id === reply!.key.id));
+    expect(await call('POST', '/control/receipts', { id: reply!.key.id, type: 'read' })).toEqual({
+      status: 200,
+      json: { ok: true },
+    });
+    expect((await read)[0]?.update.status).toBe(4);
+
+    expect((await call('POST', '/control/drop', { phone: '6284400000001' })).json).toEqual({ connections: 1 });
+    expect((await client.closed()).statusCode).toBe(DisconnectReason.connectionClosed);
+    expect((await call('POST', '/control/unlink', { phone: '6284400000001' })).json).toEqual({ devices: 1 });
+  });
+
+  test.each([
+    ['invalid JSON', 'POST', '/control/scan', '{nope', 400],
+    ['a missing field', 'POST', '/control/messages', { from: '6281', text: 'x' }, 400],
+    ['a phone that is not digits', 'POST', '/control/messages', { from: '+62 812', to: '6281234567', text: 'x' }, 400],
+    ['a string that is not a linking QR', 'POST', '/control/scan', { qr: 'hello', phone: '6281234567' }, 400],
+    [
+      'a QR no device is showing',
+      'POST',
+      '/control/scan',
+      { qr: `2@x,${'A'.repeat(43)}=,${'A'.repeat(43)}=,${'A'.repeat(43)}=,1`, phone: '6281234567' },
+      404,
+    ],
+    ['a message to a phone with no linked device', 'POST', '/control/messages', { from: '6281234567', to: '6289876543', text: 'x' }, 404],
+    ['a receipt type that does not exist', 'POST', '/control/receipts', { id: 'X', type: 'played' }, 400],
+    ['a receipt for an unknown message', 'POST', '/control/receipts', { id: 'NOPE', type: 'read' }, 404],
+    ['unlinking a phone with no devices', 'POST', '/control/unlink', { phone: '6281234567' }, 404],
+    ['dropping a phone with no connection', 'POST', '/control/drop', { phone: '6281234567' }, 409],
+    ['an inbox for a non-phone', 'GET', '/control/inbox/abc', undefined, 400],
+    ['the wrong method', 'GET', '/control/scan', undefined, 405],
+    ['an unknown path', 'POST', '/control/nothing', {}, 404],
+  ])('%s gets a 4xx with an error message', async (_name, method, path, body, expected) => {
+    const { status, json } = await call(method, path, body);
+    expect(status).toBe(expected);
+    expect(json.error).toEqual(expect.any(String));
+  });
+
+  test('an inbox of a contact that received nothing is empty', async () => {
+    expect(await call('GET', '/control/inbox/6289900000029')).toEqual({ status: 200, json: { messages: [] } });
+  });
+});

@@ -1,0 +1,138 @@
+// The HTTP JSON control API: the in-process scenario operations over loopback, for tests in other
+// processes and for demos. Bad input gets a 4xx {error}; errors map to statuses in one place.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { z } from 'zod';
+import {
+  InvalidQr,
+  InvalidScenario,
+  NoLinkedDevice,
+  NotConnected,
+  PairingRejected,
+  QrMismatch,
+  UnknownMessage,
+  UnknownQr,
+} from './errors.ts';
+import type { Simulator } from './server.ts';
+
+const MAX_BODY_BYTES = 256 * 1024;
+
+const phone = z.string().regex(/^\d{5,20}$/, 'must be a phone number in digits, e.g. "6281234567890"');
+const schemas = {
+  scan: z.object({ qr: z.string().min(1), phone, forgeAccountSignature: z.boolean().optional() }),
+  messages: z.object({ from: phone, to: phone, text: z.string().min(1).max(65_536) }),
+  receipts: z.object({ id: z.string().min(1), type: z.enum(['delivered', 'read']) }),
+  phone: z.object({ phone }),
+};
+
+class HttpError extends Error {
+  readonly status: number;
+  constructor(status: number, message: string) {
+    super(message);
+    this.status = status;
+  }
+}
+
+function statusOf(error: unknown): number {
+  if (error instanceof HttpError) return error.status;
+  if (error instanceof InvalidQr || error instanceof InvalidScenario) return 400;
+  if (error instanceof UnknownQr || error instanceof NoLinkedDevice || error instanceof UnknownMessage) return 404;
+  if (error instanceof QrMismatch || error instanceof PairingRejected || error instanceof NotConnected) return 409;
+  return 500;
+}
+
+function reply(res: ServerResponse, status: number, body: unknown): void {
+  const json = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(json) });
+  res.end(json);
+}
+
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_BODY_BYTES) throw new HttpError(413, 'request body too large');
+    chunks.push(chunk);
+  }
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } catch {
+    throw new HttpError(400, 'request body must be JSON');
+  }
+}
+
+async function parseBody<T>(req: IncomingMessage, schema: z.ZodType<T>): Promise<T> {
+  const parsed = schema.safeParse(await readJson(req));
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = issue?.path.length ? `${issue.path.join('.')}: ` : '';
+    throw new HttpError(400, `${where}${issue?.message ?? 'invalid request'}`);
+  }
+  return parsed.data;
+}
+
+const DESCRIPTION = {
+  name: 'kabar WhatsApp simulator',
+  websocket: '/ws/chat',
+  control: [
+    'POST /control/scan {qr, phone, forgeAccountSignature?} -> {jid}',
+    'POST /control/messages {from, to, text} -> {id}',
+    'GET /control/inbox/:phone -> {messages: [{id, from, text, timestamp}]}',
+    'POST /control/receipts {id, type: "delivered"|"read"} -> {ok}',
+    'POST /control/unlink {phone} -> {devices}',
+    'POST /control/drop {phone} -> {connections}',
+    'POST /control/replace {phone} -> {connections}',
+  ],
+};
+
+async function route(simulator: Simulator, req: IncomingMessage): Promise<[number, unknown]> {
+  const path = new URL(req.url ?? '/', 'http://simulator').pathname;
+  const method = req.method ?? 'GET';
+  if (path === '/' && method === 'GET') return [200, DESCRIPTION];
+  const inbox = /^\/control\/inbox\/([^/]+)$/.exec(path);
+  if (inbox && method === 'GET') {
+    const parsed = phone.safeParse(decodeURIComponent(inbox[1]!));
+    if (!parsed.success) throw new HttpError(400, `phone: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+    return [200, { messages: simulator.inbox(parsed.data) }];
+  }
+  if (method !== 'POST') {
+    throw path.startsWith('/control/') ? new HttpError(405, `${method} is not allowed here`) : new HttpError(404, 'not found');
+  }
+  switch (path) {
+    case '/control/scan': {
+      const body = await parseBody(req, schemas.scan);
+      return [200, await simulator.scan(body.qr, body.phone, { forgeAccountSignature: body.forgeAccountSignature })];
+    }
+    case '/control/messages': {
+      const body = await parseBody(req, schemas.messages);
+      return [200, await simulator.contactSend(body.from, body.to, body.text)];
+    }
+    case '/control/receipts': {
+      const body = await parseBody(req, schemas.receipts);
+      simulator.receipt(body.id, body.type);
+      return [200, { ok: true }];
+    }
+    case '/control/unlink':
+      return [200, simulator.unlink((await parseBody(req, schemas.phone)).phone)];
+    case '/control/drop':
+      return [200, simulator.drop((await parseBody(req, schemas.phone)).phone)];
+    case '/control/replace':
+      return [200, simulator.replace((await parseBody(req, schemas.phone)).phone)];
+    default:
+      throw new HttpError(404, 'not found');
+  }
+}
+
+/** The request handler for the simulator's HTTP server. Never throws. */
+export function controlApi(simulator: Simulator): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
+    route(simulator, req).then(
+      ([status, body]) => reply(res, status, body),
+      (error: unknown) => {
+        const status = statusOf(error);
+        const message = error instanceof Error ? error.message : String(error);
+        reply(res, status, { error: status === 500 ? `internal error: ${message}` : message });
+      },
+    );
+  };
+}

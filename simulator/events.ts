@@ -1,0 +1,75 @@
+// What happens inside the simulator, as typed events tests can await instead of sleeping.
+import { EventEmitter } from 'node:events';
+
+export type ReceiptType = 'delivered' | 'read';
+
+export type SimulatorEventMap = {
+  /** A phone scanned a QR and the device accepted pairing (the 515 restart follows). */
+  'device-linked': { phone: string; device: number; jid: string };
+  /** A linked device logged in (success sent). */
+  'device-connected': { phone: string; device: number };
+  /** A logged-in device's connection closed, for any reason. */
+  'device-disconnected': { phone: string; device: number };
+  /** A device was unlinked, by the phone (unlink) or by itself (logout). */
+  'device-unlinked': { phone: string; device: number };
+  /** A contact decrypted a message a device sent; it is now in the contact's inbox. */
+  'message-stored': { id: string; from: string; to: string; text: string; timestamp: number };
+  /** A contact's message was encrypted to the receiving phone's devices (one Signal type per device). */
+  'contact-message-sent': { id: string; from: string; to: string; types: ('pkmsg' | 'msg')[] };
+  /** The server answered an iq from a device (ping, prekeys, usync, ...). */
+  'iq-answered': { phone?: string | undefined; xmlns: string; type: string };
+  /** A device sent a receipt for a message a contact sent it. */
+  'receipt-received': { id: string; from: string; to: string; type: string };
+  /** Something a client sent could not be handled; the connection or message was dropped. */
+  'client-error': { phone?: string | undefined; error: Error };
+};
+
+export type SimulatorEventName = keyof SimulatorEventMap;
+
+export class WaitTimeout extends Error {}
+
+const DEFAULT_WAIT_MS = 10_000;
+
+export class SimulatorEvents {
+  #emitter = new EventEmitter();
+
+  constructor() {
+    // Benchmarks may hold one waiter per session.
+    this.#emitter.setMaxListeners(0);
+  }
+
+  emit<E extends SimulatorEventName>(event: E, payload: SimulatorEventMap[E]): void {
+    this.#emitter.emit(event, payload);
+  }
+
+  on<E extends SimulatorEventName>(event: E, listener: (payload: SimulatorEventMap[E]) => void): () => void {
+    this.#emitter.on(event, listener);
+    return () => this.#emitter.off(event, listener);
+  }
+
+  /**
+   * Resolves with the next event matching the predicate. Register it before triggering the action
+   * it waits for. Rejects with WaitTimeout after timeoutMs so a missing event fails with its name.
+   */
+  waitFor<E extends SimulatorEventName>(
+    event: E,
+    predicate: (payload: SimulatorEventMap[E]) => boolean = () => true,
+    timeoutMs = DEFAULT_WAIT_MS,
+  ): Promise<SimulatorEventMap[E]> {
+    return new Promise((resolve, reject) => {
+      const listener = (payload: SimulatorEventMap[E]) => {
+        if (!predicate(payload)) return;
+        clearTimeout(timer);
+        this.#emitter.off(event, listener);
+        resolve(payload);
+      };
+      const timer = setTimeout(() => {
+        this.#emitter.off(event, listener);
+        reject(new WaitTimeout(`simulator: no '${event}' event within ${timeoutMs} ms`));
+      }, timeoutMs);
+      // A forgotten waiter must not keep the process alive after close().
+      timer.unref();
+      this.#emitter.on(event, listener);
+    });
+  }
+}

@@ -1,0 +1,76 @@
+import { DisconnectReason } from '@whiskeysockets/baileys';
+import { afterAll, afterEach, beforeAll, expect, test } from 'vitest';
+import { NotConnected } from './errors.ts';
+import { startSimulator } from './server.ts';
+import type { Simulator } from './server.ts';
+import { quietSignalLogs } from './signal-logs.ts';
+import { connectClient, linkClient } from './test-client.ts';
+import type { TestClient } from './test-client.ts';
+
+let simulator: Simulator;
+const clients: TestClient[] = [];
+const track = (client: TestClient) => clients.push(client);
+
+const restoreConsole = quietSignalLogs();
+beforeAll(async () => {
+  simulator = await startSimulator();
+});
+afterEach(() => {
+  for (const client of clients.splice(0)) client.end();
+});
+afterAll(async () => {
+  restoreConsole();
+  await simulator.close();
+});
+
+test('the phone unlinking the device logs Baileys out (401) and its creds can no longer log in', async () => {
+  const client = await linkClient(simulator, '6283300000001', track);
+  expect(simulator.unlink('6283300000001')).toEqual({ devices: 1 });
+  expect((await client.closed()).statusCode).toBe(DisconnectReason.loggedOut);
+
+  const again = connectClient(simulator.wsUrl, { state: client.state });
+  track(again);
+  expect((await again.closed()).statusCode).toBe(DisconnectReason.loggedOut);
+});
+
+test('a dropped connection closes without logout, and the same creds reconnect without a new QR', async () => {
+  const client = await linkClient(simulator, '6283300000002', track);
+  expect(simulator.drop('6283300000002')).toEqual({ connections: 1 });
+  const { statusCode } = await client.closed();
+  expect(statusCode).toBe(DisconnectReason.connectionClosed);
+
+  const again = connectClient(simulator.wsUrl, { state: client.state });
+  track(again);
+  const update = await again.connection((u) => u.connection === 'open' || !!u.qr || u.connection === 'close');
+  expect(update.connection).toBe('open');
+  // The resumed session still works end to end.
+  const stored = simulator.events.waitFor('message-stored', (message) => message.from === '6283300000002');
+  await again.sock.sendMessage('6289900000012@s.whatsapp.net', { text: 'back online' });
+  expect((await stored).text).toBe('back online');
+});
+
+test('the simulator replacing the connection closes it with 440 (connection replaced)', async () => {
+  const client = await linkClient(simulator, '6283300000003', track);
+  simulator.replace('6283300000003');
+  expect((await client.closed()).statusCode).toBe(DisconnectReason.connectionReplaced);
+});
+
+test('a second login as the same device replaces the first connection', async () => {
+  const client = await linkClient(simulator, '6283300000004', track);
+  const second = connectClient(simulator.wsUrl, { state: client.state });
+  track(second);
+  expect((await client.closed()).statusCode).toBe(DisconnectReason.connectionReplaced);
+  await second.connection((u) => u.connection === 'open');
+});
+
+test('Baileys logging itself out makes the simulator forget the device', async () => {
+  const client = await linkClient(simulator, '6283300000005', track);
+  const unlinked = simulator.events.waitFor('device-unlinked', (event) => event.phone === '6283300000005');
+  await client.sock.logout();
+  await unlinked;
+  await expect(simulator.contactSend('6289900000015', '6283300000005', 'anyone?')).rejects.toThrow(/no linked device/);
+});
+
+test('dropping a phone with no connected device is refused', () => {
+  expect(() => simulator.drop('6283300000099')).toThrow(NotConnected);
+});

@@ -1,0 +1,25 @@
+// Network and session faults a test can inflict on a phone's connected devices.
+import { NotConnected } from './errors.ts';
+import type { Connection } from './connection.ts';
+import { CONNECTION_REPLACED } from './stream-errors.ts';
+import type { World } from './world.ts';
+
+function connected(world: World, phone: string): Connection[] {
+  const connections = world.connectionsOf(phone);
+  if (connections.length === 0) throw new NotConnected(`no device of phone ${phone} is connected`);
+  return connections;
+}
+
+/** Cuts the connections with no goodbye; the client sees a close that is not a logout. */
+export function drop(world: World, phone: string): { connections: number } {
+  const connections = connected(world, phone);
+  for (const connection of connections) connection.terminate();
+  return { connections: connections.length };
+}
+
+/** Tells the connections another client took over the session (stream error conflict, 440). */
+export function replace(world: World, phone: string): { connections: number } {
+  const connections = connected(world, phone);
+  for (const connection of connections) connection.end(CONNECTION_REPLACED);
+  return { connections: connections.length };
+}

@@ -1,0 +1,42 @@
+// What simulated contacts received from linked devices, decrypted, and which account sent each
+// message (so receipts can be routed back to it).
+export type InboxMessage = {
+  id: string;
+  /** Phone number of the sending account. */
+  from: string;
+  text: string;
+  /** When the simulator received it, in milliseconds since the epoch. */
+  timestamp: number;
+};
+
+export type SentMessage = InboxMessage & {
+  /** The contact that received it. */
+  to: string;
+  /** The jid Baileys addressed (PN or LID); receipts must come from the same jid to match. */
+  chatJid: string;
+  /** When the server acked it; receipts are held back until well after this (see messaging.ts). */
+  ackedAt: number;
+};
+
+export class Inbox {
+  #byContact = new Map<string, InboxMessage[]>();
+  #byId = new Map<string, SentMessage>();
+
+  record(message: SentMessage): void {
+    let list = this.#byContact.get(message.to);
+    if (!list) {
+      list = [];
+      this.#byContact.set(message.to, list);
+    }
+    list.push({ id: message.id, from: message.from, text: message.text, timestamp: message.timestamp });
+    this.#byId.set(message.id, message);
+  }
+
+  messagesOf(contact: string): InboxMessage[] {
+    return [...(this.#byContact.get(contact) ?? [])];
+  }
+
+  sent(id: string): SentMessage | undefined {
+    return this.#byId.get(id);
+  }
+}

@@ -1,0 +1,224 @@
+// Answers to the iqs Baileys sends: prekeys (count, upload, digest, bundles, rotation), passive,
+// ping, usync device/LID lookups, logout, and an empty result for everything else. Every iq gets an
+// answer, because an unanswered one costs the client defaultQueryTimeoutMs.
+import { getBinaryNodeChild, getBinaryNodeChildren } from '@whiskeysockets/baileys';
+import type { BinaryNode } from '@whiskeysockets/baileys';
+import type { Connection } from './connection.ts';
+import type { LinkedDevice } from './device-registry.ts';
+import { resolveJid, SERVER_JID } from './directory.ts';
+import type { World } from './world.ts';
+
+const KEY_TYPE_DJB = Buffer.from([5]);
+
+function result(iq: BinaryNode, content?: BinaryNode[]): BinaryNode {
+  return { tag: 'iq', attrs: { from: SERVER_JID, type: 'result', id: iq.attrs.id ?? '' }, ...(content ? { content } : {}) };
+}
+
+function bytes(node: BinaryNode | undefined): Buffer | undefined {
+  return node?.content instanceof Uint8Array ? Buffer.from(node.content) : undefined;
+}
+
+function uintBE(node: BinaryNode | undefined): number | undefined {
+  const value = bytes(node);
+  return value && value.length > 0 && value.length <= 6 ? value.readUIntBE(0, value.length) : undefined;
+}
+
+function bigEndian(value: number, length: number): Buffer {
+  const out = Buffer.alloc(length);
+  out.writeUIntBE(value, 0, length);
+  return out;
+}
+
+function children(node: BinaryNode | undefined): BinaryNode[] {
+  return Array.isArray(node?.content) ? node.content : [];
+}
+
+export function handleIq(world: World, connection: Connection, iq: BinaryNode): void {
+  answerIq(world, connection, iq);
+  world.events.emit('iq-answered', {
+    phone: connection.device?.phone,
+    xmlns: iq.attrs.xmlns ?? '',
+    type: iq.attrs.type ?? '',
+  });
+}
+
+function answerIq(world: World, connection: Connection, iq: BinaryNode): void {
+  const device = connection.device;
+  const first = children(iq)[0];
+  const { xmlns, type } = iq.attrs;
+  if (xmlns === 'encrypt' && device) {
+    if (first?.tag === 'count') {
+      connection.send(result(iq, [{ tag: 'count', attrs: { value: String(device.preKeys.size) } }]));
+      return;
+    }
+    if (first?.tag === 'digest') {
+      // Baileys only checks that a digest node is there; a real server sends a hash of the bundle.
+      connection.send(result(iq, [{ tag: 'digest', attrs: {} }]));
+      return;
+    }
+    if (first?.tag === 'key') {
+      connection.send(result(iq, [{ tag: 'list', attrs: {}, content: keyBundles(world, first) }]));
+      return;
+    }
+    if (type === 'set') {
+      storeKeys(device, iq);
+      connection.send(result(iq));
+      return;
+    }
+  }
+  if (xmlns === 'passive') {
+    connection.send(result(iq));
+    if (first?.tag === 'active') connection.goOnline();
+    return;
+  }
+  if (xmlns === 'usync') {
+    connection.send(result(iq, [usync(world, device, getBinaryNodeChild(iq, 'usync'))]));
+    return;
+  }
+  if (xmlns === 'privacy' && type === 'get' && first?.tag === 'privacy') {
+    // With read receipts "all", Baileys' readMessages sends type="read" rather than "read-self".
+    connection.send(
+      result(iq, [{ tag: 'privacy', attrs: {}, content: [{ tag: 'category', attrs: { name: 'readreceipts', value: 'all' } }] }]),
+    );
+    return;
+  }
+  if (xmlns === 'md' && first?.tag === 'remove-companion-device' && device) {
+    // The device logged itself out: forget it, as the phone would.
+    world.registry.remove(device.phone, device.device);
+    world.events.emit('device-unlinked', { phone: device.phone, device: device.device });
+  }
+  // Ping (w:p), abt, blocklist, privacy, profile pictures, ...: an empty result satisfies Baileys.
+  connection.send(result(iq));
+}
+
+/** Prekey upload (registration, identity, one-time keys, signed prekey) and signed prekey rotation. */
+function storeKeys(device: LinkedDevice, iq: BinaryNode): void {
+  const rotate = getBinaryNodeChild(iq, 'rotate');
+  const skey = getBinaryNodeChild(rotate ?? iq, 'skey');
+  const skeyId = uintBE(getBinaryNodeChild(skey, 'id'));
+  const skeyValue = bytes(getBinaryNodeChild(skey, 'value'));
+  const skeySignature = bytes(getBinaryNodeChild(skey, 'signature'));
+  if (skeyId !== undefined && skeyValue && skeySignature) {
+    device.signedPreKey = { id: skeyId, publicKey: skeyValue, signature: skeySignature };
+  }
+  const registrationId = uintBE(getBinaryNodeChild(iq, 'registration'));
+  if (registrationId !== undefined) device.registrationId = registrationId;
+  const identity = bytes(getBinaryNodeChild(iq, 'identity'));
+  if (identity?.length === 32) device.identityKey = identity;
+  const preKeys: { id: number; publicKey: Buffer }[] = [];
+  for (const key of getBinaryNodeChildren(getBinaryNodeChild(iq, 'list'), 'key')) {
+    const id = uintBE(getBinaryNodeChild(key, 'id'));
+    const publicKey = bytes(getBinaryNodeChild(key, 'value'));
+    if (id !== undefined && publicKey?.length === 32) preKeys.push({ id, publicKey });
+  }
+  if (preKeys.length > 0) device.preKeys.add(preKeys);
+}
+
+/**
+ * Bundles for the requested users, answered under the jid they were asked by (Baileys asks by LID).
+ * Unknown users are left out: an <error> in one user would make Baileys drop the whole batch.
+ */
+function keyBundles(world: World, keyNode: BinaryNode): BinaryNode[] {
+  const users: BinaryNode[] = [];
+  for (const user of getBinaryNodeChildren(keyNode, 'user')) {
+    const jid = user.attrs.jid;
+    const address = jid ? resolveJid(world.directory, jid) : undefined;
+    if (!jid || !address) continue;
+    if (address.device === 0) {
+      const contact = world.contacts.get(address.phone);
+      users.push(
+        bundleNode(jid, contact.registrationId, contact.identity.pubKey.subarray(1), {
+          id: contact.signedPreKey.keyId,
+          publicKey: contact.signedPreKey.keyPair.pubKey.subarray(1),
+          signature: contact.signedPreKey.signature,
+        }),
+      );
+      continue;
+    }
+    const linked = world.registry.find(address.phone, address.device);
+    if (!linked) continue;
+    users.push(
+      bundleNode(jid, linked.registrationId, linked.identityKey, linked.signedPreKey, linked.preKeys.take()),
+    );
+  }
+  return users;
+}
+
+function bundleNode(
+  jid: string,
+  registrationId: number,
+  identityKey: Buffer,
+  signedPreKey: { id: number; publicKey: Buffer; signature: Buffer },
+  preKey?: { id: number; publicKey: Buffer },
+): BinaryNode {
+  const content: BinaryNode[] = [
+    { tag: 'registration', attrs: {}, content: bigEndian(registrationId, 4) },
+    { tag: 'type', attrs: {}, content: KEY_TYPE_DJB },
+    { tag: 'identity', attrs: {}, content: identityKey },
+    {
+      tag: 'skey',
+      attrs: {},
+      content: [
+        { tag: 'id', attrs: {}, content: bigEndian(signedPreKey.id, 3) },
+        { tag: 'value', attrs: {}, content: signedPreKey.publicKey },
+        { tag: 'signature', attrs: {}, content: signedPreKey.signature },
+      ],
+    },
+  ];
+  if (preKey) {
+    content.push({
+      tag: 'key',
+      attrs: {},
+      content: [
+        { tag: 'id', attrs: {}, content: bigEndian(preKey.id, 3) },
+        { tag: 'value', attrs: {}, content: preKey.publicKey },
+      ],
+    });
+  }
+  return { tag: 'user', attrs: { jid }, content };
+}
+
+/**
+ * usync: every number is a WhatsApp user. Contacts have one device (their phone, id 0); for the
+ * asking device's own number only the asking device is listed, so sends fan out to nobody else.
+ * Every user carries its LID: without it Baileys cannot fetch bundles and fails the send.
+ */
+function usync(world: World, self: LinkedDevice | undefined, query: BinaryNode | undefined): BinaryNode {
+  const protocols = new Set(children(getBinaryNodeChild(query, 'query')).map((node) => node.tag));
+  const users: BinaryNode[] = [];
+  for (const user of getBinaryNodeChildren(getBinaryNodeChild(query, 'list'), 'user')) {
+    const jid = user.attrs.jid ?? contactJid(user);
+    const address = jid ? resolveJid(world.directory, jid) : undefined;
+    if (!jid || !address) continue;
+    const content: BinaryNode[] = [];
+    if (protocols.has('devices')) {
+      const devices: BinaryNode[] =
+        self && self.phone === address.phone
+          ? [{ tag: 'device', attrs: { id: String(self.device), 'key-index': String(self.keyIndex) } }]
+          : [{ tag: 'device', attrs: { id: '0' } }];
+      content.push({ tag: 'devices', attrs: {}, content: [{ tag: 'device-list', attrs: {}, content: devices }] });
+    }
+    if (protocols.has('lid')) {
+      content.push({ tag: 'lid', attrs: { val: `${world.directory.lidOf(address.phone)}@lid` } });
+    }
+    if (protocols.has('contact')) content.push({ tag: 'contact', attrs: { type: 'in' } });
+    users.push({ tag: 'user', attrs: { jid }, content });
+  }
+  return {
+    tag: 'usync',
+    attrs: { sid: query?.attrs.sid ?? '', index: '0', last: 'true' },
+    content: [
+      { tag: 'result', attrs: {} },
+      { tag: 'list', attrs: {}, content: users },
+    ],
+  };
+}
+
+/** onWhatsApp() asks by phone number (<contact>+62...</contact>) instead of jid. */
+function contactJid(user: BinaryNode): string | undefined {
+  const contact = getBinaryNodeChild(user, 'contact');
+  const raw = contact?.content;
+  const text = typeof raw === 'string' ? raw : raw instanceof Uint8Array ? Buffer.from(raw).toString() : '';
+  const digits = text.replace(/\D/g, '');
+  return digits ? `${digits}@s.whatsapp.net` : undefined;
+}

@@ -1,0 +1,43 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import { expect, test } from 'vitest';
+
+const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
+
+test('the process listens where SIMULATOR_PORT says, answers GET / and exits cleanly on SIGTERM', async () => {
+  const child = spawn(process.execPath, [MAIN], {
+    env: { ...process.env, SIMULATOR_PORT: '0', SIMULATOR_HOST: '127.0.0.1' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  try {
+    let output = '';
+    const url = await new Promise<string>((resolve, reject) => {
+      child.stdout.on('data', (chunk: Buffer) => {
+        output += chunk.toString();
+        const match = /listening: (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
+        if (match) resolve(match[1]!);
+      });
+      child.once('exit', (code) => reject(new Error(`simulator exited early with ${code}: ${output}`)));
+    });
+    const response = await fetch(`${url}/`);
+    expect(((await response.json()) as { name: string }).name).toBe('kabar WhatsApp simulator');
+    const exited = once(child, 'exit');
+    child.kill('SIGTERM');
+    expect((await exited)[0]).toBe(0);
+  } finally {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  }
+});
+
+test('the process refuses a SIMULATOR_PORT that is not a port, naming the variable', async () => {
+  const child = spawn(process.execPath, [MAIN], {
+    env: { ...process.env, SIMULATOR_PORT: 'eighty' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const [code] = await once(child, 'exit');
+  expect(code).not.toBe(0);
+  expect(stderr).toContain('SIMULATOR_PORT');
+});

@@ -1,0 +1,37 @@
+// `npm run simulator`: runs the simulator as a process, configured from the environment, until
+// SIGINT or SIGTERM.
+import { startSimulator } from './server.ts';
+import { quietSignalLogs } from './signal-logs.ts';
+
+function parsePort(raw: string | undefined): number {
+  if (raw === undefined || raw === '') return 8790;
+  const port = Number(raw);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+    throw new Error(`SIMULATOR_PORT must be a port number (0-65535), got "${raw}"`);
+  }
+  return port;
+}
+
+function parseAutoReceipts(raw: string | undefined): 'delivered' | 'read' | false {
+  if (raw === undefined || raw === '' || raw === 'off') return false;
+  if (raw === 'delivered' || raw === 'read') return raw;
+  throw new Error(`SIMULATOR_AUTO_RECEIPTS must be "delivered", "read" or "off", got "${raw}"`);
+}
+
+quietSignalLogs();
+const simulator = await startSimulator({
+  port: parsePort(process.env.SIMULATOR_PORT),
+  host: process.env.SIMULATOR_HOST || '127.0.0.1',
+  autoReceipts: parseAutoReceipts(process.env.SIMULATOR_AUTO_RECEIPTS),
+});
+console.log(`WhatsApp simulator listening: ${simulator.url} (WebSocket ${simulator.wsUrl})`);
+
+let stopping = false;
+async function stop(): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  await simulator.close();
+  process.exit(0);
+}
+process.on('SIGINT', () => void stop());
+process.on('SIGTERM', () => void stop());

@@ -1,0 +1,125 @@
+import type { BinaryNode } from '@whiskeysockets/baileys';
+import { proto } from '@whiskeysockets/baileys';
+import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { startSimulator } from './server.ts';
+import { quietSignalLogs } from './signal-logs.ts';
+import type { Simulator } from './server.ts';
+import { connectClient, linkClient } from './test-client.ts';
+import type { TestClient } from './test-client.ts';
+
+const { DELIVERY_ACK, READ } = proto.WebMessageInfo.Status;
+
+let simulator: Simulator;
+const clients: TestClient[] = [];
+const track = (client: TestClient) => clients.push(client);
+
+const restoreConsole = quietSignalLogs();
+beforeAll(async () => {
+  simulator = await startSimulator();
+});
+afterEach(() => {
+  for (const client of clients.splice(0)) client.end();
+});
+afterAll(async () => {
+  restoreConsole();
+  await simulator.close();
+});
+
+describe('sending', () => {
+  test("a message Baileys sends is acked and lands decrypted in the contact's inbox", async () => {
+    const client = await linkClient(simulator, '6282200000001', track);
+    const stored = simulator.events.waitFor('message-stored', (message) => message.to === '6289900000001');
+    const acked = new Promise<BinaryNode>((resolve) => client.sock.ws.on('CB:ack,class:message', resolve));
+    const sent = await client.sock.sendMessage('6289900000001@s.whatsapp.net', { text: 'halo dari gateway' });
+    expect((await acked).attrs.id).toBe(sent!.key.id);
+    expect(await stored).toMatchObject({ id: sent!.key.id, from: '6282200000001', text: 'halo dari gateway' });
+    expect(simulator.inbox('6289900000001')).toEqual([
+      { id: sent!.key.id, from: '6282200000001', text: 'halo dari gateway', timestamp: expect.any(Number) },
+    ]);
+  });
+
+  test('delivered and read receipts for a sent message reach Baileys as status updates', async () => {
+    const client = await linkClient(simulator, '6282200000002', track);
+    const stored = simulator.events.waitFor('message-stored', (message) => message.to === '6289900000002');
+    const sent = await client.sock.sendMessage('6289900000002@s.whatsapp.net', { text: 'status please' });
+    await stored;
+    const statuses: number[] = [];
+    const read = client.next('messages.update', (updates) =>
+      updates.some((u) => u.key.id === sent!.key.id && statuses.push(u.update.status ?? -1) > 0 && u.update.status === READ),
+    );
+    simulator.receipt(sent!.key.id!, 'delivered');
+    await client.next('messages.update', (updates) => updates.some((u) => u.key.id === sent!.key.id));
+    simulator.receipt(sent!.key.id!, 'read');
+    await read;
+    expect(statuses).toEqual([DELIVERY_ACK, READ]);
+  });
+});
+
+describe('receiving', () => {
+  test("a contact's first message arrives as pkmsg, and after Baileys replies the next arrives as msg", async () => {
+    const client = await linkClient(simulator, '6282200000003', track);
+    const texts: string[] = [];
+    const upserts = (count: number) =>
+      client.next('messages.upsert', ({ messages, type }) => {
+        for (const message of messages) {
+          if (!message.key.fromMe && type === 'notify') texts.push(message.message?.conversation ?? '');
+        }
+        return texts.length === count;
+      });
+    const firstUpsert = upserts(1);
+    const first = simulator.events.waitFor('contact-message-sent', (event) => event.from === '6289900000003');
+    await simulator.contactSend('6289900000003', '6282200000003', 'first');
+    expect((await first).types).toEqual(['pkmsg']);
+    await firstUpsert;
+
+    // Signal keeps sending prekey messages until the other side has answered once.
+    const stored = simulator.events.waitFor('message-stored', (message) => message.to === '6289900000003');
+    await client.sock.sendMessage('6289900000003@s.whatsapp.net', { text: 'reply' });
+    await stored;
+    const secondUpsert = upserts(2);
+    const second = simulator.events.waitFor('contact-message-sent', (event) => event.from === '6289900000003');
+    await simulator.contactSend('6289900000003', '6282200000003', 'second');
+    expect((await second).types).toEqual(['msg']);
+    await secondUpsert;
+    expect(texts).toEqual(['first', 'second']);
+  });
+
+  test("Baileys' read receipt for a contact's message is reported by the simulator", async () => {
+    const client = await linkClient(simulator, '6282200000004', track);
+    const upsert = client.next('messages.upsert', ({ messages }) => messages.some((m) => !m.key.fromMe));
+    const { id } = await simulator.contactSend('6289900000004', '6282200000004', 'read me');
+    const message = (await upsert).messages.find((m) => m.key.id === id)!;
+    expect(message.key.remoteJid).toBe('6289900000004@s.whatsapp.net');
+    const read = simulator.events.waitFor('receipt-received', (receipt) => receipt.id === id && receipt.type === 'read');
+    await client.sock.readMessages([message.key]);
+    expect(await read).toMatchObject({ from: '6282200000004', to: '6289900000004' });
+  });
+
+  test('messages sent while the device is offline are delivered after it reconnects', async () => {
+    const client = await linkClient(simulator, '6282200000005', track);
+    const disconnected = simulator.events.waitFor('device-disconnected', (event) => event.phone === '6282200000005');
+    client.end();
+    await disconnected;
+    await simulator.contactSend('6289900000005', '6282200000005', 'while you were away');
+    const again = connectClient(simulator.wsUrl, { state: client.state });
+    track(again);
+    const { messages } = await again.next('messages.upsert', (u) => u.messages.some((m) => !m.key.fromMe));
+    expect(messages[0]?.message?.conversation).toBe('while you were away');
+  });
+});
+
+describe('automatic receipts', () => {
+  test('with autoReceipts "read", contacts mark every received message read without being asked', async () => {
+    const auto = await startSimulator({ autoReceipts: 'read' });
+    try {
+      const client = await linkClient(auto, '6282200000006', track);
+      const sent = await client.sock.sendMessage('6289900000006@s.whatsapp.net', { text: 'auto' });
+      await client.next('messages.update', (updates) =>
+        updates.some((u) => u.key.id === sent!.key.id && u.update.status === READ),
+      );
+    } finally {
+      for (const client of clients.splice(0)) client.end();
+      await auto.close();
+    }
+  });
+});

@@ -1,0 +1,181 @@
+// 1:1 text messages both ways: a device's message decrypted by the contact it is for (then acked and
+// stored), a contact's message encrypted to every device of the receiving phone, and receipts.
+import { randomBytes } from 'node:crypto';
+import { getBinaryNodeChild, getBinaryNodeChildren, proto } from '@whiskeysockets/baileys';
+import type { BinaryNode } from '@whiskeysockets/baileys';
+import type { Connection } from './connection.ts';
+import type { PeerBundle, SignalMessageType } from './contacts.ts';
+import type { LinkedDevice } from './device-registry.ts';
+import { phoneJid, resolveJid } from './directory.ts';
+import { InvalidScenario, NoLinkedDevice, UnknownMessage } from './errors.ts';
+import type { ReceiptType } from './events.ts';
+import type { SentMessage } from './inbox.ts';
+import type { World } from './world.ts';
+
+// Baileys folds a receipt arriving within ~100 ms of its own send into the upsert of the sent
+// message instead of emitting messages.update, so receipts wait at least this long after the ack.
+export const RECEIPT_DELAY_MS = 200;
+
+const DJB = Buffer.from([5]);
+
+function unixSeconds(): string {
+  return String(Math.floor(Date.now() / 1000));
+}
+
+/** A WhatsApp-like message id: "3EB0" and 16 hex digits. */
+export function newMessageId(): string {
+  return `3EB0${randomBytes(8).toString('hex').toUpperCase()}`;
+}
+
+function messageText(message: proto.IMessage): string {
+  return message.conversation ?? message.extendedTextMessage?.text ?? '';
+}
+
+/** The <enc> nodes of a message stanza with the jid each is for (<participants> or a bare <enc>). */
+function encryptedCopies(node: BinaryNode): { jid: string; enc: BinaryNode }[] {
+  const participants = getBinaryNodeChild(node, 'participants');
+  if (!participants) {
+    const enc = getBinaryNodeChild(node, 'enc');
+    return enc && node.attrs.to ? [{ jid: node.attrs.to, enc }] : [];
+  }
+  return getBinaryNodeChildren(participants, 'to').flatMap((to) => {
+    const enc = getBinaryNodeChild(to, 'enc');
+    return enc && to.attrs.jid ? [{ jid: to.attrs.jid, enc }] : [];
+  });
+}
+
+export async function onDeviceMessage(
+  world: World,
+  connection: Connection,
+  sender: LinkedDevice,
+  node: BinaryNode,
+): Promise<void> {
+  const { id, to } = node.attrs;
+  if (!id || !to) return;
+  const chat = resolveJid(world.directory, to);
+  let text: string | undefined;
+  for (const { jid, enc } of encryptedCopies(node)) {
+    const address = resolveJid(world.directory, jid);
+    const type = enc.attrs.type;
+    // Copies for the sender's own devices (DSM) are not simulated; contacts have device 0 only.
+    if (!address || address.phone === sender.phone || address.device !== 0) continue;
+    if ((type !== 'pkmsg' && type !== 'msg') || !(enc.content instanceof Uint8Array)) continue;
+    try {
+      const contact = world.contacts.get(address.phone);
+      const plaintext = await contact.decrypt(
+        { name: sender.phone, device: sender.device },
+        type,
+        Buffer.from(enc.content),
+      );
+      text = messageText(proto.Message.decode(plaintext));
+    } catch (error) {
+      world.events.emit('client-error', { phone: sender.phone, error: error as Error });
+    }
+  }
+  connection.send({ tag: 'ack', attrs: { class: 'message', id, from: to, t: unixSeconds() } });
+  if (text === undefined || !chat) return;
+  const sent: SentMessage = {
+    id,
+    from: sender.phone,
+    to: chat.phone,
+    text,
+    timestamp: Date.now(),
+    chatJid: to,
+    ackedAt: Date.now(),
+  };
+  world.inbox.record(sent);
+  world.events.emit('message-stored', { id, from: sent.from, to: sent.to, text, timestamp: sent.timestamp });
+  const auto = world.options.autoReceipts;
+  if (auto) {
+    scheduleReceipt(world, sent, 'delivered');
+    if (auto === 'read') scheduleReceipt(world, sent, 'read');
+  }
+}
+
+/** A device acknowledged (delivered/read) messages a contact sent it. */
+export function onDeviceReceipt(world: World, device: LinkedDevice, node: BinaryNode): void {
+  const { id, to, type } = node.attrs;
+  const contact = to ? resolveJid(world.directory, to) : undefined;
+  if (!id || !contact) return;
+  const ids = [id, ...getBinaryNodeChildren(getBinaryNodeChild(node, 'list'), 'item').flatMap((item) => item.attrs.id ?? [])];
+  for (const messageId of ids) {
+    world.events.emit('receipt-received', {
+      id: messageId,
+      from: device.phone,
+      to: contact.phone,
+      type: type ?? 'delivered',
+    });
+  }
+}
+
+/** The recipient of a message a device sent acknowledges it; reaches the sender's devices as a status update. */
+export function sendReceipt(world: World, id: string, type: ReceiptType): void {
+  const sent = world.inbox.sent(id);
+  if (!sent) throw new UnknownMessage(`no device sent a message with id ${id}`);
+  scheduleReceipt(world, sent, type);
+}
+
+function scheduleReceipt(world: World, sent: SentMessage, type: ReceiptType): void {
+  const delay = Math.max(0, sent.ackedAt + RECEIPT_DELAY_MS - Date.now());
+  world.later(delay, () => {
+    // No `recipient` attribute: its absence tells Baileys the receipt is about its own message.
+    // `from` repeats the jid the message was addressed to, so Baileys' key.remoteJid matches.
+    const receipt: BinaryNode = {
+      tag: 'receipt',
+      attrs: { from: sent.chatJid, id: sent.id, t: unixSeconds(), ...(type === 'read' ? { type: 'read' } : {}) },
+    };
+    for (const device of world.registry.devicesOf(sent.from)) world.deliver(device, receipt);
+  });
+}
+
+function withPrefix(key: Buffer): Buffer {
+  return Buffer.concat([DJB, key]);
+}
+
+/** The device's published keys as a Signal bundle; takes one of its one-time prekeys. */
+function bundleOf(device: LinkedDevice): PeerBundle {
+  const preKey = device.preKeys.take();
+  return {
+    registrationId: device.registrationId,
+    identityKey: withPrefix(device.identityKey),
+    signedPreKey: {
+      keyId: device.signedPreKey.id,
+      publicKey: withPrefix(device.signedPreKey.publicKey),
+      signature: device.signedPreKey.signature,
+    },
+    preKey: preKey ? { keyId: preKey.id, publicKey: withPrefix(preKey.publicKey) } : undefined,
+  };
+}
+
+/**
+ * Contact `from` sends `text` to phone `to`: one Signal copy per linked device of `to` (pkmsg to
+ * start a session, msg after), delivered now or queued until the device is next online.
+ */
+export async function contactSend(world: World, from: string, to: string, text: string): Promise<{ id: string }> {
+  if (from === to) throw new InvalidScenario('a phone cannot message its own linked devices here');
+  const devices = world.registry.devicesOf(to);
+  if (devices.length === 0) throw new NoLinkedDevice(`phone ${to} has no linked device`);
+  const contact = world.contacts.get(from);
+  const lid = world.directory.lidOf(from);
+  const id = newMessageId();
+  const plaintext = proto.Message.encode({ conversation: text }).finish();
+  const types: SignalMessageType[] = [];
+  for (const device of devices) {
+    const { type, ciphertext } = await contact.encrypt({ name: to, device: device.device }, plaintext, () =>
+      bundleOf(device),
+    );
+    types.push(type);
+    world.deliver(device, messageStanza(from, lid, id, type, ciphertext));
+  }
+  world.events.emit('contact-message-sent', { id, from, to, types });
+  return { id };
+}
+
+function messageStanza(from: string, lid: string, id: string, type: SignalMessageType, ciphertext: Buffer): BinaryNode {
+  return {
+    tag: 'message',
+    // sender_lid spares Baileys a usync round trip to learn the sender's LID before decrypting.
+    attrs: { from: phoneJid(from), id, t: unixSeconds(), type: 'text', sender_lid: `${lid}@lid` },
+    content: [{ tag: 'enc', attrs: { v: '2', type }, content: ciphertext }],
+  };
+}
