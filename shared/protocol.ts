@@ -101,6 +101,17 @@ export const HubFrame = z.discriminatedUnion('type', [
 ]);
 export type HubFrame = z.infer<typeof HubFrame>;
 
+/** A command's one answer; nested on `ok` so both variants share `type: "result"`. */
+const ResultFrame = z.discriminatedUnion('ok', [
+  z.object({ type: z.literal('result'), id: z.string(), ok: z.literal(true), data: SendTextResult }),
+  z.object({
+    type: z.literal('result'),
+    id: z.string(),
+    ok: z.literal(false),
+    error: z.object({ code: CommandErrorCode, message: z.string().max(1000) }),
+  }),
+]);
+
 // Connector -> hub
 export const ConnectorFrame = z.discriminatedUnion('type', [
   z.object({
@@ -113,18 +124,7 @@ export const ConnectorFrame = z.discriminatedUnion('type', [
     /** Sessions whose WhatsApp login this connector has stored, so the hub can keep them here. */
     held: z.array(sessionId).max(100_000),
   }),
-  z.object({
-    type: z.literal('result'),
-    id: z.string(),
-    ok: z.literal(true),
-    data: SendTextResult,
-  }),
-  z.object({
-    type: z.literal('result'),
-    id: z.string(),
-    ok: z.literal(false),
-    error: z.object({ code: CommandErrorCode, message: z.string().max(1000) }),
-  }),
+  ResultFrame,
   z.object({ type: z.literal('event'), id: eventId, sessionId, at: z.number().int(), event: SessionEvent }),
   z.object({ type: z.literal('ping') }),
 ]);

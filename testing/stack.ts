@@ -19,6 +19,8 @@ export interface Stack {
   /** A client on the same database, for assertions on what the Worker stored. */
   db: Client;
   databaseUrl: string;
+  /** What the Worker and its Durable Objects logged, for diagnosing a failure. */
+  logs(): string[];
   close(): Promise<void>;
 }
 
@@ -46,6 +48,7 @@ export async function startStack(vars: Record<string, string> = {}): Promise<Sta
     connectorSecret,
     db,
     databaseUrl: database.url,
+    logs: () => harness.getLogs().map((log) => JSON.stringify(log)),
     async close() {
       db.close();
       await harness.close();

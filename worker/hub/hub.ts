@@ -110,6 +110,15 @@ export class Hub extends DurableObject<Env> {
   }
 
   override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
+    try {
+      await this.onMessage(ws, message);
+    } catch (error) {
+      // One bad frame or failed write must not take the connector's link down with it.
+      console.error('hub: failed to handle a frame', error);
+    }
+  }
+
+  private async onMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
     const attachment = ws.deserializeAttachment() as Attachment | null;
     const frame = parseFrame(ConnectorFrame, message);
     if (!attachment || attachment.stage === 'replaced') return;
@@ -141,8 +150,14 @@ export class Hub extends DurableObject<Env> {
     }
   }
 
-  override async webSocketClose(ws: WebSocket): Promise<void> {
+  override async webSocketClose(ws: WebSocket, code: number): Promise<void> {
     this.detach(ws);
+    // Complete the closing handshake, or the connector waits for our close frame until its own timeout.
+    try {
+      ws.close(code === 1005 || code === 1006 ? 1000 : code, 'closing');
+    } catch {
+      // already closed
+    }
   }
 
   override async webSocketError(ws: WebSocket): Promise<void> {

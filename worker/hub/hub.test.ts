@@ -1,0 +1,251 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { apiOf, createSession, type Api } from '../../testing/api.ts';
+import { connectScripted, openScriptedSocket } from '../../testing/scripted-connector.ts';
+import { startStack, type Stack } from '../../testing/stack.ts';
+import { CloseCode, PING_FRAME, type ConnectorFrame, type SessionEvent } from '../../shared/protocol.ts';
+
+let stack: Stack;
+let api: Api;
+
+beforeAll(async () => {
+  stack = await startStack({ COMMAND_TIMEOUT_MS: '1500' });
+  api = apiOf(stack);
+});
+afterAll(() => stack.close());
+
+let eventCounter = 0;
+function event(sessionId: string, event: SessionEvent, at = Date.now()): Extract<ConnectorFrame, { type: 'event' }> {
+  return { type: 'event', id: `evt-${++eventCounter}-${Math.random().toString(36).slice(2)}`, sessionId, at, event };
+}
+
+async function count(sql: string, args: (string | number)[]): Promise<number> {
+  const result = await stack.db.execute({ sql, args });
+  return Number(result.rows[0]?.[0]);
+}
+
+describe('connector authentication', () => {
+  it('welcomes a connector that proves the secret, with the sessions waiting for it', async () => {
+    const { sessionId } = await createSession(api);
+    const { script, welcome } = await connectScripted(stack.hubUrl, { secret: stack.connectorSecret, connectorId: 'auth-ok' });
+    expect(welcome?.connectorId).toBe('auth-ok');
+    expect(welcome?.sessions).toContainEqual({ sessionId, state: 'running', authEpoch: 0 });
+    await script.close();
+  });
+
+  it('refuses a wrong secret with 4001', async () => {
+    const { script, welcome } = await connectScripted(stack.hubUrl, { secret: 'not-the-secret-at-all' });
+    expect(welcome).toBeNull();
+    expect((await script.closed).code).toBe(CloseCode.unauthorised);
+  });
+
+  it("refuses a hello that replays another socket's nonce and proof", async () => {
+    const first = await openScriptedSocket(stack.hubUrl);
+    const recorded = await first.script.next('challenge');
+    const { script, welcome } = await connectScripted(stack.hubUrl, {
+      secret: stack.connectorSecret,
+      // A valid proof, but over the nonce of another socket: what an eavesdropper could replay.
+      tamper: (hello) => ({ ...hello, nonce: recorded.nonce }),
+    });
+    expect(welcome).toBeNull();
+    expect((await script.closed).code).toBe(CloseCode.unauthorised);
+    await first.script.close();
+  });
+
+  it('refuses a proof made for a timestamp far from now', async () => {
+    const { connectorProof } = await import('../../shared/connector-proof.ts');
+    const old = Date.now() - 10 * 60_000;
+    const { script, welcome } = await connectScripted(stack.hubUrl, {
+      secret: stack.connectorSecret,
+      tamper: (hello) => ({ ...hello, timestamp: old, proof: hello.proof }),
+    });
+    expect(welcome).toBeNull();
+    expect((await script.closed).code).toBe(CloseCode.unauthorised);
+    expect(connectorProof).toBeTypeOf('function');
+  });
+
+  it('refuses another protocol version with 4002', async () => {
+    const { script, welcome } = await connectScripted(stack.hubUrl, { secret: stack.connectorSecret, tamper: (hello) => ({ ...hello, protocol: 99 }) });
+    expect(welcome).toBeNull();
+    expect((await script.closed).code).toBe(CloseCode.unsupportedVersion);
+  });
+
+  it('answers a heartbeat ping with pong', async () => {
+    const { script } = await connectScripted(stack.hubUrl, { secret: stack.connectorSecret, connectorId: 'heartbeat' });
+    script.send(PING_FRAME);
+    expect(await script.next('pong')).toEqual({ type: 'pong' });
+    await script.close();
+  });
+
+  it('replaces an older socket of the same connector with 4003', async () => {
+    const first = await connectScripted(stack.hubUrl, { secret: stack.connectorSecret, connectorId: 'twice' });
+    const second = await connectScripted(stack.hubUrl, { secret: stack.connectorSecret, connectorId: 'twice' });
+    expect(second.welcome).not.toBeNull();
+    expect((await first.script.closed).code).toBe(CloseCode.replaced);
+    await second.script.close();
+  });
+
+  it('refuses a plain HTTP request to the hub entry', async () => {
+    const answer = await api('GET', '/hub/connect');
+    expect(answer.status).toBe(400);
+  });
+});
+
+describe('relaying through an attached connector', () => {
+  it('passes lifecycle changes on as desired state, and deletion as remove', async () => {
+    const { script } = await connectScripted(stack.hubUrl, { secret: stack.connectorSecret, connectorId: 'lifecycle' });
+    const { sessionId, apiKey } = await createSession(api);
+    expect((await script.next('desired', (f) => f.sessions[0]?.sessionId === sessionId)).sessions).toEqual([
+      { sessionId, state: 'running', authEpoch: 0 },
+    ]);
+    await api('POST', '/api/session/logout', { key: apiKey });
+    expect((await script.next('desired', (f) => f.sessions[0]?.sessionId === sessionId)).sessions[0]).toEqual({
+      sessionId,
+      state: 'stopped',
+      authEpoch: 1,
+    });
+    await api('POST', '/api/session/start', { key: apiKey });
+    expect((await script.next('desired', (f) => f.sessions[0]?.sessionId === sessionId)).sessions[0]).toMatchObject({ state: 'running', authEpoch: 1 });
+    const phone = '6281200000001';
+    await api('POST', '/api/create-session', { admin: true, body: { phone } });
+    await script.next('desired', (f) => f.sessions[0]?.sessionId === phone);
+    await api('POST', '/api/delete', { admin: true, body: { phone } });
+    expect((await script.next('remove')).sessionIds).toEqual([phone]);
+    await script.close();
+  });
+
+  it('sends through the connector and answers with its result', async () => {
+    const { script } = await connectScripted(stack.hubUrl, { secret: stack.connectorSecret, connectorId: 'sender' });
+    const { sessionId, apiKey } = await createSession(api);
+    const answer = api('POST', '/api/send', { key: apiKey, body: { to: '0812-3456-7890', message: 'halo 👋' } });
+    const command = await script.next('command', (f) => f.command.sessionId === sessionId);
+    expect(command.command).toEqual({ name: 'send.text', sessionId, to: '6281234567890', text: 'halo 👋' });
+    expect(command.deadline).toBeGreaterThan(Date.now());
+    script.send({ type: 'result', id: command.id, ok: true, data: { messageId: 'WAID1', remoteJid: '6281234567890@s.whatsapp.net', timestamp: 1700000000 } });
+    const { status, json } = await answer;
+    expect(status).toBe(200);
+    expect(json).toEqual({
+      success: true,
+      result: {
+        key: { remoteJid: '6281234567890@s.whatsapp.net', id: 'WAID1', fromMe: true },
+        message: { extendedTextMessage: { text: 'halo 👋' } },
+        messageTimestamp: 1700000000,
+      },
+    });
+    expect(await count(`select count(*) from messages where session_id = ? and provider_message_id = 'WAID1' and status = 'sent' and direction = 'out'`, [sessionId])).toBe(1);
+    await script.close();
+  });
+
+  it.each([
+    ['SESSION_NOT_CONNECTED', 409],
+    ['SESSION_NOT_FOUND', 409],
+    ['SEND_FAILED', 502],
+    ['SHUTTING_DOWN', 503],
+  ] as const)('maps a connector %s to %i', async (code, status) => {
+    const { script } = await connectScripted(stack.hubUrl, { secret: stack.connectorSecret, connectorId: `err-${code}` });
+    const { sessionId, apiKey } = await createSession(api);
+    const answer = api('POST', '/api/send', { key: apiKey, body: { to: '6281234567890', message: 'x' } });
+    const command = await script.next('command', (f) => f.command.sessionId === sessionId);
+    script.send({ type: 'result', id: command.id, ok: false, error: { code, message: 'nope' } });
+    expect((await answer).status).toBe(status);
+    await script.close();
+  });
+
+  it('answers 504 when the connector does not answer by the deadline, and drops the late result', async () => {
+    const { script } = await connectScripted(stack.hubUrl, { secret: stack.connectorSecret, connectorId: 'slow' });
+    const { sessionId, apiKey } = await createSession(api);
+    const answer = api('POST', '/api/send', { key: apiKey, body: { to: '6281234567890', message: 'x' } });
+    const command = await script.next('command', (f) => f.command.sessionId === sessionId);
+    const { status, json } = await answer;
+    expect(status).toBe(504);
+    expect(json.code).toBe('CONNECTOR_TIMEOUT');
+    script.send({ type: 'result', id: command.id, ok: true, data: { messageId: 'LATE', remoteJid: 'x@s.whatsapp.net', timestamp: 1 } });
+    script.send(PING_FRAME);
+    await script.next('pong'); // the hub is still serving this socket after the late result
+    await script.close();
+  });
+
+  it('fails commands in flight at once with 503 when the link drops', async () => {
+    const { script } = await connectScripted(stack.hubUrl, { secret: stack.connectorSecret, connectorId: 'dropper' });
+    const { sessionId, apiKey } = await createSession(api);
+    const answer = api('POST', '/api/send', { key: apiKey, body: { to: '6281234567890', message: 'x' } });
+    await script.next('command', (f) => f.command.sessionId === sessionId);
+    await script.close();
+    const { status, json } = await answer;
+    expect(status).toBe(503);
+    expect(json.code).toBe('CONNECTOR_OFFLINE');
+  });
+});
+
+describe('events from the connector', () => {
+  it('acks an event only once it is stored, and stores a resent event once', async () => {
+    const { script } = await connectScripted(stack.hubUrl, { secret: stack.connectorSecret, connectorId: 'events' });
+    const { sessionId } = await createSession(api);
+    const frame = event(sessionId, { name: 'message.received', messageId: 'IN1', from: '6281299999999', text: 'hai', timestamp: 1700000001 });
+    script.send(frame);
+    expect((await script.next('ack', (a) => a.ids.includes(frame.id))).ids).toEqual([frame.id]);
+    expect(await count('select count(*) from events where id = ?', [frame.id])).toBe(1);
+    script.send(frame);
+    await script.next('ack', (a) => a.ids.includes(frame.id));
+    expect(await count('select count(*) from events where id = ?', [frame.id])).toBe(1);
+    expect(await count(`select count(*) from messages where session_id = ? and direction = 'in' and text = 'hai'`, [sessionId])).toBe(1);
+    await script.close();
+  });
+
+  it('keeps QR and status so reads answer without the connector', async () => {
+    const { script } = await connectScripted(stack.hubUrl, { secret: stack.connectorSecret, connectorId: 'status' });
+    const { sessionId, apiKey } = await createSession(api);
+    const qr = event(sessionId, { name: 'qr', qr: '2@abc,def,ghi', qrDataUrl: 'data:image/png;base64,AAAA' });
+    script.send(qr);
+    await script.next('ack', (a) => a.ids.includes(qr.id));
+    expect((await api('GET', '/api/session/qr', { key: apiKey })).json).toEqual({ success: true, connected: false, status: 'SCAN_QR_CODE', qr: 'data:image/png;base64,AAAA' });
+    expect((await api('GET', '/api/session/qr?format=raw', { key: apiKey })).json).toEqual({ success: true, connected: false, status: 'SCAN_QR_CODE', qrRaw: '2@abc,def,ghi' });
+
+    const open = event(sessionId, { name: 'connection.update', status: 'WORKING', user: { id: '6281211111111:3@s.whatsapp.net', name: 'Toko' } });
+    script.send(open);
+    await script.next('ack', (a) => a.ids.includes(open.id));
+    expect((await api('GET', '/api/session/status', { key: apiKey })).json).toEqual({
+      success: true,
+      connected: true,
+      status: 'WORKING',
+      user: { id: '6281211111111:3@s.whatsapp.net', name: 'Toko' },
+    });
+    expect((await api('GET', '/api/session/qr', { key: apiKey })).json).toMatchObject({ connected: true, user: { name: 'Toko' } });
+    const row = await stack.db.execute({ sql: 'select status, phone from sessions where id = ?', args: [sessionId] });
+    expect(row.rows[0]).toMatchObject({ status: 'WORKING', phone: '6281211111111' });
+
+    await script.close();
+    // With its connector gone the session cannot be used, whatever it last reported.
+    expect((await api('GET', '/api/session/status', { key: apiKey })).json).toMatchObject({ connected: false, status: 'WORKING' });
+  });
+
+  it('moves a sent message forward through its receipts and never back', async () => {
+    const { script } = await connectScripted(stack.hubUrl, { secret: stack.connectorSecret, connectorId: 'receipts' });
+    const { sessionId } = await createSession(api);
+    for (const status of ['read', 'delivered'] as const) {
+      const frame = event(sessionId, { name: 'message.status', messageId: 'OUT9', to: '6281234567890', status, timestamp: 1 });
+      script.send(frame);
+      await script.next('ack', (a) => a.ids.includes(frame.id));
+    }
+    const row = await stack.db.execute({ sql: `select status from messages where session_id = ? and provider_message_id = 'OUT9'`, args: [sessionId] });
+    expect(row.rows[0]?.status).toBe('read');
+    await script.close();
+  });
+
+  it('acks and drops events of a session that no longer exists', async () => {
+    const { script } = await connectScripted(stack.hubUrl, { secret: stack.connectorSecret, connectorId: 'orphans' });
+    const frame = event('no-such-session', { name: 'connection.update', status: 'WORKING' });
+    script.send(frame);
+    await script.next('ack', (a) => a.ids.includes(frame.id));
+    expect(await count('select count(*) from events where id = ?', [frame.id])).toBe(0);
+    await script.close();
+  });
+
+  it('ignores malformed frames and keeps the link', async () => {
+    const { script } = await connectScripted(stack.hubUrl, { secret: stack.connectorSecret, connectorId: 'garbage' });
+    script.send('{not json');
+    script.send(JSON.stringify({ type: 'event', id: 'x' }));
+    script.send(PING_FRAME);
+    expect(await script.next('pong')).toEqual({ type: 'pong' });
+    await script.close();
+  });
+});
