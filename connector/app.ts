@@ -1,0 +1,111 @@
+// Builds one running connector from its I/O (DB client, hub URL, Baileys socket factory) and knows the
+// order of a graceful shutdown. main.ts supplies the real things; tests hand in loopback ones.
+import type { Client } from '@libsql/client';
+import type { Logger } from 'pino';
+import { SessionEvent } from '../shared/protocol.ts';
+import { runCommand } from './commands.ts';
+import { HubLink } from './hub-link.ts';
+import { createOutbox } from './outbox.ts';
+import { createAuthStore } from './whatsapp/auth-state.ts';
+import { createSessionEpochs } from './whatsapp/session-epochs.ts';
+import { SessionManager } from './whatsapp/session-manager.ts';
+import { WhatsAppSession, type SessionOptions, type SocketFactory } from './whatsapp/session.ts';
+import { createStartQueue } from './whatsapp/start-queue.ts';
+
+export type ConnectorOptions = {
+  db: Client;
+  authStateKey: Buffer;
+  hubUrl: string;
+  connectorId: string;
+  connectorSecret: string;
+  logger: Logger;
+  makeSocket: SocketFactory;
+  /** Baileys options such as waWebSocketUrl and timeouts. */
+  socketConfig: SessionOptions['socketConfig'];
+  baileysLogger?: Logger;
+  /** Sessions opening sockets at the same time during a restore. */
+  startConcurrency?: number;
+  hubReconnectDelay?: (attempt: number) => number;
+  sessionReconnectDelay?: (attempt: number) => number;
+};
+
+export type ShutdownTimeouts = { commandsMs: number; flushMs: number };
+
+export type RunningConnector = {
+  hub: HubLink;
+  sessions: SessionManager;
+  /** Graceful stop: refuse commands, close WhatsApp sockets (no logout), flush the outbox, close the link. */
+  shutdown(timeouts?: ShutdownTimeouts): Promise<{ outboxFlushed: boolean }>;
+};
+
+export const DEFAULT_SHUTDOWN_TIMEOUTS: ShutdownTimeouts = { commandsMs: 10_000, flushMs: 5_000 };
+
+export function startConnector(o: ConnectorOptions): RunningConnector {
+  const log = o.logger;
+  const outbox = createOutbox(o.db);
+  const authStore = createAuthStore(o.db, o.authStateKey);
+  let hub: HubLink | null = null;
+
+  const emit = (sessionId: string) => async (event: SessionEvent, id?: string) => {
+    // Checked before it is stored: an event the hub would reject must not sit in the outbox forever.
+    const checked = SessionEvent.safeParse(event);
+    if (!checked.success) {
+      log.error({ sessionId, name: event.name, issues: checked.error.issues }, 'dropping an event that does not fit the protocol');
+      return;
+    }
+    await outbox.add(sessionId, checked.data, id ? { id } : {});
+    hub?.notifyOutbox();
+  };
+
+  const sessions = new SessionManager({
+    authStore,
+    epochs: createSessionEpochs(o.db),
+    startQueue: createStartQueue(o.startConcurrency ?? 5),
+    logger: log,
+    createSession: (sessionId) =>
+      new WhatsAppSession({
+        sessionId,
+        authStore,
+        makeSocket: o.makeSocket,
+        socketConfig: o.socketConfig,
+        emit: emit(sessionId),
+        logger: log,
+        ...(o.baileysLogger ? { baileysLogger: o.baileysLogger } : {}),
+        ...(o.sessionReconnectDelay ? { reconnectDelay: o.sessionReconnectDelay } : {}),
+      }),
+  });
+
+  hub = new HubLink({
+    hubUrl: o.hubUrl,
+    connectorId: o.connectorId,
+    secret: o.connectorSecret,
+    outbox,
+    logger: log,
+    heldSessions: () => authStore.listSessions(),
+    ...(o.hubReconnectDelay ? { reconnectDelay: o.hubReconnectDelay } : {}),
+    handlers: {
+      welcome: (list) => sessions.applyWelcome(list),
+      desired: (list) => sessions.applyDesired(list),
+      remove: (ids) => sessions.remove(ids),
+      command: (command, deadline) => runCommand(sessions, command, deadline, Date.now()),
+    },
+  });
+  const link = hub;
+  link.start();
+
+  return {
+    hub: link,
+    sessions,
+    async shutdown(timeouts = DEFAULT_SHUTDOWN_TIMEOUTS) {
+      log.info('shutting down: refusing new commands');
+      await link.stopTakingCommands(timeouts.commandsMs);
+      // Sockets close before the flush so no event can arrive after it; anything left stays in the outbox.
+      await sessions.closeAll();
+      const outboxFlushed = await link.flush(timeouts.flushMs);
+      if (!outboxFlushed) log.warn('outbox not fully acked; the rest is resent after the next start');
+      await link.close();
+      log.info('connector stopped');
+      return { outboxFlushed };
+    },
+  };
+}

@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, DEFAULT_CONNECTOR_DB_URL, DEFAULT_WA_WS_URL, loadConfig } from './config.ts';
+
+const valid = {
+  HUB_URL: 'ws://127.0.0.1:8787/',
+  CONNECTOR_ID: 'edge-1',
+  CONNECTOR_SECRET: 'a-long-enough-secret',
+  AUTH_STATE_KEY: '00'.repeat(32),
+};
+
+describe('loadConfig', () => {
+  it('applies the documented defaults', () => {
+    const config = loadConfig(valid);
+    expect(config).toMatchObject({
+      hubUrl: 'ws://127.0.0.1:8787',
+      dbUrl: DEFAULT_CONNECTOR_DB_URL,
+      logLevel: 'info',
+      waWsUrl: DEFAULT_WA_WS_URL,
+      waSimulator: false,
+    });
+    expect(config.authStateKey).toHaveLength(32);
+  });
+
+  it('names every missing variable', () => {
+    expect(() => loadConfig({})).toThrow(/HUB_URL: is required[\s\S]*CONNECTOR_ID[\s\S]*CONNECTOR_SECRET[\s\S]*AUTH_STATE_KEY/);
+  });
+
+  it('names a bad variable with what is wrong with it', () => {
+    expect(() => loadConfig({ ...valid, HUB_URL: 'http://hub' })).toThrow(/HUB_URL: must be a ws:\/\/ or wss:\/\/ URL/);
+    expect(() => loadConfig({ ...valid, AUTH_STATE_KEY: 'abcd' })).toThrow(/AUTH_STATE_KEY: must be 32 bytes/);
+    expect(() => loadConfig({ ...valid, LOG_LEVEL: 'loud' })).toThrow(/LOG_LEVEL/);
+  });
+
+  it('accepts AUTH_STATE_KEY as base64 as well as hex', () => {
+    const key = Buffer.alloc(32, 9);
+    expect(loadConfig({ ...valid, AUTH_STATE_KEY: key.toString('base64') }).authStateKey.equals(key)).toBe(true);
+    expect(loadConfig({ ...valid, AUTH_STATE_KEY: key.toString('base64url') }).authStateKey.equals(key)).toBe(true);
+  });
+
+  it('accepts the simulator only on a loopback ws:// URL', () => {
+    expect(loadConfig({ ...valid, WA_SIMULATOR: '1', WA_WS_URL: 'ws://127.0.0.1:9000/ws/chat' }).waSimulator).toBe(true);
+    expect(() => loadConfig({ ...valid, WA_SIMULATOR: '1' })).toThrow(ConfigError);
+    expect(() => loadConfig({ ...valid, WA_SIMULATOR: '1', WA_WS_URL: 'ws://10.0.0.5:9000/ws/chat' })).toThrow(/loopback/);
+    expect(() => loadConfig({ ...valid, WA_SIMULATOR: '1', WA_WS_URL: 'wss://127.0.0.1:9000/ws/chat' })).toThrow(/loopback/);
+  });
+
+  it('treats an empty variable as unset', () => {
+    expect(loadConfig({ ...valid, LOG_LEVEL: '', CONNECTOR_DB_URL: '' })).toMatchObject({ logLevel: 'info', dbUrl: DEFAULT_CONNECTOR_DB_URL });
+  });
+});

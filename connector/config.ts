@@ -1,0 +1,84 @@
+// The connector's configuration: read from the environment once at start and checked with zod, so a bad or
+// missing variable stops the process with the variable's name instead of failing later.
+import { z } from 'zod';
+import { parseAuthStateKey } from './whatsapp/auth-crypto.ts';
+
+/** WhatsApp Web's own endpoint; overridden only to point at the simulator. */
+export const DEFAULT_WA_WS_URL = 'wss://web.whatsapp.com/ws/chat';
+export const DEFAULT_CONNECTOR_DB_URL = 'file:data/connector.db';
+
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
+const wsUrl = z.url({ protocol: /^wss?$/, error: 'must be a ws:// or wss:// URL' });
+
+const EnvSchema = z.object({
+  HUB_URL: wsUrl,
+  CONNECTOR_ID: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1-64 of A-Z a-z 0-9 _ . -'),
+  // Long enough that it cannot be guessed; the hub only ever sees an HMAC made with it.
+  CONNECTOR_SECRET: z.string().min(16, 'must be at least 16 characters'),
+  AUTH_STATE_KEY: z.string().transform((text, ctx) => {
+    const key = parseAuthStateKey(text);
+    if (!key) ctx.addIssue({ code: 'custom', message: 'must be 32 bytes, as 64 hex digits or base64' });
+    return key ?? Buffer.alloc(0);
+  }),
+  CONNECTOR_DB_URL: z.string().min(1).default(DEFAULT_CONNECTOR_DB_URL),
+  CONNECTOR_DB_AUTH_TOKEN: z.string().min(1).optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  WA_WS_URL: wsUrl.default(DEFAULT_WA_WS_URL),
+  WA_SIMULATOR: z.enum(['0', '1']).default('0'),
+});
+
+export type ConnectorConfig = {
+  hubUrl: string;
+  connectorId: string;
+  connectorSecret: string;
+  authStateKey: Buffer;
+  dbUrl: string;
+  dbAuthToken: string | undefined;
+  logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
+  waWsUrl: string;
+  /** Trust the WhatsApp simulator's test root key; only ever true with a loopback ws:// WA_WS_URL. */
+  waSimulator: boolean;
+};
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Parses the environment; throws ConfigError naming every bad or missing variable. */
+export function loadConfig(env: Record<string, string | undefined>): ConnectorConfig {
+  // An empty variable is treated as unset so `FOO=` in a .env file falls back to the default.
+  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ''));
+  const parsed = EnvSchema.safeParse(present);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => {
+      const name = String(issue.path[0] ?? '?');
+      return `${name}: ${issue.code === 'invalid_type' && present[name] === undefined ? 'is required' : issue.message}`;
+    });
+    throw new ConfigError(`invalid connector configuration:\n  ${lines.join('\n  ')}`);
+  }
+  const e = parsed.data;
+  const waSimulator = e.WA_SIMULATOR === '1';
+  if (waSimulator && !isLoopbackWs(e.WA_WS_URL)) {
+    // The simulator's root key is public test material: trusting it against a real network endpoint would
+    // let anyone who has it impersonate WhatsApp.
+    throw new ConfigError(`WA_SIMULATOR=1 requires WA_WS_URL to be a loopback ws:// URL, got ${e.WA_WS_URL}`);
+  }
+  return {
+    hubUrl: e.HUB_URL.replace(/\/+$/, ''),
+    connectorId: e.CONNECTOR_ID,
+    connectorSecret: e.CONNECTOR_SECRET,
+    authStateKey: e.AUTH_STATE_KEY,
+    dbUrl: e.CONNECTOR_DB_URL,
+    dbAuthToken: e.CONNECTOR_DB_AUTH_TOKEN,
+    logLevel: e.LOG_LEVEL,
+    waWsUrl: e.WA_WS_URL,
+    waSimulator,
+  };
+}
+
+/** True for ws:// (never wss://, which would suggest a real remote endpoint) on a loopback host. */
+export function isLoopbackWs(url: string): boolean {
+  const parsed = URL.parse(url);
+  return parsed !== null && parsed.protocol === 'ws:' && LOOPBACK_HOSTS.has(parsed.hostname);
+}

@@ -1,0 +1,44 @@
+// The connector's own local store (a libSQL file by default, or a Turso database): auth state, the event
+// outbox and the last applied auth epoch per session. Its small schema is created here at start.
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { createClient, type Client } from '@libsql/client';
+
+export type { Client };
+
+const SCHEMA = [
+  `CREATE TABLE IF NOT EXISTS auth_state (
+    session_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    id TEXT NOT NULL,
+    value BLOB NOT NULL,
+    PRIMARY KEY (session_id, kind, id)
+  ) WITHOUT ROWID`,
+  // seq orders resends oldest first; id is what the hub acks.
+  `CREATE TABLE IF NOT EXISTS outbox (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    session_id TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    event TEXT NOT NULL
+  )`,
+  `CREATE TABLE IF NOT EXISTS session_epoch (
+    session_id TEXT PRIMARY KEY,
+    auth_epoch INTEGER NOT NULL
+  )`,
+];
+
+/** Opens the store; for a local `file:` URL the directory is created first. */
+export async function openConnectorDb(url: string, authToken?: string): Promise<Client> {
+  if (url.startsWith('file:')) {
+    const path = url.slice('file:'.length).split('?')[0] ?? '';
+    if (path && path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  }
+  const client = createClient(authToken ? { url, authToken } : { url });
+  await migrateConnectorDb(client);
+  return client;
+}
+
+export async function migrateConnectorDb(client: Client): Promise<void> {
+  await client.batch(SCHEMA, 'write');
+}

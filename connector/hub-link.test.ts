@@ -1,0 +1,258 @@
+import { once } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Command, DesiredSession } from '../shared/protocol.ts';
+import { openConnectorDb, type Client } from './db.ts';
+import { HubLink, type CommandOutcome, type HubHandlers } from './hub-link.ts';
+import { createOutbox, type Outbox } from './outbox.ts';
+import { startTestHub, type TestHub } from './test-hub.ts';
+
+const SECRET = 'test-secret-of-sufficient-length';
+const logger = pino({ level: 'silent' });
+
+let dir: string;
+let db: Client;
+let outbox: Outbox;
+const cleanups: Array<() => Promise<void>> = [];
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'kabar-hub-link-'));
+  db = await openConnectorDb(`file:${join(dir, 'connector.db')}`);
+  outbox = createOutbox(db);
+});
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  await db.execute('DELETE FROM outbox');
+});
+afterAll(() => {
+  db.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function hub(options: Partial<Parameters<typeof startTestHub>[0]> = {}): Promise<TestHub> {
+  const h = await startTestHub({ secret: SECRET, ...options });
+  cleanups.push(() => h.close());
+  return h;
+}
+
+type Recorded = { welcomes: DesiredSession[][]; desired: DesiredSession[][]; removed: string[][] };
+
+function link(h: TestHub, overrides: { secret?: string; command?: HubHandlers['command']; held?: string[] } = {}) {
+  const recorded: Recorded = { welcomes: [], desired: [], removed: [] };
+  const l = new HubLink({
+    hubUrl: h.url,
+    connectorId: 'edge-1',
+    secret: overrides.secret ?? SECRET,
+    outbox,
+    logger,
+    heldSessions: async () => overrides.held ?? [],
+    reconnectDelay: () => 20,
+    handlers: {
+      welcome: (s) => void recorded.welcomes.push(s),
+      desired: (s) => void recorded.desired.push(s),
+      remove: (ids) => void recorded.removed.push(ids),
+      command: overrides.command ?? (async () => ({ ok: true, data: { messageId: 'M', remoteJid: 'x@s.whatsapp.net', timestamp: 1 } })),
+    },
+  });
+  cleanups.push(() => l.close());
+  return { link: l, recorded };
+}
+
+const sendText = (id: string, deadline = Date.now() + 60_000) => ({
+  type: 'command' as const,
+  id,
+  deadline,
+  command: { name: 'send.text' as const, sessionId: 's1', to: '6281234567890', text: 'hi' },
+});
+
+describe('hub link', () => {
+  it('authenticates with an HMAC proof, lists held sessions and applies the welcome', async () => {
+    const sessions: DesiredSession[] = [{ sessionId: 's1', state: 'running', authEpoch: 0 }];
+    const h = await hub({ sessions });
+    const { link: l, recorded } = link(h, { held: ['s1', 's9'] });
+    const hello = once(h.events, 'hello');
+    const ready = once(l, 'ready');
+    l.start();
+    const [frame] = await hello;
+    expect(frame).toMatchObject({ type: 'hello', protocol: 1, connectorId: 'edge-1', held: ['s1', 's9'] });
+    expect(frame.proof).toMatch(/^[0-9a-f]{64}$/);
+    await ready;
+    expect(recorded.welcomes).toEqual([sessions]);
+    expect(l.ready).toBe(true);
+  });
+
+  it('is refused with 4001 when the secret is wrong', async () => {
+    const h = await hub();
+    const { link: l } = link(h, { secret: 'not-the-right-secret-at-all' });
+    const disconnected = once(l, 'disconnected');
+    l.start();
+    const [{ code }] = await disconnected;
+    expect(code).toBe(4001);
+    expect(l.ready).toBe(false);
+  });
+
+  it('reconnects and authenticates again after the hub drops the socket', async () => {
+    const h = await hub();
+    const { link: l, recorded } = link(h);
+    l.start();
+    await once(l, 'ready');
+    const disconnected = once(l, 'disconnected');
+    const readyAgain = once(h.events, 'welcomed');
+    h.drop();
+    await disconnected;
+    await readyAgain;
+    await once(l, 'ready');
+    expect(recorded.welcomes).toHaveLength(2);
+  });
+
+  it('forwards desired and remove frames', async () => {
+    const h = await hub();
+    const { link: l, recorded } = link(h);
+    l.start();
+    await once(l, 'ready');
+    const desired: DesiredSession[] = [{ sessionId: 's2', state: 'stopped', authEpoch: 3 }];
+    h.send({ type: 'desired', sessions: desired });
+    h.send({ type: 'remove', sessionIds: ['s3'] });
+    h.send({ type: 'command', id: 'sync', deadline: Date.now() + 60_000, command: sendText('sync').command });
+    await once(h.events, 'result');
+    expect(recorded.desired).toEqual([desired]);
+    expect(recorded.removed).toEqual([['s3']]);
+  });
+
+  it('sends outbox events oldest first and forgets them when acked', async () => {
+    const h = await hub({ autoAck: true });
+    const { link: l } = link(h);
+    const a = (await outbox.add('s1', { name: 'connection.update', status: 'STARTING' }))!;
+    const b = (await outbox.add('s1', { name: 'connection.update', status: 'WORKING' }))!;
+    l.start();
+    const acked: string[] = [];
+    l.on('acked', (ids) => acked.push(...ids));
+    expect(await l.flush(10_000)).toBe(true);
+    expect(h.received.map((e) => e.id)).toEqual([a.id, b.id]);
+    expect(acked).toEqual([a.id, b.id]);
+    const c = (await outbox.add('s1', { name: 'connection.update', status: 'STOPPED' }))!;
+    l.notifyOutbox();
+    await once(h.events, 'event');
+    expect(h.received.at(-1)?.id).toBe(c.id);
+  });
+
+  it('resends every unacked event, oldest first, after a reconnect', async () => {
+    const h = await hub({ autoAck: false });
+    const { link: l } = link(h);
+    l.start();
+    await once(l, 'ready');
+    const ids: string[] = [];
+    for (const status of ['STARTING', 'SCAN_QR_CODE', 'WORKING'] as const) {
+      const entry = (await outbox.add('s1', { name: 'connection.update', status }))!;
+      ids.push(entry.id);
+      const got = once(h.events, 'event');
+      l.notifyOutbox();
+      await got;
+    }
+    h.send({ type: 'ack', ids: [ids[1]!] });
+    await once(l, 'acked');
+    h.setAutoAck(true);
+    h.received.length = 0;
+    h.drop();
+    await once(l, 'ready');
+    expect(await l.flush(10_000)).toBe(true);
+    expect(h.received.map((e) => e.id)).toEqual([ids[0], ids[2]]);
+  });
+
+  it('answers each command exactly once with the handler outcome', async () => {
+    const h = await hub();
+    const seen: Command[] = [];
+    const { link: l } = link(h, {
+      command: async (command): Promise<CommandOutcome> => {
+        seen.push(command);
+        return { ok: false, error: { code: 'SESSION_NOT_FOUND', message: 'nope' } };
+      },
+    });
+    l.start();
+    await once(l, 'ready');
+    const results: unknown[] = [];
+    h.events.on('result', (r) => results.push(r));
+    h.send(sendText('c1'));
+    await once(h.events, 'result');
+    h.send(sendText('c2'));
+    await once(h.events, 'result');
+    expect(results).toEqual([
+      { type: 'result', id: 'c1', ok: false, error: { code: 'SESSION_NOT_FOUND', message: 'nope' } },
+      { type: 'result', id: 'c2', ok: false, error: { code: 'SESSION_NOT_FOUND', message: 'nope' } },
+    ]);
+    expect(seen).toHaveLength(2);
+  });
+
+  it('answers a command whose frame does not parse with INVALID_COMMAND', async () => {
+    const h = await hub();
+    const { link: l } = link(h);
+    l.start();
+    await once(l, 'ready');
+    const result = once(h.events, 'result');
+    h.send({ type: 'command', id: 'bad', deadline: 1, command: { name: 'send.text', sessionId: 's1', to: 'not-a-number', text: 'x' } } as never);
+    const [frame] = await result;
+    expect(frame).toMatchObject({ id: 'bad', ok: false, error: { code: 'INVALID_COMMAND' } });
+  });
+
+  it('turns a throwing command handler into SEND_FAILED', async () => {
+    const h = await hub();
+    const { link: l } = link(h, {
+      command: async () => {
+        throw new Error('boom');
+      },
+    });
+    l.start();
+    await once(l, 'ready');
+    const result = once(h.events, 'result');
+    h.send(sendText('c3'));
+    expect((await result)[0]).toEqual({ type: 'result', id: 'c3', ok: false, error: { code: 'SEND_FAILED', message: 'boom' } });
+  });
+
+  it('answers SHUTTING_DOWN while draining and still delivers the running command result', async () => {
+    const h = await hub();
+    let release!: () => void;
+    let markStarted!: () => void;
+    const started = new Promise<void>((resolve) => (markStarted = resolve));
+    const { link: l } = link(h, {
+      command: async () => {
+        markStarted();
+        await new Promise<void>((resolve) => (release = resolve));
+        return { ok: true, data: { messageId: 'slow', remoteJid: '6281234567890@s.whatsapp.net', timestamp: 1 } };
+      },
+    });
+    l.start();
+    await once(l, 'ready');
+    const results: Array<{ id: string; ok: boolean }> = [];
+    h.events.on('result', (r) => results.push(r));
+    h.send(sendText('running'));
+    await started;
+    const drained = l.stopTakingCommands(10_000);
+    const refused = once(h.events, 'result');
+    h.send(sendText('late'));
+    await refused;
+    expect(results).toEqual([{ type: 'result', id: 'late', ok: false, error: { code: 'SHUTTING_DOWN', message: 'connector is shutting down' } }]);
+    release();
+    await drained;
+    await new Promise<void>((resolve) => (results.length === 2 ? resolve() : h.events.once('result', () => resolve())));
+    expect(results.map((r) => [r.id, r.ok])).toEqual([
+      ['late', false],
+      ['running', true],
+    ]);
+  });
+
+  it('pings every heartbeat and reconnects when pongs stop coming', async () => {
+    const h = await hub({ heartbeatMs: 50 });
+    const { link: l } = link(h);
+    l.start();
+    await once(l, 'ready');
+    await once(h.events, 'ping');
+    h.setPongs(false);
+    const [{ code }] = await once(l, 'disconnected');
+    expect(code).toBe(1006);
+    h.setPongs(true);
+    await once(l, 'ready');
+  });
+});

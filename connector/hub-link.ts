@@ -1,0 +1,330 @@
+// The connector's one WebSocket link to the hub: dials, proves itself (challenge -> hello -> welcome),
+// keeps a heartbeat, reconnects with backoff, sends the outbox oldest first and answers each command once.
+import { EventEmitter, once } from 'node:events';
+import { WebSocket } from 'ws';
+import type { Logger } from 'pino';
+import {
+  ConnectorFrame,
+  HubFrame,
+  PING_FRAME,
+  PONG_FRAME,
+  PROTOCOL_VERSION,
+  parseFrame,
+  type Command,
+  type CommandErrorCode,
+  type DesiredSession,
+  type SendTextResult,
+} from '../shared/protocol.ts';
+import { connectorProof } from '../shared/connector-proof.ts';
+import { nextReconnectDelay } from './reconnect-delay.ts';
+import type { Outbox } from './outbox.ts';
+
+export type CommandOutcome = { ok: true; data: SendTextResult } | { ok: false; error: { code: CommandErrorCode; message: string } };
+
+export type HubHandlers = {
+  /** The full desired set after each (re)authentication. */
+  welcome(sessions: DesiredSession[]): void | Promise<void>;
+  desired(sessions: DesiredSession[]): void | Promise<void>;
+  remove(sessionIds: string[]): void | Promise<void>;
+  /** Runs one command; a throw is answered as SEND_FAILED. */
+  command(command: Command, deadline: number): Promise<CommandOutcome>;
+};
+
+export type HubLinkOptions = {
+  /** HUB_URL without a trailing slash; the link dials `${hubUrl}/hub/connect`. */
+  hubUrl: string;
+  connectorId: string;
+  secret: string;
+  outbox: Outbox;
+  logger: Logger;
+  /** Sessions whose WhatsApp login is stored locally, sent in every hello. */
+  heldSessions: () => Promise<string[]>;
+  handlers: HubHandlers;
+  reconnectDelay?: (attempt: number) => number;
+  /** A link must stay up this long after its welcome before the backoff starts from zero again. */
+  minUptimeMs?: number;
+  /** Closes a link that has not been welcomed this long after opening. */
+  authTimeoutMs?: number;
+  now?: () => number;
+};
+
+export type HubLinkEvents = {
+  /** Authenticated and the welcome's desired state applied. */
+  ready: [];
+  disconnected: [{ code: number; reason: string }];
+  acked: [string[]];
+};
+
+const EVENT_BATCH = 200;
+
+export class HubLink extends EventEmitter<HubLinkEvents> {
+  readonly #options: Required<Omit<HubLinkOptions, 'reconnectDelay'>> & { reconnectDelay: (attempt: number) => number };
+  readonly #log: Logger;
+  #ws: WebSocket | null = null;
+  #ready = false;
+  #stopped = true;
+  #attempt = 0;
+  #welcomedAt = 0;
+  #reconnectTimer: NodeJS.Timeout | null = null;
+  #heartbeat: NodeJS.Timeout | null = null;
+  #authTimer: NodeJS.Timeout | null = null;
+  #lastPongAt = 0;
+  /** Highest outbox seq sent on the current socket; reset to 0 on every welcome so unacked events go again. */
+  #sentUpTo = 0;
+  #pumping = false;
+  #pumpAgain = false;
+  #draining = false;
+  readonly #inFlight = new Set<Promise<unknown>>();
+
+  constructor(options: HubLinkOptions) {
+    super();
+    this.#options = {
+      reconnectDelay: (attempt) => nextReconnectDelay(attempt),
+      minUptimeMs: 10_000,
+      authTimeoutMs: 15_000,
+      now: Date.now,
+      ...options,
+    };
+    this.#log = options.logger.child({ module: 'hub-link' });
+  }
+
+  get ready(): boolean {
+    return this.#ready;
+  }
+
+  start(): void {
+    if (!this.#stopped) return;
+    this.#stopped = false;
+    this.#connect();
+  }
+
+  /** Call after adding to the outbox: sends whatever is new if the link is up. */
+  notifyOutbox(): void {
+    void this.#pump();
+  }
+
+  /** From now on every command is answered SHUTTING_DOWN; resolves when running commands have answered. */
+  async stopTakingCommands(timeoutMs: number): Promise<void> {
+    this.#draining = true;
+    await withTimeout(Promise.allSettled([...this.#inFlight]), timeoutMs);
+  }
+
+  /** Waits (at most `timeoutMs`) until the hub has acked every outbox event; true if the outbox is empty. */
+  async flush(timeoutMs: number): Promise<boolean> {
+    const deadline = this.#options.now() + timeoutMs;
+    for (;;) {
+      if ((await this.#options.outbox.count()) === 0) return true;
+      const left = deadline - this.#options.now();
+      if (left <= 0) return false;
+      const ac = new AbortController();
+      const timer = setTimeout(() => ac.abort(), left);
+      try {
+        await once(this, 'acked', { signal: ac.signal });
+      } catch {
+        return (await this.#options.outbox.count()) === 0;
+      } finally {
+        clearTimeout(timer);
+      }
+    }
+  }
+
+  /** Closes the link for good (no reconnect). */
+  async close(): Promise<void> {
+    this.#stopped = true;
+    if (this.#reconnectTimer) clearTimeout(this.#reconnectTimer);
+    this.#reconnectTimer = null;
+    const ws = this.#ws;
+    if (!ws || ws.readyState === WebSocket.CLOSED) return;
+    const closed = once(ws, 'close');
+    ws.close(1000, 'connector shutting down');
+    if (!(await withTimeout(closed, 2_000))) ws.terminate();
+  }
+
+  #connect(): void {
+    const url = `${this.#options.hubUrl}/hub/connect`;
+    this.#log.debug({ url, attempt: this.#attempt }, 'dialling hub');
+    const ws = new WebSocket(url);
+    this.#ws = ws;
+    this.#ready = false;
+    this.#authTimer = setTimeout(() => {
+      this.#log.warn('hub did not welcome in time; reconnecting');
+      ws.terminate();
+    }, this.#options.authTimeoutMs);
+    ws.on('message', (data, isBinary) => {
+      if (this.#ws !== ws) return;
+      this.#onMessage(ws, isBinary ? null : data.toString()).catch((err: unknown) => this.#log.error({ err }, 'hub frame handler failed'));
+    });
+    ws.on('error', (err) => this.#log.warn({ err: err.message }, 'hub socket error'));
+    ws.on('close', (code, reasonBytes) => this.#onClose(ws, code, reasonBytes.toString()));
+  }
+
+  async #onMessage(ws: WebSocket, raw: string | null): Promise<void> {
+    if (raw === PONG_FRAME) {
+      this.#lastPongAt = this.#options.now();
+      return;
+    }
+    const frame = parseFrame(HubFrame, raw);
+    if (!frame) {
+      this.#answerMalformed(ws, raw);
+      return;
+    }
+    switch (frame.type) {
+      case 'challenge': {
+        const timestamp = this.#options.now();
+        const { connectorId, secret } = this.#options;
+        const [proof, held] = await Promise.all([connectorProof(secret, connectorId, frame.nonce, timestamp), this.#options.heldSessions()]);
+        this.#send(ws, { type: 'hello', protocol: PROTOCOL_VERSION, connectorId, nonce: frame.nonce, timestamp, proof, held });
+        return;
+      }
+      case 'welcome':
+        this.#onWelcome(ws, frame.heartbeatMs);
+        try {
+          await this.#options.handlers.welcome(frame.sessions);
+        } finally {
+          if (this.#ws === ws) this.emit('ready');
+        }
+        return;
+      case 'desired':
+        await this.#options.handlers.desired(frame.sessions);
+        return;
+      case 'remove':
+        await this.#options.handlers.remove(frame.sessionIds);
+        return;
+      case 'command':
+        await this.#runCommand(ws, frame.id, frame.command, frame.deadline);
+        return;
+      case 'ack':
+        await this.#options.outbox.ack(frame.ids);
+        this.emit('acked', frame.ids);
+        return;
+      case 'pong':
+        this.#lastPongAt = this.#options.now();
+        return;
+    }
+  }
+
+  #onWelcome(ws: WebSocket, heartbeatMs: number): void {
+    if (this.#authTimer) clearTimeout(this.#authTimer);
+    this.#authTimer = null;
+    this.#ready = true;
+    this.#welcomedAt = this.#options.now();
+    this.#lastPongAt = this.#welcomedAt;
+    this.#sentUpTo = 0;
+    if (this.#heartbeat) clearInterval(this.#heartbeat);
+    this.#heartbeat = setInterval(() => {
+      // Two silent intervals: the link is dead even if TCP has not noticed (NAT timeouts, a frozen hub).
+      if (this.#options.now() - this.#lastPongAt > 2 * heartbeatMs) {
+        this.#log.warn({ heartbeatMs }, 'no pong for two heartbeats; reconnecting');
+        ws.terminate();
+        return;
+      }
+      ws.send(PING_FRAME);
+    }, heartbeatMs);
+    this.#log.info('hub link ready');
+    void this.#pump();
+  }
+
+  #onClose(ws: WebSocket, code: number, reason: string): void {
+    if (this.#ws !== ws) return;
+    const wasReady = this.#ready;
+    this.#ws = null;
+    this.#ready = false;
+    if (this.#heartbeat) clearInterval(this.#heartbeat);
+    if (this.#authTimer) clearTimeout(this.#authTimer);
+    this.#heartbeat = null;
+    this.#authTimer = null;
+    this.emit('disconnected', { code, reason });
+    if (this.#stopped) return;
+    if (wasReady && this.#options.now() - this.#welcomedAt >= this.#options.minUptimeMs) this.#attempt = 0;
+    const delay = this.#options.reconnectDelay(this.#attempt++);
+    const level = code === 4001 || code === 4002 || code === 4003 ? 'error' : 'warn';
+    this.#log[level]({ code, reason, delayMs: delay }, 'hub link closed; reconnecting');
+    this.#reconnectTimer = setTimeout(() => {
+      this.#reconnectTimer = null;
+      if (!this.#stopped) this.#connect();
+    }, delay);
+  }
+
+  async #runCommand(ws: WebSocket, id: string, command: Command, deadline: number): Promise<void> {
+    if (this.#draining) {
+      this.#send(ws, { type: 'result', id, ok: false, error: { code: 'SHUTTING_DOWN', message: 'connector is shutting down' } });
+      return;
+    }
+    const run = (async (): Promise<CommandOutcome> => {
+      try {
+        return await this.#options.handlers.command(command, deadline);
+      } catch (err) {
+        this.#log.error({ err, commandId: id }, 'command failed');
+        return { ok: false, error: { code: 'SEND_FAILED', message: err instanceof Error ? err.message.slice(0, 1000) : 'send failed' } };
+      }
+    })();
+    this.#inFlight.add(run);
+    try {
+      const outcome = await run;
+      // A result after a reconnect goes nowhere useful: the hub answered 503 when the old link dropped.
+      if (this.#ws === ws) this.#send(ws, { type: 'result', id, ...outcome });
+    } finally {
+      this.#inFlight.delete(run);
+    }
+  }
+
+  /** A command whose frame does not parse still gets its one answer, if it has an id to answer to. */
+  #answerMalformed(ws: WebSocket, raw: string | null): void {
+    let id: unknown;
+    try {
+      const json = JSON.parse(raw ?? 'null') as { type?: unknown; id?: unknown } | null;
+      if (json?.type === 'command') id = json.id;
+    } catch {
+      // not JSON at all
+    }
+    this.#log.warn({ frame: raw?.slice(0, 200) }, 'ignoring malformed hub frame');
+    if (typeof id === 'string' && this.#ready) {
+      this.#send(ws, { type: 'result', id, ok: false, error: { code: 'INVALID_COMMAND', message: 'command frame did not parse' } });
+    }
+  }
+
+  /** Sends unacked outbox events in seq order on the current socket; one pump at a time. */
+  async #pump(): Promise<void> {
+    if (this.#pumping) {
+      this.#pumpAgain = true;
+      return;
+    }
+    this.#pumping = true;
+    try {
+      do {
+        this.#pumpAgain = false;
+        batches: while (this.#ready) {
+          const ws = this.#ws;
+          const batch = await this.#options.outbox.pending(this.#sentUpTo, EVENT_BATCH);
+          if (this.#ws !== ws) continue;
+          if (batch.length === 0) break;
+          for (const entry of batch) {
+            // The socket changed during the read: the welcome reset #sentUpTo, start over on the new socket.
+            if (this.#ws !== ws || !this.#ready || !ws) continue batches;
+            this.#send(ws, { type: 'event', id: entry.id, sessionId: entry.sessionId, at: entry.at, event: entry.event });
+            this.#sentUpTo = entry.seq;
+          }
+        }
+      } while (this.#pumpAgain && this.#ready);
+    } catch (err) {
+      this.#log.error({ err }, 'outbox pump failed');
+    } finally {
+      this.#pumping = false;
+    }
+  }
+
+  #send(ws: WebSocket, frame: ConnectorFrame): void {
+    if (ws.readyState !== WebSocket.OPEN) return;
+    ws.send(JSON.stringify(frame));
+  }
+}
+
+async function withTimeout(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  try {
+    return await Promise.race([promise.then(() => true as const), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

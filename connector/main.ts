@@ -1,0 +1,66 @@
+// The connector process: reads the environment, opens the local store and starts the connector;
+// SIGTERM / SIGINT shut it down gracefully. Everything else is built in app.ts.
+import { Browsers, makeWASocket } from '@whiskeysockets/baileys';
+import { startConnector } from './app.ts';
+import { ConfigError, loadConfig } from './config.ts';
+import { openConnectorDb } from './db.ts';
+import { createLogger } from './logger.ts';
+import { ensureCurveVerify } from './whatsapp/curve-verify.ts';
+import { receiptHookInstalled } from './whatsapp/receipt-hook.ts';
+import { muteLibsignalConsole } from './whatsapp/signal-console.ts';
+import { trustSimulator } from './whatsapp/simulator-trust.ts';
+
+let config;
+try {
+  config = loadConfig(process.env);
+} catch (err) {
+  if (!(err instanceof ConfigError)) throw err;
+  console.error(err.message);
+  process.exit(1);
+}
+
+const logger = createLogger(config.logLevel);
+muteLibsignalConsole(logger);
+// Baileys lets some internal promises reject unobserved; one of those must not take 300 sessions down.
+process.on('unhandledRejection', (err) => logger.error({ err }, 'unhandled rejection'));
+const curve = ensureCurveVerify();
+if (curve === 'patched-at-runtime') logger.warn('Baileys Curve.verify accepted a forged signature; replaced it at runtime (apply connector/patches)');
+if (!receiptHookInstalled()) {
+  logger.warn('Baileys is not patched (connector/patches): a crash right after a message arrives can lose it');
+}
+if (config.waSimulator) await trustSimulator(config.waWsUrl, logger);
+
+const db = await openConnectorDb(config.dbUrl, config.dbAuthToken);
+const connector = startConnector({
+  db,
+  authStateKey: config.authStateKey,
+  hubUrl: config.hubUrl,
+  connectorId: config.connectorId,
+  connectorSecret: config.connectorSecret,
+  logger,
+  // Baileys is chatty at info; it gets warn unless the operator asked for more (or less).
+  baileysLogger: logger.child({ module: 'baileys' }, { level: config.logLevel === 'info' ? 'warn' : config.logLevel }),
+  makeSocket: makeWASocket,
+  socketConfig: { waWebSocketUrl: config.waWsUrl, browser: Browsers.ubuntu('Kabar') },
+});
+logger.info({ hubUrl: config.hubUrl, connectorId: config.connectorId, waSimulator: config.waSimulator }, 'connector started');
+
+let stopping = false;
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.on(signal, () => {
+    // A second signal means "now": safe, because nothing is acknowledged before it is stored.
+    if (stopping) process.exit(1);
+    stopping = true;
+    logger.info({ signal }, 'signal received');
+    connector
+      .shutdown()
+      .then(() => db.close())
+      .then(
+        () => process.exit(0),
+        (err: unknown) => {
+          logger.error({ err }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
+  });
+}

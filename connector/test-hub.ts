@@ -1,0 +1,119 @@
+// A stand-in for the hub's side of the protocol on a loopback port, for connector tests until the real
+// Worker hub can be used in-process: challenge, proof check (4001), welcome, pong, acks on request.
+import { randomBytes } from 'node:crypto';
+import { EventEmitter, once } from 'node:events';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { verifyConnectorProof } from '../shared/connector-proof.ts';
+import {
+  CloseCode,
+  ConnectorFrame,
+  PING_FRAME,
+  PONG_FRAME,
+  PROTOCOL_VERSION,
+  parseFrame,
+  type DesiredSession,
+  type HubFrame,
+} from '../shared/protocol.ts';
+
+type EventFrame = Extract<ConnectorFrame, { type: 'event' }>;
+type ResultFrame = Extract<ConnectorFrame, { type: 'result' }>;
+type HelloFrame = Extract<ConnectorFrame, { type: 'hello' }>;
+
+export type TestHubOptions = {
+  secret: string;
+  heartbeatMs?: number;
+  sessions?: DesiredSession[];
+  /** Ack every event as soon as it arrives. */
+  autoAck?: boolean;
+};
+
+export type TestHub = {
+  url: string;
+  /** Frames and socket changes, for tests to wait on with once(). */
+  events: EventEmitter<{ hello: [HelloFrame]; welcomed: [WebSocket]; event: [EventFrame]; result: [ResultFrame]; ping: []; closed: [number] }>;
+  /** Every event frame received, in order, including resends. */
+  received: EventFrame[];
+  setSessions(sessions: DesiredSession[]): void;
+  setAutoAck(on: boolean): void;
+  /** Stops answering pings (to exercise the connector's dead-link detection). */
+  setPongs(on: boolean): void;
+  send(frame: HubFrame): void;
+  /** Cuts the current connector socket without a close handshake. */
+  drop(): void;
+  close(): Promise<void>;
+};
+
+export async function startTestHub(options: TestHubOptions): Promise<TestHub> {
+  const server = createServer();
+  const wss = new WebSocketServer({ server, path: '/hub/connect' });
+  const events: TestHub['events'] = new EventEmitter();
+  const received: EventFrame[] = [];
+  let sessions = options.sessions ?? [];
+  let autoAck = options.autoAck ?? false;
+  let pongs = true;
+  let current: WebSocket | null = null;
+
+  wss.on('connection', (ws) => {
+    const nonce = randomBytes(32).toString('base64url');
+    let welcomed = false;
+    ws.send(JSON.stringify({ type: 'challenge', protocol: PROTOCOL_VERSION, nonce }));
+    ws.on('close', (code) => events.emit('closed', code));
+    ws.on('message', async (data) => {
+      const raw = data.toString();
+      if (raw === PING_FRAME) {
+        events.emit('ping');
+        if (pongs) ws.send(PONG_FRAME);
+        return;
+      }
+      const frame = parseFrame(ConnectorFrame, raw);
+      if (!welcomed) {
+        if (frame?.type !== 'hello' || frame.nonce !== nonce) return ws.close(CloseCode.unauthorised, 'bad hello');
+        events.emit('hello', frame);
+        if (frame.protocol !== PROTOCOL_VERSION) return ws.close(CloseCode.unsupportedVersion, 'protocol');
+        const ok = await verifyConnectorProof(options.secret, frame.connectorId, nonce, frame.timestamp, frame.proof, Date.now());
+        if (!ok) return ws.close(CloseCode.unauthorised, 'bad proof');
+        welcomed = true;
+        if (current && current !== ws) current.close(CloseCode.replaced, 'replaced');
+        current = ws;
+        ws.send(JSON.stringify({ type: 'welcome', connectorId: frame.connectorId, heartbeatMs: options.heartbeatMs ?? 30_000, sessions }));
+        events.emit('welcomed', ws);
+        return;
+      }
+      if (frame?.type === 'event') {
+        received.push(frame);
+        if (autoAck) ws.send(JSON.stringify({ type: 'ack', ids: [frame.id] }));
+        events.emit('event', frame);
+      } else if (frame?.type === 'result') {
+        events.emit('result', frame);
+      }
+    });
+  });
+
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+
+  return {
+    url: `ws://127.0.0.1:${port}`,
+    events,
+    received,
+    setSessions: (next) => {
+      sessions = next;
+    },
+    setAutoAck: (on) => {
+      autoAck = on;
+    },
+    setPongs: (on) => {
+      pongs = on;
+    },
+    send: (frame) => current?.send(JSON.stringify(frame)),
+    drop: () => current?.terminate(),
+    close: async () => {
+      for (const client of wss.clients) client.terminate();
+      wss.close();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}

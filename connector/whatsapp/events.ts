@@ -1,0 +1,121 @@
+// Turns Baileys message payloads into our SessionEvents: incoming 1:1 texts and status changes of messages
+// we sent. Only text (conversation / extendedTextMessage) is mapped for now; media, reactions, polls,
+// groups, broadcasts and newsletters are ignored.
+import { createHash } from 'node:crypto';
+import { jidDecode, normalizeMessageContent, type WAMessage, type WAMessageKey, type proto } from '@whiskeysockets/baileys';
+import type { SessionEvent } from '../../shared/protocol.ts';
+
+export type IncomingText = Extract<SessionEvent, { name: 'message.received' }>;
+export type StatusChange = Extract<SessionEvent, { name: 'message.status' }>;
+
+/**
+ * `proto.WebMessageInfo.Status` numbers as Baileys reports them in `messages.update`. PENDING (1) is our
+ * own "not yet acked by the server" and is not an event.
+ */
+export const WaMessageStatus = { error: 0, pending: 1, serverAck: 2, deliveryAck: 3, read: 4, played: 5 } as const;
+
+export function messageStatusName(status: number | null | undefined): StatusChange['status'] | null {
+  switch (status) {
+    case WaMessageStatus.error:
+      return 'failed';
+    case WaMessageStatus.serverAck:
+      return 'sent';
+    case WaMessageStatus.deliveryAck:
+      return 'delivered';
+    // "played" is a voice note heard: for our purposes it was read.
+    case WaMessageStatus.read:
+    case WaMessageStatus.played:
+      return 'read';
+    default:
+      return null;
+  }
+}
+
+/** The text of a text message (also inside disappearing / view-once wrappers), or null for anything else. */
+export function extractText(message: proto.IMessage | null | undefined): string | null {
+  const content = normalizeMessageContent(message);
+  if (!content) return null;
+  if (typeof content.conversation === 'string' && content.conversation.length > 0) return content.conversation;
+  const extended = content.extendedTextMessage?.text;
+  return typeof extended === 'string' && extended.length > 0 ? extended : null;
+}
+
+/** A 1:1 chat partner as WhatsApp addressed it: a phone-number JID, a LID, or both. */
+export type ChatParty = { pnJid: string | null; lidJid: string | null };
+
+/**
+ * Who a 1:1 message key refers to. WhatsApp may address a chat by phone number (`@s.whatsapp.net`) or by
+ * LID (`@lid`); Baileys 7 puts the other form, when the server sent it, in `remoteJidAlt`. Null for groups,
+ * status broadcasts, newsletters and anything else that is not a 1:1 chat.
+ */
+export function chatParty(key: WAMessageKey): ChatParty | null {
+  const party: ChatParty = { pnJid: null, lidJid: null };
+  for (const jid of [key.remoteJid, key.remoteJidAlt]) {
+    const server = jid ? jidDecode(jid)?.server : undefined;
+    if (server === 's.whatsapp.net') party.pnJid ??= jid ?? null;
+    else if (server === 'lid') party.lidJid ??= jid ?? null;
+  }
+  const primary = key.remoteJid ? jidDecode(key.remoteJid)?.server : undefined;
+  return primary === 's.whatsapp.net' || primary === 'lid' ? party : null;
+}
+
+/** Digits of a phone-number JID (`628123:4@s.whatsapp.net` -> `628123`), or null. */
+export function phoneFromJid(jid: string | null | undefined): string | null {
+  const decoded = jid ? jidDecode(jid) : undefined;
+  if (!decoded || decoded.server !== 's.whatsapp.net' || !/^\d{7,15}$/.test(decoded.user)) return null;
+  return decoded.user;
+}
+
+/** A LID without its device part (`123:4@lid` -> `123@lid`). */
+export function bareLid(jid: string | null | undefined): string | undefined {
+  const decoded = jid ? jidDecode(jid) : undefined;
+  return decoded && decoded.server === 'lid' ? `${decoded.user}@lid` : undefined;
+}
+
+/** Seconds or a protobuf Long, as Baileys gives timestamps, to epoch ms. */
+export function timestampMs(value: WAMessage['messageTimestamp'], fallback: number): number {
+  const seconds = value === null || value === undefined ? NaN : Number(value);
+  return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : fallback;
+}
+
+/**
+ * The `message.received` event for an incoming 1:1 text, or null when the message is not one (ours,
+ * a group, a stub such as a failed decryption, or not text). `phone` is the sender's number, already
+ * resolved from a LID where needed.
+ */
+export function incomingTextEvent(msg: WAMessage, phone: string, lid: string | undefined, now: number): IncomingText | null {
+  if (msg.key.fromMe || !msg.key.id || msg.messageStubType) return null;
+  const text = extractText(msg.message);
+  if (text === null) return null;
+  const event: IncomingText = {
+    name: 'message.received',
+    messageId: msg.key.id,
+    from: phone,
+    // WhatsApp caps texts at 65,536 characters too; the slice only guards the protocol's limit.
+    text: text.slice(0, 65_536),
+    timestamp: timestampMs(msg.messageTimestamp, now),
+  };
+  if (lid) event.fromLid = lid.slice(0, 64);
+  if (msg.pushName) event.pushName = msg.pushName.slice(0, 256);
+  return event;
+}
+
+/** The `message.status` event for a `messages.update` entry about a message we sent, or null. */
+export function statusChangeEvent(
+  update: { key: WAMessageKey; update: { status?: number | null; messageTimestamp?: WAMessage['messageTimestamp'] } },
+  to: string,
+  now: number,
+): StatusChange | null {
+  if (!update.key.fromMe || !update.key.id) return null;
+  const status = messageStatusName(update.update.status);
+  if (!status) return null;
+  return { name: 'message.status', messageId: update.key.id, to, status, timestamp: timestampMs(update.update.messageTimestamp, now) };
+}
+
+/**
+ * The outbox/event id of an incoming message: derived from the message, not random, because WhatsApp
+ * redelivers a message it saw no receipt for, and the hub stores each event id once.
+ */
+export function incomingEventId(sessionId: string, event: IncomingText): string {
+  return `rcv-${createHash('sha256').update(`${sessionId}\n${event.from}\n${event.messageId}`).digest('hex').slice(0, 40)}`;
+}

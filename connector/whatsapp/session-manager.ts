@@ -1,0 +1,111 @@
+// Converges the sessions this connector holds on the hub's desired state (welcome / desired / remove),
+// one change at a time per session, and restores running sessions through a small start queue.
+import type { Logger } from 'pino';
+import type { DesiredSession } from '../../shared/protocol.ts';
+import type { AuthStore } from './auth-state.ts';
+import type { WhatsAppSession } from './session.ts';
+import type { SessionEpochs } from './session-epochs.ts';
+import type { StartQueue } from './start-queue.ts';
+
+/** What the manager needs of a session (WhatsAppSession in production). */
+export type ManagedSession = Pick<WhatsAppSession, 'status' | 'active' | 'start' | 'stop' | 'unlinkAndWipe' | 'sendText'>;
+
+export type SessionManagerOptions = {
+  createSession: (sessionId: string) => ManagedSession;
+  authStore: AuthStore;
+  epochs: SessionEpochs;
+  startQueue: StartQueue;
+  logger: Logger;
+};
+
+type Held = { session: ManagedSession; desired: DesiredSession | null };
+
+export class SessionManager {
+  readonly #o: SessionManagerOptions;
+  readonly #held = new Map<string, Held>();
+  /** Per-session chain so two frames about one session never interleave. */
+  readonly #queues = new Map<string, Promise<void>>();
+  readonly #log: Logger;
+
+  constructor(options: SessionManagerOptions) {
+    this.#o = options;
+    this.#log = options.logger.child({ module: 'session-manager' });
+  }
+
+  get(sessionId: string): ManagedSession | undefined {
+    return this.#held.get(sessionId)?.session;
+  }
+
+  /** The full desired set: sessions held (in memory or in the auth store) but not listed are dropped. */
+  async applyWelcome(sessions: DesiredSession[]): Promise<void> {
+    const wanted = new Set(sessions.map((s) => s.sessionId));
+    const stored = await this.#o.authStore.listSessions();
+    const unknown = new Set([...this.#held.keys(), ...stored].filter((id) => !wanted.has(id)));
+    await Promise.all([...unknown].map((id) => this.#serial(id, () => this.#drop(id))));
+    await this.applyDesired(sessions);
+  }
+
+  /** Applies each entry; starts are queued and not awaited, so one slow handshake does not hold the link. */
+  async applyDesired(sessions: DesiredSession[]): Promise<void> {
+    await Promise.all(sessions.map((d) => this.#serial(d.sessionId, () => this.#apply(d))));
+  }
+
+  async remove(sessionIds: string[]): Promise<void> {
+    await Promise.all(sessionIds.map((id) => this.#serial(id, () => this.#drop(id))));
+  }
+
+  /** Process shutdown: closes every socket without unlinking and without status events. */
+  async closeAll(): Promise<void> {
+    await Promise.all([...this.#held.values()].map(({ session }) => session.stop({ quiet: true })));
+  }
+
+  async #apply(desired: DesiredSession): Promise<void> {
+    const id = desired.sessionId;
+    let held = this.#held.get(id);
+    if (!held) {
+      held = { session: this.#o.createSession(id), desired: null };
+      this.#held.set(id, held);
+    }
+    const { session } = held;
+    const previous = held.desired;
+    held.desired = desired;
+
+    const applied = await this.#o.epochs.get(id);
+    // A session seen for the first time adopts the hub's epoch: there is no older login to forget.
+    const epochBumped = applied !== null && desired.authEpoch > applied;
+    if (epochBumped) {
+      this.#log.info({ sessionId: id, from: applied, to: desired.authEpoch }, 'auth epoch bumped; forgetting the WhatsApp login');
+      await session.unlinkAndWipe(`login reset (auth epoch ${desired.authEpoch})`);
+    }
+    if (applied === null || epochBumped) await this.#o.epochs.set(id, desired.authEpoch);
+
+    if (desired.state === 'stopped') {
+      if (session.active || session.status !== 'STOPPED') await session.stop();
+      return;
+    }
+    // A logged-out session waits for the user (a new epoch or a stop and start) instead of showing QR
+    // codes to nobody; any other idle session is (re)started.
+    const userAskedAgain = epochBumped || previous?.state === 'stopped';
+    if (session.active || (session.status === 'LOGGED_OUT' && !userAskedAgain)) return;
+    void this.#o.startQueue.run(() => session.start()).catch((err: unknown) => this.#log.error({ err, sessionId: id }, 'session start failed'));
+  }
+
+  async #drop(sessionId: string): Promise<void> {
+    const held = this.#held.get(sessionId);
+    this.#held.delete(sessionId);
+    if (held) await held.session.unlinkAndWipe();
+    else await this.#o.authStore.wipe(sessionId);
+    await this.#o.epochs.delete(sessionId);
+    this.#log.info({ sessionId }, 'session dropped');
+  }
+
+  #serial(sessionId: string, task: () => Promise<void>): Promise<void> {
+    const next = (this.#queues.get(sessionId) ?? Promise.resolve()).then(task);
+    const tail = next.catch((err: unknown) => this.#log.error({ err, sessionId }, 'applying desired state failed'));
+    this.#queues.set(sessionId, tail);
+    void tail.then(() => {
+      if (this.#queues.get(sessionId) === tail) this.#queues.delete(sessionId);
+    });
+    return tail;
+  }
+}

@@ -1,0 +1,327 @@
+// One WhatsApp session's lifecycle: opens Baileys sockets with the stored auth state, follows
+// connection updates (QR, open, close -> restart / backoff / logged out), and turns messages into events.
+import {
+  makeCacheableSignalKeyStore,
+  type BaileysEventMap,
+  type UserFacingSocketConfig,
+  type WAMessage,
+  type WASocket,
+} from '@whiskeysockets/baileys';
+import type { Logger } from 'pino';
+import type { SendTextResult, SessionEvent } from '../../shared/protocol.ts';
+import type { SessionStatus } from '../../shared/status.ts';
+import { nextReconnectDelay } from '../reconnect-delay.ts';
+import type { AuthStore, SessionAuth } from './auth-state.ts';
+import { classifyDisconnect } from './disconnect.ts';
+import { bareLid, chatParty, incomingEventId, incomingTextEvent, phoneFromJid, statusChangeEvent, timestampMs } from './events.ts';
+import { qrEvent } from './qr.ts';
+import { statusAfterClose, statusFromConnectionUpdate } from './status.ts';
+
+/**
+ * Baileys' config plus the hook our patch adds (connector/patches): awaited for each decrypted incoming
+ * message before Baileys sends the delivery receipt, after which WhatsApp would never redeliver it.
+ */
+export type PatchedSocketConfig = UserFacingSocketConfig & { beforeMessageReceipt?: (msg: WAMessage) => Promise<void> };
+
+export type SocketFactory = (config: PatchedSocketConfig) => WASocket;
+
+/** How many recent message ids to remember as already stored by the receipt hook. */
+const HOOKED_IDS = 2_000;
+
+export type SessionOptions = {
+  sessionId: string;
+  authStore: AuthStore;
+  makeSocket: SocketFactory;
+  /** Baileys options besides `auth` and `logger` (the WhatsApp URL, timeouts). */
+  socketConfig: Partial<UserFacingSocketConfig>;
+  /** Stores an event durably (the outbox); resolves once it is safe. `id` is given for redeliverable events. */
+  emit: (event: SessionEvent, id?: string) => Promise<void>;
+  logger: Logger;
+  /** The logger handed to Baileys, which is chatty at info. */
+  baileysLogger?: Logger;
+  reconnectDelay?: (attempt: number) => number;
+  /** Transient closes in a row before the session is marked FAILED. */
+  maxReconnectAttempts?: number;
+  /** How long start() waits for the first QR, open or close before letting the next session start. */
+  settleTimeoutMs?: number;
+  now?: () => number;
+};
+
+/** Baileys options every connector socket uses; see shared docs on the simulator notes, sections 1 and 9. */
+export const BASE_SOCKET_CONFIG: Partial<UserFacingSocketConfig> = {
+  // No history sync for RECENT (3) and FULL (2): skips Baileys' 20 s initial-sync wait; a gateway does
+  // not need the backlog. Other types stay on, which also avoids Baileys' "DANGER" warning.
+  shouldSyncHistoryMessage: ({ syncType }) => syncType !== 3 && syncType !== 2,
+  syncFullHistory: false,
+  // Staying "offline" keeps the user's phone notifying them; we are a gateway, not a chat client.
+  markOnlineOnConnect: false,
+  defaultQueryTimeoutMs: 60_000,
+};
+
+export class WhatsAppSession {
+  readonly sessionId: string;
+  #status: SessionStatus = 'STOPPED';
+  #reason: string | undefined;
+  readonly #o: SessionOptions & { reconnectDelay: (attempt: number) => number; now: () => number };
+  readonly #log: Logger;
+  /** Bumped for every socket and on stop, so a late event from an old socket is recognised and dropped. */
+  #epoch = 0;
+  #sock: WASocket | null = null;
+  #auth: { auth: SessionAuth; keys: SessionAuth['state']['keys'] } | null = null;
+  #credsWrites: Promise<void> = Promise.resolve();
+  #wanted = false;
+  #attempt = 0;
+  #reconnectTimer: NodeJS.Timeout | null = null;
+  #settle: (() => void) | null = null;
+  #statusEvents: Promise<void> = Promise.resolve();
+  /** Messages the receipt hook already stored, so messages.upsert does not store them again. */
+  readonly #hooked = new Set<string>();
+
+  constructor(options: SessionOptions) {
+    this.sessionId = options.sessionId;
+    this.#o = { reconnectDelay: (attempt) => nextReconnectDelay(attempt), now: Date.now, ...options };
+    this.#log = options.logger.child({ sessionId: options.sessionId });
+  }
+
+  get status(): SessionStatus {
+    return this.#status;
+  }
+
+  /** True while a socket is open or about to be (including backoff waits). */
+  get active(): boolean {
+    return this.#wanted;
+  }
+
+  /** Starts keeping a socket open; resolves when the first attempt shows a QR, opens or closes. */
+  start(): Promise<void> {
+    if (this.#wanted) return Promise.resolve();
+    this.#wanted = true;
+    this.#attempt = 0;
+    const settled = new Promise<void>((resolve) => {
+      const timer = setTimeout(() => done(), this.#o.settleTimeoutMs ?? 30_000);
+      const done = () => {
+        clearTimeout(timer);
+        this.#settle = null;
+        resolve();
+      };
+      this.#settle = done;
+    });
+    void this.#open();
+    return settled;
+  }
+
+  /** Closes the socket without unlinking the device; `quiet` skips the STOPPED event (process shutdown). */
+  async stop(options: { quiet?: boolean } = {}): Promise<void> {
+    this.#halt();
+    await this.#credsWrites;
+    if (!options.quiet) await this.#setStatus('STOPPED');
+  }
+
+  /**
+   * Unlinks the device if it is connected (best effort) and wipes the stored login, leaving no socket.
+   * `reason` reports the session LOGGED_OUT with it (a reset); without one the session is being dropped.
+   */
+  async unlinkAndWipe(reason?: string): Promise<void> {
+    const sock = this.#sock;
+    const connected = this.#status === 'WORKING';
+    this.#halt({ keepSocket: connected });
+    if (sock && connected) {
+      try {
+        await sock.logout(reason ?? 'session removed');
+      } catch (err) {
+        this.#log.warn({ err }, 'logout did not reach WhatsApp; wiping the local login anyway');
+        sock.end(undefined);
+      }
+    }
+    await this.#credsWrites;
+    this.#auth = null;
+    await this.#o.authStore.wipe(this.sessionId);
+    if (reason) await this.#setStatus('LOGGED_OUT', reason);
+    else this.#status = 'STOPPED';
+  }
+
+  async sendText(to: string, text: string): Promise<SendTextResult> {
+    const sock = this.#sock;
+    if (!sock || this.#status !== 'WORKING') throw new Error('session is not connected');
+    const sent = await sock.sendMessage(`${to}@s.whatsapp.net`, { text });
+    if (!sent?.key.id || !sent.key.remoteJid) throw new Error('WhatsApp returned no message key');
+    return { messageId: sent.key.id, remoteJid: sent.key.remoteJid, timestamp: timestampMs(sent.messageTimestamp, this.#o.now()) };
+  }
+
+  #halt(options: { keepSocket?: boolean } = {}): void {
+    this.#wanted = false;
+    this.#epoch++;
+    if (this.#reconnectTimer) clearTimeout(this.#reconnectTimer);
+    this.#reconnectTimer = null;
+    const sock = this.#sock;
+    this.#sock = null;
+    if (sock && !options.keepSocket) sock.end(undefined);
+    this.#settle?.();
+  }
+
+  async #open(): Promise<void> {
+    const epoch = ++this.#epoch;
+    try {
+      await this.#setStatus('STARTING');
+      // Creds written by the previous socket (pairing, then 515) must be stored before the next one reads them.
+      await this.#credsWrites;
+      if (!this.#auth) {
+        const auth = await this.#o.authStore.load(this.sessionId);
+        this.#auth = { auth, keys: makeCacheableSignalKeyStore(auth.state.keys, this.#o.baileysLogger) };
+      }
+      if (epoch !== this.#epoch || !this.#wanted) return;
+      const { auth, keys } = this.#auth;
+      let created: WASocket | null = null;
+      const sock = this.#o.makeSocket({
+        ...BASE_SOCKET_CONFIG,
+        ...this.#o.socketConfig,
+        auth: { creds: auth.state.creds, keys },
+        ...(this.#o.baileysLogger ? { logger: this.#o.baileysLogger } : {}),
+        // A throw here makes Baileys nack the message, so WhatsApp delivers it again later.
+        beforeMessageReceipt: async (msg) => {
+          if (!created || !msg.key.id) return;
+          await this.#onMessage(created, msg);
+          this.#hooked.add(msg.key.id);
+          if (this.#hooked.size > HOOKED_IDS) this.#hooked.delete(this.#hooked.values().next().value!);
+        },
+      });
+      created = sock;
+      this.#sock = sock;
+      this.#listen(sock, epoch, auth);
+    } catch (err) {
+      this.#log.error({ err }, 'could not open a WhatsApp socket');
+      if (epoch === this.#epoch && this.#wanted) await this.#scheduleReconnect('socket could not be opened');
+    }
+  }
+
+  #listen(sock: WASocket, epoch: number, auth: SessionAuth): void {
+    const on = <E extends keyof BaileysEventMap>(event: E, handler: (arg: BaileysEventMap[E]) => Promise<void>) => {
+      sock.ev.on(event, (arg) => {
+        handler(arg).catch((err: unknown) => this.#log.error({ err, event }, 'WhatsApp event handler failed'));
+      });
+    };
+    // Saved even from an old socket: creds are one object shared by every socket of this session.
+    on('creds.update', async () => {
+      const write = this.#credsWrites.then(() => auth.saveCreds());
+      this.#credsWrites = write.catch((err: unknown) => this.#log.error({ err }, 'saving creds failed'));
+      await write;
+    });
+    on('connection.update', async (update) => {
+      if (epoch !== this.#epoch) return;
+      await this.#onConnectionUpdate(sock, update);
+    });
+    // Messages are real whichever socket delivered them, so these are not filtered by epoch.
+    on('messages.upsert', async ({ messages }) => {
+      for (const msg of messages) {
+        // Without the patch (or for messages the hook did not see) this is where they are stored.
+        if (msg.key.id && this.#hooked.delete(msg.key.id)) continue;
+        await this.#onMessage(sock, msg);
+      }
+    });
+    on('messages.update', async (updates) => {
+      for (const update of updates) await this.#onMessageUpdate(sock, update);
+    });
+  }
+
+  async #onConnectionUpdate(sock: WASocket, update: BaileysEventMap['connection.update']): Promise<void> {
+    const status = statusFromConnectionUpdate(update);
+    if (status === 'SCAN_QR_CODE' && update.qr) {
+      await this.#setStatus(status);
+      await this.#o.emit(await qrEvent(update.qr));
+      this.#settle?.();
+    }
+    if (status === 'WORKING') {
+      this.#attempt = 0;
+      const user = sock.user;
+      const phone = phoneFromJid(user?.id) ?? user?.id ?? '';
+      await this.#setStatus(status, undefined, { id: phone, ...(user?.name ? { name: user.name } : {}) });
+      this.#settle?.();
+    }
+    if (update.connection === 'close') {
+      this.#sock = null;
+      const error = update.lastDisconnect?.error as { output?: { statusCode?: number }; message?: string } | undefined;
+      const code = error?.output?.statusCode;
+      const action = classifyDisconnect(code);
+      const reason = `${code ?? 'no status'}: ${error?.message ?? 'closed'}`.slice(0, 500);
+      this.#log.info({ code, action }, 'WhatsApp socket closed');
+      switch (action) {
+        case 'restart':
+          void this.#open();
+          break;
+        case 'reconnect':
+          await this.#scheduleReconnect(reason);
+          break;
+        case 'logged-out':
+          this.#halt();
+          await this.#credsWrites;
+          this.#auth = null;
+          await this.#o.authStore.wipe(this.sessionId);
+          await this.#setStatus(statusAfterClose(action), reason);
+          break;
+        case 'fail':
+          this.#halt();
+          await this.#setStatus(statusAfterClose(action), reason);
+          break;
+      }
+      this.#settle?.();
+    }
+  }
+
+  async #scheduleReconnect(reason: string): Promise<void> {
+    const max = this.#o.maxReconnectAttempts ?? 10;
+    if (this.#attempt >= max) {
+      this.#halt();
+      await this.#setStatus('FAILED', `gave up after ${max} attempts; last: ${reason}`.slice(0, 500));
+      return;
+    }
+    const delay = this.#o.reconnectDelay(this.#attempt++);
+    this.#log.warn({ delayMs: delay, attempt: this.#attempt, reason }, 'reconnecting to WhatsApp');
+    await this.#setStatus('STARTING', reason);
+    const epoch = this.#epoch;
+    this.#reconnectTimer = setTimeout(() => {
+      this.#reconnectTimer = null;
+      if (epoch === this.#epoch && this.#wanted) void this.#open();
+    }, delay);
+  }
+
+  async #onMessage(sock: WASocket, msg: BaileysEventMap['messages.upsert']['messages'][number]): Promise<void> {
+    if (msg.key.fromMe) return;
+    const party = chatParty(msg.key);
+    if (!party) return;
+    const phone = phoneFromJid(party.pnJid) ?? (party.lidJid ? phoneFromJid(await sock.signalRepository.lidMapping.getPNForLID(party.lidJid)) : null);
+    if (!phone) {
+      // Without a phone number the event would not be valid; this should not happen for 1:1 chats, because
+      // WhatsApp sends the alternate address with LID-addressed messages and Baileys stores the mapping.
+      this.#log.error({ messageId: msg.key.id, lid: party.lidJid }, 'incoming message from a LID with no known phone number; dropped');
+      return;
+    }
+    const event = incomingTextEvent(msg, phone, bareLid(party.lidJid), this.#o.now());
+    if (event) await this.#o.emit(event, incomingEventId(this.sessionId, event));
+  }
+
+  async #onMessageUpdate(sock: WASocket, update: BaileysEventMap['messages.update'][number]): Promise<void> {
+    if (!update.key.fromMe || update.update.status === undefined || update.update.status === null) return;
+    const party = chatParty(update.key);
+    if (!party) return;
+    const phone = phoneFromJid(party.pnJid) ?? (party.lidJid ? phoneFromJid(await sock.signalRepository.lidMapping.getPNForLID(party.lidJid)) : null);
+    if (!phone) return;
+    const event = statusChangeEvent(update, phone, this.#o.now());
+    if (event) await this.#o.emit(event);
+  }
+
+  /**
+   * Emits a connection.update when the status changes or a new reason comes with the same status (a
+   * retry that fails differently); repeats are swallowed so a reconnect loop does not flood the outbox.
+   * Status events are serialised.
+   */
+  #setStatus(status: SessionStatus, reason?: string, user?: { id: string; name?: string }): Promise<void> {
+    const next = this.#statusEvents.then(async () => {
+      if (this.#status === status && !user && (reason === undefined || reason === this.#reason)) return;
+      if (this.#status !== status || reason !== undefined) this.#reason = reason;
+      this.#status = status;
+      await this.#o.emit({ name: 'connection.update', status, ...(reason ? { reason } : {}), ...(user ? { user } : {}) });
+    });
+    this.#statusEvents = next.catch(() => undefined);
+    return next;
+  }
+}
