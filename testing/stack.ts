@@ -19,6 +19,8 @@ export interface Stack {
   /** A client on the same database, for assertions on what the Worker stored. */
   db: Client;
   databaseUrl: string;
+  /** Evicts the hub Durable Object and closes its sockets, as a deploy or a crash of the edge would. */
+  restartHub(): Promise<void>;
   /** What the Worker and its Durable Objects logged, for diagnosing a failure. */
   logs(): string[];
   close(): Promise<void>;
@@ -48,6 +50,7 @@ export async function startStack(vars: Record<string, string> = {}): Promise<Sta
     connectorSecret,
     db,
     databaseUrl: database.url,
+    restartHub: () => harness.getWorker().evictDurableObject('Hub', { name: 'hub', webSockets: 'close' }),
     logs: () => harness.getLogs().map((log) => JSON.stringify(log)),
     async close() {
       db.close();
