@@ -8,7 +8,7 @@ import { adminAuth } from '../middleware/admin-auth.ts';
 import { apiKeyAuth } from '../middleware/api-key-auth.ts';
 import { ErrorSchema, SessionIdSchema, text, UserSchema } from '../schemas.ts';
 import { checkMessageText, parseRecipient, sendText } from '../services/messaging.ts';
-import { createSession, logoutSession, sessionState, startSession } from '../services/sessions.ts';
+import { createSession, logoutSession, rotateApiKey, sessionState, startSession } from '../services/sessions.ts';
 import { throwOnInvalid } from '../validation.ts';
 
 const errors = (...statuses: number[]) =>
@@ -112,6 +112,18 @@ const startRoute = createRoute({
   responses: lifecycleResponses,
 });
 
+const rotateRoute = createRoute({
+  method: 'post',
+  path: '/api/session/rotate-key',
+  summary: "Replace the session's API key; the old key stops working at once",
+  security: keyed,
+  middleware: [apiKeyAuth('other')] as const,
+  responses: {
+    200: json(z.object({ success: z.literal(true), apiKey: z.string(), message: z.string() }), 'The new key, shown only this once'),
+    ...errors(401, 429),
+  },
+});
+
 const SendFields = {
   to: text('a phone number').min(1, 'is required').max(32, 'must be at most 32 characters'),
   message: text('text').min(1, 'is required').max(65_536, 'must be at most 65536 characters'),
@@ -200,6 +212,11 @@ sessionKeyRoutes.openapi(logoutRoute, async (c) => {
 sessionKeyRoutes.openapi(startRoute, async (c) => {
   await startSession(c.var.services, c.var.sessionId);
   return c.json({ success: true as const, message: 'Session is starting' }, 200);
+});
+
+sessionKeyRoutes.openapi(rotateRoute, async (c) => {
+  const apiKey = await rotateApiKey(c.var.services, c.var.sessionId);
+  return c.json({ success: true as const, apiKey, message: 'Key replaced. Store the new key now: it is shown only once.' }, 200);
 });
 
 async function send(c: { var: AppEnv['Variables'] }, input: { to: string; message: string; sessionId?: string | undefined }) {

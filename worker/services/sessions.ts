@@ -67,6 +67,18 @@ export async function createSession(s: Services, input: NewSession): Promise<{ s
   return { sessionId, apiKey: key };
 }
 
+/** Replaces every key of the session with one new key (returned once); the old ones stop working at once. */
+export async function rotateApiKey(s: Services, sessionId: string): Promise<string> {
+  const revoked = await revokeSessionKeys(s.db, sessionId, Date.now());
+  const { key, row } = await newApiKey(sessionId, {
+    sendPerMinute: s.config.RATE_LIMIT_SEND_PER_MIN,
+    otherPerMinute: s.config.RATE_LIMIT_OTHER_PER_MIN,
+  });
+  await s.db.insert(apiKeys).values(row);
+  await s.gates.forget(revoked);
+  return key;
+}
+
 export interface SessionState {
   status: SessionStatus;
   connected: boolean;

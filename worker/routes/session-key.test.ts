@@ -1,0 +1,248 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { apiOf, createSession, type Api } from '../../testing/api.ts';
+import { startStack, type Stack } from '../../testing/stack.ts';
+
+let stack: Stack;
+let api: Api;
+
+beforeAll(async () => {
+  stack = await startStack();
+  api = apiOf(stack);
+});
+afterAll(() => stack.close());
+
+async function sessionCount(): Promise<number> {
+  return Number((await stack.db.execute('select count(*) from sessions')).rows[0]?.[0]);
+}
+
+describe('POST /api/session/create', () => {
+  it('creates a session and shows its key once, storing only a hash', async () => {
+    const { status, json } = await api('POST', '/api/session/create', { admin: true, body: { sessionId: 'toko-1', description: 'Toko 🛒 Jaya' } });
+    expect(status).toBe(201);
+    expect(json).toMatchObject({ success: true, sessionId: 'toko-1', message: expect.any(String) });
+    expect(json.apiKey).toMatch(/^kbr_[A-Za-z0-9_-]{43}$/);
+    const keys = await stack.db.execute({ sql: 'select key_hash, prefix from api_keys where session_id = ?', args: ['toko-1'] });
+    expect(keys.rows).toHaveLength(1);
+    expect(keys.rows[0]?.key_hash).toMatch(/^[0-9a-f]{64}$/);
+    expect(JSON.stringify(keys.rows)).not.toContain(json.apiKey);
+    expect(json.apiKey.startsWith(String(keys.rows[0]?.prefix))).toBe(true);
+    const row = await stack.db.execute({ sql: 'select description from sessions where id = ?', args: ['toko-1'] });
+    expect(row.rows[0]?.description).toBe('Toko 🛒 Jaya');
+  });
+
+  it('generates a session id when none is given, and accepts an empty request', async () => {
+    const response = await fetch(`${stack.url}/api/session/create`, { method: 'POST', headers: { authorization: `Bearer ${stack.adminToken}` } });
+    expect(response.status).toBe(201);
+    expect(((await response.json()) as { sessionId: string }).sessionId).toMatch(/^ses_[0-9a-f]{20}$/);
+  });
+
+  it('answers 409 for a session id that exists, and keeps the first session', async () => {
+    const first = await createSession(api, { sessionId: 'dup' });
+    const { status, json } = await api('POST', '/api/session/create', { admin: true, body: { sessionId: 'dup' } });
+    expect(status).toBe(409);
+    expect(json).toMatchObject({ success: false, code: 'SESSION_EXISTS' });
+    expect((await api('GET', '/api/session/status', { key: first.apiKey })).status).toBe(200);
+  });
+
+  it.each([
+    ['a session id with spaces', { sessionId: 'has space' }, 'sessionId'],
+    ['a session id that looks like SQL', { sessionId: "x'; DROP TABLE sessions;--" }, 'sessionId'],
+    ['a session id over 64 characters', { sessionId: 'a'.repeat(65) }, 'sessionId'],
+    ['a session id that is a number', { sessionId: 42 }, 'sessionId'],
+    ['a webhook URL that is not http(s)', { webhookUrl: 'ftp://example.com/hook' }, 'webhookUrl'],
+    ['a short webhook secret', { webhookSecret: 'short' }, 'webhookSecret'],
+    ['an unknown webhook event', { webhookEvents: ['everything'] }, 'webhookEvents.0'],
+    ['an unknown field', { sesionId: 'typo' }, '(body)'],
+  ])('refuses %s with a 400 naming the field', async (_, body, field) => {
+    const before = await sessionCount();
+    const { status, json } = await api('POST', '/api/session/create', { admin: true, body });
+    expect(status).toBe(400);
+    expect(json.code).toBe('VALIDATION_FAILED');
+    expect(json.details.map((d: { field: string }) => d.field)).toContain(field);
+    expect(await sessionCount()).toBe(before);
+  });
+
+  it('refuses malformed JSON with 400', async () => {
+    const { status, json } = await api('POST', '/api/session/create', { admin: true, body: '{"sessionId": ' });
+    expect(status).toBe(400);
+    expect(json).toMatchObject({ success: false, code: 'MALFORMED_JSON' });
+  });
+
+  it('refuses a body that is not JSON with 415', async () => {
+    const { status, json } = await api('POST', '/api/session/create', { admin: true, body: 'sessionId=x', contentType: 'text/plain' });
+    expect(status).toBe(415);
+    expect(json.code).toBe('UNSUPPORTED_MEDIA_TYPE');
+  });
+
+  it('refuses a huge body with 413 and stores nothing', async () => {
+    const before = await sessionCount();
+    const { status, json } = await api('POST', '/api/session/create', { admin: true, body: { description: 'x'.repeat(400_000) } });
+    expect(status).toBe(413);
+    expect(json.code).toBe('PAYLOAD_TOO_LARGE');
+    expect(await sessionCount()).toBe(before);
+  });
+
+  it('needs the admin token: none is 401, a wrong one is 401, a session key is 403', async () => {
+    const { apiKey } = await createSession(api);
+    expect((await api('POST', '/api/session/create', { body: {} })).status).toBe(401);
+    expect((await api('POST', '/api/session/create', { body: {}, headers: { authorization: 'Bearer wrong-token-wrong-token' } })).status).toBe(401);
+    expect((await api('POST', '/api/session/create', { body: {}, headers: { authorization: `Basic ${stack.adminToken}` } })).status).toBe(401);
+    const withKey = await api('POST', '/api/session/create', { body: {}, key: apiKey });
+    expect(withKey.status).toBe(403);
+    expect(withKey.json.code).toBe('FORBIDDEN');
+  });
+});
+
+describe('session-key authentication', () => {
+  it('refuses a missing, malformed or unknown key with 401', async () => {
+    const missing = await api('GET', '/api/session/status');
+    expect(missing.status).toBe(401);
+    expect(missing.json).toEqual({ success: false, error: 'Missing x-api-key header', code: 'UNAUTHORISED' });
+    expect((await api('GET', '/api/session/status', { key: 'kbr_short' })).status).toBe(401);
+    expect((await api('GET', '/api/session/status', { key: `kbr_${'A'.repeat(43)}` })).status).toBe(401);
+    expect((await api('GET', '/api/session/status', { key: "' OR 1=1 --" })).status).toBe(401);
+  });
+
+  it('does not accept the admin token in place of a session key', async () => {
+    expect((await api('GET', '/api/session/status', { admin: true })).status).toBe(401);
+  });
+
+  it('stops accepting a rotated key at once and accepts the new one', async () => {
+    const { apiKey } = await createSession(api);
+    expect((await api('GET', '/api/session/status', { key: apiKey })).status).toBe(200);
+    const rotated = await api('POST', '/api/session/rotate-key', { key: apiKey });
+    expect(rotated.status).toBe(200);
+    expect(rotated.json.apiKey).not.toBe(apiKey);
+    const old = await api('GET', '/api/session/status', { key: apiKey });
+    expect(old.status).toBe(401);
+    expect(old.json.error).toBe('API key revoked');
+    expect((await api('GET', '/api/session/status', { key: rotated.json.apiKey })).status).toBe(200);
+  });
+
+  it('stops accepting the key of a deleted session at once', async () => {
+    const { sessionId, apiKey } = await createSession(api);
+    expect((await api('GET', '/api/session/status', { key: apiKey })).status).toBe(200);
+    expect((await api('POST', '/api/delete', { admin: true, body: { phone: sessionId } })).status).toBe(200);
+    expect((await api('GET', '/api/session/status', { key: apiKey })).status).toBe(401);
+  });
+});
+
+describe('status, QR, start and logout', () => {
+  it('reports a new session as starting, with no QR yet', async () => {
+    const { apiKey } = await createSession(api);
+    expect((await api('GET', '/api/session/status', { key: apiKey })).json).toEqual({ success: true, connected: false, status: 'STARTING' });
+    const qr = await api('GET', '/api/session/qr', { key: apiKey });
+    expect(qr.json).toMatchObject({ success: true, connected: false, qr: null, message: expect.any(String) });
+    expect((await api('GET', '/api/session/qr?format=raw', { key: apiKey })).json).toMatchObject({ qrRaw: null });
+  });
+
+  it('refuses an unknown QR format with 400', async () => {
+    const { apiKey } = await createSession(api);
+    const { status, json } = await api('GET', '/api/session/qr?format=svg', { key: apiKey });
+    expect(status).toBe(400);
+    expect(json.details[0].field).toBe('format');
+  });
+
+  it('records logout and start as desired state, answering at once with no connector', async () => {
+    const { sessionId, apiKey } = await createSession(api);
+    expect((await api('POST', '/api/session/logout', { key: apiKey })).json).toMatchObject({ success: true });
+    expect((await api('GET', '/api/session/status', { key: apiKey })).json.status).toBe('LOGGED_OUT');
+    let row = await stack.db.execute({ sql: 'select desired_state, auth_epoch from sessions where id = ?', args: [sessionId] });
+    expect(row.rows[0]).toMatchObject({ desired_state: 'stopped', auth_epoch: 1 });
+    expect((await api('POST', '/api/session/start', { key: apiKey })).status).toBe(200);
+    expect((await api('GET', '/api/session/status', { key: apiKey })).json.status).toBe('STARTING');
+    row = await stack.db.execute({ sql: 'select desired_state, auth_epoch from sessions where id = ?', args: [sessionId] });
+    expect(row.rows[0]).toMatchObject({ desired_state: 'running', auth_epoch: 1 });
+  });
+
+  it("shows each key only its own session's state", async () => {
+    const a = await createSession(api);
+    const b = await createSession(api);
+    await api('POST', '/api/session/logout', { key: b.apiKey });
+    expect((await api('GET', '/api/session/status', { key: a.apiKey })).json.status).toBe('STARTING');
+    expect((await api('GET', '/api/session/status', { key: b.apiKey })).json.status).toBe('LOGGED_OUT');
+  });
+});
+
+describe('POST and GET /api/send', () => {
+  it('answers 503 at once while no connector is attached, by POST and by GET', async () => {
+    const { apiKey } = await createSession(api);
+    const post = await api('POST', '/api/send', { key: apiKey, body: { to: '081234567890', message: 'halo' } });
+    expect(post.status).toBe(503);
+    expect(post.json).toMatchObject({ success: false, code: 'CONNECTOR_OFFLINE' });
+    const get = await api('GET', `/api/send?to=081234567890&message=${encodeURIComponent('halo dunia')}`, { key: apiKey });
+    expect(get.status).toBe(503);
+  });
+
+  it.each([
+    ['no recipient', { message: 'x' }, 'to'],
+    ['no message', { to: '081234567890' }, 'message'],
+    ['a recipient with letters', { to: '0812abc', message: 'x' }, 'to'],
+    ['a recipient that is too short', { to: '123', message: 'x' }, 'to'],
+    ['a blank message', { to: '081234567890', message: '   ' }, 'message'],
+    ['a message over the length limit', { to: '081234567890', message: 'x'.repeat(4097) }, 'message'],
+    ['a number where text belongs', { to: 81234567890, message: 'x' }, 'to'],
+    ['an unknown field', { to: '081234567890', message: 'x', media: 'http://x' }, '(body)'],
+  ])('refuses %s with a 400 naming the field', async (_, body, field) => {
+    const { apiKey } = await createSession(api);
+    const { status, json } = await api('POST', '/api/send', { key: apiKey, body });
+    expect(status).toBe(400);
+    expect(json.details.map((d: { field: string }) => d.field)).toContain(field);
+  });
+
+  it("refuses to send for another session with this session's key (403)", async () => {
+    const { apiKey } = await createSession(api);
+    const other = await createSession(api);
+    const { status, json } = await api('POST', '/api/send', { key: apiKey, body: { to: '081234567890', message: 'x', sessionId: other.sessionId } });
+    expect(status).toBe(403);
+    expect(json.code).toBe('FORBIDDEN');
+  });
+
+  it('refuses a send without a key, and a GET with missing parameters', async () => {
+    expect((await api('POST', '/api/send', { body: { to: '081234567890', message: 'x' } })).status).toBe(401);
+    const { apiKey } = await createSession(api);
+    expect((await api('GET', '/api/send?to=081234567890', { key: apiKey })).status).toBe(400);
+  });
+
+  it('refuses a form-encoded send with 415', async () => {
+    const { apiKey } = await createSession(api);
+    const { status } = await api('POST', '/api/send', { key: apiKey, body: 'to=081234567890&message=x', contentType: 'application/x-www-form-urlencoded' });
+    expect(status).toBe(415);
+  });
+});
+
+describe('the rest of the surface', () => {
+  it('answers unknown routes with a JSON 404', async () => {
+    const { status, json } = await api('GET', '/api/nope');
+    expect(status).toBe(404);
+    expect(json).toMatchObject({ success: false, code: 'NOT_FOUND' });
+  });
+
+  it('lists every route in /openapi.json and renders /docs', async () => {
+    const doc = (await api('GET', '/openapi.json')).json;
+    expect(Object.keys(doc.paths).sort()).toEqual(
+      [
+        '/api/client/store',
+        '/api/create-session',
+        '/api/delete',
+        '/api/reset',
+        '/api/send',
+        '/api/send-message',
+        '/api/session/create',
+        '/api/session/logout',
+        '/api/session/qr',
+        '/api/session/rotate-key',
+        '/api/session/start',
+        '/api/session/status',
+      ].sort(),
+    );
+    expect(Object.keys(doc.paths['/api/send'])).toEqual(['post', 'get']);
+    const docs = await fetch(`${stack.url}/docs`);
+    expect(docs.headers.get('content-type')).toContain('text/html');
+    expect(await docs.text()).toContain('/api/send-message');
+  });
+
+  it('answers /health once the database answers', async () => {
+    expect((await api('GET', '/health')).json).toEqual({ ok: true });
+  });
+});
