@@ -3,9 +3,11 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['**/*.test.ts'],
-    exclude: ['node_modules/**', '.wrangler/**'],
+    exclude: ['node_modules/**', '.wrangler/**', 'data/**'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
+    // Each file starts its own servers (workerd, libSQL, simulator); forks keep them apart.
     pool: 'forks',
+    reporters: ['default', './testing/summary-reporter.ts'],
   },
 });

@@ -37,6 +37,9 @@ const ConfigSchema = z.object({
 
 export type Config = z.infer<typeof ConfigSchema>;
 
+/** Every variable the Worker reads, so `npm start` can pass them through from its environment. */
+export const CONFIG_VARIABLES: readonly string[] = Object.keys(ConfigSchema.shape);
+
 /** Empty strings mean "unset", as they do for most deploy tooling. */
 function withoutEmpty(env: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(env).filter(([, v]) => typeof v !== 'string' || v !== ''));
