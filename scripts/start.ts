@@ -6,7 +6,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { startLibsqlServer } from '../libsql-server/server.ts';
 import { startSimulator } from '../simulator/server.ts';
-import { CONFIG_VARIABLES } from '../worker/env.ts';
+import { CONFIG_VARIABLES } from '../worker/config.ts';
 import { loadLocalSecrets } from './local-secrets.ts';
 import { migrateDatabase } from './migrate-database.ts';
 

@@ -6,7 +6,7 @@ import { cors } from 'hono/cors';
 import { sql } from 'drizzle-orm';
 import type { AppEnv } from './app-env.ts';
 import { ApiError, errorResponse } from './errors.ts';
-import { readConfig } from './env.ts';
+import { readConfig } from './config.ts';
 import { services } from './middleware/services.ts';
 import { renderDocsPage } from './routes/docs-page.ts';
 import { LARAVEL_PATHS, laravelRoutes } from './routes/laravel.ts';

@@ -3,7 +3,7 @@
 import { createClient } from '@libsql/client/web';
 import { drizzle } from 'drizzle-orm/libsql/web';
 import * as schema from '../../shared/db/schema.ts';
-import type { Config } from '../env.ts';
+import type { Config } from '../config.ts';
 
 export function createDb(config: Pick<Config, 'TURSO_DATABASE_URL' | 'TURSO_AUTH_TOKEN'>) {
   const client = createClient({ url: config.TURSO_DATABASE_URL, authToken: config.TURSO_AUTH_TOKEN });

@@ -20,7 +20,8 @@ import {
 } from '../../shared/protocol.ts';
 import type { SessionStatus } from '../../shared/status.ts';
 import { createDb, type Db } from '../db/client.ts';
-import { readConfig, type Env } from '../env.ts';
+import { readConfig } from '../config.ts';
+import type { Env } from '../env.ts';
 import { storeEvent } from './event-store.ts';
 import { Snapshots, type Snapshot } from './snapshots.ts';
 

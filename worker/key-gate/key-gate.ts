@@ -5,7 +5,8 @@ import { DurableObject } from 'cloudflare:workers';
 import { eq } from 'drizzle-orm';
 import { apiKeys } from '../../shared/db/schema.ts';
 import { createDb } from '../db/client.ts';
-import { readConfig, type Env } from '../env.ts';
+import { readConfig } from '../config.ts';
+import type { Env } from '../env.ts';
 import { takeToken, type Bucket, type RateDecision } from './token-bucket.ts';
 
 export type RateClass = 'send' | 'other';

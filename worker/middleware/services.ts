@@ -3,7 +3,7 @@
 import { createMiddleware } from 'hono/factory';
 import type { AppEnv } from '../app-env.ts';
 import { createDb } from '../db/client.ts';
-import { readConfig } from '../env.ts';
+import { readConfig } from '../config.ts';
 import type { HubPort } from '../services/ports.ts';
 
 export const services = createMiddleware<AppEnv>(async (c, next) => {

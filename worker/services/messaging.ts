@@ -2,7 +2,7 @@
 // the sent message is recorded with its status, which later receipts move forward.
 import { messages } from '../../shared/db/schema.ts';
 import { normalisePhone } from '../../shared/phone.ts';
-import type { Config } from '../env.ts';
+import type { Config } from '../config.ts';
 import { ApiError } from '../errors.ts';
 import type { CommandOutcome } from '../hub/hub.ts';
 import type { Services } from './ports.ts';

@@ -2,7 +2,7 @@
 // Durable Object stubs, and nothing in services/ knows about HTTP or bindings.
 import type { Command } from '../../shared/protocol.ts';
 import type { SessionStatus } from '../../shared/status.ts';
-import type { Config } from '../env.ts';
+import type { Config } from '../config.ts';
 import type { Db } from '../db/client.ts';
 import type { CommandOutcome, SessionView } from '../hub/hub.ts';
 

@@ -1,0 +1,45 @@
+// The Worker's configuration, parsed with zod from its variables; a bad or missing one is reported by name
+// instead of surfacing later as a confusing failure.
+import { z } from 'zod';
+import { ApiError } from './errors.ts';
+
+const flag = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+const perMinute = z.coerce.number().int().min(1).max(1_000_000);
+
+const ConfigSchema = z.object({
+  TURSO_DATABASE_URL: z.string().regex(/^(libsql|https?|wss?):\/\//, 'must be a libsql://, http(s):// or ws(s):// URL'),
+  TURSO_AUTH_TOKEN: z.string().optional(),
+  ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters'),
+  CONNECTOR_SECRET: z.string().min(16, 'must be at least 16 characters'),
+  ALLOW_OPEN_SESSION_CREATE: flag.default(false),
+  DEFAULT_COUNTRY_CODE: z.string().regex(/^[1-9]\d{0,3}$/, 'must be 1-4 digits').default('62'),
+  RATE_LIMIT_SEND_PER_MIN: perMinute.default(60),
+  RATE_LIMIT_OTHER_PER_MIN: perMinute.default(600),
+  ADMIN_RATE_LIMIT_SEND_PER_MIN: perMinute.default(1200),
+  ADMIN_RATE_LIMIT_OTHER_PER_MIN: perMinute.default(6000),
+  CORS_ORIGINS: z
+    .string()
+    .default('')
+    .transform((v) => v.split(',').map((o) => o.trim()).filter(Boolean)),
+  COMMAND_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(15_000),
+  MAX_MESSAGE_LENGTH: z.coerce.number().int().min(1).max(65_536).default(4096),
+  WEBHOOK_URL: z.url().optional(),
+  WEBHOOK_SECRET: z.string().optional(),
+});
+
+export type Config = z.infer<typeof ConfigSchema>;
+
+/** Every variable the Worker reads, so `npm start` can pass them through from its environment. */
+export const CONFIG_VARIABLES: readonly string[] = Object.keys(ConfigSchema.shape);
+
+/** Empty strings mean "unset", as they do for most deploy tooling. */
+function withoutEmpty(env: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(env).filter(([, v]) => typeof v !== 'string' || v !== ''));
+}
+
+export function readConfig(env: Record<string, unknown>): Config {
+  const parsed = ConfigSchema.safeParse(withoutEmpty(env));
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+  throw new ApiError('MISCONFIGURED', `The gateway is misconfigured: ${problems}`);
+}
