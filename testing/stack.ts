@@ -1,7 +1,7 @@
 // The edge stack for tests: the real libSQL server on a loopback port with a fresh migrated file, and the
 // real Worker in workerd (wrangler's test harness) pointed at it. Everything stops with close().
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient, type Client } from '@libsql/client/web';
@@ -26,7 +26,23 @@ export interface Stack {
   close(): Promise<void>;
 }
 
-export async function startStack(vars: Record<string, string> = {}): Promise<Stack> {
+export interface StackOptions {
+  /** Overrides the webhook queue's max_retries, so dead-lettering is reached in a test's time. */
+  webhookMaxRetries?: number;
+}
+
+/** The repository's wrangler.toml, with the test's overrides, written beside the test's other files. */
+async function wranglerConfig(dir: string, options: StackOptions): Promise<string> {
+  const repo = join(import.meta.dirname, '..');
+  let toml = await readFile(join(repo, 'wrangler.toml'), 'utf8');
+  toml = toml.replace(/^main = "(.+)"$/m, (_, main: string) => `main = ${JSON.stringify(join(repo, main))}`);
+  if (options.webhookMaxRetries !== undefined) toml = toml.replace(/^max_retries = \d+$/m, `max_retries = ${options.webhookMaxRetries}`);
+  const path = join(dir, 'wrangler.toml');
+  await writeFile(path, toml);
+  return path;
+}
+
+export async function startStack(vars: Record<string, string> = {}, options: StackOptions = {}): Promise<Stack> {
   const dir = await mkdtemp(join(tmpdir(), 'kabar-stack-'));
   const database = await startLibsqlServer({ file: join(dir, 'kabar.db') });
   await migrateDatabase(database.url);
@@ -35,7 +51,7 @@ export async function startStack(vars: Record<string, string> = {}): Promise<Sta
   const harness = createTestHarness({
     workers: [
       {
-        configPath: join(import.meta.dirname, '..', 'wrangler.toml'),
+        configPath: await wranglerConfig(dir, options),
         vars: { ...vars },
         secrets: { ADMIN_TOKEN: adminToken, CONNECTOR_SECRET: connectorSecret, TURSO_DATABASE_URL: database.url },
       },

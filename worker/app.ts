@@ -10,6 +10,7 @@ import { readConfig } from './config.ts';
 import { services } from './middleware/services.ts';
 import { renderDocsPage } from './routes/docs-page.ts';
 import { LARAVEL_PATHS, laravelRoutes } from './routes/laravel.ts';
+import { liveRoutes } from './routes/live.ts';
 import { sessionKeyRoutes } from './routes/session-key.ts';
 
 /** Far above any valid request (a 64 KiB message in JSON), far below what could hurt. */
@@ -46,6 +47,7 @@ export function createApp() {
 
   app.route('/', sessionKeyRoutes);
   app.route('/', laravelRoutes);
+  app.route('/', liveRoutes);
 
   app.get('/hub/connect', async (c) => {
     // Refuse anything that is not a WebSocket before it reaches the Durable Object.

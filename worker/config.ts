@@ -25,6 +25,8 @@ const ConfigSchema = z.object({
   MAX_MESSAGE_LENGTH: z.coerce.number().int().min(1).max(65_536).default(4096),
   WEBHOOK_URL: z.url().optional(),
   WEBHOOK_SECRET: z.string().optional(),
+  WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
+  WEBHOOK_RETRY_BASE_SECONDS: z.coerce.number().min(0).max(3600).default(30),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;

@@ -1,9 +1,12 @@
-// The Worker's bindings: the Durable Objects and, as plain strings, the variables worker/config.ts parses.
+// The Worker's bindings: the Durable Objects, the webhook queue and, as plain strings, the variables
+// worker/config.ts parses.
 import type { Hub } from './hub/hub.ts';
 import type { KeyGate } from './key-gate/key-gate.ts';
+import type { WebhookJob } from './webhooks/delivery.ts';
 
 export interface Env {
   HUB: DurableObjectNamespace<Hub>;
   KEY_GATE: DurableObjectNamespace<KeyGate>;
+  WEBHOOKS: Queue<WebhookJob>;
   [variable: string]: unknown;
 }

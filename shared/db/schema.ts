@@ -88,3 +88,24 @@ export const events = sqliteTable(
   },
   (t) => [index('events_session').on(t.sessionId, t.occurredAt)],
 );
+
+/** Every attempt to deliver an event to the owner's webhook, for `GET /api/webhooks/deliveries`. */
+export const webhookDeliveries = sqliteTable(
+  'webhook_deliveries',
+  {
+    id: text('id').primaryKey(),
+    eventId: text('event_id').notNull(),
+    sessionId: text('session_id')
+      .notNull()
+      .references(() => sessions.id, { onDelete: 'cascade' }),
+    attempt: integer('attempt').notNull(),
+    url: text('url').notNull(),
+    /** delivered: a 2xx; failed: will be retried; dead: out of retries, moved to the dead-letter queue. */
+    outcome: text('outcome', { enum: ['delivered', 'failed', 'dead'] }).notNull(),
+    statusCode: integer('status_code'),
+    error: text('error'),
+    durationMs: integer('duration_ms'),
+    createdAt: integer('created_at').notNull().default(now),
+  },
+  (t) => [index('webhook_deliveries_session').on(t.sessionId, t.createdAt), index('webhook_deliveries_event').on(t.eventId)],
+);

@@ -22,8 +22,12 @@ import type { SessionStatus } from '../../shared/status.ts';
 import { createDb, type Db } from '../db/client.ts';
 import { readConfig } from '../config.ts';
 import type { Env } from '../env.ts';
+import { toEnvelope } from '../events/envelope.ts';
 import { storeEvent } from './event-store.ts';
 import { Snapshots, type Snapshot } from './snapshots.ts';
+
+/** Set by the Worker on a live-stream upgrade: the session the (already checked) key belongs to. */
+export const WATCH_SESSION_HEADER = 'x-kabar-watch-session';
 
 /** How long a connector has to answer the challenge. */
 const HELLO_TIMEOUT_MS = 10_000;
@@ -87,6 +91,8 @@ export class Hub extends DurableObject<Env> {
     if (request.headers.get('upgrade')?.toLowerCase() !== 'websocket') {
       return new Response('expected a WebSocket upgrade', { status: 426 });
     }
+    const watched = request.headers.get(WATCH_SESSION_HEADER);
+    if (watched) return this.watch(watched);
     const { 0: client, 1: server } = new WebSocketPair();
     this.ctx.acceptWebSocket(server, ['connector']);
     const attachment: Attachment = { stage: 'challenge', nonce: randomNonce(), openedAt: Date.now() };
@@ -94,6 +100,15 @@ export class Hub extends DurableObject<Env> {
     server.send(JSON.stringify({ type: 'challenge', protocol: PROTOCOL_VERSION, nonce: attachment.nonce } satisfies HubFrame));
     const alarm = await this.ctx.storage.getAlarm();
     if (alarm === null) await this.ctx.storage.setAlarm(attachment.openedAt + HELLO_TIMEOUT_MS);
+    return new Response(null, { status: 101, webSocket: client });
+  }
+
+  /** A live event stream for one session (GET /api/events; the Worker has checked the key). */
+  private watch(sessionId: string): Response {
+    const { 0: client, 1: server } = new WebSocketPair();
+    this.ctx.acceptWebSocket(server, ['watcher', `watch:${sessionId}`]);
+    const snapshot = this.snapshots.get(sessionId);
+    server.send(JSON.stringify({ event: 'stream.ready', sessionId, timestamp: Date.now(), data: { status: snapshot?.status ?? null, qrDataUrl: snapshot?.qrDataUrl ?? null } }));
     return new Response(null, { status: 101, webSocket: client });
   }
 
@@ -121,8 +136,8 @@ export class Hub extends DurableObject<Env> {
 
   private async onMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
     const attachment = ws.deserializeAttachment() as Attachment | null;
+    if (!attachment || attachment.stage === 'replaced') return; // watchers have none: what they send is ignored
     const frame = parseFrame(ConnectorFrame, message);
-    if (!attachment || attachment.stage === 'replaced') return;
     if (attachment.stage === 'challenge') {
       await this.onHello(ws, attachment, frame);
       return;
@@ -228,13 +243,28 @@ export class Hub extends DurableObject<Env> {
   private async onEvent(ws: WebSocket, frame: Extract<ConnectorFrame, { type: 'event' }>): Promise<void> {
     try {
       const stored = await storeEvent(this.db(), frame);
-      if (stored) this.snapshots.apply(frame.sessionId, frame.event, frame.at);
+      if (stored) {
+        this.snapshots.apply(frame.sessionId, frame.event, frame.at);
+        // Queued before the ack: if this fails, the connector resends and the event is queued then.
+        await this.env.WEBHOOKS.send({ eventId: frame.id, sessionId: frame.sessionId });
+        this.broadcast(frame.sessionId, JSON.stringify(toEnvelope(frame.id, frame.sessionId, frame.at, frame.event)));
+      }
     } catch (error) {
       // Not acked: the connector keeps the event in its outbox and sends it again.
       console.error('hub: could not store event', frame.id, error);
       return;
     }
     ws.send(JSON.stringify({ type: 'ack', ids: [frame.id] } satisfies HubFrame));
+  }
+
+  private broadcast(sessionId: string, text: string): void {
+    for (const ws of this.ctx.getWebSockets(`watch:${sessionId}`)) {
+      try {
+        ws.send(text);
+      } catch {
+        // a watcher that went away; its close handler cleans up
+      }
+    }
   }
 
   // --- calls from the Worker (RPC) ---------------------------------------------------------------------
@@ -272,6 +302,7 @@ export class Hub extends DurableObject<Env> {
   async removeSession(sessionId: string): Promise<void> {
     const connectorId = this.snapshots.connectorOf(sessionId);
     this.snapshots.delete(sessionId);
+    for (const watcher of this.ctx.getWebSockets(`watch:${sessionId}`)) watcher.close(4004, 'session deleted');
     const ws = connectorId ? this.connectors().get(connectorId) : undefined;
     ws?.send(JSON.stringify({ type: 'remove', sessionIds: [sessionId] } satisfies HubFrame));
   }

@@ -6,9 +6,13 @@ import type { RateClass } from '../key-gate/key-gate.ts';
 import { API_KEY_PATTERN, hashApiKey } from '../services/api-keys.ts';
 import { applyRateDecision } from './rate-limit-headers.ts';
 
-export function apiKeyAuth(rateClass: RateClass) {
+/**
+ * `allowQuery` also takes the key from `?apiKey=`, for the one route browsers must reach without custom
+ * headers (a WebSocket); elsewhere a key in a URL would end up in logs.
+ */
+export function apiKeyAuth(rateClass: RateClass, options: { allowQuery?: boolean } = {}) {
   return createMiddleware<AppEnv>(async (c, next) => {
-    const key = c.req.header('x-api-key');
+    const key = c.req.header('x-api-key') ?? (options.allowQuery ? c.req.query('apiKey') : undefined);
     if (!key) throw new ApiError('UNAUTHORISED', 'Missing x-api-key header');
     if (!API_KEY_PATTERN.test(key)) throw new ApiError('UNAUTHORISED', 'Invalid API key');
     const hash = await hashApiKey(key);

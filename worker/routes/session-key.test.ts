@@ -225,6 +225,7 @@ describe('the rest of the surface', () => {
         '/api/client/store',
         '/api/create-session',
         '/api/delete',
+        '/api/events',
         '/api/reset',
         '/api/send',
         '/api/send-message',
@@ -234,6 +235,7 @@ describe('the rest of the surface', () => {
         '/api/session/rotate-key',
         '/api/session/start',
         '/api/session/status',
+        '/api/webhooks/deliveries',
       ].sort(),
     );
     expect(Object.keys(doc.paths['/api/send'])).toEqual(['post', 'get']);

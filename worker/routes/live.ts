@@ -1,0 +1,88 @@
+// Live events and the webhook delivery log: what a dashboard needs to show a fresh QR without polling and
+// to see why a webhook did not arrive.
+import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+import { and, desc, eq } from 'drizzle-orm';
+import { webhookDeliveries } from '../../shared/db/schema.ts';
+import type { AppEnv } from '../app-env.ts';
+import { ApiError } from '../errors.ts';
+import { WATCH_SESSION_HEADER } from '../hub/hub.ts';
+import { apiKeyAuth } from '../middleware/api-key-auth.ts';
+import { ErrorSchema } from '../schemas.ts';
+import { throwOnInvalid } from '../validation.ts';
+
+const errorResponses = Object.fromEntries(
+  [400, 401, 429].map((s) => [s, { description: 'Error', content: { 'application/json': { schema: ErrorSchema } } }]),
+);
+
+const eventsRoute = createRoute({
+  method: 'get',
+  path: '/api/events',
+  summary: "Live stream of the session's events over a WebSocket (key in x-api-key or ?apiKey=)",
+  description:
+    'Upgrade to a WebSocket. The first message is `{event:"stream.ready", data:{status, qrDataUrl}}`; then every event as `{id, event, sessionId, timestamp, data}`, the same envelope as webhooks.',
+  security: [{ apiKey: [] }],
+  middleware: [apiKeyAuth('other', { allowQuery: true })] as const,
+  request: { query: z.object({ apiKey: z.string().optional() }) },
+  responses: { 101: { description: 'Switching protocols' }, 426: { description: 'Not a WebSocket upgrade', content: { 'application/json': { schema: ErrorSchema } } }, ...errorResponses },
+});
+
+const Delivery = z
+  .object({
+    id: z.string(),
+    eventId: z.string(),
+    attempt: z.number(),
+    url: z.string(),
+    outcome: z.enum(['delivered', 'failed', 'dead']),
+    statusCode: z.number().nullable(),
+    error: z.string().nullable(),
+    durationMs: z.number().nullable(),
+    createdAt: z.number(),
+  })
+  .openapi('WebhookDelivery');
+
+const deliveriesRoute = createRoute({
+  method: 'get',
+  path: '/api/webhooks/deliveries',
+  summary: 'Recent webhook delivery attempts of the session, newest first',
+  security: [{ apiKey: [] }],
+  middleware: [apiKeyAuth('other')] as const,
+  request: {
+    query: z.object({
+      eventId: z.string().max(64).optional(),
+      limit: z.coerce.number({ error: 'must be a number' }).int().min(1, 'must be 1-200').max(200, 'must be 1-200').default(50),
+    }),
+  },
+  responses: { 200: { description: 'Attempts', content: { 'application/json': { schema: z.object({ success: z.literal(true), deliveries: z.array(Delivery) }) } } }, ...errorResponses },
+});
+
+export const liveRoutes = new OpenAPIHono<AppEnv>({ defaultHook: throwOnInvalid });
+
+liveRoutes.openapi(eventsRoute, async (c) => {
+  if (c.req.header('upgrade')?.toLowerCase() !== 'websocket') throw new ApiError('UPGRADE_REQUIRED', 'GET /api/events is a WebSocket: send Upgrade: websocket');
+  const headers = new Headers(c.req.raw.headers);
+  headers.set(WATCH_SESSION_HEADER, c.var.sessionId);
+  const hub = c.env.HUB.get(c.env.HUB.idFromName('hub'));
+  return hub.fetch(new Request(c.req.raw.url, { headers })) as unknown as never;
+});
+
+liveRoutes.openapi(deliveriesRoute, async (c) => {
+  const { eventId, limit } = c.req.valid('query');
+  const { db } = c.var.services;
+  const deliveries = await db
+    .select({
+      id: webhookDeliveries.id,
+      eventId: webhookDeliveries.eventId,
+      attempt: webhookDeliveries.attempt,
+      url: webhookDeliveries.url,
+      outcome: webhookDeliveries.outcome,
+      statusCode: webhookDeliveries.statusCode,
+      error: webhookDeliveries.error,
+      durationMs: webhookDeliveries.durationMs,
+      createdAt: webhookDeliveries.createdAt,
+    })
+    .from(webhookDeliveries)
+    .where(and(eq(webhookDeliveries.sessionId, c.var.sessionId), eventId ? eq(webhookDeliveries.eventId, eventId) : undefined))
+    .orderBy(desc(webhookDeliveries.createdAt))
+    .limit(limit);
+  return c.json({ success: true as const, deliveries }, 200);
+});

@@ -1,0 +1,101 @@
+// Delivers one stored event to its session's webhook, signed, and records the attempt. Knows nothing of
+// queues: the consumer decides about retries from the outcome.
+import { eq } from 'drizzle-orm';
+import { events, sessions, webhookDeliveries } from '../../shared/db/schema.ts';
+import { SessionEvent } from '../../shared/protocol.ts';
+import type { Config } from '../config.ts';
+import type { Db } from '../db/client.ts';
+import { toEnvelope } from '../events/envelope.ts';
+import { signBodyOnly, signWebhook } from './signature.ts';
+
+export interface WebhookJob {
+  eventId: string;
+  sessionId: string;
+}
+
+export type DeliveryOutcome = 'delivered' | 'failed' | 'skipped';
+
+const encoder = new TextEncoder();
+
+/** What the owner's server said, kept short: it is for a human reading the delivery log. */
+function describeFailure(status: number | null, error: unknown): string {
+  if (status !== null) return `HTTP ${status}`;
+  if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')) return 'timed out';
+  return error instanceof Error ? error.message.slice(0, 200) : 'request failed';
+}
+
+export async function deliverWebhook(
+  db: Db,
+  config: Pick<Config, 'WEBHOOK_URL' | 'WEBHOOK_SECRET' | 'WEBHOOK_TIMEOUT_MS'>,
+  job: WebhookJob,
+  attempt: number,
+): Promise<DeliveryOutcome> {
+  const [row, session] = await Promise.all([
+    db.query.events.findFirst({ where: eq(events.id, job.eventId) }),
+    db.query.sessions.findFirst({ where: eq(sessions.id, job.sessionId) }),
+  ]);
+  const url = session?.webhookUrl ?? config.WEBHOOK_URL;
+  if (!row || !session || !url) return 'skipped';
+  const filter = session.webhookEvents ? (JSON.parse(session.webhookEvents) as string[]) : null;
+  if (filter && !filter.includes(row.name)) return 'skipped';
+  const event = SessionEvent.safeParse(JSON.parse(row.payload));
+  if (!event.success) return 'skipped';
+
+  const body = JSON.stringify(toEnvelope(row.id, row.sessionId, row.occurredAt, event.data));
+  const timestamp = Math.floor(Date.now() / 1000);
+  const secret = session.webhookSecret ?? config.WEBHOOK_SECRET;
+  const headers: Record<string, string> = {
+    'content-type': 'application/json',
+    'user-agent': 'kabar-webhooks/1',
+    'x-kabar-event-id': row.id,
+    'x-kabar-event': row.name,
+    'x-kabar-timestamp': String(timestamp),
+  };
+  if (secret) {
+    headers['x-kabar-signature'] = await signWebhook(secret, timestamp, body);
+    headers['x-hub-signature-256'] = await signBodyOnly(secret, body);
+  }
+  if (session.webhookToken) headers.authorization = `Bearer ${session.webhookToken}`;
+
+  const started = Date.now();
+  let status: number | null = null;
+  let error: unknown;
+  try {
+    // A byte body has a known length, so it goes out with Content-Length, never chunked: PHP behind
+    // nginx/FPM reads a chunked body as empty.
+    const response = await fetch(url, { method: 'POST', headers, body: encoder.encode(body), signal: AbortSignal.timeout(config.WEBHOOK_TIMEOUT_MS) });
+    status = response.status;
+    await response.body?.cancel();
+  } catch (caught) {
+    error = caught;
+  }
+  const delivered = status !== null && status >= 200 && status < 300;
+  await db.insert(webhookDeliveries).values({
+    id: crypto.randomUUID(),
+    eventId: row.id,
+    sessionId: row.sessionId,
+    attempt,
+    url,
+    outcome: delivered ? 'delivered' : 'failed',
+    statusCode: status,
+    error: delivered ? null : describeFailure(status, error),
+    durationMs: Date.now() - started,
+  });
+  return delivered ? 'delivered' : 'failed';
+}
+
+/** Out of retries: the event stays in Turso; the log says it was given up on. */
+export async function recordDeadLetter(db: Db, job: WebhookJob): Promise<void> {
+  const session = await db.query.sessions.findFirst({ where: eq(sessions.id, job.sessionId) });
+  if (!session) return;
+  const tries = await db.$count(webhookDeliveries, eq(webhookDeliveries.eventId, job.eventId));
+  await db.insert(webhookDeliveries).values({
+    id: crypto.randomUUID(),
+    eventId: job.eventId,
+    sessionId: job.sessionId,
+    attempt: tries,
+    url: session.webhookUrl ?? '',
+    outcome: 'dead',
+    error: `gave up after ${tries} attempts`,
+  });
+}

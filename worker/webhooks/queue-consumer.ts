@@ -1,0 +1,34 @@
+// The Cloudflare Queues consumer for webhooks: one delivery per message, retried with backoff by the queue
+// itself; after the last retry the queue moves the message to the dead-letter queue, whose consumer logs it.
+import { readConfig } from '../config.ts';
+import { createDb } from '../db/client.ts';
+import type { Env } from '../env.ts';
+import { deliverWebhook, recordDeadLetter, type WebhookJob } from './delivery.ts';
+import { webhookRetryDelay } from './retry-delay.ts';
+
+export const WEBHOOK_QUEUE = 'kabar-webhooks';
+export const WEBHOOK_DEAD_LETTER_QUEUE = 'kabar-webhooks-dlq';
+
+export async function consumeWebhookBatch(batch: MessageBatch<WebhookJob>, env: Env): Promise<void> {
+  const config = readConfig(env);
+  const db = createDb(config);
+  const dead = batch.queue.startsWith(WEBHOOK_DEAD_LETTER_QUEUE);
+  await Promise.all(
+    batch.messages.map(async (message) => {
+      try {
+        if (dead) {
+          await recordDeadLetter(db, message.body);
+          message.ack();
+          return;
+        }
+        const outcome = await deliverWebhook(db, config, message.body, message.attempts);
+        if (outcome === 'failed') message.retry({ delaySeconds: webhookRetryDelay(message.attempts, config.WEBHOOK_RETRY_BASE_SECONDS) });
+        else message.ack();
+      } catch (error) {
+        // The database was unreachable: try again later, the event is safe in Turso.
+        console.error('webhook consumer failed', message.body, error);
+        message.retry({ delaySeconds: webhookRetryDelay(message.attempts, config.WEBHOOK_RETRY_BASE_SECONDS) });
+      }
+    }),
+  );
+}
