@@ -35,6 +35,8 @@ export interface Exit {
 
 export interface ConnectorProcess {
   readonly connectorId: string;
+  /** The connector's local store (auth state, outbox), e.g. to inspect the outbox while it is down. */
+  readonly dbUrl: string;
   /** Starts the process (again) with the same configuration and local store. */
   start(): void;
   /** Sends the signal and resolves when the process has exited. */
@@ -56,13 +58,14 @@ export interface ConnectorProcess {
 export function connectorProcess(options: ConnectorProcessOptions): ConnectorProcess {
   const dir = mkdtempSync(join(tmpdir(), 'kabar-connector-'));
   const connectorId = options.connectorId ?? `e2e-${randomBytes(4).toString('hex')}`;
+  const dbUrl = `file:${join(dir, 'connector.db')}`;
   const env = {
     PATH: process.env.PATH ?? '',
     HUB_URL: options.hubUrl,
     CONNECTOR_ID: connectorId,
     CONNECTOR_SECRET: options.connectorSecret,
     AUTH_STATE_KEY: randomBytes(32).toString('hex'),
-    CONNECTOR_DB_URL: `file:${join(dir, 'connector.db')}`,
+    CONNECTOR_DB_URL: dbUrl,
     WA_SIMULATOR: '1',
     WA_WS_URL: options.waWsUrl,
     LOG_LEVEL: options.logLevel ?? 'info',
@@ -91,6 +94,7 @@ export function connectorProcess(options: ConnectorProcessOptions): ConnectorPro
 
   const handle: ConnectorProcess = {
     connectorId,
+    dbUrl,
     start() {
       if (handle.running) throw new Error(`connector ${connectorId} is already running`);
       // process.execPath: the Node 24 that runs the tests (the connector needs type stripping).

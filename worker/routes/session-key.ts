@@ -89,40 +89,27 @@ const statusRoute = createRoute({
   },
 });
 
-const lifecycleResponses = {
-  200: json(z.object({ success: z.literal(true), message: z.string() }), 'Recorded; the connector follows'),
-  ...errors(401, 429),
-};
+/** A keyed POST with no body: logout, start, rotate-key. */
+function keyedPost<R extends z.ZodType>(path: string, summary: string, result: R, description: string) {
+  return createRoute({
+    method: 'post',
+    path,
+    summary,
+    security: keyed,
+    middleware: [apiKeyAuth('other')] as const,
+    responses: { 200: json(result, description), ...errors(401, 429) },
+  });
+}
 
-const logoutRoute = createRoute({
-  method: 'post',
-  path: '/api/session/logout',
-  summary: 'Unlink WhatsApp and forget the login (the key stays valid; start shows a new QR)',
-  security: keyed,
-  middleware: [apiKeyAuth('other')] as const,
-  responses: lifecycleResponses,
-});
-
-const startRoute = createRoute({
-  method: 'post',
-  path: '/api/session/start',
-  summary: 'Start a stopped or logged-out session again',
-  security: keyed,
-  middleware: [apiKeyAuth('other')] as const,
-  responses: lifecycleResponses,
-});
-
-const rotateRoute = createRoute({
-  method: 'post',
-  path: '/api/session/rotate-key',
-  summary: "Replace the session's API key; the old key stops working at once",
-  security: keyed,
-  middleware: [apiKeyAuth('other')] as const,
-  responses: {
-    200: json(z.object({ success: z.literal(true), apiKey: z.string(), message: z.string() }), 'The new key, shown only this once'),
-    ...errors(401, 429),
-  },
-});
+const Recorded = z.object({ success: z.literal(true), message: z.string() });
+const logoutRoute = keyedPost('/api/session/logout', 'Unlink WhatsApp and forget the login (the key stays valid; start shows a new QR)', Recorded, 'Recorded; the connector follows');
+const startRoute = keyedPost('/api/session/start', 'Start a stopped or logged-out session again', Recorded, 'Recorded; the connector follows');
+const rotateRoute = keyedPost(
+  '/api/session/rotate-key',
+  "Replace the session's API key; the old key stops working at once",
+  z.object({ success: z.literal(true), apiKey: z.string(), message: z.string() }),
+  'The new key, shown only this once',
+);
 
 const SendFields = {
   to: text('a phone number').min(1, 'is required').max(32, 'must be at most 32 characters'),
