@@ -7,7 +7,7 @@ import { openConnectorDb } from './db.ts';
 import { createLogger } from './logger.ts';
 import { ensureCurveVerify } from './whatsapp/curve-verify.ts';
 import { receiptHookInstalled } from './whatsapp/receipt-hook.ts';
-import { muteLibsignalConsole } from './whatsapp/signal-console.ts';
+import { muteLibsignalConsole } from '../shared/libsignal-console.ts';
 import { trustSimulator } from './whatsapp/simulator-trust.ts';
 
 let config;
@@ -20,7 +20,7 @@ try {
 }
 
 const logger = createLogger(config.logLevel);
-muteLibsignalConsole(logger);
+muteLibsignalConsole((line) => logger.debug({ module: 'libsignal' }, line));
 // Baileys lets some internal promises reject unobserved; one of those must not take 300 sessions down.
 process.on('unhandledRejection', (err) => logger.error({ err }, 'unhandled rejection'));
 const curve = ensureCurveVerify();

@@ -1,7 +1,6 @@
 // libsignal prints whole Signal session records (root and chain keys included) with console.info/warn
-// whenever a session opens or closes. Those lines must not reach production logs; they go to debug, without
-// the record.
-import type { Logger } from 'pino';
+// whenever a session opens or closes. Those lines must not reach logs: the connector and the simulator both
+// divert them here, keeping only the first words.
 
 const LIBSIGNAL_PREFIXES = [
   'Closing session',
@@ -16,15 +15,15 @@ const LIBSIGNAL_PREFIXES = [
 
 type ConsoleLike = Pick<Console, 'info' | 'warn' | 'log'>;
 
-/** Filters libsignal's session chatter out of `target` (the global console by default); returns an undo. */
-export function muteLibsignalConsole(logger: Logger, target: ConsoleLike = console): () => void {
+/** Diverts libsignal's session chatter from `target` to `onLine` (dropped by default); returns an undo. */
+export function muteLibsignalConsole(onLine: (line: string) => void = () => {}, target: ConsoleLike = console): () => void {
   const methods = ['info', 'warn', 'log'] as const;
   const originals = methods.map((method) => [method, target[method]] as const);
   for (const [method, original] of originals) {
     target[method] = (...args: unknown[]) => {
       const first = args[0];
       if (typeof first === 'string' && LIBSIGNAL_PREFIXES.some((prefix) => first.startsWith(prefix))) {
-        logger.debug({ module: 'libsignal' }, first.replace(/:$/, ''));
+        onLine(first.replace(/:$/, ''));
         return;
       }
       original.apply(target, args);
