@@ -7,6 +7,7 @@ import { sql } from 'drizzle-orm';
 import type { AppEnv } from './app-env.ts';
 import { ApiError, errorResponse } from './errors.ts';
 import { readConfig } from './config.ts';
+import { createDb } from './db/client.ts';
 import { services } from './middleware/services.ts';
 import { renderDocsPage } from './routes/docs-page.ts';
 import { LARAVEL_PATHS, laravelRoutes } from './routes/laravel.ts';
@@ -56,7 +57,6 @@ export function createApp() {
   });
 
   app.get('/health', async (c) => {
-    const { createDb } = await import('./db/client.ts');
     await createDb(readConfig(c.env)).run(sql`select 1`);
     return c.json({ ok: true });
   });

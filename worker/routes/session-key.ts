@@ -8,7 +8,7 @@ import { adminAuth } from '../middleware/admin-auth.ts';
 import { apiKeyAuth } from '../middleware/api-key-auth.ts';
 import { ErrorSchema, SessionIdSchema, text, UserSchema } from '../schemas.ts';
 import { checkMessageText, parseRecipient, sendText } from '../services/messaging.ts';
-import { createSession, logoutSession, rotateApiKey, sessionState, startSession } from '../services/sessions.ts';
+import { createSession, logoutSession, rotateApiKey, sessionState, startSession, type SessionState } from '../services/sessions.ts';
 import { throwOnInvalid } from '../validation.ts';
 
 const errors = (...statuses: number[]) =>
@@ -163,6 +163,12 @@ sessionKeyRoutes.openapi(createRouteDef, async (c) => {
   );
 });
 
+function qrWaitReason(state: SessionState): string {
+  if (state.status === 'LOGGED_OUT' || state.status === 'STOPPED') return 'Session is not running; POST /api/session/start';
+  if (!state.connectorAttached) return 'Waiting for the WhatsApp connector to attach';
+  return 'No QR code yet; retry shortly';
+}
+
 sessionKeyRoutes.openapi(qrRoute, async (c) => {
   const state = await sessionState(c.var.services, c.var.sessionId);
   if (state.connected && state.user) {
@@ -177,7 +183,7 @@ sessionKeyRoutes.openapi(qrRoute, async (c) => {
       connected: false,
       status: state.status,
       ...qr,
-      ...(waiting ? { message: state.status === 'LOGGED_OUT' || state.status === 'STOPPED' ? 'Session is not running; POST /api/session/start' : 'No QR code yet; retry shortly' } : {}),
+      ...(waiting ? { message: qrWaitReason(state) } : {}),
     },
     200,
   );
