@@ -7,6 +7,8 @@ import { runCommand } from './commands.ts';
 import { HubLink } from './hub-link.ts';
 import { createOutbox } from './outbox.ts';
 import { createAuthStore } from './whatsapp/auth-state.ts';
+import { DeviceUnlinker } from './whatsapp/device-unlinker.ts';
+import { createPendingUnlinks } from './whatsapp/pending-unlinks.ts';
 import { createSessionEpochs } from './whatsapp/session-epochs.ts';
 import { SessionManager } from './whatsapp/session-manager.ts';
 import { WhatsAppSession, type SessionOptions, type SocketFactory } from './whatsapp/session.ts';
@@ -27,6 +29,8 @@ export type ConnectorOptions = {
   startConcurrency?: number;
   hubReconnectDelay?: (attempt: number) => number;
   sessionReconnectDelay?: (attempt: number) => number;
+  /** Delay before retry number `attempt` of a device unlink that did not reach WhatsApp. */
+  unlinkRetryDelay?: (attempt: number) => number;
 };
 
 export type ShutdownTimeouts = { commandsMs: number; flushMs: number };
@@ -57,6 +61,18 @@ export function startConnector(o: ConnectorOptions): RunningConnector {
     hub?.notifyOutbox();
   };
 
+  const unlinker = new DeviceUnlinker({
+    authStore,
+    pending: createPendingUnlinks(o.db, o.authStateKey),
+    makeSocket: o.makeSocket,
+    socketConfig: o.socketConfig,
+    logger: log,
+    ...(o.baileysLogger ? { baileysLogger: o.baileysLogger } : {}),
+    ...(o.unlinkRetryDelay ? { retryDelay: o.unlinkRetryDelay } : {}),
+  });
+  // Logouts left pending by an earlier run (WhatsApp was unreachable) are tried again now, in the background.
+  void unlinker.resume().catch((err: unknown) => log.error({ err }, 'could not resume pending device unlinks'));
+
   const sessions = new SessionManager({
     authStore,
     epochs: createSessionEpochs(o.db),
@@ -66,6 +82,7 @@ export function startConnector(o: ConnectorOptions): RunningConnector {
       new WhatsAppSession({
         sessionId,
         authStore,
+        unlinker,
         makeSocket: o.makeSocket,
         socketConfig: o.socketConfig,
         emit: emit(sessionId),
@@ -101,6 +118,7 @@ export function startConnector(o: ConnectorOptions): RunningConnector {
       await link.stopTakingCommands(timeouts.commandsMs);
       // Sockets close before the flush so no event can arrive after it; anything left stays in the outbox.
       await sessions.closeAll();
+      await unlinker.close();
       const outboxFlushed = await link.flush(timeouts.flushMs);
       if (!outboxFlushed) log.warn('outbox not fully acked; the rest is resent after the next start');
       await link.close();

@@ -1,5 +1,6 @@
 // The connector's own local store (a libSQL file by default, or a Turso database): auth state, the event
-// outbox and the last applied auth epoch per session. Its small schema is created here at start.
+// outbox, the last applied auth epoch per session and the devices still to unlink. Its small schema is
+// created here at start.
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { createClient, type Client } from '@libsql/client';
@@ -26,6 +27,15 @@ const SCHEMA = [
     session_id TEXT PRIMARY KEY,
     auth_epoch INTEGER NOT NULL
   )`,
+  // A forgotten login whose device WhatsApp has not yet removed (it could not be reached): the sealed creds
+  // are kept, apart from auth_state, only to log that device out later. One row per linked device.
+  `CREATE TABLE IF NOT EXISTS pending_unlink (
+    session_id TEXT NOT NULL,
+    device TEXT NOT NULL,
+    creds BLOB NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (session_id, device)
+  ) WITHOUT ROWID`,
 ];
 
 /** Opens the store; for a local `file:` URL the directory is created first. */

@@ -4,87 +4,20 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { S_WHATSAPP_NET, makeWASocket, type WASocket } from '@whiskeysockets/baileys';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from '../simulator/server.ts';
 import { quietSignalLogs } from '../simulator/signal-logs.ts';
 import { trustSimulatorRoot } from '../simulator/test-root.ts';
 import type { ConnectorFrame, DesiredSession, SessionEvent } from '../shared/protocol.ts';
-import { startConnector, type RunningConnector } from './app.ts';
-import { openConnectorDb, type Client } from './db.ts';
+import { startConnector } from './app.ts';
+import { openConnectorDb } from './db.ts';
 import { startTestHub, type TestHub } from './test-hub.ts';
+import { KEY, SECRET, WAIT_MS, desire, hubEvent, pair, silent, startStack, type Stack } from './test-stack.ts';
 import { createAuthStore } from './whatsapp/auth-state.ts';
 import { ensureCurveVerify } from './whatsapp/curve-verify.ts';
+import { DeviceUnlinker } from './whatsapp/device-unlinker.ts';
+import { createPendingUnlinks } from './whatsapp/pending-unlinks.ts';
 import { WhatsAppSession } from './whatsapp/session.ts';
-
-type EventFrame = Extract<ConnectorFrame, { type: 'event' }>;
-
-const SECRET = 'simulator-test-secret-0123456789';
-const KEY = Buffer.alloc(32, 42);
-const silent = pino({ level: 'silent' });
-const WAIT_MS = 20_000;
-
-type Stack = { hub: TestHub; connector: RunningConnector; db: Client; close: () => Promise<void> };
-
-async function startStack(waWsUrl: string, dbPath: string, sessions: DesiredSession[] = []): Promise<Stack> {
-  const hub = await startTestHub({ secret: SECRET, autoAck: true, heartbeatMs: 5_000, sessions });
-  const db = await openConnectorDb(`file:${dbPath}`);
-  const connector = startConnector({
-    db,
-    authStateKey: KEY,
-    hubUrl: hub.url,
-    connectorId: 'sim-edge',
-    connectorSecret: SECRET,
-    logger: silent,
-    baileysLogger: silent,
-    makeSocket: makeWASocket,
-    socketConfig: { waWebSocketUrl: waWsUrl, defaultQueryTimeoutMs: 5_000, connectTimeoutMs: 5_000 },
-    hubReconnectDelay: () => 50,
-    sessionReconnectDelay: () => 50,
-  });
-  await new Promise<void>((resolve) => connector.hub.once('ready', () => resolve()));
-  return {
-    hub,
-    connector,
-    db,
-    close: async () => {
-      await connector.shutdown({ commandsMs: 1_000, flushMs: 1_000 });
-      db.close();
-      await hub.close();
-    },
-  };
-}
-
-/** The first event the hub received (from index `from` on) for which `match` holds; waits for it if needed. */
-function hubEvent<N extends SessionEvent['name']>(
-  hub: TestHub,
-  sessionId: string,
-  name: N,
-  match: (event: Extract<SessionEvent, { name: N }>) => boolean = () => true,
-  from = 0,
-): Promise<Extract<SessionEvent, { name: N }>> {
-  const test = (frame: EventFrame) =>
-    frame.sessionId === sessionId && frame.event.name === name && match(frame.event as Extract<SessionEvent, { name: N }>);
-  const seen = hub.received.slice(from).find(test);
-  if (seen) return Promise.resolve(seen.event as Extract<SessionEvent, { name: N }>);
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      hub.events.off('event', listener);
-      reject(new Error(`no ${name} event for ${sessionId} within ${WAIT_MS} ms`));
-    }, WAIT_MS);
-    const listener = (frame: EventFrame) => {
-      if (!test(frame)) return;
-      clearTimeout(timer);
-      hub.events.off('event', listener);
-      resolve(frame.event as Extract<SessionEvent, { name: N }>);
-    };
-    hub.events.on('event', listener);
-  });
-}
-
-function desire(hub: TestHub, sessions: DesiredSession[]): void {
-  hub.send({ type: 'desired', sessions });
-}
 
 async function sendText(hub: TestHub, sessionId: string, to: string, text: string) {
   const id = `cmd-${Math.random().toString(36).slice(2)}`;
@@ -98,14 +31,6 @@ async function sendText(hub: TestHub, sessionId: string, to: string, text: strin
   });
   hub.send({ type: 'command', id, deadline: Date.now() + 30_000, command: { name: 'send.text', sessionId, to, text } });
   return result;
-}
-
-/** Starts a session, scans its QR from `phone` and waits until it is WORKING. */
-async function pair(stack: Stack, simulator: Simulator, sessionId: string, phone: string): Promise<void> {
-  desire(stack.hub, [{ sessionId, state: 'running', authEpoch: 0 }]);
-  const { qr } = await hubEvent(stack.hub, sessionId, 'qr');
-  await simulator.scan(qr, phone);
-  await hubEvent(stack.hub, sessionId, 'connection.update', (e) => e.status === 'WORKING');
 }
 
 let dir: string;
@@ -278,6 +203,7 @@ describe('connector restarts', () => {
       connectorId: 'sim-edge',
       connectorSecret: SECRET,
       logger: silent,
+      baileysLogger: silent,
       makeSocket: makeWASocket,
       socketConfig: { waWebSocketUrl: simulator.wsUrl },
     });
@@ -305,11 +231,14 @@ describe('incoming messages and WhatsApp receipts', () => {
     let sock: WASocket | null = null;
     let markStored!: () => void;
     const messageStored = new Promise<void>((resolve) => (markStored = resolve));
+    const authStore = createAuthStore(db, KEY);
+    const socketConfig = { waWebSocketUrl: simulator.wsUrl, defaultQueryTimeoutMs: 5_000, connectTimeoutMs: 5_000 };
     const session = new WhatsAppSession({
       sessionId: 'hotel',
-      authStore: createAuthStore(db, KEY),
+      authStore,
+      unlinker: new DeviceUnlinker({ authStore, pending: createPendingUnlinks(db, KEY), makeSocket: makeWASocket, socketConfig, logger: silent }),
       makeSocket: (config) => (sock = makeWASocket(config)),
-      socketConfig: { waWebSocketUrl: simulator.wsUrl, defaultQueryTimeoutMs: 5_000, connectTimeoutMs: 5_000 },
+      socketConfig,
       logger: silent,
       baileysLogger: silent,
       reconnectDelay: () => 50,

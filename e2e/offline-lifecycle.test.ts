@@ -36,15 +36,13 @@ describe('a lifecycle change while the connector is down', () => {
     expect(await statusBecomes(api, apiKey, 'WORKING', true)).toMatchObject({ user: { id: phone } });
   });
 
-  // BUG (connector/whatsapp/session-manager.ts, #apply and #drop): a session the restarted connector does not
-  // hold open is only wiped locally, so the phone keeps the device linked. Remove `.fails` once fixed.
-  it.fails('logout while the connector is down unlinks the device from the phone when it is back', async () => {
+  it('logout while the connector is down unlinks the device from the phone when it is back', async () => {
     const phone = newPhone();
     await logoutWhileDown(phone);
     expect(() => system.simulator.unlink(phone)).toThrow(/no linked device/);
   });
 
-  it.fails('delete while the connector is down unlinks the device from the phone when it is back', async () => {
+  it('delete while the connector is down unlinks the device from the phone when it is back', async () => {
     const { api, connector } = system;
     const phone = newPhone();
     const { sessionId } = await pairedSession(system, phone);

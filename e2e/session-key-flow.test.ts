@@ -128,9 +128,7 @@ describe('a session on the session-key surface', () => {
     expect(send.status).toBe(409);
   });
 
-  // BUG (connector/whatsapp/session-manager.ts, #apply): after the wipe reports LOGGED_OUT, the desired state
-  // "stopped" makes it call stop(), which reports STOPPED, so the API ends on STOPPED. Remove `.fails` once fixed.
-  it.fails('stays LOGGED_OUT after logout once the connector has applied it', async () => {
+  it('stays LOGGED_OUT after logout once the connector has applied it', async () => {
     const { api } = system;
     const { sessionId, apiKey } = await pairedSession(system, newPhone());
     expect((await api('POST', '/api/session/logout', { key: apiKey })).status).toBe(200);

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SessionStatus } from '../../shared/status.ts';
+import { eventually } from '../../testing/eventually.ts';
 import { openConnectorDb, type Client } from '../db.ts';
 import { createAuthStore, type AuthStore } from './auth-state.ts';
 import { createSessionEpochs } from './session-epochs.ts';
@@ -15,6 +16,11 @@ class FakeSession implements ManagedSession {
   status: SessionStatus = 'STOPPED';
   active = false;
   calls: string[] = [];
+  /** Stands for the wait on WhatsApp while a device is unlinked. */
+  readonly unlinking: () => Promise<void>;
+  constructor(unlinking: () => Promise<void> = async () => {}) {
+    this.unlinking = unlinking;
+  }
   async start() {
     this.calls.push('start');
     this.active = true;
@@ -27,6 +33,7 @@ class FakeSession implements ManagedSession {
   }
   async unlinkAndWipe(reason?: string) {
     this.calls.push('unlinkAndWipe');
+    await this.unlinking();
     this.active = false;
     this.status = reason ? 'LOGGED_OUT' : 'STOPPED';
   }
@@ -48,7 +55,7 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function manager() {
+function manager(unlinking?: (sessionId: string) => Promise<void>) {
   const sessions = new Map<string, FakeSession>();
   const queue = createStartQueue(2);
   const starts: Promise<unknown>[] = [];
@@ -64,7 +71,7 @@ function manager() {
     },
     logger: pino({ level: 'silent' }),
     createSession: (id) => {
-      const s = new FakeSession();
+      const s = new FakeSession(unlinking && (() => unlinking(id)));
       sessions.set(id, s);
       return s;
     },
@@ -88,13 +95,30 @@ describe('session manager', () => {
     expect(sessions.get('stop-1')?.calls).toEqual([]);
   });
 
-  it('drops stored sessions that the welcome does not list, wiping their login', async () => {
+  it('drops stored sessions that the welcome does not list, unlinking and wiping their login', async () => {
     const { saveCreds } = await authStore.load('orphan');
     await saveCreds();
-    const { m } = manager();
+    const { m, sessions } = manager();
     await m.applyWelcome([]);
-    expect(await authStore.listSessions()).not.toContain('orphan');
+    expect(sessions.get('orphan')?.calls).toEqual(['unlinkAndWipe']);
     expect(m.get('orphan')).toBeUndefined();
+    await authStore.wipe('orphan');
+  });
+
+  it('starts the listed sessions while a dropped session still waits for WhatsApp to unlink it', async () => {
+    const { saveCreds } = await authStore.load('slow-orphan');
+    await saveCreds();
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const { m, sessions, settle } = manager((id) => (id === 'slow-orphan' ? released : Promise.resolve()));
+    const welcome = m.applyWelcome([{ sessionId: 'eager', state: 'running', authEpoch: 0 }]);
+    await eventually(() => expect(sessions.get('eager')?.calls).toEqual(['start']));
+    await settle();
+    expect(sessions.get('slow-orphan')?.calls).toEqual(['unlinkAndWipe']);
+    release();
+    await welcome;
+    expect(m.get('slow-orphan')).toBeUndefined();
+    await authStore.wipe('slow-orphan');
   });
 
   it('stops a running session without unlinking it', async () => {
@@ -121,8 +145,18 @@ describe('session manager', () => {
     await first.m.applyWelcome([{ sessionId: 'down', state: 'stopped', authEpoch: 4 }]);
     const second = manager();
     await second.m.applyWelcome([{ sessionId: 'down', state: 'stopped', authEpoch: 5 }]);
-    // Reported LOGGED_OUT by the wipe, then STOPPED, as the desired state says.
-    expect(second.sessions.get('down')?.calls).toEqual(['unlinkAndWipe', 'stop']);
+    // The wipe reported LOGGED_OUT; there is no socket to stop, and stopping would report STOPPED.
+    expect(second.sessions.get('down')?.calls).toEqual(['unlinkAndWipe']);
+    expect(second.sessions.get('down')?.status).toBe('LOGGED_OUT');
+  });
+
+  it('logs a running session out and leaves it LOGGED_OUT when the logout also stops it', async () => {
+    const { m, sessions, settle } = manager();
+    await m.applyDesired([{ sessionId: 'out', state: 'running', authEpoch: 0 }]);
+    await settle();
+    await m.applyDesired([{ sessionId: 'out', state: 'stopped', authEpoch: 1 }]);
+    expect(sessions.get('out')?.calls).toEqual(['start', 'unlinkAndWipe']);
+    expect(sessions.get('out')?.status).toBe('LOGGED_OUT');
   });
 
   it('leaves a logged-out session waiting until the user starts it again', async () => {
@@ -136,9 +170,10 @@ describe('session manager', () => {
     await settle();
     expect(s.calls).toEqual(['start']);
     await m.applyDesired([{ sessionId: 'lo', state: 'stopped', authEpoch: 0 }]);
+    expect(s.status).toBe('LOGGED_OUT');
     await m.applyDesired([{ sessionId: 'lo', state: 'running', authEpoch: 0 }]);
     await settle();
-    expect(s.calls).toEqual(['start', 'stop', 'start']);
+    expect(s.calls).toEqual(['start', 'start']);
   });
 
   it('removes a session: unlinks it and forgets it', async () => {

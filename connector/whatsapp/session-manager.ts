@@ -36,13 +36,15 @@ export class SessionManager {
     return this.#held.get(sessionId)?.session;
   }
 
-  /** The full desired set: sessions held (in memory or in the auth store) but not listed are dropped. */
+  /**
+   * The full desired set: sessions held (in memory or in the auth store) but not listed are dropped. Drops
+   * run beside the listed sessions, not before them: unlinking a dropped device may wait for WhatsApp.
+   */
   async applyWelcome(sessions: DesiredSession[]): Promise<void> {
     const wanted = new Set(sessions.map((s) => s.sessionId));
     const stored = await this.#o.authStore.listSessions();
     const unknown = new Set([...this.#held.keys(), ...stored].filter((id) => !wanted.has(id)));
-    await Promise.all([...unknown].map((id) => this.#serial(id, () => this.#drop(id))));
-    await this.applyDesired(sessions);
+    await Promise.all([...[...unknown].map((id) => this.#serial(id, () => this.#drop(id))), this.applyDesired(sessions)]);
   }
 
   /** Applies each entry; starts are queued and not awaited, so one slow handshake does not hold the link. */
@@ -80,7 +82,10 @@ export class SessionManager {
     if (applied === null || epochBumped) await this.#o.epochs.set(id, desired.authEpoch);
 
     if (desired.state === 'stopped') {
-      if (session.active || session.status !== 'STOPPED') await session.stop();
+      // A wiped login stays LOGGED_OUT (until the user starts it and scans a new QR): STOPPED would say a
+      // login is kept to resume. Only a socket (or a status it left behind) needs stopping.
+      const idle = session.status === 'STOPPED' || session.status === 'LOGGED_OUT';
+      if (session.active || !idle) await session.stop();
       return;
     }
     // A logged-out session waits for the user (a new epoch or a stop and start) instead of showing QR
@@ -93,8 +98,10 @@ export class SessionManager {
   async #drop(sessionId: string): Promise<void> {
     const held = this.#held.get(sessionId);
     this.#held.delete(sessionId);
-    if (held) await held.session.unlinkAndWipe();
-    else await this.#o.authStore.wipe(sessionId);
+    // A login only in the auth store (deleted while the connector was down) is still a linked device on
+    // the phone: a throwaway session unlinks it the same way, without reporting anything.
+    const session = held?.session ?? this.#o.createSession(sessionId);
+    await session.unlinkAndWipe();
     await this.#o.epochs.delete(sessionId);
     this.#log.info({ sessionId }, 'session dropped');
   }

@@ -12,6 +12,7 @@ import type { SendTextResult, SessionEvent } from '../../shared/protocol.ts';
 import type { SessionStatus } from '../../shared/status.ts';
 import { nextReconnectDelay } from '../reconnect-delay.ts';
 import type { AuthStore, SessionAuth } from './auth-state.ts';
+import type { DeviceUnlinker } from './device-unlinker.ts';
 import { classifyDisconnect } from './disconnect.ts';
 import { bareLid, chatParty, incomingEventId, incomingTextEvent, phoneFromJid, statusChangeEvent, timestampMs } from './events.ts';
 import { qrEvent } from './qr.ts';
@@ -31,6 +32,8 @@ const HOOKED_IDS = 2_000;
 export type SessionOptions = {
   sessionId: string;
   authStore: AuthStore;
+  /** Unlinks and wipes a stored login when this session has no open socket to log out with. */
+  unlinker: Pick<DeviceUnlinker, 'forgetStoredLogin'>;
   makeSocket: SocketFactory;
   /** Baileys options besides `auth` and `logger` (the WhatsApp URL, timeouts). */
   socketConfig: Partial<UserFacingSocketConfig>;
@@ -118,24 +121,28 @@ export class WhatsAppSession {
   }
 
   /**
-   * Unlinks the device if it is connected (best effort) and wipes the stored login, leaving no socket.
+   * Unlinks the device and wipes the stored login, leaving no socket. A connected session logs out on its
+   * own socket; otherwise (or if that fails) the unlinker logs the stored login out, now or later.
    * `reason` reports the session LOGGED_OUT with it (a reset); without one the session is being dropped.
    */
   async unlinkAndWipe(reason?: string): Promise<void> {
     const sock = this.#sock;
     const connected = this.#status === 'WORKING';
     this.#halt({ keepSocket: connected });
+    let unlinked = false;
     if (sock && connected) {
       try {
         await sock.logout(reason ?? 'session removed');
+        unlinked = true;
       } catch (err) {
-        this.#log.warn({ err }, 'logout did not reach WhatsApp; wiping the local login anyway');
+        this.#log.warn({ err }, 'logout did not reach WhatsApp on the open socket; handing it to the unlinker');
         sock.end(undefined);
       }
     }
     await this.#credsWrites;
     this.#auth = null;
-    await this.#o.authStore.wipe(this.sessionId);
+    if (unlinked) await this.#o.authStore.wipe(this.sessionId);
+    else await this.#o.unlinker.forgetStoredLogin(this.sessionId);
     if (reason) await this.#setStatus('LOGGED_OUT', reason);
     else this.#status = 'STOPPED';
   }

@@ -1,0 +1,98 @@
+// A whole in-process connector (real Baileys) attached to the loopback test hub, for tests against the
+// WhatsApp simulator; plus waiting on the events the hub receives from it.
+import { makeWASocket } from '@whiskeysockets/baileys';
+import { pino } from 'pino';
+import type { ConnectorFrame, DesiredSession, SessionEvent } from '../shared/protocol.ts';
+import type { Simulator } from '../simulator/server.ts';
+import { startConnector, type ConnectorOptions, type RunningConnector } from './app.ts';
+import { openConnectorDb, type Client } from './db.ts';
+import { startTestHub, type TestHub } from './test-hub.ts';
+
+type EventFrame = Extract<ConnectorFrame, { type: 'event' }>;
+
+export const SECRET = 'simulator-test-secret-0123456789';
+export const KEY = Buffer.alloc(32, 42);
+export const silent = pino({ level: 'silent' });
+export const WAIT_MS = 20_000;
+
+export type Stack = { hub: TestHub; connector: RunningConnector; db: Client; close: () => Promise<void> };
+
+/** Starts a hub welcoming `sessions` and a connector on the store at `dbPath`; resolves once the welcome is applied. */
+export async function startStack(
+  waWsUrl: string,
+  dbPath: string,
+  sessions: DesiredSession[] = [],
+  overrides: Partial<Pick<ConnectorOptions, 'makeSocket' | 'unlinkRetryDelay'>> = {},
+): Promise<Stack> {
+  const hub = await startTestHub({ secret: SECRET, autoAck: true, heartbeatMs: 5_000, sessions });
+  const db = await openConnectorDb(`file:${dbPath}`);
+  const connector = startConnector({
+    db,
+    authStateKey: KEY,
+    hubUrl: hub.url,
+    connectorId: 'sim-edge',
+    connectorSecret: SECRET,
+    logger: silent,
+    baileysLogger: silent,
+    makeSocket: makeWASocket,
+    socketConfig: { waWebSocketUrl: waWsUrl, defaultQueryTimeoutMs: 5_000, connectTimeoutMs: 5_000 },
+    hubReconnectDelay: () => 50,
+    sessionReconnectDelay: () => 50,
+    ...overrides,
+  });
+  await new Promise<void>((resolve) => connector.hub.once('ready', () => resolve()));
+  return {
+    hub,
+    connector,
+    db,
+    close: async () => {
+      await connector.shutdown({ commandsMs: 1_000, flushMs: 1_000 });
+      db.close();
+      await hub.close();
+    },
+  };
+}
+
+/** The first event the hub received (from index `from` on) for which `match` holds; waits for it if needed. */
+export function hubEvent<N extends SessionEvent['name']>(
+  hub: TestHub,
+  sessionId: string,
+  name: N,
+  match: (event: Extract<SessionEvent, { name: N }>) => boolean = () => true,
+  from = 0,
+): Promise<Extract<SessionEvent, { name: N }>> {
+  const test = (frame: EventFrame) =>
+    frame.sessionId === sessionId && frame.event.name === name && match(frame.event as Extract<SessionEvent, { name: N }>);
+  const seen = hub.received.slice(from).find(test);
+  if (seen) return Promise.resolve(seen.event as Extract<SessionEvent, { name: N }>);
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      hub.events.off('event', listener);
+      reject(new Error(`no ${name} event for ${sessionId} within ${WAIT_MS} ms`));
+    }, WAIT_MS);
+    const listener = (frame: EventFrame) => {
+      if (!test(frame)) return;
+      clearTimeout(timer);
+      hub.events.off('event', listener);
+      resolve(frame.event as Extract<SessionEvent, { name: N }>);
+    };
+    hub.events.on('event', listener);
+  });
+}
+
+/** Every event the hub received about one session, in order. */
+export function sessionEvents(hub: TestHub, sessionId: string): SessionEvent[] {
+  return hub.received.filter((f) => f.sessionId === sessionId).map((f) => f.event);
+}
+
+export function desire(hub: TestHub, sessions: DesiredSession[]): void {
+  hub.send({ type: 'desired', sessions });
+}
+
+/** Starts a session, scans its QR from `phone` and waits until it is WORKING. */
+export async function pair(stack: Stack, simulator: Simulator, sessionId: string, phone: string): Promise<void> {
+  desire(stack.hub, [{ sessionId, state: 'running', authEpoch: 0 }]);
+  const { qr } = await hubEvent(stack.hub, sessionId, 'qr');
+  await simulator.scan(qr, phone);
+  await hubEvent(stack.hub, sessionId, 'connection.update', (e) => e.status === 'WORKING');
+}

@@ -1,0 +1,76 @@
+// Devices whose login was forgotten (logout, reset, delete) while WhatsApp could not be told: their creds,
+// sealed like the auth state, stay in the connector DB until a logout reaches WhatsApp, so the phone does
+// not keep a linked device that nobody can remove any more.
+import { BufferJSON, type AuthenticationCreds } from '@whiskeysockets/baileys';
+import type { Client } from '@libsql/client';
+import { openValue, sealValue } from './auth-crypto.ts';
+
+export type PendingUnlink = {
+  sessionId: string;
+  /** The device's own JID (creds.me.id), e.g. "6281…:12@s.whatsapp.net". */
+  device: string;
+  creds: AuthenticationCreds;
+  /** Logouts tried so far that did not reach WhatsApp. */
+  attempts: number;
+};
+
+export type PendingUnlinks = {
+  /** Records (or keeps) the device of these paired creds as to be unlinked. */
+  add(sessionId: string, creds: AuthenticationCreds & { me: { id: string } }): Promise<void>;
+  get(sessionId: string, device: string): Promise<PendingUnlink | null>;
+  list(): Promise<PendingUnlink[]>;
+  /** Counts one more attempt that did not reach WhatsApp; resolves with the new count. */
+  failed(sessionId: string, device: string): Promise<number>;
+  /** The device is unlinked: forget its creds. */
+  done(sessionId: string, device: string): Promise<void>;
+};
+
+/** The additional data each row is sealed with, distinct from any auth_state row's. */
+function rowKey(sessionId: string, device: string): string {
+  return `pending-unlink\n${sessionId}\n${device}`;
+}
+
+export function createPendingUnlinks(db: Client, key: Buffer): PendingUnlinks {
+  const read = (row: Record<string, unknown>): PendingUnlink => {
+    const sessionId = String(row.session_id);
+    const device = String(row.device);
+    const sealed = new Uint8Array(row.creds as ArrayBuffer);
+    const creds = JSON.parse(openValue(key, rowKey(sessionId, device), sealed), BufferJSON.reviver) as AuthenticationCreds;
+    return { sessionId, device, creds, attempts: Number(row.attempts) };
+  };
+
+  return {
+    async add(sessionId, creds) {
+      const device = creds.me.id;
+      const sealed = sealValue(key, rowKey(sessionId, device), JSON.stringify(creds, BufferJSON.replacer));
+      // A second add for the same device (a crash between add and the wipe, then the same reset again)
+      // keeps the row and its attempt count: the creds are the same login.
+      await db.execute({
+        sql: 'INSERT INTO pending_unlink (session_id, device, creds) VALUES (?, ?, ?) ON CONFLICT (session_id, device) DO NOTHING',
+        args: [sessionId, device, sealed],
+      });
+    },
+    async get(sessionId, device) {
+      const result = await db.execute({
+        sql: 'SELECT session_id, device, creds, attempts FROM pending_unlink WHERE session_id = ? AND device = ?',
+        args: [sessionId, device],
+      });
+      const row = result.rows[0];
+      return row ? read(row) : null;
+    },
+    async list() {
+      const result = await db.execute('SELECT session_id, device, creds, attempts FROM pending_unlink ORDER BY session_id, device');
+      return result.rows.map(read);
+    },
+    async failed(sessionId, device) {
+      const result = await db.execute({
+        sql: 'UPDATE pending_unlink SET attempts = attempts + 1 WHERE session_id = ? AND device = ? RETURNING attempts',
+        args: [sessionId, device],
+      });
+      return Number(result.rows[0]?.attempts ?? 0);
+    },
+    async done(sessionId, device) {
+      await db.execute({ sql: 'DELETE FROM pending_unlink WHERE session_id = ? AND device = ?', args: [sessionId, device] });
+    },
+  };
+}
