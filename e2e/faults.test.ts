@@ -22,55 +22,78 @@ async function storedButUnacked(sessionId: string): Promise<string[]> {
 }
 
 describe('the connector killed with SIGKILL', () => {
-  it('stores every message of a burst exactly once when killed while the hub is acking it, and restarted', async () => {
+  it('stores every message of a burst exactly once when killed mid-burst, just after the simulator wrote one, and restarted', async () => {
     const { simulator, stack, connector } = system;
     const phone = newPhone();
     const contacts = [newPhone(), newPhone(), newPhone()];
     const { sessionId, apiKey } = await pairedSession(system, phone);
-    const BEFORE = 20;
+    const BURST = 20;
+    const IN_FLIGHT = 4;
+    const KILL_AFTER = 12;
     const WHILE_DOWN = 10;
 
+    // SIGKILL in the same tick as the simulator writes the KILL_AFTER-th message to the connector's socket:
+    // that one cannot have been receipted, so it is one WhatsApp must keep and deliver again.
+    let written = 0;
+    let killedAt: string | undefined;
+    let killed: Promise<unknown> | undefined;
+    let receiptedAtKill = -1;
     const receipted = new Set<string>();
-    const stopWatching = simulator.events.on('receipt-received', (r) => r.from === phone && receipted.add(r.id));
-    const allReceipted = eventually(() => expect(receipted.size).toBe(BEFORE), { timeoutMs: 15_000, intervalMs: 5 });
+    const requeued: string[] = [];
+    const nacked: string[] = [];
+    const stopWatching = [
+      simulator.events.on('contact-message-sent', (m) => {
+        if (m.to !== phone || ++written !== KILL_AFTER) return;
+        killedAt = m.id;
+        receiptedAtKill = receipted.size;
+        killed = connector.kill('SIGKILL');
+      }),
+      simulator.events.on('receipt-received', (r) => r.from === phone && receipted.add(r.id)),
+      simulator.events.on('messages-requeued', (r) => r.phone === phone && requeued.push(...r.ids)),
+      simulator.events.on('nack-received', (n) => n.from === phone && nacked.push(`${n.id} (${n.error})`)),
+    ];
     const disconnected = simulator.events.waitFor('device-disconnected', (d) => d.phone === phone, 15_000);
-    const first = await Promise.all(
-      Array.from({ length: BEFORE }, (_, i) => simulator.contactSend(contacts[i % 3]!, phone, `pesan ${i}`).then(({ id }) => ({ id, text: `pesan ${i}` }))),
-    );
-    // Every message of the burst is in the connector's outbox once WhatsApp has its receipt; killing the
-    // connector as soon as the hub has stored the first means the rest of the acks never reach it.
-    await allReceipted;
-    await eventually(
-      async () => {
-        const [{ n }] = (await rows(stack, "SELECT count(*) AS n FROM events WHERE session_id = ? AND name = 'message.received'", [sessionId])) as [{ n: number }];
-        expect(n).toBeGreaterThan(0);
-      },
-      { timeoutMs: 15_000, intervalMs: 1 },
-    );
-    expect(await connector.kill('SIGKILL')).toEqual({ code: null, signal: 'SIGKILL' });
+    const receiptOf = (id: string) =>
+      receipted.has(id) ? Promise.resolve() : simulator.events.waitFor('receipt-received', (r) => r.id === id, 15_000);
+    // At most IN_FLIGHT messages ahead of the connector's receipts, so the kill finds messages in every state:
+    // receipted, stored but not receipted, being decrypted, written but not read yet. The receipts only pace
+    // the burst; the kill comes with a write, so it falls anywhere in the connector's work.
+    const first: { id: string; text: string }[] = [];
+    for (let i = 0; i < BURST; i++) {
+      const behind = first[i - IN_FLIGHT];
+      if (behind && !killed) await receiptOf(behind.id);
+      const { id } = await simulator.contactSend(contacts[i % 3]!, phone, `pesan ${i}`);
+      first.push({ id, text: `pesan ${i}` });
+    }
+    expect(await killed).toEqual({ code: null, signal: 'SIGKILL' });
     await disconnected;
-    stopWatching();
+    expect(receiptedAtKill).toBeGreaterThanOrEqual(KILL_AFTER - 1 - IN_FLIGHT);
+    // Written to the connection that died and never receipted: queued again for the device's next login.
+    expect(requeued).toContain(killedAt);
 
     // While it is down the simulator queues the rest for the device's next login, as WhatsApp does.
     const rest = [];
-    for (let i = BEFORE; i < BEFORE + WHILE_DOWN; i++) {
+    for (let i = BURST; i < BURST + WHILE_DOWN; i++) {
       const { id } = await simulator.contactSend(contacts[i % 3]!, phone, `pesan ${i}`);
       rest.push({ id, text: `pesan ${i}` });
     }
     const sent = [...first, ...rest];
-    // Events the hub already stored but whose ack the connector never processed: the restart sends them again.
+    // Events the hub already stored but whose ack the connector never processed (if the kill left any): the
+    // restart sends them again.
     const resent = await storedButUnacked(sessionId);
-    expect(resent.length, 'the kill should leave stored-but-unacked events in the outbox').toBeGreaterThan(0);
     await connectorUp(system);
 
     const stored = await eventually(
       async () => {
         const found = await rows(stack, "SELECT provider_message_id AS id, text FROM messages WHERE session_id = ? AND direction = 'in'", [sessionId]);
-        expect(found).toHaveLength(sent.length);
+        // A redelivered message nacked 487 is one whose Signal key the connector had already spent (its session
+        // state was saved) without having stored the message: lost, since WhatsApp sends it no more.
+        expect(found, `nacked by the restarted connector: ${nacked.join(', ') || 'none'}`).toHaveLength(sent.length);
         return found;
       },
       { timeoutMs: 20_000 },
     );
+    for (const stop of stopWatching) stop();
     const byId = (a: Record<string, unknown>, b: Record<string, unknown>) => String(a.id).localeCompare(String(b.id));
     expect(stored.sort(byId)).toEqual(sent.sort(byId));
     const events = await rows(stack, "SELECT id, payload FROM events WHERE session_id = ? AND name = 'message.received'", [sessionId]);

@@ -10,7 +10,7 @@ import { lidJid, phoneJid, SERVER_JID } from './directory.ts';
 import { PairingRejected, QrMismatch } from './errors.ts';
 import { encodeFrame, FrameReader } from './frames.ts';
 import { handleIq } from './iq-handlers.ts';
-import { onDeviceMessage, onDeviceReceipt } from './messaging.ts';
+import { onDeviceAck, onDeviceMessage, onDeviceReceipt } from './messaging.ts';
 import { NoiseResponder } from './noise.ts';
 import type { NoiseTransport } from './noise.ts';
 import { checkDeviceSignature, signDeviceIdentity } from './pairing.ts';
@@ -107,8 +107,8 @@ export class Connection {
     const device = this.device;
     if (!device || this.ready) return;
     this.ready = true;
-    const backlog = device.offline.splice(0);
-    for (const node of backlog) this.send({ ...node, attrs: { ...node.attrs, offline: '1' } });
+    const backlog = this.#world.takeBacklog(device, this);
+    for (const node of backlog) this.send(node);
     this.send({
       tag: 'ib',
       attrs: { from: SERVER_JID },
@@ -181,6 +181,7 @@ export class Connection {
             signedPreKey: registration.signedPreKey,
             preKeys: new PreKeyPool(),
             offline: [],
+            unreceipted: new Map(),
           });
           world.events.emit('device-linked', { phone, device, jid });
           resolve({ jid });
@@ -247,8 +248,9 @@ export class Connection {
     }
     if (!this.device) return;
     if (node.tag === 'message') await onDeviceMessage(this.#world, this, this.device, node);
-    else if (node.tag === 'receipt') onDeviceReceipt(this.#world, this.device, node);
-    // Acks, presence, chatstates and telemetry ibs need no answer.
+    else if (node.tag === 'receipt') await onDeviceReceipt(this.#world, this.device, node);
+    else if (node.tag === 'ack') onDeviceAck(this.#world, this.device, node);
+    // Presence, chatstates and telemetry ibs need no answer.
   }
 
   #register(data: proto.ClientPayload.IDevicePairingRegistrationData): void {

@@ -85,17 +85,19 @@ export class Contact {
   }
 
   /**
-   * Encrypts to the peer, first building a session from bundle() when none is open. The bundle is
-   * fetched lazily because it consumes one of the peer's one-time prekeys.
+   * Encrypts to the peer, first building a session from bundle() when none is open, or in any case
+   * with `newSession` (the peer could not decrypt what we sent, so the old session is not trusted).
+   * The bundle is fetched lazily because it consumes one of the peer's one-time prekeys.
    */
   encrypt(
     peer: SignalPeer,
     plaintext: Uint8Array,
     bundle: () => PeerBundle | undefined,
+    options: { newSession?: boolean } = {},
   ): Promise<{ type: SignalMessageType; ciphertext: Buffer }> {
     return this.#serial(async () => {
       const address = new libsignal.ProtocolAddress(peer.name, peer.device);
-      if (!this.#sessions.get(address.toString())?.haveOpenSession()) {
+      if (options.newSession || !this.#sessions.get(address.toString())?.haveOpenSession()) {
         const keys = bundle();
         if (!keys) throw new NoSignalSession(`contacts: ${peer.name}.${peer.device} published no keys`);
         await new libsignal.SessionBuilder(this.#store, address).initOutgoing(keys as Parameters<libsignal.SessionBuilder['initOutgoing']>[0]);

@@ -2,6 +2,7 @@
 // the Signal keys each device published: what the server knows about a device between connections.
 import { Curve } from '@whiskeysockets/baileys';
 import type { BinaryNode, KeyPair } from '@whiskeysockets/baileys';
+import type { Connection } from './connection.ts';
 
 export type SignedPreKey = { id: number; publicKey: Buffer; signature: Buffer };
 
@@ -36,6 +37,21 @@ export class PreKeyPool {
   }
 }
 
+/**
+ * A contact's message to one device that the device has not receipted yet. WhatsApp keeps it until the
+ * receipt comes: a message written to a connection that dies first is delivered again at the next login.
+ */
+export type UnreceiptedMessage = {
+  /** The contact (phone number) that sent it. */
+  from: string;
+  /** Kept so a retry receipt (the device could not decrypt it) can be answered with a fresh encryption. */
+  plaintext: Uint8Array;
+  /** The stanza to (re)send: the original ciphertext, or the latest re-encryption after a retry receipt. */
+  node: BinaryNode;
+  /** The connection it was last written to; undefined while it waits in the offline queue. */
+  connection: Connection | undefined;
+};
+
 export type LinkedDevice = {
   phone: string;
   device: number;
@@ -49,6 +65,8 @@ export type LinkedDevice = {
   preKeys: PreKeyPool;
   /** Stanzas for the device that arrived while it was offline, delivered after its next login. */
   offline: BinaryNode[];
+  /** Contact messages sent or queued to the device and not receipted yet, by message id. */
+  unreceipted: Map<string, UnreceiptedMessage>;
 };
 
 export type Account = {

@@ -18,8 +18,26 @@ export type SimulatorEventMap = {
   'contact-message-sent': { id: string; from: string; to: string; types: ('pkmsg' | 'msg')[] };
   /** The server answered an iq from a device (ping, prekeys, usync, ...). */
   'iq-answered': { phone?: string | undefined; xmlns: string; type: string };
-  /** A device sent a receipt for a message a contact sent it. */
+  /**
+   * A device sent a receipt for a message a contact sent it (delivered, inactive, read, ...); the
+   * message is then settled and never redelivered. Retry receipts are 'retry-received' instead.
+   */
   'receipt-received': { id: string; from: string; to: string; type: string };
+  /**
+   * A device could not decrypt a contact's message and asked for it again (retry receipt, `count` from
+   * 1); the contact encrypts it afresh and resends it.
+   */
+  'retry-received': { id: string; from: string; to: string; count: number };
+  /**
+   * A device refused a contact's message with a nack (`error`, e.g. 487 for a ciphertext it already
+   * decrypted once); `settled` says it will not be redelivered (every code but the transient 500/552).
+   */
+  'nack-received': { id: string; from: string; to: string; error: string; settled: boolean };
+  /**
+   * A device's connection closed before the device receipted these contact messages written to it;
+   * they are delivered again (offline) at its next login, or at once on a connection that replaced it.
+   */
+  'messages-requeued': { phone: string; device: number; ids: string[] };
   /** Something a client sent could not be handled; the connection or message was dropped. */
   'client-error': { phone?: string | undefined; error: Error };
 };

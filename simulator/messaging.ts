@@ -1,5 +1,6 @@
 // 1:1 text messages both ways: a device's message decrypted by the contact it is for (then acked and
-// stored), a contact's message encrypted to every device of the receiving phone, and receipts.
+// stored), a contact's message encrypted to every device of the receiving phone and kept until that
+// device receipts it, receipts both ways, and retry receipts answered with a fresh encryption.
 import { randomBytes } from 'node:crypto';
 import { getBinaryNodeChild, getBinaryNodeChildren, proto } from '@whiskeysockets/baileys';
 import type { BinaryNode } from '@whiskeysockets/baileys';
@@ -92,19 +93,109 @@ export async function onDeviceMessage(
   }
 }
 
-/** A device acknowledged (delivered/read) messages a contact sent it. */
-export function onDeviceReceipt(world: World, device: LinkedDevice, node: BinaryNode): void {
+/**
+ * A device acknowledged (delivered/read) messages a contact sent it, which settles them; or, with a
+ * retry receipt, could not decrypt one and asks for it again.
+ */
+export async function onDeviceReceipt(world: World, device: LinkedDevice, node: BinaryNode): Promise<void> {
   const { id, to, type } = node.attrs;
   const contact = to ? resolveJid(world.directory, to) : undefined;
   if (!id || !contact) return;
+  if (type === 'retry') {
+    await onRetryReceipt(world, device, contact.phone, node);
+    return;
+  }
   const ids = [id, ...getBinaryNodeChildren(getBinaryNodeChild(node, 'list'), 'item').flatMap((item) => item.attrs.id ?? [])];
   for (const messageId of ids) {
+    // Any receipt but a retry (delivery, inactive, read, played) means the device has the message.
+    world.receipted(device, messageId);
     world.events.emit('receipt-received', {
       id: messageId,
       from: device.phone,
       to: contact.phone,
       type: type ?? 'delivered',
     });
+  }
+}
+
+// Nack codes for a device-side failure that may pass (the app could not store it, a database error):
+// the message stays pending and is redelivered at the next login. Any other nack is final.
+const TRANSIENT_NACKS = new Set(['500', '552']);
+
+/**
+ * A device's ack of a stanza. A plain ack changes nothing (Baileys acks contact messages with their
+ * receipt); a nack (`error`) of a contact's message is reported, and settles it unless transient.
+ * Baileys nacks 487 a ciphertext whose message key it already spent: a redelivered copy of a message
+ * it decrypted before its receipt was lost. It keeps no copy and sends no retry; resending the same
+ * bytes could never succeed, so the message is settled as WhatsApp's server would.
+ */
+export function onDeviceAck(world: World, device: LinkedDevice, node: BinaryNode): void {
+  const { id, class: stanza, error, to } = node.attrs;
+  if (stanza !== 'message' || !id || !error) return;
+  const message = device.unreceipted.get(id);
+  if (!message) return;
+  const settled = !TRANSIENT_NACKS.has(error);
+  if (settled) world.receipted(device, id);
+  const contact = to ? resolveJid(world.directory, to)?.phone : undefined;
+  world.events.emit('nack-received', { id, from: device.phone, to: contact ?? message.from, error, settled });
+}
+
+/**
+ * The keys a retry receipt carries, as a Signal bundle. Baileys adds them from the second retry on, or
+ * when it dropped its session with the sender; a new session is then built from them.
+ */
+export function retryBundle(node: BinaryNode): PeerBundle | undefined {
+  const keys = getBinaryNodeChild(node, 'keys');
+  const bytes = (parent: BinaryNode | undefined, tag: string) => {
+    const content = getBinaryNodeChild(parent, tag)?.content;
+    return content instanceof Uint8Array ? Buffer.from(content) : undefined;
+  };
+  const registration = bytes(node, 'registration');
+  const identity = bytes(keys, 'identity');
+  const skey = getBinaryNodeChild(keys, 'skey');
+  const skeyId = bytes(skey, 'id');
+  const skeyValue = bytes(skey, 'value');
+  const skeySignature = bytes(skey, 'signature');
+  if (!keys || !registration?.length || !identity || !skeyId?.length || !skeyValue || !skeySignature) return undefined;
+  const key = getBinaryNodeChild(keys, 'key');
+  const keyId = bytes(key, 'id');
+  const keyValue = bytes(key, 'value');
+  return {
+    registrationId: registration.readUIntBE(0, Math.min(registration.length, 6)),
+    identityKey: withPrefix(identity),
+    signedPreKey: { keyId: skeyId.readUIntBE(0, Math.min(skeyId.length, 6)), publicKey: withPrefix(skeyValue), signature: skeySignature },
+    preKey: keyId?.length && keyValue ? { keyId: keyId.readUIntBE(0, Math.min(keyId.length, 6)), publicKey: withPrefix(keyValue) } : undefined,
+  };
+}
+
+/**
+ * The device could not decrypt a contact's message (it lost its session with the contact, or the
+ * prekey a pkmsg names) and asks for it again. As Baileys does for its own sends, the contact starts a
+ * new session, from the keys the receipt carries or else from the device's published bundle, encrypts
+ * the plaintext afresh and resends it under the same id. (A ciphertext the device had already
+ * decrypted gets no retry: Baileys nacks it, see onDeviceAck.)
+ */
+async function onRetryReceipt(world: World, device: LinkedDevice, contact: string, node: BinaryNode): Promise<void> {
+  const id = node.attrs.id!;
+  const count = Number(getBinaryNodeChild(node, 'retry')?.attrs.count ?? 1) || 1;
+  world.events.emit('retry-received', { id, from: device.phone, to: contact, count });
+  const message = device.unreceipted.get(id);
+  // Already settled (a stale retry), or not a message this contact sent the device.
+  if (!message || message.from !== contact) return;
+  const keys = retryBundle(node);
+  try {
+    const { type, ciphertext } = await world.contacts
+      .get(contact)
+      .encrypt({ name: device.phone, device: device.device }, message.plaintext, () => keys ?? bundleOf(device), {
+        newSession: true,
+      });
+    // A receipt may have settled it while the contact was encrypting.
+    if (device.unreceipted.get(id) !== message) return;
+    // Same id and timestamp: it is the same message, only its ciphertext is new.
+    message.node = { ...message.node, content: [{ tag: 'enc', attrs: { v: '2', type }, content: ciphertext }] };
+    world.resend(message);
+  } catch (error) {
+    world.events.emit('client-error', { phone: device.phone, error: error as Error });
   }
 }
 
@@ -149,7 +240,8 @@ function bundleOf(device: LinkedDevice): PeerBundle {
 
 /**
  * Contact `from` sends `text` to phone `to`: one Signal copy per linked device of `to` (pkmsg to
- * start a session, msg after), delivered now or queued until the device is next online.
+ * start a session, msg after), delivered now or queued until the device is next online, and kept
+ * per device until that device receipts it.
  */
 export async function contactSend(world: World, from: string, to: string, text: string): Promise<{ id: string }> {
   if (from === to) throw new InvalidScenario('a phone cannot message its own linked devices here');
@@ -165,7 +257,7 @@ export async function contactSend(world: World, from: string, to: string, text: 
       bundleOf(device),
     );
     types.push(type);
-    world.deliver(device, messageStanza(from, lid, id, type, ciphertext));
+    world.deliverMessage(device, id, { from, plaintext, node: messageStanza(from, lid, id, type, ciphertext) });
   }
   world.events.emit('contact-message-sent', { id, from, to, types });
   return { id };

@@ -1,5 +1,6 @@
 // The simulated WhatsApp shared by every connection: users and their LIDs, linked devices, contacts,
-// inboxes, which device is online on which connection, and the timers to clear on close.
+// inboxes, which device is online on which connection, contact messages awaiting a device's receipt
+// (redelivered after a lost connection), and the timers to clear on close.
 import { Curve } from '@whiskeysockets/baileys';
 import type { BinaryNode, KeyPair } from '@whiskeysockets/baileys';
 import { buildCertChain } from './cert-chain.ts';
@@ -7,7 +8,7 @@ import type { CertRoot } from './cert-chain.ts';
 import type { Connection } from './connection.ts';
 import { ContactBook } from './contacts.ts';
 import { DeviceRegistry } from './device-registry.ts';
-import type { LinkedDevice } from './device-registry.ts';
+import type { LinkedDevice, UnreceiptedMessage } from './device-registry.ts';
 import { Directory } from './directory.ts';
 import { SimulatorEvents } from './events.ts';
 import type { ReceiptType } from './events.ts';
@@ -79,6 +80,8 @@ export class World {
     this.#connections.delete(connection);
     for (const ref of connection.refs) this.pendingRefs.delete(ref);
     const device = connection.device;
+    // Before device-disconnected, so whoever waits for it sees the messages already queued again.
+    if (device) this.#requeue(device, connection);
     if (device && this.#online.get(deviceKey(device.phone, device.device)) === connection) {
       this.#online.delete(deviceKey(device.phone, device.device));
       this.events.emit('device-disconnected', { phone: device.phone, device: device.device });
@@ -99,6 +102,75 @@ export class World {
     const connection = this.connectionOf(device);
     if (connection?.ready) connection.send(node);
     else device.offline.push(node);
+  }
+
+  /**
+   * Sends a contact's message to the device now (if online and past login) or queues it, and keeps it
+   * until the device receipts it, so a connection that dies before the receipt does not lose it.
+   */
+  deliverMessage(device: LinkedDevice, id: string, message: Omit<UnreceiptedMessage, 'connection'>): void {
+    const connection = this.connectionOf(device);
+    const live = connection?.ready ? connection : undefined;
+    device.unreceipted.set(id, { ...message, connection: live });
+    if (live) live.send(message.node);
+    else device.offline.push(message.node);
+  }
+
+  /**
+   * Sends a message again after it was re-encrypted (retry receipt), if the connection it was last
+   * written to is still live; otherwise its close or the offline flush sends the new stanza.
+   */
+  resend(message: UnreceiptedMessage): void {
+    if (message.connection?.ready) message.connection.send(message.node);
+  }
+
+  /** The device receipted message `id`: it is settled and never redelivered. False if it was not pending. */
+  receipted(device: LinkedDevice, id: string): boolean {
+    return device.unreceipted.delete(id);
+  }
+
+  /**
+   * Takes the device's offline queue for a connection going online, marked offline as WhatsApp does.
+   * Messages receipted meanwhile are left out, and the others are written with their latest stanza
+   * (a re-encryption may have replaced the queued one) and tracked on this connection again.
+   */
+  takeBacklog(device: LinkedDevice, connection: Connection): BinaryNode[] {
+    const backlog: BinaryNode[] = [];
+    for (const queued of device.offline.splice(0)) {
+      let node = queued;
+      if (queued.tag === 'message') {
+        const message = queued.attrs.id ? device.unreceipted.get(queued.attrs.id) : undefined;
+        if (!message || message.connection === connection) continue;
+        message.connection = connection;
+        node = message.node;
+      }
+      backlog.push({ ...node, attrs: { ...node.attrs, offline: '1' } });
+    }
+    return backlog;
+  }
+
+  /**
+   * The connection closed with messages it carried still unreceipted: the device gets them again, at
+   * once if it is already live on another connection (it replaced this one), else after its next login,
+   * ahead of what was queued since (they are older).
+   */
+  #requeue(device: LinkedDevice, connection: Connection): void {
+    const ids: string[] = [];
+    const messages: UnreceiptedMessage[] = [];
+    for (const [id, message] of device.unreceipted) {
+      if (message.connection !== connection) continue;
+      ids.push(id);
+      messages.push(message);
+    }
+    if (ids.length === 0) return;
+    const current = this.connectionOf(device);
+    const live = current !== connection && current?.ready ? current : undefined;
+    for (const message of messages) {
+      message.connection = live;
+      if (live) live.send({ ...message.node, attrs: { ...message.node.attrs, offline: '1' } });
+    }
+    if (!live) device.offline.unshift(...messages.map((message) => message.node));
+    this.events.emit('messages-requeued', { phone: device.phone, device: device.device, ids });
   }
 
   /** Ends every connection and timer, so the process can exit. */
