@@ -1,25 +1,12 @@
 import { DisconnectReason } from '@whiskeysockets/baileys';
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
-import { startSimulator } from './server.ts';
+import { describe, expect, test } from 'vitest';
+import { useSimulator } from './test-fixture.ts';
 import type { Simulator } from './server.ts';
-import { quietSignalLogs } from './signal-logs.ts';
 import { connectClient } from './test-client.ts';
 import type { TestClient } from './test-client.ts';
 
 let simulator: Simulator;
-const clients: TestClient[] = [];
-
-const restoreConsole = quietSignalLogs();
-beforeAll(async () => {
-  simulator = await startSimulator();
-});
-afterEach(() => {
-  for (const client of clients.splice(0)) client.end();
-});
-afterAll(async () => {
-  restoreConsole();
-  await simulator.close();
-});
+const track = useSimulator((started) => (simulator = started));
 
 async function call(method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> {
   const response = await fetch(`${simulator.url}${path}`, {
@@ -40,13 +27,13 @@ describe('control API', () => {
 
   test('a whole session runs over HTTP: scan, contact message, inbox, receipts, drop and unlink', async () => {
     const pairing = connectClient(simulator.wsUrl);
-    clients.push(pairing);
+    track(pairing);
     const { qr } = await pairing.connection((update) => !!update.qr);
     const scanned = await call('POST', '/control/scan', { qr, phone: '6284400000001' });
     expect(scanned).toEqual({ status: 200, json: { jid: expect.stringMatching(/^6284400000001:\d+@s\.whatsapp\.net$/) } });
     await pairing.closed();
     const client = connectClient(simulator.wsUrl, { state: pairing.state });
-    clients.push(client);
+    track(client);
     await client.connection((update) => update.connection === 'open');
 
     const upsert = client.next('messages.upsert', ({ messages }) => messages.some((m) => !m.key.fromMe));

@@ -1,27 +1,13 @@
 import { DisconnectReason } from '@whiskeysockets/baileys';
-import { afterAll, afterEach, beforeAll, expect, test } from 'vitest';
+import { expect, test } from 'vitest';
+import { useSimulator } from './test-fixture.ts';
 import { NotConnected } from './errors.ts';
-import { startSimulator } from './server.ts';
 import type { Simulator } from './server.ts';
-import { quietSignalLogs } from './signal-logs.ts';
 import { connectClient, linkClient } from './test-client.ts';
 import type { TestClient } from './test-client.ts';
 
 let simulator: Simulator;
-const clients: TestClient[] = [];
-const track = (client: TestClient) => clients.push(client);
-
-const restoreConsole = quietSignalLogs();
-beforeAll(async () => {
-  simulator = await startSimulator();
-});
-afterEach(() => {
-  for (const client of clients.splice(0)) client.end();
-});
-afterAll(async () => {
-  restoreConsole();
-  await simulator.close();
-});
+const track = useSimulator((started) => (simulator = started));
 
 test('the phone unlinking the device logs Baileys out (401) and its creds can no longer log in', async () => {
   const client = await linkClient(simulator, '6283300000001', track);

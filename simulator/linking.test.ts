@@ -1,28 +1,14 @@
 import { DisconnectReason } from '@whiskeysockets/baileys';
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
+import { useSimulator } from './test-fixture.ts';
 import { QrMismatch, UnknownQr } from './errors.ts';
 import { verifySignature } from './pairing.ts';
-import { startSimulator } from './server.ts';
-import { quietSignalLogs } from './signal-logs.ts';
 import type { Simulator } from './server.ts';
 import { connectClient, linkClient } from './test-client.ts';
 import type { TestClient } from './test-client.ts';
 
 let simulator: Simulator;
-const clients: TestClient[] = [];
-const track = (client: TestClient) => clients.push(client);
-
-const restoreConsole = quietSignalLogs();
-beforeAll(async () => {
-  simulator = await startSimulator();
-});
-afterEach(() => {
-  for (const client of clients.splice(0)) client.end();
-});
-afterAll(async () => {
-  restoreConsole();
-  await simulator.close();
-});
+const track = useSimulator((started) => (simulator = started));
 
 describe('QR pairing', () => {
   test('a new device is shown QR codes whose ref rotates while its keys stay the same', async () => {

@@ -1,8 +1,8 @@
 import type { BinaryNode } from '@whiskeysockets/baileys';
 import { proto } from '@whiskeysockets/baileys';
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
+import { useSimulator } from './test-fixture.ts';
 import { startSimulator } from './server.ts';
-import { quietSignalLogs } from './signal-logs.ts';
 import type { Simulator } from './server.ts';
 import { connectClient, linkClient } from './test-client.ts';
 import type { TestClient } from './test-client.ts';
@@ -10,20 +10,7 @@ import type { TestClient } from './test-client.ts';
 const { DELIVERY_ACK, READ } = proto.WebMessageInfo.Status;
 
 let simulator: Simulator;
-const clients: TestClient[] = [];
-const track = (client: TestClient) => clients.push(client);
-
-const restoreConsole = quietSignalLogs();
-beforeAll(async () => {
-  simulator = await startSimulator();
-});
-afterEach(() => {
-  for (const client of clients.splice(0)) client.end();
-});
-afterAll(async () => {
-  restoreConsole();
-  await simulator.close();
-});
+const track = useSimulator((started) => (simulator = started));
 
 describe('sending', () => {
   test("a message Baileys sends is acked and lands decrypted in the contact's inbox", async () => {
@@ -111,14 +98,15 @@ describe('receiving', () => {
 describe('automatic receipts', () => {
   test('with autoReceipts "read", contacts mark every received message read without being asked', async () => {
     const auto = await startSimulator({ autoReceipts: 'read' });
+    let client: TestClient | undefined;
     try {
-      const client = await linkClient(auto, '6282200000006', track);
+      client = await linkClient(auto, '6282200000006', (linked) => (client = linked));
       const sent = await client.sock.sendMessage('6289900000006@s.whatsapp.net', { text: 'auto' });
       await client.next('messages.update', (updates) =>
         updates.some((u) => u.key.id === sent!.key.id && u.update.status === READ),
       );
     } finally {
-      for (const client of clients.splice(0)) client.end();
+      client?.end();
       await auto.close();
     }
   });

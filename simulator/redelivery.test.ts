@@ -6,31 +6,17 @@ import { Curve, encodeBigEndian, initAuthCreds, xmppPreKey, xmppSignedPreKey } f
 import type { AuthenticationState, BinaryNode } from '@whiskeysockets/baileys';
 import * as libsignal from 'libsignal';
 import type { SessionRecord } from 'libsignal';
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
+import { useSimulator } from './test-fixture.ts';
 import type { WebSocket } from 'ws';
 import { Contact, unpad } from './contacts.ts';
 import { retryBundle } from './messaging.ts';
-import { startSimulator } from './server.ts';
 import type { Simulator } from './server.ts';
-import { quietSignalLogs } from './signal-logs.ts';
 import { connectClient, linkClient } from './test-client.ts';
 import type { TestClient } from './test-client.ts';
 
 let simulator: Simulator;
-const clients: TestClient[] = [];
-const track = (client: TestClient) => clients.push(client);
-
-const restoreConsole = quietSignalLogs();
-beforeAll(async () => {
-  simulator = await startSimulator();
-});
-afterEach(() => {
-  for (const client of clients.splice(0)) client.end();
-});
-afterAll(async () => {
-  restoreConsole();
-  await simulator.close();
-});
+const track = useSimulator((started) => (simulator = started));
 
 type Upsert = { id: string; text: string; type: string };
 
