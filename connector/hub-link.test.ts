@@ -40,7 +40,7 @@ async function hub(options: Partial<Parameters<typeof startTestHub>[0]> = {}): P
 
 type Recorded = { welcomes: DesiredSession[][]; desired: DesiredSession[][]; removed: string[][] };
 
-function link(h: TestHub, overrides: { secret?: string; command?: HubHandlers['command']; held?: string[] } = {}) {
+function link(h: TestHub, overrides: { secret?: string; command?: HubHandlers['command']; held?: string[]; resendUnackedMs?: number } = {}) {
   const recorded: Recorded = { welcomes: [], desired: [], removed: [] };
   const l = new HubLink({
     hubUrl: h.url,
@@ -50,6 +50,7 @@ function link(h: TestHub, overrides: { secret?: string; command?: HubHandlers['c
     logger,
     heldSessions: async () => overrides.held ?? [],
     reconnectDelay: () => 20,
+    ...(overrides.resendUnackedMs ? { resendUnackedMs: overrides.resendUnackedMs } : {}),
     handlers: {
       welcome: (s) => void recorded.welcomes.push(s),
       desired: (s) => void recorded.desired.push(s),
@@ -160,6 +161,25 @@ describe('hub link', () => {
     await once(l, 'ready');
     expect(await l.flush(10_000)).toBe(true);
     expect(h.received.map((e) => e.id)).toEqual([ids[0], ids[2]]);
+  });
+
+  it('sends an unacked event again on the same link when the hub stays silent about it', async () => {
+    const h = await hub({ autoAck: false });
+    const { link: l } = link(h, { resendUnackedMs: 50 });
+    l.start();
+    await once(l, 'ready');
+    const entry = (await outbox.add('s1', { name: 'connection.update', status: 'WORKING' }))!;
+    const sentTwice = new Promise<void>((resolve) => {
+      let seen = 0;
+      h.events.on('event', (event: { id: string }) => {
+        if (event.id === entry.id && ++seen === 2) resolve();
+      });
+    });
+    l.notifyOutbox();
+    await sentTwice;
+    h.send({ type: 'ack', ids: [entry.id] });
+    await once(l, 'acked');
+    expect(await outbox.count()).toBe(0);
   });
 
   it('answers each command exactly once with the handler outcome', async () => {

@@ -45,6 +45,8 @@ export type HubLinkOptions = {
   minUptimeMs?: number;
   /** Closes a link that has not been welcomed this long after opening. */
   authTimeoutMs?: number;
+  /** With events unacked and no ack for this long, everything unacked is sent again. */
+  resendUnackedMs?: number;
   now?: () => number;
 };
 
@@ -67,6 +69,8 @@ export class HubLink extends EventEmitter<HubLinkEvents> {
   #welcomedAt = 0;
   #reconnectTimer: NodeJS.Timeout | null = null;
   #heartbeat: NodeJS.Timeout | null = null;
+  #resendTimer: NodeJS.Timeout | null = null;
+  #lastAckAt = 0;
   #authTimer: NodeJS.Timeout | null = null;
   #lastPongAt = 0;
   /** Highest outbox seq sent on the current socket; reset to 0 on every welcome so unacked events go again. */
@@ -82,6 +86,7 @@ export class HubLink extends EventEmitter<HubLinkEvents> {
       reconnectDelay: (attempt) => nextReconnectDelay(attempt),
       minUptimeMs: 10_000,
       authTimeoutMs: 15_000,
+      resendUnackedMs: 5_000,
       now: Date.now,
       ...options,
     };
@@ -194,6 +199,7 @@ export class HubLink extends EventEmitter<HubLinkEvents> {
         await this.#runCommand(ws, frame.id, frame.command, frame.deadline);
         return;
       case 'ack':
+        this.#lastAckAt = this.#options.now();
         await this.#options.outbox.ack(frame.ids);
         this.emit('acked', frame.ids);
         return;
@@ -220,6 +226,17 @@ export class HubLink extends EventEmitter<HubLinkEvents> {
       }
       ws.send(PING_FRAME);
     }, heartbeatMs);
+    // An event the hub took but did not ack (it could not store it just then) would otherwise wait for the
+    // next reconnect: with no ack for a while, send everything unacked again; the hub stores each id once.
+    this.#lastAckAt = this.#welcomedAt;
+    if (this.#resendTimer) clearInterval(this.#resendTimer);
+    const resendMs = this.#options.resendUnackedMs;
+    this.#resendTimer = setInterval(() => {
+      if (this.#sentUpTo === 0 || this.#options.now() - this.#lastAckAt < resendMs) return;
+      this.#lastAckAt = this.#options.now();
+      this.#sentUpTo = 0;
+      void this.#pump();
+    }, resendMs);
     this.#log.info('hub link ready');
     void this.#pump();
   }
@@ -230,8 +247,10 @@ export class HubLink extends EventEmitter<HubLinkEvents> {
     this.#ws = null;
     this.#ready = false;
     if (this.#heartbeat) clearInterval(this.#heartbeat);
+    if (this.#resendTimer) clearInterval(this.#resendTimer);
     if (this.#authTimer) clearTimeout(this.#authTimer);
     this.#heartbeat = null;
+    this.#resendTimer = null;
     this.#authTimer = null;
     this.emit('disconnected', { code, reason });
     if (this.#stopped) return;
