@@ -99,6 +99,7 @@ export function startConnector(o: ConnectorOptions): RunningConnector {
     outbox,
     logger: log,
     heldSessions: () => authStore.listSessions(),
+    liveStatuses: () => sessions.statuses(),
     ...(o.hubReconnectDelay ? { reconnectDelay: o.hubReconnectDelay } : {}),
     handlers: {
       welcome: (list) => sessions.applyWelcome(list),

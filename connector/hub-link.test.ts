@@ -49,6 +49,7 @@ function link(h: TestHub, overrides: { secret?: string; command?: HubHandlers['c
     outbox,
     logger,
     heldSessions: async () => overrides.held ?? [],
+    liveStatuses: () => [],
     reconnectDelay: () => 20,
     ...(overrides.resendUnackedMs ? { resendUnackedMs: overrides.resendUnackedMs } : {}),
     handlers: {

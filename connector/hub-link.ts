@@ -2,6 +2,7 @@
 // keeps a heartbeat, reconnects with backoff, sends the outbox oldest first and answers each command once.
 import { EventEmitter, once } from 'node:events';
 import { WebSocket } from 'ws';
+import type { SessionStatus } from '../shared/status.ts';
 import type { Logger } from 'pino';
 import {
   ConnectorFrame,
@@ -39,6 +40,8 @@ export type HubLinkOptions = {
   logger: Logger;
   /** Sessions whose WhatsApp login is stored locally, sent in every hello. */
   heldSessions: () => Promise<string[]>;
+  /** The status of each running session, sent in every hello. */
+  liveStatuses: () => { sessionId: string; status: SessionStatus }[];
   handlers: HubHandlers;
   reconnectDelay?: (attempt: number) => number;
   /** A link must stay up this long after its welcome before the backoff starts from zero again. */
@@ -178,7 +181,8 @@ export class HubLink extends EventEmitter<HubLinkEvents> {
         const timestamp = this.#options.now();
         const { connectorId, secret } = this.#options;
         const [proof, held] = await Promise.all([connectorProof(secret, connectorId, frame.nonce, timestamp), this.#options.heldSessions()]);
-        this.#send(ws, { type: 'hello', protocol: PROTOCOL_VERSION, connectorId, nonce: frame.nonce, timestamp, proof, held });
+        const live = this.#options.liveStatuses();
+        this.#send(ws, { type: 'hello', protocol: PROTOCOL_VERSION, connectorId, nonce: frame.nonce, timestamp, proof, held, live });
         return;
       }
       case 'welcome':

@@ -123,6 +123,11 @@ export const ConnectorFrame = z.discriminatedUnion('type', [
     proof: z.string().regex(/^[0-9a-f]{64}$/),
     /** Sessions whose WhatsApp login this connector has stored, so the hub can keep them here. */
     held: z.array(sessionId).max(100_000),
+    /**
+     * The status of each session it runs right now (none after a process start). What the hub showed before
+     * this hello may be stale, so it takes these, and STARTING for the rest of this connector's sessions.
+     */
+    live: z.array(z.object({ sessionId, status: SessionStatus })).max(100_000).default([]),
   }),
   ResultFrame,
   z.object({ type: z.literal('event'), id: eventId, sessionId, at: z.number().int(), event: SessionEvent }),

@@ -3,6 +3,7 @@
 import WebSocket from 'ws';
 import { connectorProof } from '../shared/connector-proof.ts';
 import { HubFrame, PROTOCOL_VERSION, parseFrame, type ConnectorFrame } from '../shared/protocol.ts';
+import type { SessionStatus } from '../shared/status.ts';
 
 type FrameOf<T extends HubFrame['type']> = Extract<HubFrame, { type: T }>;
 
@@ -18,6 +19,7 @@ export interface ScriptOptions {
   connectorId?: string;
   secret: string;
   held?: string[];
+  live?: { sessionId: string; status: SessionStatus }[];
   /** Tamper with the hello before it is sent (bad proof, old nonce, other version…). */
   tamper?: (hello: Extract<ConnectorFrame, { type: 'hello' }>) => ConnectorFrame;
   /** Stop after the challenge, sending no hello. */
@@ -75,6 +77,7 @@ export async function connectScripted(hubUrl: string, options: ScriptOptions) {
     timestamp,
     proof: await connectorProof(options.secret, connectorId, challenge.nonce, timestamp),
     held: options.held ?? [],
+    live: options.live ?? [],
   };
   script.send(options.tamper ? options.tamper(hello) : hello);
   const welcome = await Promise.race([script.next('welcome'), script.closed.then(() => null)]);

@@ -1,5 +1,6 @@
 // Converges the sessions this connector holds on the hub's desired state (welcome / desired / remove),
 // one change at a time per session, and restores running sessions through a small start queue.
+import type { SessionStatus } from '../../shared/status.ts';
 import type { Logger } from 'pino';
 import type { DesiredSession } from '../../shared/protocol.ts';
 import type { AuthStore } from './auth-state.ts';
@@ -34,6 +35,11 @@ export class SessionManager {
 
   get(sessionId: string): ManagedSession | undefined {
     return this.#held.get(sessionId)?.session;
+  }
+
+  /** The status of every session held in memory, for the hello: the hub's view may be older than ours. */
+  statuses(): { sessionId: string; status: SessionStatus }[] {
+    return [...this.#held].map(([sessionId, { session }]) => ({ sessionId, status: session.status }));
   }
 
   /**

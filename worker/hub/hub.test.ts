@@ -218,6 +218,36 @@ describe('events from the connector', () => {
     expect((await api('GET', '/api/session/status', { key: apiKey })).json).toMatchObject({ connected: false, status: 'WORKING' });
   });
 
+  it("replaces a stale status with what a reattaching connector says it is doing", async () => {
+    const first = await connectScripted(stack.hubUrl, { secret: stack.connectorSecret, connectorId: 'reattach' });
+    const { sessionId, apiKey } = await createSession(api);
+    await first.script.next('desired', (f) => f.sessions[0]?.sessionId === sessionId);
+    const open = event(sessionId, { name: 'connection.update', status: 'WORKING', user: { id: '6281233333333@s.whatsapp.net' } });
+    first.script.send(open);
+    await first.script.next('ack', (a) => a.ids.includes(open.id));
+    expect((await api('GET', '/api/session/status', { key: apiKey })).json).toMatchObject({ connected: true });
+    await first.script.close();
+
+    // A restarted connector runs nothing yet: the old WORKING must not make the session look usable.
+    const restarted = await connectScripted(stack.hubUrl, { secret: stack.connectorSecret, connectorId: 'reattach' });
+    expect((await api('GET', '/api/session/status', { key: apiKey })).json).toMatchObject({ success: true, connected: false, status: 'STARTING' });
+    await restarted.script.close();
+
+    // A connector whose link dropped but whose session stayed up says so, and is believed.
+    const relinked = await connectScripted(stack.hubUrl, {
+      secret: stack.connectorSecret,
+      connectorId: 'reattach',
+      live: [{ sessionId, status: 'WORKING' }],
+    });
+    expect((await api('GET', '/api/session/status', { key: apiKey })).json).toEqual({
+      success: true,
+      connected: true,
+      status: 'WORKING',
+      user: { id: '6281233333333@s.whatsapp.net' },
+    });
+    await relinked.script.close();
+  });
+
   it('moves a sent message forward through its receipts and never back', async () => {
     const { script } = await connectScripted(stack.hubUrl, { secret: stack.connectorSecret, connectorId: 'receipts' });
     const { sessionId } = await createSession(api);

@@ -215,6 +215,13 @@ export class Hub extends DurableObject<Env> {
       previous.close(CloseCode.replaced, 'replaced by a newer connection');
     }
     const desired = await this.assign(frame.connectorId, frame.held);
+    // What the hub showed for these sessions predates this connection; the connector's word replaces it.
+    const live = new Map(frame.live.map((l) => [l.sessionId, l.status]));
+    const now = Date.now();
+    for (const session of desired) {
+      const status = live.get(session.sessionId) ?? (session.state === 'running' ? 'STARTING' : undefined);
+      if (status) this.snapshots.reattach(session.sessionId, status, now);
+    }
     ws.send(JSON.stringify({ type: 'welcome', connectorId: frame.connectorId, heartbeatMs: HEARTBEAT_MS, sessions: desired } satisfies HubFrame));
   }
 

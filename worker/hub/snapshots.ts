@@ -47,6 +47,16 @@ export class Snapshots {
     this.write(sessionId, { status, qrDataUrl: null, qrRaw: null, user: null, updatedAt: at });
   }
 
+  /**
+   * A connector (re)attached and said what its session is doing now. Unchanged, the snapshot stays; changed,
+   * the old QR is stale and goes. The user stays: the same stored login comes back as the same account.
+   */
+  reattach(sessionId: string, status: SessionStatus, at: number): void {
+    const current = this.get(sessionId);
+    if (current?.status === status) return;
+    this.write(sessionId, { status, qrDataUrl: null, qrRaw: null, user: current?.user ?? null, updatedAt: at });
+  }
+
   apply(sessionId: string, event: SessionEvent, at: number): void {
     const current = this.get(sessionId);
     if (current && current.updatedAt > at) return; // a resent old event must not roll the state back
