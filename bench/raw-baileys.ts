@@ -1,0 +1,30 @@
+// The raw-Baileys reference (raw-baileys-child.ts) as a helper process, with a typed face.
+import { startHelper } from './ipc.ts';
+import { MEASURED_EXEC_ARGV } from './process-memory.ts';
+import type { SimulatorProcess } from './simulator-process.ts';
+
+export type RawBaileys = {
+  pid: number;
+  linkUpTo(total: number, phonePrefix: string, concurrency?: number): Promise<number>;
+  sendLatencies(count: number, to: string): Promise<number[]>;
+  sendBurst(sessions: number, total: number, concurrency: number, to: string): Promise<number>;
+  endAll(): Promise<void>;
+  reconnectAll(concurrency: number): Promise<number>;
+  close(): Promise<void>;
+};
+
+export async function startRawBaileys(simulator: SimulatorProcess): Promise<RawBaileys> {
+  const helper = await startHelper(new URL('./raw-baileys-child.ts', import.meta.url).pathname, MEASURED_EXEC_ARGV, {
+    SIMULATOR_URL: simulator.url,
+    SIMULATOR_WS_URL: simulator.wsUrl,
+  });
+  return {
+    pid: helper.child.pid!,
+    linkUpTo: (total, phonePrefix, concurrency = 10) => helper.call('linkUpTo', total, phonePrefix, concurrency),
+    sendLatencies: (count, to) => helper.call('sendLatencies', count, to),
+    sendBurst: (sessions, total, concurrency, to) => helper.call('sendBurst', sessions, total, concurrency, to),
+    endAll: () => helper.call('endAll'),
+    reconnectAll: (concurrency) => helper.call('reconnectAll', concurrency),
+    close: () => helper.stop(),
+  };
+}

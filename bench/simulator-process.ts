@@ -1,0 +1,34 @@
+// The simulator as a helper process (see simulator-child.ts) and a typed face for it.
+import { startHelper } from './ipc.ts';
+
+export type SimulatorProcess = {
+  url: string;
+  wsUrl: string;
+  pid: number;
+  scan(qr: string, phone: string): Promise<{ jid: string }>;
+  online(): Promise<number>;
+  stored(): Promise<number>;
+  untilOnline(n: number, timeoutMs: number): Promise<number>;
+  untilOffline(timeoutMs: number): Promise<number>;
+  untilStored(n: number, timeoutMs: number): Promise<number>;
+  loginsSince(fromMs: number): Promise<{ count: number; peakPerSecond: number }>;
+  close(): Promise<void>;
+};
+
+export async function startSimulatorProcess(): Promise<SimulatorProcess> {
+  const helper = await startHelper(new URL('./simulator-child.ts', import.meta.url).pathname);
+  const { url, wsUrl } = await helper.call<{ url: string; wsUrl: string }>('info');
+  return {
+    url,
+    wsUrl,
+    pid: helper.child.pid!,
+    scan: (qr, phone) => helper.call('scan', qr, phone),
+    online: () => helper.call('online'),
+    stored: () => helper.call('stored'),
+    untilOnline: (n, timeoutMs) => helper.call('untilOnline', n, timeoutMs),
+    untilOffline: (timeoutMs) => helper.call('untilOffline', timeoutMs),
+    untilStored: (n, timeoutMs) => helper.call('untilStored', n, timeoutMs),
+    loginsSince: (fromMs) => helper.call('loginsSince', fromMs),
+    close: () => helper.stop(),
+  };
+}
