@@ -29,6 +29,8 @@ export interface Stack {
 export interface StackOptions {
   /** Overrides the webhook queue's max_retries, so dead-lettering is reached in a test's time. */
   webhookMaxRetries?: number;
+  /** More Worker configs to run in the same workerd (the benchmarks' bare reference handler). */
+  extraWorkerConfigs?: string[];
 }
 
 /** The repository's wrangler.toml, with the test's overrides, written beside the test's other files. */
@@ -55,6 +57,7 @@ export async function startStack(vars: Record<string, string> = {}, options: Sta
         vars: { ...vars },
         secrets: { ADMIN_TOKEN: adminToken, CONNECTOR_SECRET: connectorSecret, TURSO_DATABASE_URL: database.url },
       },
+      ...(options.extraWorkerConfigs ?? []).map((configPath) => ({ configPath })),
     ],
   });
   const { url } = await harness.listen();
