@@ -14,6 +14,7 @@ import { nextReconnectDelay } from '../reconnect-delay.ts';
 import type { AuthStore, SessionAuth } from './auth-state.ts';
 import type { DeviceUnlinker } from './device-unlinker.ts';
 import { classifyDisconnect } from './disconnect.ts';
+import { createKeyCache } from './key-cache.ts';
 import { bareLid, chatParty, incomingEventId, incomingTextEvent, phoneFromJid, statusChangeEvent, timestampMs } from './events.ts';
 import { qrEvent } from './qr.ts';
 import { statusAfterClose, statusFromConnectionUpdate } from './status.ts';
@@ -174,7 +175,7 @@ export class WhatsAppSession {
       await this.#credsWrites;
       if (!this.#auth) {
         const auth = await this.#o.authStore.load(this.sessionId);
-        this.#auth = { auth, keys: makeCacheableSignalKeyStore(auth.state.keys, this.#o.baileysLogger) };
+        this.#auth = { auth, keys: makeCacheableSignalKeyStore(auth.state.keys, this.#o.baileysLogger, createKeyCache()) };
       }
       if (epoch !== this.#epoch || !this.#wanted) return;
       const { auth, keys } = this.#auth;
