@@ -9,10 +9,9 @@ import { startSimulator, type Simulator } from '../simulator/server.ts';
 import { quietSignalLogs } from '../simulator/signal-logs.ts';
 import { trustSimulatorRoot } from '../simulator/test-root.ts';
 import type { ConnectorFrame, DesiredSession, SessionEvent } from '../shared/protocol.ts';
-import { startConnector } from './app.ts';
 import { openConnectorDb } from './db.ts';
-import { startTestHub, type TestHub } from './test-hub.ts';
-import { KEY, SECRET, WAIT_MS, desire, hubEvent, pair, silent, startStack, type Stack } from './test-stack.ts';
+import type { TestHub } from './test-hub.ts';
+import { KEY, WAIT_MS, desire, hubEvent, pair, silent, startStack, type Stack } from './test-stack.ts';
 import { createAuthStore } from './whatsapp/auth-state.ts';
 import { ensureCurveVerify } from './whatsapp/curve-verify.ts';
 import { DeviceUnlinker } from './whatsapp/device-unlinker.ts';
@@ -193,28 +192,16 @@ describe('connector restarts', () => {
     await hubEvent(first.hub, 'juliet', 'connection.update', (e) => e.status === 'WORKING');
     await first.close();
 
-    const hub = await startTestHub({ secret: SECRET, autoAck: true, sessions: [] });
-    const db = await openConnectorDb(`file:${dbPath}`);
-    const hello = new Promise<string[]>((resolve) => hub.events.once('hello', (h) => resolve(h.held)));
-    const connector = startConnector({
-      db,
-      authStateKey: KEY,
-      hubUrl: hub.url,
-      connectorId: 'sim-edge',
-      connectorSecret: SECRET,
-      logger: silent,
-      baileysLogger: silent,
-      makeSocket: makeWASocket,
-      socketConfig: { waWebSocketUrl: simulator.wsUrl },
+    let hello!: Promise<string[]>;
+    const second = await startStack(simulator.wsUrl, dbPath, [], {}, (hub) => {
+      hello = new Promise<string[]>((resolve) => hub.events.once('hello', (h) => resolve(h.held)));
     });
     try {
+      // startStack returns once the welcome (which lists nothing) was applied.
       expect(await hello).toEqual(['juliet']);
-      await new Promise<void>((resolve) => connector.hub.once('ready', () => resolve()));
-      expect(await createAuthStore(db, KEY).listSessions()).toEqual([]);
+      expect(await createAuthStore(second.db, KEY).listSessions()).toEqual([]);
     } finally {
-      await connector.shutdown({ commandsMs: 1_000, flushMs: 1_000 });
-      db.close();
-      await hub.close();
+      await second.close();
     }
   });
 });

@@ -23,8 +23,11 @@ export async function startStack(
   dbPath: string,
   sessions: DesiredSession[] = [],
   overrides: Partial<Pick<ConnectorOptions, 'makeSocket' | 'unlinkRetryDelay'>> = {},
+  /** Runs once the hub listens and before the connector dials it, e.g. to catch its hello. */
+  beforeConnect: (hub: TestHub) => void = () => {},
 ): Promise<Stack> {
   const hub = await startTestHub({ secret: SECRET, autoAck: true, heartbeatMs: 5_000, sessions });
+  beforeConnect(hub);
   const db = await openConnectorDb(`file:${dbPath}`);
   const connector = startConnector({
     db,
