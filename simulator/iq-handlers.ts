@@ -179,8 +179,11 @@ function bundleNode(
 }
 
 /**
- * usync: every number is a WhatsApp user. Contacts have one device (their phone, id 0); for the
- * asking device's own number only the asking device is listed, so sends fan out to nobody else.
+ * usync: every number is a WhatsApp user. Contacts have one device (their phone, id 0). The asking
+ * device's own number lists its phone (id 0) and the asking device, as WhatsApp does: Baileys caches a
+ * user's device list only when a device is left after dropping itself, and without the phone it would
+ * ask again, and force a new Signal session with the phone, on every send. Baileys sends the phone a
+ * copy (DSM) of each message; the simulated phone does not read it.
  * Every user carries its LID: without it Baileys cannot fetch bundles and fails the send.
  */
 function usync(world: World, self: LinkedDevice | undefined, query: BinaryNode | undefined): BinaryNode {
@@ -194,7 +197,10 @@ function usync(world: World, self: LinkedDevice | undefined, query: BinaryNode |
     if (protocols.has('devices')) {
       const devices: BinaryNode[] =
         self && self.phone === address.phone
-          ? [{ tag: 'device', attrs: { id: String(self.device), 'key-index': String(self.keyIndex) } }]
+          ? [
+              { tag: 'device', attrs: { id: '0' } },
+              { tag: 'device', attrs: { id: String(self.device), 'key-index': String(self.keyIndex) } },
+            ]
           : [{ tag: 'device', attrs: { id: '0' } }];
       content.push({ tag: 'devices', attrs: {}, content: [{ tag: 'device-list', attrs: {}, content: devices }] });
     }

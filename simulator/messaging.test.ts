@@ -40,6 +40,23 @@ describe('sending', () => {
     await read;
     expect(statuses).toEqual([DELIVERY_ACK, READ]);
   });
+
+  test("the own phone is in the device list, so Baileys caches it and asks once, not on every send", async () => {
+    const client = await linkClient(simulator, '6282200000004', track);
+    const iqs: string[] = [];
+    const count = (iq: { phone?: string | undefined; xmlns: string }) => iq.phone === '6282200000004' && iqs.push(iq.xmlns);
+    const stop = simulator.events.on('iq-answered', count);
+    for (const text of ['one', 'two', 'three']) {
+      const stored = simulator.events.waitFor('message-stored', (message) => message.text === text && message.from === '6282200000004');
+      await client.sock.sendMessage('6289900000004@s.whatsapp.net', { text });
+      await stored;
+    }
+    stop();
+    // One device lookup and one key fetch for the first send; a lookup per send would also force a new
+    // Signal session with the phone each time, growing its stored record without end.
+    expect(iqs.filter((x) => x === 'usync')).toHaveLength(1);
+    expect(iqs.filter((x) => x === 'encrypt')).toHaveLength(1);
+  });
 });
 
 describe('receiving', () => {
