@@ -74,6 +74,8 @@ describe('connector with real Baileys against the simulator', () => {
     expect(simulator.inbox(contact).map((m) => m.text)).toContain('hello from kabar');
 
     const messageId = result.ok ? result.data.messageId : '';
+    const sent = await hubEvent(stack.hub, 'alpha', 'message.sent', (e) => e.messageId === messageId);
+    expect(sent).toMatchObject({ to: contact, text: 'hello from kabar', timestamp: result.ok ? result.data.timestamp : 0 });
     simulator.receipt(messageId, 'read');
     await hubEvent(stack.hub, 'alpha', 'message.status', (e) => e.messageId === messageId && e.status === 'read');
 

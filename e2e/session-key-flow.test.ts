@@ -58,10 +58,15 @@ describe('a session on the session-key surface', () => {
     expect(received).toMatchObject({ id: sent.json.result.key.id, from: phone, text: 'halo dari kabar' });
     expect(simulator.inbox(contact)).toEqual([expect.objectContaining({ id: sent.json.result.key.id, from: phone, text: 'halo dari kabar' })]);
 
-    const [row] = await rows(stack, "SELECT text, remote_phone, status FROM messages WHERE session_id = ? AND direction = 'out' AND provider_message_id = ?", [
-      sessionId,
-      sent.json.result.key.id,
-    ]);
+    // Recorded from the connector's message.sent event, which it stored before answering.
+    const row = await eventually(async () => {
+      const found = await rows(stack, "SELECT text, remote_phone, status FROM messages WHERE session_id = ? AND direction = 'out' AND provider_message_id = ?", [
+        sessionId,
+        sent.json.result.key.id,
+      ]);
+      expect(found).toHaveLength(1);
+      return found[0]!;
+    });
     expect(row).toMatchObject({ text: 'halo dari kabar', remote_phone: contact });
     expect(['sent', 'delivered', 'read']).toContain(row!.status);
   });

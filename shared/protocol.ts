@@ -55,6 +55,15 @@ export const SessionEvent = z.discriminatedUnion('name', [
     text: z.string().max(65_536),
     timestamp: z.number().int(),
   }),
+  // A message this session sent, with its text: stored by the connector before the send's result is
+  // answered, so the record of it is as durable as the outbox.
+  z.object({
+    name: z.literal('message.sent'),
+    messageId: z.string().min(1).max(128),
+    to: phone,
+    text: z.string().max(65_536),
+    timestamp: z.number().int(),
+  }),
   z.object({
     name: z.literal('message.status'),
     messageId: z.string().min(1).max(128),

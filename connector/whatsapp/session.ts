@@ -153,7 +153,16 @@ export class WhatsAppSession {
     if (!sock || this.#status !== 'WORKING') throw new Error('session is not connected');
     const sent = await sock.sendMessage(`${to}@s.whatsapp.net`, { text });
     if (!sent?.key.id || !sent.key.remoteJid) throw new Error('WhatsApp returned no message key');
-    return { messageId: sent.key.id, remoteJid: sent.key.remoteJid, timestamp: timestampMs(sent.messageTimestamp, this.#o.now()) };
+    const result = { messageId: sent.key.id, remoteJid: sent.key.remoteJid, timestamp: timestampMs(sent.messageTimestamp, this.#o.now()) };
+    try {
+      // The record of the message goes through the outbox before the caller hears it was sent, so it
+      // reaches Turso even if this process dies right after answering.
+      await this.#o.emit({ name: 'message.sent', messageId: result.messageId, to, text, timestamp: result.timestamp });
+    } catch (err) {
+      // It is on its way to WhatsApp already: failing the command would invite the caller to send it twice.
+      this.#log.error({ err, messageId: result.messageId }, 'sent, but could not store the message.sent event');
+    }
+    return result;
   }
 
   #halt(options: { keepSocket?: boolean } = {}): void {

@@ -5,6 +5,7 @@ import { events, messages, sessions } from '../../shared/db/schema.ts';
 import type { SessionEvent } from '../../shared/protocol.ts';
 import type { MessageStatus } from '../../shared/status.ts';
 import type { Db } from '../db/client.ts';
+import type { WebhookSubscription } from '../webhooks/subscription.ts';
 
 /** A status may only move forward: a late "delivered" must not undo "read". */
 const LATER_STATUSES: Record<string, MessageStatus[]> = {
@@ -21,10 +22,16 @@ export interface StoredEvent {
   event: SessionEvent;
 }
 
-/** Returns false when the session no longer exists (deleted while the event was in flight). */
-export async function storeEvent(db: Db, { id, sessionId, at, event }: StoredEvent): Promise<boolean> {
-  const session = await db.query.sessions.findFirst({ columns: { id: true }, where: eq(sessions.id, sessionId) });
-  if (!session) return false;
+/**
+ * Returns the session's webhook settings as they were when the event was stored, or null when the session
+ * no longer exists (deleted while the event was in flight).
+ */
+export async function storeEvent(db: Db, { id, sessionId, at, event }: StoredEvent): Promise<WebhookSubscription | null> {
+  const session = await db.query.sessions.findFirst({
+    columns: { webhookUrl: true, webhookEvents: true },
+    where: eq(sessions.id, sessionId),
+  });
+  if (!session) return null;
   const record = db
     .insert(events)
     .values({ id, sessionId, name: event.name, payload: JSON.stringify(event), occurredAt: at })
@@ -43,7 +50,7 @@ export async function storeEvent(db: Db, { id, sessionId, at, event }: StoredEve
           })
           .where(eq(sessions.id, sessionId)),
       ]);
-      return true;
+      return session;
     }
     case 'message.received':
       await db.batch([
@@ -64,9 +71,33 @@ export async function storeEvent(db: Db, { id, sessionId, at, event }: StoredEve
           })
           .onConflictDoNothing(),
       ]);
-      return true;
+      return session;
+    case 'message.sent':
+      // An upsert, because a receipt can be stored before the message's own record; it knows the status.
+      await db.batch([
+        record,
+        db
+          .insert(messages)
+          .values({
+            id,
+            sessionId,
+            direction: 'out',
+            remoteJid: `${event.to}@s.whatsapp.net`,
+            remotePhone: event.to,
+            text: event.text,
+            providerMessageId: event.messageId,
+            status: 'sent',
+            createdAt: event.timestamp,
+            updatedAt: at,
+          })
+          .onConflictDoUpdate({
+            target: [messages.sessionId, messages.direction, messages.providerMessageId],
+            set: { text: event.text },
+          }),
+      ]);
+      return session;
     case 'message.status':
-      // An upsert, because a receipt can be stored before the send's own record of the message.
+      // An upsert, because a receipt can be stored before the message.sent event.
       await db.batch([
         record,
         db
@@ -89,9 +120,9 @@ export async function storeEvent(db: Db, { id, sessionId, at, event }: StoredEve
             setWhere: notInArray(messages.status, LATER_STATUSES[event.status] ?? []),
           }),
       ]);
-      return true;
+      return session;
     case 'qr':
       await record;
-      return true;
+      return session;
   }
 }

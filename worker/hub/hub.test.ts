@@ -130,7 +130,29 @@ describe('relaying through an attached connector', () => {
         messageTimestamp: 1700000000,
       },
     });
-    expect(await count(`select count(*) from messages where session_id = ? and provider_message_id = 'WAID1' and status = 'sent' and direction = 'out'`, [sessionId])).toBe(1);
+    // The record of the message is the connector's message.sent event, not the API call.
+    expect(await count(`select count(*) from messages where session_id = ?`, [sessionId])).toBe(0);
+    await script.close();
+  });
+
+  it("records a sent message with its text from message.sent, whether or not a receipt came first", async () => {
+    const { script } = await connectScripted(stack.hubUrl, { secret: stack.connectorSecret, connectorId: 'sent-records' });
+    const { sessionId } = await createSession(api);
+    const deliver = async (frame: ReturnType<typeof event>) => {
+      script.send(frame);
+      await script.next('ack', (a) => a.ids.includes(frame.id));
+    };
+    await deliver(event(sessionId, { name: 'message.status', messageId: 'EARLY', to: '6281234567890', status: 'delivered', timestamp: 5 }));
+    await deliver(event(sessionId, { name: 'message.sent', messageId: 'EARLY', to: '6281234567890', text: 'receipt first', timestamp: 4 }));
+    await deliver(event(sessionId, { name: 'message.sent', messageId: 'PLAIN', to: '6281234567890', text: 'halo 👋', timestamp: 6 }));
+    const found = await stack.db.execute({
+      sql: `select provider_message_id as id, direction, remote_phone, text, status from messages where session_id = ? order by provider_message_id`,
+      args: [sessionId],
+    });
+    expect(found.rows.map((r) => ({ ...r }))).toEqual([
+      { id: 'EARLY', direction: 'out', remote_phone: '6281234567890', text: 'receipt first', status: 'delivered' },
+      { id: 'PLAIN', direction: 'out', remote_phone: '6281234567890', text: 'halo 👋', status: 'sent' },
+    ]);
     await script.close();
   });
 

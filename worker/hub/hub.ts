@@ -23,6 +23,7 @@ import { createDb, type Db } from '../db/client.ts';
 import { readConfig } from '../config.ts';
 import type { Env } from '../env.ts';
 import { toEnvelope } from '../events/envelope.ts';
+import { webhookTarget } from '../webhooks/subscription.ts';
 import { storeEvent } from './event-store.ts';
 import { Snapshots, type Snapshot } from './snapshots.ts';
 
@@ -249,11 +250,14 @@ export class Hub extends DurableObject<Env> {
 
   private async onEvent(ws: WebSocket, frame: Extract<ConnectorFrame, { type: 'event' }>): Promise<void> {
     try {
-      const stored = await storeEvent(this.db(), frame);
-      if (stored) {
+      const subscription = await storeEvent(this.db(), frame);
+      if (subscription) {
         this.snapshots.apply(frame.sessionId, frame.event, frame.at);
-        // Queued before the ack: if this fails, the connector resends and the event is queued then.
-        await this.env.WEBHOOKS.send({ eventId: frame.id, sessionId: frame.sessionId });
+        // Queued before the ack: if this fails, the connector resends and the event is queued then. An
+        // event no webhook wants (no URL, or filtered out) is not queued at all.
+        if (webhookTarget(subscription, readConfig(this.env).WEBHOOK_URL, frame.event.name)) {
+          await this.env.WEBHOOKS.send({ eventId: frame.id, sessionId: frame.sessionId });
+        }
         this.broadcast(frame.sessionId, JSON.stringify(toEnvelope(frame.id, frame.sessionId, frame.at, frame.event)));
       }
     } catch (error) {

@@ -2,7 +2,7 @@
 // database and Durable Objects, once per request.
 import { createMiddleware } from 'hono/factory';
 import type { AppEnv } from '../app-env.ts';
-import { createDb } from '../db/client.ts';
+import { createDb, type Db } from '../db/client.ts';
 import { readConfig } from '../config.ts';
 import type { HubPort } from '../services/ports.ts';
 
@@ -14,6 +14,15 @@ export const services = createMiddleware<AppEnv>(async (c, next) => {
       await Promise.all(keyHashes.map((hash) => c.env.KEY_GATE.get(c.env.KEY_GATE.idFromName(hash)).forget()));
     },
   };
-  c.set('services', { config, db: createDb(config), hub, gates });
+  let db: Db | undefined;
+  // Made on first use: the hot read paths (status, QR) answer from the Durable Objects alone.
+  c.set('services', {
+    config,
+    get db() {
+      return (db ??= createDb(config));
+    },
+    hub,
+    gates,
+  });
   await next();
 });

@@ -1,6 +1,5 @@
-// Sending: the one call that needs WhatsApp now. It goes through the hub to the session's connector, and
-// the sent message is recorded with its status, which later receipts move forward.
-import { messages } from '../../shared/db/schema.ts';
+// Sending: the one call that needs WhatsApp now. It goes through the hub to the session's connector; the
+// connector reports the sent message as an event, and later receipts move its status forward.
 import { normalisePhone } from '../../shared/phone.ts';
 import type { Config } from '../config.ts';
 import { ApiError } from '../errors.ts';
@@ -49,29 +48,7 @@ export function checkMessageText(config: Config, text: string, field: string): v
 export async function sendText(s: Services, sessionId: string, to: string, text: string): Promise<SentText> {
   const outcome = await s.hub.command({ name: 'send.text', sessionId, to, text }, s.config.COMMAND_TIMEOUT_MS);
   if (!outcome.ok) throw failure(outcome, sessionId);
-  const sent = outcome.data;
-  try {
-    await s.db
-      .insert(messages)
-      .values({
-        id: crypto.randomUUID(),
-        sessionId,
-        direction: 'out',
-        remoteJid: sent.remoteJid,
-        remotePhone: to,
-        text,
-        providerMessageId: sent.messageId,
-        status: 'sent',
-        createdAt: sent.timestamp,
-      })
-      // A receipt may have created the row first; it knows the status, only this call knows the text.
-      .onConflictDoUpdate({
-        target: [messages.sessionId, messages.direction, messages.providerMessageId],
-        set: { text, remoteJid: sent.remoteJid },
-      });
-  } catch (error) {
-    // The message is on its way; failing the call now would invite a duplicate send on retry.
-    console.error('sent, but could not record the message', sent.messageId, error);
-  }
-  return sent;
+  // The message's record in Turso comes from the connector's message.sent event, written to its outbox
+  // before this answer: durable without a database write on the caller's time.
+  return outcome.data;
 }

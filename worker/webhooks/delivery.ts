@@ -7,6 +7,7 @@ import type { Config } from '../config.ts';
 import type { Db } from '../db/client.ts';
 import { toEnvelope } from '../events/envelope.ts';
 import { signBodyOnly, signWebhook } from './signature.ts';
+import { webhookTarget } from './subscription.ts';
 
 export interface WebhookJob {
   eventId: string;
@@ -34,10 +35,10 @@ export async function deliverWebhook(
     db.query.events.findFirst({ where: eq(events.id, job.eventId) }),
     db.query.sessions.findFirst({ where: eq(sessions.id, job.sessionId) }),
   ]);
-  const url = session?.webhookUrl ?? config.WEBHOOK_URL;
-  if (!row || !session || !url) return 'skipped';
-  const filter = session.webhookEvents ? (JSON.parse(session.webhookEvents) as string[]) : null;
-  if (filter && !filter.includes(row.name)) return 'skipped';
+  if (!row || !session) return 'skipped';
+  // Checked again at delivery: the settings may have changed since the event was queued.
+  const url = webhookTarget(session, config.WEBHOOK_URL, row.name);
+  if (!url) return 'skipped';
   const event = SessionEvent.safeParse(JSON.parse(row.payload));
   if (!event.success) return 'skipped';
 
