@@ -106,9 +106,13 @@ export class HubLink extends EventEmitter<HubLinkEvents> {
     this.#connect();
   }
 
-  /** Call after adding to the outbox: sends whatever is new if the link is up. */
+  /**
+   * Call after adding to the outbox: sends whatever is new if the link is up. The pump starts after the
+   * current turn, so a command's result that is answered in this turn goes to the hub ahead of the
+   * events its command just stored (the hub answers the caller first, then stores the events).
+   */
   notifyOutbox(): void {
-    void this.#pump();
+    setImmediate(() => void this.#pump());
   }
 
   /** From now on every command is answered SHUTTING_DOWN; resolves when running commands have answered. */
@@ -151,7 +155,8 @@ export class HubLink extends EventEmitter<HubLinkEvents> {
   #connect(): void {
     const url = `${this.#options.hubUrl}/hub/connect`;
     this.#log.debug({ url, attempt: this.#attempt }, 'dialling hub');
-    const ws = new WebSocket(url);
+    // Frames are small JSON; compressing each one cost the connector (and the hub) more CPU than it saved.
+    const ws = new WebSocket(url, { perMessageDeflate: false });
     this.#ws = ws;
     this.#ready = false;
     this.#authTimer = setTimeout(() => {

@@ -74,7 +74,10 @@ function run(name: string, args: string[], childEnv: NodeJS.ProcessEnv): ChildPr
 }
 
 const wrangler = join(root, 'node_modules', 'wrangler', 'bin', 'wrangler.js');
-run('worker', [wrangler, 'dev', '--ip', '127.0.0.1', '--port', String(port), '--env-file', workerEnvFile, '--persist-to', join(dataDir, 'wrangler'), '--show-interactive-dev-session=false', '--log-level', env.WRANGLER_LOG_LEVEL ?? 'error'], env);
+// Miniflare would fetch a sample `request.cf` from workers.cloudflare.com; a local gateway has no use for
+// it and should not call out (set CLOUDFLARE_CF_FETCH_ENABLED=true to allow it).
+const workerEnv = { CLOUDFLARE_CF_FETCH_ENABLED: 'false', ...env };
+run('worker', [wrangler, 'dev', '--ip', '127.0.0.1', '--port', String(port), '--env-file', workerEnvFile, '--persist-to', join(dataDir, 'wrangler'), '--show-interactive-dev-session=false', '--log-level', env.WRANGLER_LOG_LEVEL ?? 'error'], workerEnv);
 
 const baseUrl = `http://127.0.0.1:${port}`;
 await waitForHealth(`${baseUrl}/health`);

@@ -50,6 +50,9 @@ export async function startStack(vars: Record<string, string> = {}, options: Sta
   await migrateDatabase(database.url);
   const adminToken = randomBytes(24).toString('hex');
   const connectorSecret = randomBytes(24).toString('hex');
+  // Outside vitest (benchmarks) Miniflare would fetch a sample `request.cf` from workers.cloudflare.com;
+  // nothing here may leave loopback.
+  process.env.CLOUDFLARE_CF_FETCH_ENABLED ??= 'false';
   const harness = createTestHarness({
     workers: [
       {

@@ -1,6 +1,8 @@
-// Makes one connector event durable in Turso, with its side effects on sessions and messages, in a single
-// batch. The events table is keyed by the connector's event id, so a resent event changes nothing twice.
-import { eq, notInArray, sql } from 'drizzle-orm';
+// Makes connector events durable in Turso, with their side effects on sessions and messages: a group of
+// events costs one lookup of their sessions and one batch (a transaction), whatever its size. The events
+// table is keyed by the connector's event id, so a resent event changes nothing twice.
+import { eq, inArray, notInArray, sql } from 'drizzle-orm';
+import type { BatchItem } from 'drizzle-orm/batch';
 import { events, messages, sessions } from '../../shared/db/schema.ts';
 import type { SessionEvent } from '../../shared/protocol.ts';
 import type { MessageStatus } from '../../shared/status.ts';
@@ -15,6 +17,9 @@ const LATER_STATUSES: Record<string, MessageStatus[]> = {
   failed: ['delivered', 'read', 'failed'],
 };
 
+/** SQLite's bound-variable limit is far higher; this keeps the lookup statement small. */
+const LOOKUP_CHUNK = 500;
+
 export interface StoredEvent {
   id: string;
   sessionId: string;
@@ -22,24 +27,18 @@ export interface StoredEvent {
   event: SessionEvent;
 }
 
-/**
- * Returns the session's webhook settings as they were when the event was stored, or null when the session
- * no longer exists (deleted while the event was in flight).
- */
-export async function storeEvent(db: Db, { id, sessionId, at, event }: StoredEvent): Promise<WebhookSubscription | null> {
-  const session = await db.query.sessions.findFirst({
-    columns: { webhookUrl: true, webhookEvents: true },
-    where: eq(sessions.id, sessionId),
-  });
-  if (!session) return null;
+/** The writes one event makes, in order: its record, then its side effect. */
+function writesFor(db: Db, { id, sessionId, at, event }: StoredEvent): BatchItem<'sqlite'>[] {
   const record = db
     .insert(events)
     .values({ id, sessionId, name: event.name, payload: JSON.stringify(event), occurredAt: at })
     .onConflictDoNothing();
   switch (event.name) {
+    case 'qr':
+      return [record];
     case 'connection.update': {
       const user = event.user;
-      await db.batch([
+      return [
         record,
         db
           .update(sessions)
@@ -49,16 +48,15 @@ export async function storeEvent(db: Db, { id, sessionId, at, event }: StoredEve
             ...(user ? { meJid: user.id, meName: user.name ?? null, phone: sql`coalesce(${sessions.phone}, ${user.id.split(/[:@]/)[0]})` } : {}),
           })
           .where(eq(sessions.id, sessionId)),
-      ]);
-      return session;
+      ];
     }
     case 'message.received':
-      await db.batch([
+      return [
         record,
         db
           .insert(messages)
           .values({
-            id: id,
+            id,
             sessionId,
             direction: 'in',
             remoteJid: `${event.from}@s.whatsapp.net`,
@@ -70,11 +68,10 @@ export async function storeEvent(db: Db, { id, sessionId, at, event }: StoredEve
             updatedAt: at,
           })
           .onConflictDoNothing(),
-      ]);
-      return session;
+      ];
     case 'message.sent':
       // An upsert, because a receipt can be stored before the message's own record; it knows the status.
-      await db.batch([
+      return [
         record,
         db
           .insert(messages)
@@ -94,11 +91,10 @@ export async function storeEvent(db: Db, { id, sessionId, at, event }: StoredEve
             target: [messages.sessionId, messages.direction, messages.providerMessageId],
             set: { text: event.text },
           }),
-      ]);
-      return session;
+      ];
     case 'message.status':
       // An upsert, because a receipt can be stored before the message.sent event.
-      await db.batch([
+      return [
         record,
         db
           .insert(messages)
@@ -119,10 +115,27 @@ export async function storeEvent(db: Db, { id, sessionId, at, event }: StoredEve
             set: { status: event.status, updatedAt: at },
             setWhere: notInArray(messages.status, LATER_STATUSES[event.status] ?? []),
           }),
-      ]);
-      return session;
-    case 'qr':
-      await record;
-      return session;
+      ];
   }
+}
+
+/**
+ * Stores the events, in order, of the sessions that still exist, and returns those sessions with their
+ * webhook settings as they were then. Events of a session that is gone (deleted while they were in
+ * flight) are not stored. Throws when the batch fails; then nothing of it was stored.
+ */
+export async function storeEvents(db: Db, group: readonly StoredEvent[]): Promise<Map<string, WebhookSubscription>> {
+  const ids = [...new Set(group.map((e) => e.sessionId))];
+  const found = new Map<string, WebhookSubscription>();
+  for (let i = 0; i < ids.length; i += LOOKUP_CHUNK) {
+    const rows = await db
+      .select({ id: sessions.id, webhookUrl: sessions.webhookUrl, webhookEvents: sessions.webhookEvents })
+      .from(sessions)
+      .where(inArray(sessions.id, ids.slice(i, i + LOOKUP_CHUNK)));
+    for (const { id, ...subscription } of rows) found.set(id, subscription);
+  }
+  const writes = group.filter((e) => found.has(e.sessionId)).flatMap((e) => writesFor(db, e));
+  const [first, ...rest] = writes;
+  if (first) await db.batch([first, ...rest]);
+  return found;
 }

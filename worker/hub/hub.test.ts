@@ -282,6 +282,22 @@ describe('events from the connector', () => {
     await script.close();
   });
 
+  it('stores a burst of events in order and acks every one', async () => {
+    const { script } = await connectScripted(stack.hubUrl, { secret: stack.connectorSecret, connectorId: 'burst' });
+    const { sessionId } = await createSession(api);
+    const statuses = ['STARTING', 'SCAN_QR_CODE', 'STARTING', 'WORKING'] as const;
+    const frames = Array.from({ length: 60 }, (_, i) => event(sessionId, { name: 'connection.update', status: statuses[i % statuses.length]! }, 1_000 + i));
+    for (const frame of frames) script.send(frame);
+    const acked = new Set<string>();
+    while (acked.size < frames.length) for (const id of (await script.next('ack')).ids) acked.add(id);
+    expect([...acked].sort()).toEqual(frames.map((f) => f.id).sort());
+    expect(await count('select count(*) from events where session_id = ?', [sessionId])).toBe(60);
+    // The last event written wins in Turso: written in arrival order, the session ends WORKING.
+    const row = await stack.db.execute({ sql: 'select status from sessions where id = ?', args: [sessionId] });
+    expect(row.rows[0]?.status).toBe('WORKING');
+    await script.close();
+  });
+
   it('acks and drops events of a session that no longer exists', async () => {
     const { script } = await connectScripted(stack.hubUrl, { secret: stack.connectorSecret, connectorId: 'orphans' });
     const frame = event('no-such-session', { name: 'connection.update', status: 'WORKING' });

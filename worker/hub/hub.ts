@@ -24,7 +24,7 @@ import { readConfig } from '../config.ts';
 import type { Env } from '../env.ts';
 import { toEnvelope } from '../events/envelope.ts';
 import { webhookTarget } from '../webhooks/subscription.ts';
-import { storeEvent } from './event-store.ts';
+import { storeEvents } from './event-store.ts';
 import { Snapshots, type Snapshot } from './snapshots.ts';
 
 /** Set by the Worker on a live-stream upgrade: the session the (already checked) key belongs to. */
@@ -35,6 +35,10 @@ const HELLO_TIMEOUT_MS = 10_000;
 const HEARTBEAT_MS = 15_000;
 /** SQLite's bound-variable limit is far higher; this keeps each statement small. */
 const IN_CHUNK = 500;
+/** Events stored in one Turso batch at most; also the Queues limit of 100 messages per sendBatch. */
+const EVENT_GROUP = 100;
+
+type EventFrame = Extract<ConnectorFrame, { type: 'event' }>;
 
 type Attachment =
   | { stage: 'challenge'; nonce: string; openedAt: number }
@@ -64,6 +68,9 @@ function randomNonce(): string {
 export class Hub extends DurableObject<Env> {
   private readonly snapshots: Snapshots;
   private readonly pending = new Map<string, Pending>();
+  /** Events received and not yet stored; see onEvent. */
+  private readonly inbound: { ws: WebSocket; frame: EventFrame }[] = [];
+  private storing: Promise<void> | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -157,7 +164,7 @@ export class Hub extends DurableObject<Env> {
         return;
       }
       case 'event':
-        await this.onEvent(ws, frame);
+        this.onEvent(ws, frame);
         return;
       case 'ping': // answered by the auto-response; a ping that reaches here was not byte-identical
         ws.send(PONG_FRAME);
@@ -248,24 +255,49 @@ export class Hub extends DurableObject<Env> {
     return rows;
   }
 
-  private async onEvent(ws: WebSocket, frame: Extract<ConnectorFrame, { type: 'event' }>): Promise<void> {
-    try {
-      const subscription = await storeEvent(this.db(), frame);
-      if (subscription) {
-        this.snapshots.apply(frame.sessionId, frame.event, frame.at);
-        // Queued before the ack: if this fails, the connector resends and the event is queued then. An
+  /**
+   * Events are stored one group at a time, in arrival order: whatever arrived while a group was being
+   * written is the next group, so under load many events share one Turso round trip and one ack frame,
+   * and a session's events are never written out of order. Results of commands do not wait for this.
+   */
+  private onEvent(ws: WebSocket, frame: EventFrame): void {
+    this.inbound.push({ ws, frame });
+    if (!this.storing) this.storing = this.storeInbound().finally(() => (this.storing = null));
+  }
+
+  private async storeInbound(): Promise<void> {
+    while (this.inbound.length > 0) {
+      const group = this.inbound.splice(0, EVENT_GROUP);
+      let sessionsFound: Awaited<ReturnType<typeof storeEvents>>;
+      try {
+        sessionsFound = await storeEvents(this.db(), group.map((g) => g.frame));
+        const jobs = group.filter((g) => {
+          const subscription = sessionsFound.get(g.frame.sessionId);
+          return subscription && webhookTarget(subscription, readConfig(this.env).WEBHOOK_URL, g.frame.event.name);
+        });
+        // Queued before the ack: if this fails, the connector resends and the events are queued then. An
         // event no webhook wants (no URL, or filtered out) is not queued at all.
-        if (webhookTarget(subscription, readConfig(this.env).WEBHOOK_URL, frame.event.name)) {
-          await this.env.WEBHOOKS.send({ eventId: frame.id, sessionId: frame.sessionId });
-        }
+        if (jobs.length > 0) await this.env.WEBHOOKS.sendBatch(jobs.map(({ frame }) => ({ body: { eventId: frame.id, sessionId: frame.sessionId } })));
+      } catch (error) {
+        // Not acked: the connector keeps these events in its outbox and sends them again.
+        console.error('hub: could not store events', group.map((g) => g.frame.id), error);
+        continue;
+      }
+      for (const { frame } of group) {
+        if (!sessionsFound.has(frame.sessionId)) continue; // deleted meanwhile: acked below and dropped
+        this.snapshots.apply(frame.sessionId, frame.event, frame.at);
         this.broadcast(frame.sessionId, JSON.stringify(toEnvelope(frame.id, frame.sessionId, frame.at, frame.event)));
       }
-    } catch (error) {
-      // Not acked: the connector keeps the event in its outbox and sends it again.
-      console.error('hub: could not store event', frame.id, error);
-      return;
+      const idsBySocket = new Map<WebSocket, string[]>();
+      for (const { ws, frame } of group) idsBySocket.set(ws, [...(idsBySocket.get(ws) ?? []), frame.id]);
+      for (const [ws, ids] of idsBySocket) {
+        try {
+          ws.send(JSON.stringify({ type: 'ack', ids } satisfies HubFrame));
+        } catch {
+          // that link is gone; its connector resends these events on the next one, and they dedupe
+        }
+      }
     }
-    ws.send(JSON.stringify({ type: 'ack', ids: [frame.id] } satisfies HubFrame));
   }
 
   private broadcast(sessionId: string, text: string): void {
