@@ -4,7 +4,6 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DatabaseSync } from 'node:sqlite';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startConnectorProcess, type ConnectorProcess } from './connector-process.ts';
 import { httpClient, type HttpClient } from './http-client.ts';
@@ -56,13 +55,6 @@ export async function startLab(): Promise<Lab> {
   const raw = await startRawBaileys(simulator);
   const dir = await mkdtemp(join(tmpdir(), 'kabar-bench-connector-'));
   const dbFile = join(dir, 'connector.db');
-  if (process.env.BENCH_CONNECTOR_WAL === '1') {
-    // Experiment: the fix proposed for connector/db.ts. journal_mode=WAL is stored in the file, so a store
-    // created in WAL mode is opened in WAL mode by the connector's own client.
-    const db = new DatabaseSync(dbFile);
-    db.exec('PRAGMA journal_mode = WAL');
-    db.close();
-  }
   const settings = { hubUrl: stack.hubUrl, secret: stack.connectorSecret, waWsUrl: simulator.wsUrl, dbFile };
   const sessions: GatewaySession[] = [];
 

@@ -4,7 +4,6 @@
 //   BENCH_QUICK=1                               smaller N and shorter runs (about a minute)
 //   BENCH_RUNS=5                                repetitions whose median is reported (default 3, quick 2)
 //   BENCH_CPU_PROF=/tmp/prof                    CPU-profile the connector process (node --cpu-prof)
-//   BENCH_CONNECTOR_WAL=1                       experiment: the connector's store in WAL mode (see README)
 import { mkdir, writeFile } from 'node:fs/promises';
 import { loadavg } from 'node:os';
 import { quietSignalLogs } from '../simulator/signal-logs.ts';
@@ -58,7 +57,6 @@ function command(): string {
     only.size < NAMES.length ? `BENCH_ONLY=${[...only].join(',')}` : '',
     quick ? 'BENCH_QUICK=1' : '',
     process.env.BENCH_RUNS ? `BENCH_RUNS=${process.env.BENCH_RUNS}` : '',
-    process.env.BENCH_CONNECTOR_WAL === '1' ? 'BENCH_CONNECTOR_WAL=1' : '',
   ];
   return [...env.filter(Boolean), 'npm run bench'].join(' ');
 }
@@ -73,7 +71,6 @@ async function save(complete: boolean) {
     machine: describeMachine(),
     source: describeSource(),
     loadAverage: { before: loadBefore, after: loadavg() },
-    connectorStore: process.env.BENCH_CONNECTOR_WAL === '1' ? 'pre-created in WAL mode (experiment)' : 'as the connector creates it',
     settings,
     figures,
   };

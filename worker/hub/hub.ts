@@ -23,7 +23,7 @@ import { createDb, type Db } from '../db/client.ts';
 import { readConfig } from '../config.ts';
 import type { Env } from '../env.ts';
 import { toEnvelope } from '../events/envelope.ts';
-import { webhookTarget } from '../webhooks/subscription.ts';
+import { webhookTarget, type WebhookSubscription } from '../webhooks/subscription.ts';
 import { storeEvents } from './event-store.ts';
 import { Snapshots, type Snapshot } from './snapshots.ts';
 
@@ -39,6 +39,7 @@ const IN_CHUNK = 500;
 const EVENT_GROUP = 100;
 
 type EventFrame = Extract<ConnectorFrame, { type: 'event' }>;
+type InboundEvent = { ws: WebSocket; frame: EventFrame; done: () => void };
 
 type Attachment =
   | { stage: 'challenge'; nonce: string; openedAt: number }
@@ -69,7 +70,7 @@ export class Hub extends DurableObject<Env> {
   private readonly snapshots: Snapshots;
   private readonly pending = new Map<string, Pending>();
   /** Events received and not yet stored; see onEvent. */
-  private readonly inbound: { ws: WebSocket; frame: EventFrame }[] = [];
+  private readonly inbound: InboundEvent[] = [];
   private storing: Promise<void> | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -164,7 +165,7 @@ export class Hub extends DurableObject<Env> {
         return;
       }
       case 'event':
-        this.onEvent(ws, frame);
+        await this.onEvent(ws, frame);
         return;
       case 'ping': // answered by the auto-response; a ping that reaches here was not byte-identical
         ws.send(PONG_FRAME);
@@ -260,42 +261,55 @@ export class Hub extends DurableObject<Env> {
    * written is the next group, so under load many events share one Turso round trip and one ack frame,
    * and a session's events are never written out of order. Results of commands do not wait for this.
    */
-  private onEvent(ws: WebSocket, frame: EventFrame): void {
-    this.inbound.push({ ws, frame });
+  private onEvent(ws: WebSocket, frame: EventFrame): Promise<void> {
+    // The frame's handler waits for its group: a hub running a handler is not hibernated mid-write.
+    const handled = new Promise<void>((done) => this.inbound.push({ ws, frame, done }));
     if (!this.storing) this.storing = this.storeInbound().finally(() => (this.storing = null));
+    return handled;
   }
 
   private async storeInbound(): Promise<void> {
     while (this.inbound.length > 0) {
       const group = this.inbound.splice(0, EVENT_GROUP);
-      let sessionsFound: Awaited<ReturnType<typeof storeEvents>>;
       try {
-        sessionsFound = await storeEvents(this.db(), group.map((g) => g.frame));
-        const jobs = group.filter((g) => {
-          const subscription = sessionsFound.get(g.frame.sessionId);
-          return subscription && webhookTarget(subscription, readConfig(this.env).WEBHOOK_URL, g.frame.event.name);
-        });
-        // Queued before the ack: if this fails, the connector resends and the events are queued then. An
-        // event no webhook wants (no URL, or filtered out) is not queued at all.
-        if (jobs.length > 0) await this.env.WEBHOOKS.sendBatch(jobs.map(({ frame }) => ({ body: { eventId: frame.id, sessionId: frame.sessionId } })));
+        await this.storeGroup(group);
       } catch (error) {
-        // Not acked: the connector keeps these events in its outbox and sends them again.
-        console.error('hub: could not store events', group.map((g) => g.frame.id), error);
-        continue;
+        // Whatever went wrong, the queue keeps moving; unacked events come back from the connector.
+        console.error('hub: failed to handle events', error);
+      } finally {
+        for (const { done } of group) done();
       }
-      for (const { frame } of group) {
-        if (!sessionsFound.has(frame.sessionId)) continue; // deleted meanwhile: acked below and dropped
-        this.snapshots.apply(frame.sessionId, frame.event, frame.at);
-        this.broadcast(frame.sessionId, JSON.stringify(toEnvelope(frame.id, frame.sessionId, frame.at, frame.event)));
-      }
-      const idsBySocket = new Map<WebSocket, string[]>();
-      for (const { ws, frame } of group) idsBySocket.set(ws, [...(idsBySocket.get(ws) ?? []), frame.id]);
-      for (const [ws, ids] of idsBySocket) {
-        try {
-          ws.send(JSON.stringify({ type: 'ack', ids } satisfies HubFrame));
-        } catch {
-          // that link is gone; its connector resends these events on the next one, and they dedupe
-        }
+    }
+  }
+
+  private async storeGroup(group: InboundEvent[]): Promise<void> {
+    let sessionsFound: Map<string, WebhookSubscription>;
+    try {
+      sessionsFound = await storeEvents(this.db(), group.map((g) => g.frame));
+      const jobs = group.filter((g) => {
+        const subscription = sessionsFound.get(g.frame.sessionId);
+        return subscription && webhookTarget(subscription, readConfig(this.env).WEBHOOK_URL, g.frame.event.name);
+      });
+      // Queued before the ack: if this fails, the connector resends and the events are queued then. An
+      // event no webhook wants (no URL, or filtered out) is not queued at all.
+      if (jobs.length > 0) await this.env.WEBHOOKS.sendBatch(jobs.map(({ frame }) => ({ body: { eventId: frame.id, sessionId: frame.sessionId } })));
+    } catch (error) {
+      // Not acked: the connector keeps these events in its outbox and sends them again.
+      console.error('hub: could not store events', group.map((g) => g.frame.id), error);
+      return;
+    }
+    for (const { frame } of group) {
+      if (!sessionsFound.has(frame.sessionId)) continue; // deleted meanwhile: acked below and dropped
+      this.snapshots.apply(frame.sessionId, frame.event, frame.at);
+      this.broadcast(frame.sessionId, JSON.stringify(toEnvelope(frame.id, frame.sessionId, frame.at, frame.event)));
+    }
+    const idsBySocket = new Map<WebSocket, string[]>();
+    for (const { ws, frame } of group) idsBySocket.set(ws, [...(idsBySocket.get(ws) ?? []), frame.id]);
+    for (const [ws, ids] of idsBySocket) {
+      try {
+        ws.send(JSON.stringify({ type: 'ack', ids } satisfies HubFrame));
+      } catch {
+        // that link is gone; its connector resends these events on the next one, and they dedupe
       }
     }
   }
