@@ -27,6 +27,24 @@ export interface StoredEvent {
   event: SessionEvent;
 }
 
+const OUTGOING_KEY = [messages.sessionId, messages.direction, messages.providerMessageId];
+
+/** The messages row for a message this session sent, as the first event about it creates it. */
+function outgoingRow(id: string, sessionId: string, at: number, sent: { messageId: string; to: string; timestamp: number }, text: string, status: MessageStatus) {
+  return {
+    id,
+    sessionId,
+    direction: 'out' as const,
+    remoteJid: `${sent.to}@s.whatsapp.net`,
+    remotePhone: sent.to,
+    text,
+    providerMessageId: sent.messageId,
+    status,
+    createdAt: sent.timestamp,
+    updatedAt: at,
+  };
+}
+
 /** The writes one event makes, in order: its record, then its side effect. */
 function writesFor(db: Db, { id, sessionId, at, event }: StoredEvent): BatchItem<'sqlite'>[] {
   const record = db
@@ -69,49 +87,24 @@ function writesFor(db: Db, { id, sessionId, at, event }: StoredEvent): BatchItem
           })
           .onConflictDoNothing(),
       ];
+    // Both are upserts: the message.sent event and a receipt may reach the hub in either order. The first
+    // creates the row; message.sent adds the text, a receipt moves the status forward.
     case 'message.sent':
-      // An upsert, because a receipt can be stored before the message's own record; it knows the status.
       return [
         record,
         db
           .insert(messages)
-          .values({
-            id,
-            sessionId,
-            direction: 'out',
-            remoteJid: `${event.to}@s.whatsapp.net`,
-            remotePhone: event.to,
-            text: event.text,
-            providerMessageId: event.messageId,
-            status: 'sent',
-            createdAt: event.timestamp,
-            updatedAt: at,
-          })
-          .onConflictDoUpdate({
-            target: [messages.sessionId, messages.direction, messages.providerMessageId],
-            set: { text: event.text },
-          }),
+          .values(outgoingRow(id, sessionId, at, event, event.text, 'sent'))
+          .onConflictDoUpdate({ target: OUTGOING_KEY, set: { text: event.text } }),
       ];
     case 'message.status':
-      // An upsert, because a receipt can be stored before the message.sent event.
       return [
         record,
         db
           .insert(messages)
-          .values({
-            id,
-            sessionId,
-            direction: 'out',
-            remoteJid: `${event.to}@s.whatsapp.net`,
-            remotePhone: event.to,
-            text: '',
-            providerMessageId: event.messageId,
-            status: event.status,
-            createdAt: event.timestamp,
-            updatedAt: at,
-          })
+          .values(outgoingRow(id, sessionId, at, event, '', event.status))
           .onConflictDoUpdate({
-            target: [messages.sessionId, messages.direction, messages.providerMessageId],
+            target: OUTGOING_KEY,
             set: { status: event.status, updatedAt: at },
             setWhere: notInArray(messages.status, LATER_STATUSES[event.status] ?? []),
           }),
