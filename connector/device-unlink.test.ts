@@ -1,20 +1,15 @@
 // Logouts and deletes that reach the connector while no socket is open for the session (it was down):
 // the device must still be removed from the phone, over a quiet socket, now or by a later retry.
-import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeWASocket } from '@whiskeysockets/baileys';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSimulator, type Simulator } from '../simulator/server.ts';
-import { quietSignalLogs } from '../simulator/signal-logs.ts';
-import { trustSimulatorRoot } from '../simulator/test-root.ts';
+import type { Simulator } from '../simulator/server.ts';
 import type { DesiredSession } from '../shared/protocol.ts';
 import { eventually } from '../testing/eventually.ts';
-import { KEY, WAIT_MS, hubEvent, sessionEvents, startStack } from './test-stack.ts';
+import { KEY, WAIT_MS, hubEvent, sessionEvents, startStack, useSimulatorWorld } from './test-stack.ts';
 import { createAuthStore } from './whatsapp/auth-state.ts';
-import { ensureCurveVerify } from './whatsapp/curve-verify.ts';
 import { createPendingUnlinks } from './whatsapp/pending-unlinks.ts';
 import type { SocketFactory } from './whatsapp/session.ts';
 
@@ -23,26 +18,17 @@ let simulator: Simulator;
 /** A WhatsApp that cannot be reached: it accepts TCP and hangs up at once. */
 let refusing: Server;
 let refusingUrl: string;
-let restoreConsole: () => void;
-let restoreRoot: () => void;
+
+useSimulatorWorld('kabar-device-unlink-', (world) => ({ simulator, dir } = world));
 
 beforeAll(async () => {
-  restoreConsole = quietSignalLogs();
-  ensureCurveVerify();
-  restoreRoot = trustSimulatorRoot();
-  dir = mkdtempSync(join(tmpdir(), 'kabar-device-unlink-'));
-  simulator = await startSimulator({ port: 0 });
   refusing = createServer((socket) => socket.destroy());
   await new Promise<void>((resolve) => refusing.listen(0, '127.0.0.1', resolve));
   refusingUrl = `ws://127.0.0.1:${(refusing.address() as AddressInfo).port}/ws/chat`;
 });
 
 afterAll(async () => {
-  await simulator?.close();
   await new Promise((resolve) => refusing?.close(resolve));
-  restoreRoot?.();
-  restoreConsole?.();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 /** Pairs `sessionId` with `phone` on a connector using the store at `dbPath`, then shuts that connector down. */

@@ -1,19 +1,14 @@
 // The whole connector (hub link, outbox, sessions, real Baileys) against the WhatsApp simulator and the
 // loopback test hub: pairing, sending, receiving, logout from the phone, reconnects, refused forgeries.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { S_WHATSAPP_NET, makeWASocket, type WASocket } from '@whiskeysockets/baileys';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from '../simulator/server.ts';
-import { quietSignalLogs } from '../simulator/signal-logs.ts';
-import { trustSimulatorRoot } from '../simulator/test-root.ts';
 import type { ConnectorFrame, DesiredSession, SessionEvent } from '../shared/protocol.ts';
 import { openConnectorDb } from './db.ts';
 import type { TestHub } from './test-hub.ts';
-import { KEY, WAIT_MS, desire, hubEvent, pair, silent, startStack, type Stack } from './test-stack.ts';
+import { KEY, WAIT_MS, desire, hubEvent, pair, silent, startStack, type Stack, useSimulatorWorld } from './test-stack.ts';
 import { createAuthStore } from './whatsapp/auth-state.ts';
-import { ensureCurveVerify } from './whatsapp/curve-verify.ts';
 import { DeviceUnlinker } from './whatsapp/device-unlinker.ts';
 import { createPendingUnlinks } from './whatsapp/pending-unlinks.ts';
 import { WhatsAppSession } from './whatsapp/session.ts';
@@ -35,24 +30,15 @@ async function sendText(hub: TestHub, sessionId: string, to: string, text: strin
 let dir: string;
 let simulator: Simulator;
 let stack: Stack;
-let restoreConsole: () => void;
-let restoreRoot: () => void;
+
+useSimulatorWorld('kabar-connector-sim-', (world) => ({ simulator, dir } = world));
 
 beforeAll(async () => {
-  restoreConsole = quietSignalLogs();
-  ensureCurveVerify();
-  restoreRoot = trustSimulatorRoot();
-  dir = mkdtempSync(join(tmpdir(), 'kabar-connector-sim-'));
-  simulator = await startSimulator({ port: 0 });
   stack = await startStack(simulator.wsUrl, join(dir, 'main.db'));
 });
 
 afterAll(async () => {
   await stack?.close();
-  await simulator?.close();
-  restoreRoot?.();
-  restoreConsole?.();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 describe('connector with real Baileys against the simulator', () => {

@@ -1,12 +1,19 @@
 // A whole in-process connector (real Baileys) attached to the loopback test hub, for tests against the
 // WhatsApp simulator; plus waiting on the events the hub receives from it.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { makeWASocket } from '@whiskeysockets/baileys';
 import { pino } from 'pino';
+import { afterAll, beforeAll } from 'vitest';
 import type { ConnectorFrame, DesiredSession, SessionEvent } from '../shared/protocol.ts';
-import type { Simulator } from '../simulator/server.ts';
+import { startSimulator, type Simulator } from '../simulator/server.ts';
+import { quietSignalLogs } from '../simulator/signal-logs.ts';
+import { trustSimulatorRoot } from '../simulator/test-root.ts';
 import { startConnector, type ConnectorOptions, type RunningConnector } from './app.ts';
 import { openConnectorDb, type Client } from './db.ts';
 import { startTestHub, type TestHub } from './test-hub.ts';
+import { ensureCurveVerify } from './whatsapp/curve-verify.ts';
 
 type EventFrame = Extract<ConnectorFrame, { type: 'event' }>;
 
@@ -16,6 +23,32 @@ export const silent = pino({ level: 'silent' });
 export const WAIT_MS = 20_000;
 
 export type Stack = { hub: TestHub; connector: RunningConnector; db: Client; close: () => Promise<void> };
+
+/**
+ * What every connector test file against the simulator needs around it: Baileys trusting the simulator's
+ * certificate root, libsignal's console noise muted, a simulator and a scratch folder for stores. Registers
+ * the hooks; `ready` receives them once the simulator listens.
+ */
+export function useSimulatorWorld(prefix: string, ready: (world: { simulator: Simulator; dir: string }) => void): void {
+  let simulator: Simulator | undefined;
+  let dir: string | undefined;
+  let restoreConsole = () => {};
+  let restoreRoot = () => {};
+  beforeAll(async () => {
+    restoreConsole = quietSignalLogs();
+    ensureCurveVerify();
+    restoreRoot = trustSimulatorRoot();
+    dir = mkdtempSync(join(tmpdir(), prefix));
+    simulator = await startSimulator({ port: 0 });
+    ready({ simulator, dir });
+  });
+  afterAll(async () => {
+    await simulator?.close();
+    restoreRoot();
+    restoreConsole();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+}
 
 /** Starts a hub welcoming `sessions` and a connector on the store at `dbPath`; resolves once the welcome is applied. */
 export async function startStack(
