@@ -46,7 +46,7 @@ export const DEFAULT_SHUTDOWN_TIMEOUTS: ShutdownTimeouts = { commandsMs: 10_000,
 
 export function startConnector(o: ConnectorOptions): RunningConnector {
   const log = o.logger;
-  const outbox = createOutbox(o.db);
+  const outbox = createOutbox(o.db, o.authStateKey);
   const authStore = createAuthStore(o.db, o.authStateKey);
   let hub: HubLink | null = null;
 

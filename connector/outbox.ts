@@ -1,8 +1,11 @@
 // The durable event outbox: every event is written here before it is sent to the hub and deleted only
 // when the hub acks it, so a crash or a dropped link never loses one (at-least-once; the hub dedupes by id).
+// Events carry message texts, so each is sealed like the auth state (AES-256-GCM under AUTH_STATE_KEY,
+// bound to its event id).
 import { randomUUID } from 'node:crypto';
 import type { Client } from '@libsql/client';
 import { SessionEvent } from '../shared/protocol.ts';
+import { openValue, sealValue } from './whatsapp/auth-crypto.ts';
 
 /** Stays well under SQLite's bound-parameter limit. */
 const ACK_CHUNK = 500;
@@ -23,12 +26,29 @@ export type Outbox = {
   count(): Promise<number>;
 };
 
-export function createOutbox(db: Client, newId: () => string = randomUUID): Outbox {
+const rowKey = (id: string) => `outbox\n${id}`;
+
+/**
+ * The event of a stored row: sealed bytes, or plain JSON text as stores written before sealing hold it.
+ * Null for a row that no longer opens or parses (another key, a changed schema): it would block the queue
+ * forever, so it is skipped.
+ */
+function readEvent(key: Buffer, id: string, stored: unknown): SessionEvent | null {
+  try {
+    const json = typeof stored === 'string' ? stored : openValue(key, rowKey(id), new Uint8Array(stored as ArrayBuffer));
+    const parsed = SessionEvent.safeParse(JSON.parse(json));
+    return parsed.success ? parsed.data : null;
+  } catch {
+    return null;
+  }
+}
+
+export function createOutbox(db: Client, key: Buffer, newId: () => string = randomUUID): Outbox {
   return {
     async add(sessionId, event, { id = newId(), at = Date.now() } = {}) {
       const result = await db.execute({
         sql: 'INSERT INTO outbox (id, session_id, at, event) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO NOTHING',
-        args: [id, sessionId, at, JSON.stringify(event)],
+        args: [id, sessionId, at, sealValue(key, rowKey(id), JSON.stringify(event))],
       });
       if (result.rowsAffected === 0) return null;
       return { seq: Number(result.lastInsertRowid), id, sessionId, at, event };
@@ -40,10 +60,9 @@ export function createOutbox(db: Client, newId: () => string = randomUUID): Outb
       });
       const entries: OutboxEntry[] = [];
       for (const row of result.rows) {
-        // A row that no longer parses (schema changed under it) would block the queue forever; skip it.
-        const parsed = SessionEvent.safeParse(JSON.parse(String(row.event)));
-        if (!parsed.success) continue;
-        entries.push({ seq: Number(row.seq), id: String(row.id), sessionId: String(row.session_id), at: Number(row.at), event: parsed.data });
+        const id = String(row.id);
+        const event = readEvent(key, id, row.event);
+        if (event) entries.push({ seq: Number(row.seq), id, sessionId: String(row.session_id), at: Number(row.at), event });
       }
       return entries;
     },

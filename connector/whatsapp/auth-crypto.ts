@@ -1,5 +1,6 @@
-// Encryption at rest for WhatsApp auth state: AES-256-GCM with a random IV per value and the row's key as
-// additional data, so a stored value only opens under the key it was written for (no swapping rows).
+// Encryption at rest for what the connector stores (WhatsApp auth state, the event outbox): AES-256-GCM with
+// a random IV per value and the row's key as additional data, so a stored value only opens under the key it
+// was written for (no swapping rows).
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 
 const IV_BYTES = 12;
