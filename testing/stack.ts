@@ -5,7 +5,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient, type Client } from '@libsql/client/web';
-import { createTestHarness } from 'wrangler';
+import { createTestHarness, type WorkerHandle } from 'wrangler';
 import { startLibsqlServer } from '../libsql-server/server.ts';
 import { migrateDatabase } from '../scripts/migrate-database.ts';
 
@@ -23,6 +23,8 @@ export interface Stack {
   restartHub(): Promise<void>;
   /** What the Worker and its Durable Objects logged, for diagnosing a failure. */
   logs(): string[];
+  /** The Worker itself: its bindings (`getEnv()`, e.g. the webhook queue) and its scheduled handler. */
+  worker: WorkerHandle;
   close(): Promise<void>;
 }
 
@@ -44,6 +46,23 @@ async function wranglerConfig(dir: string, options: StackOptions): Promise<strin
   return path;
 }
 
+/**
+ * The harness sends the Worker's outbound requests through this process's fetch, which would follow a
+ * redirect itself (or fail on a streamed body). On Cloudflare the network hands the 3xx back to workerd,
+ * whose fetch follows it or not as the Worker asked; outbound requests are passed on unfollowed so that
+ * holds here too. Only calls made with a Request as the options (the harness's) are changed.
+ */
+function passRedirectsToWorkerd(): void {
+  const nodeFetch = globalThis.fetch as typeof fetch & { passesRedirects?: true };
+  if (nodeFetch.passesRedirects) return;
+  const wrapped = (input: string | URL | Request, init?: RequestInit | Request) => {
+    if (!(init && typeof (init as Request).clone === 'function')) return nodeFetch(input, init);
+    const request = init as Request;
+    return nodeFetch(input, { method: request.method, headers: request.headers, body: request.body, signal: request.signal, redirect: 'manual', duplex: 'half' } as RequestInit);
+  };
+  globalThis.fetch = Object.assign(wrapped, { passesRedirects: true as const });
+}
+
 export async function startStack(vars: Record<string, string> = {}, options: StackOptions = {}): Promise<Stack> {
   const dir = await mkdtemp(join(tmpdir(), 'kabar-stack-'));
   const database = await startLibsqlServer({ file: join(dir, 'kabar.db') });
@@ -53,6 +72,7 @@ export async function startStack(vars: Record<string, string> = {}, options: Sta
   // Outside vitest (benchmarks) Miniflare would fetch a sample `request.cf` from workers.cloudflare.com;
   // nothing here may leave loopback.
   process.env.CLOUDFLARE_CF_FETCH_ENABLED ??= 'false';
+  passRedirectsToWorkerd();
   const harness = createTestHarness({
     workers: [
       {
@@ -74,6 +94,7 @@ export async function startStack(vars: Record<string, string> = {}, options: Sta
     databaseUrl: database.url,
     restartHub: () => harness.getWorker().evictDurableObject('Hub', { name: 'hub', webSockets: 'close' }),
     logs: () => harness.getLogs().map((log) => JSON.stringify(log)),
+    worker: harness.getWorker(),
     async close() {
       db.close();
       await harness.close();

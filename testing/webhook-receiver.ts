@@ -9,7 +9,7 @@ export interface ReceivedHook {
   body: string;
 }
 
-export type Answer = { status: number } | { hang: true };
+export type Answer = { status: number; headers?: Record<string, string> } | { hang: true };
 
 export async function startWebhookReceiver(answer: (hook: ReceivedHook) => Answer = () => ({ status: 200 })) {
   const received: ReceivedHook[] = [];
@@ -26,7 +26,7 @@ export async function startWebhookReceiver(answer: (hook: ReceivedHook) => Answe
       }
       const decision = answer(hook);
       if ('hang' in decision) return; // the sender's timeout has to end it
-      response.writeHead(decision.status, { 'content-type': 'text/plain' }).end('ok');
+      response.writeHead(decision.status, { 'content-type': 'text/plain', ...decision.headers }).end('ok');
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
