@@ -11,7 +11,7 @@ let receiver: Awaited<ReturnType<typeof startWebhookReceiver>>;
 beforeAll(async () => {
   receiver = await startWebhookReceiver();
   // Laravel sessions have no webhook of their own: the deployment's WEBHOOK_URL is the owner's backend.
-  system = await startSystem({ vars: { WEBHOOK_URL: `${receiver.url}/laravel/webhook`, WEBHOOK_SECRET: 'deployment-webhook-secret-0123' } });
+  system = await startSystem({ vars: { WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true', WEBHOOK_URL: `${receiver.url}/laravel/webhook`, WEBHOOK_SECRET: 'deployment-webhook-secret-0123' } });
 });
 afterAll(async () => {
   await system?.close();

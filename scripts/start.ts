@@ -50,6 +50,7 @@ const workerVars: Record<string, string | undefined> = {
   ADMIN_TOKEN: adminToken,
   CONNECTOR_SECRET: connectorSecret,
   WEBHOOK_SECRET: env.WEBHOOK_SECRET || secrets.webhookSecret,
+  WEBHOOK_ALLOW_PRIVATE_TARGETS: env.WEBHOOK_ALLOW_PRIVATE_TARGETS || 'true', // a local backend is on loopback
 };
 writeFileSync(
   workerEnvFile,

@@ -2,11 +2,13 @@
 // instead of surfacing later as a confusing failure.
 import { z } from 'zod';
 import { ApiError } from './errors.ts';
+import { webhookTargetProblem } from './webhooks/target-address.ts';
 
 const flag = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 const perMinute = z.coerce.number().int().min(1).max(1_000_000);
+const days = z.coerce.number().int().min(1, 'must be at least 1 day').max(36_500);
 
-const ConfigSchema = z.object({
+const ConfigFields = z.object({
   TURSO_DATABASE_URL: z.string().regex(/^(libsql|https?|wss?):\/\//, 'must be a libsql://, http(s):// or ws(s):// URL'),
   TURSO_AUTH_TOKEN: z.string().optional(),
   ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters'),
@@ -27,12 +29,22 @@ const ConfigSchema = z.object({
   WEBHOOK_SECRET: z.string().optional(),
   WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
   WEBHOOK_RETRY_BASE_SECONDS: z.coerce.number().min(0).max(3600).default(30),
+  /** Local development only: lets webhooks reach loopback, private and link-local hosts. */
+  WEBHOOK_ALLOW_PRIVATE_TARGETS: flag.default(false),
+  EVENT_RETENTION_DAYS: days.default(30),
+  WEBHOOK_DELIVERY_RETENTION_DAYS: days.default(14),
+});
+
+/** The deployment's own webhook is held to the same rule as a session's. */
+const ConfigSchema = ConfigFields.superRefine((config, context) => {
+  const problem = config.WEBHOOK_URL && webhookTargetProblem(config.WEBHOOK_URL, config.WEBHOOK_ALLOW_PRIVATE_TARGETS);
+  if (problem) context.addIssue({ code: 'custom', path: ['WEBHOOK_URL'], message: problem });
 });
 
 export type Config = z.infer<typeof ConfigSchema>;
 
 /** Every variable the Worker reads, so `npm start` can pass them through from its environment. */
-export const CONFIG_VARIABLES: readonly string[] = Object.keys(ConfigSchema.shape);
+export const CONFIG_VARIABLES: readonly string[] = Object.keys(ConfigFields.shape);
 
 /** Empty strings mean "unset", as they do for most deploy tooling. */
 function withoutEmpty(env: Record<string, unknown>): Record<string, unknown> {

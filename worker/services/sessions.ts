@@ -5,6 +5,7 @@ import { apiKeys, sessions } from '../../shared/db/schema.ts';
 import type { SessionStatus } from '../../shared/status.ts';
 import type { ConnectedUser } from '../../shared/protocol.ts';
 import { ApiError } from '../errors.ts';
+import { webhookTargetProblem } from '../webhooks/target-address.ts';
 import { newApiKey, revokeSessionKeys } from './api-keys.ts';
 import type { Services } from './ports.ts';
 
@@ -40,6 +41,10 @@ export async function findSession(s: Services, sessionId: string) {
 
 /** Session-key surface: a new session and its API key (returned once). */
 export async function createSession(s: Services, input: NewSession): Promise<{ sessionId: string; apiKey: string }> {
+  const urlProblem = input.webhookUrl && webhookTargetProblem(input.webhookUrl, s.config.WEBHOOK_ALLOW_PRIVATE_TARGETS);
+  if (urlProblem) {
+    throw new ApiError('VALIDATION_FAILED', `Invalid request: webhookUrl ${urlProblem}`, { details: [{ field: 'webhookUrl', message: urlProblem }] });
+  }
   const sessionId = input.sessionId ?? generatedSessionId();
   if (await findSession(s, sessionId)) throw new ApiError('SESSION_EXISTS', `Session ${sessionId} already exists`);
   const { key, row } = await newApiKey(sessionId, {

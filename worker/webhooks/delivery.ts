@@ -8,6 +8,7 @@ import type { Db } from '../db/client.ts';
 import { toEnvelope } from '../events/envelope.ts';
 import { signBodyOnly, signWebhook } from './signature.ts';
 import { webhookTarget } from './subscription.ts';
+import { webhookTargetProblem } from './target-address.ts';
 
 export interface WebhookJob {
   eventId: string;
@@ -19,7 +20,8 @@ export type DeliveryOutcome = 'delivered' | 'failed' | 'skipped';
 const encoder = new TextEncoder();
 
 /** What the owner's server said, kept short: it is for a human reading the delivery log. */
-function describeFailure(status: number | null, error: unknown): string {
+function describeFailure(status: number | null, location: string | null, error: unknown): string {
+  if (status !== null && status >= 300 && status < 400) return `HTTP ${status} redirect${location ? ` to ${location.slice(0, 200)}` : ''} not followed: set the final URL as the webhook`;
   if (status !== null) return `HTTP ${status}`;
   if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')) return 'timed out';
   return error instanceof Error ? error.message.slice(0, 200) : 'request failed';
@@ -27,7 +29,7 @@ function describeFailure(status: number | null, error: unknown): string {
 
 export async function deliverWebhook(
   db: Db,
-  config: Pick<Config, 'WEBHOOK_URL' | 'WEBHOOK_SECRET' | 'WEBHOOK_TIMEOUT_MS'>,
+  config: Pick<Config, 'WEBHOOK_URL' | 'WEBHOOK_SECRET' | 'WEBHOOK_TIMEOUT_MS' | 'WEBHOOK_ALLOW_PRIVATE_TARGETS'>,
   job: WebhookJob,
   attempt: number,
 ): Promise<DeliveryOutcome> {
@@ -36,11 +38,28 @@ export async function deliverWebhook(
     db.query.sessions.findFirst({ where: eq(sessions.id, job.sessionId) }),
   ]);
   if (!row || !session) return 'skipped';
+  // A job names both; only the event's own session may receive it, whatever put the job on the queue.
+  if (row.sessionId !== job.sessionId) {
+    console.warn(`webhook job dropped: event ${row.id} belongs to session ${row.sessionId}, not ${job.sessionId}`);
+    return 'skipped';
+  }
   // Checked again at delivery: the settings may have changed since the event was queued.
   const url = webhookTarget(session, config.WEBHOOK_URL, row.name);
   if (!url) return 'skipped';
   const event = SessionEvent.safeParse(JSON.parse(row.payload));
   if (!event.success) return 'skipped';
+
+  const started = Date.now();
+  const record = (outcome: 'delivered' | 'failed', statusCode: number | null, error: string | null) =>
+    db.insert(webhookDeliveries).values({ id: crypto.randomUUID(), eventId: row.id, sessionId: row.sessionId, attempt, url, outcome, statusCode, error, durationMs: Date.now() - started });
+  // A URL stored before the rule, or a WEBHOOK_URL the flag allowed then, is held to it now. Retrying
+  // cannot help, so the event is given up on at once.
+  const refused = webhookTargetProblem(url, config.WEBHOOK_ALLOW_PRIVATE_TARGETS);
+  if (refused) {
+    console.warn('webhook refused: target is not public', { eventId: row.id, url });
+    await record('failed', null, `refused: the URL ${refused}`);
+    return 'skipped';
+  }
 
   const body = JSON.stringify(toEnvelope(row.id, row.sessionId, row.occurredAt, event.data));
   const timestamp = Math.floor(Date.now() / 1000);
@@ -58,30 +77,28 @@ export async function deliverWebhook(
   }
   if (session.webhookToken) headers.authorization = `Bearer ${session.webhookToken}`;
 
-  const started = Date.now();
   let status: number | null = null;
+  let location: string | null = null;
   let error: unknown;
   try {
     // A byte body has a known length, so it goes out with Content-Length, never chunked: PHP behind
-    // nginx/FPM reads a chunked body as empty.
-    const response = await fetch(url, { method: 'POST', headers, body: encoder.encode(body), signal: AbortSignal.timeout(config.WEBHOOK_TIMEOUT_MS) });
+    // nginx/FPM reads a chunked body as empty. Redirects are not followed: a public URL could otherwise
+    // send the request on to a private one.
+    const response = await fetch(url, {
+      method: 'POST',
+      headers,
+      body: encoder.encode(body),
+      redirect: 'manual',
+      signal: AbortSignal.timeout(config.WEBHOOK_TIMEOUT_MS),
+    });
     status = response.status;
+    location = response.headers.get('location');
     await response.body?.cancel();
   } catch (caught) {
     error = caught;
   }
   const delivered = status !== null && status >= 200 && status < 300;
-  await db.insert(webhookDeliveries).values({
-    id: crypto.randomUUID(),
-    eventId: row.id,
-    sessionId: row.sessionId,
-    attempt,
-    url,
-    outcome: delivered ? 'delivered' : 'failed',
-    statusCode: status,
-    error: delivered ? null : describeFailure(status, error),
-    durationMs: Date.now() - started,
-  });
+  await record(delivered ? 'delivered' : 'failed', status, delivered ? null : describeFailure(status, location, error));
   return delivered ? 'delivered' : 'failed';
 }
 

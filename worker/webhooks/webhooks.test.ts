@@ -18,10 +18,11 @@ beforeAll(async () => {
   receiver = await startWebhookReceiver((hook) => {
     if (hook.path === '/down') return { status: 503 };
     if (hook.path === '/slow') return { hang: true };
+    if (hook.path === '/moved') return { status: 302, headers: { location: `${receiver.url}/moved-here` } };
     return { status: 200 };
   });
   stack = await startStack(
-    { WEBHOOK_RETRY_BASE_SECONDS: '0', WEBHOOK_TIMEOUT_MS: '500', WEBHOOK_URL: `${receiver.url}/default`, WEBHOOK_SECRET: DEFAULT_SECRET },
+    { WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true', WEBHOOK_RETRY_BASE_SECONDS: '0', WEBHOOK_TIMEOUT_MS: '500', WEBHOOK_URL: `${receiver.url}/default`, WEBHOOK_SECRET: DEFAULT_SECRET },
     { webhookMaxRetries: 2 },
   );
   api = apiOf(stack);
@@ -112,6 +113,35 @@ describe('webhook delivery', () => {
       return deliveries;
     });
     expect(log[log.length - 1]).toMatchObject({ outcome: 'failed', error: 'timed out' });
+  });
+
+  it('does not follow a redirect: the 3xx is a failed delivery that says where it pointed', async () => {
+    const { sessionId, apiKey } = await createSession(api, { webhookUrl: `${receiver.url}/moved` });
+    const id = await emit(sessionId, incoming('moved'));
+    const log = await eventually(async () => {
+      const deliveries: { outcome: string; statusCode: number | null; error: string | null }[] = (await api('GET', `/api/webhooks/deliveries?eventId=${id}`, { key: apiKey })).json.deliveries;
+      expect(deliveries.length).toBeGreaterThan(0);
+      return deliveries;
+    });
+    expect(log.find((d) => d.outcome !== 'dead')).toEqual(
+      expect.objectContaining({ outcome: 'failed', statusCode: 302, error: `HTTP 302 redirect to ${receiver.url}/moved-here not followed: set the final URL as the webhook` }),
+    );
+    expect(receiver.received.filter((h) => h.path === '/moved-here')).toEqual([]);
+  });
+
+  it("drops a queued job whose event belongs to another session, never posting it to that session's URL", async () => {
+    const victim = await createSession(api, { webhookUrl: `${receiver.url}/victim` });
+    const other = await createSession(api, { webhookUrl: `${receiver.url}/forged` });
+    const id = await emit(victim.sessionId, incoming('for the victim only'));
+    await receiver.next((h) => h.path === '/victim' && h.headers['x-kabar-event-id'] === id);
+    const env = await stack.worker.getEnv();
+    await env.WEBHOOKS.send({ eventId: id, sessionId: other.sessionId });
+    const forged = () => receiver.received.filter((h) => h.path === '/forged' && h.headers['x-kabar-event-id'] === id);
+    const dropped = () => stack.logs().some((line) => line.includes(`webhook job dropped: event ${id} belongs to session ${victim.sessionId}`));
+    // Whichever happens first settles it: the consumer either posted the event or logged the drop.
+    await eventually(() => expect(forged().length > 0 || dropped()).toBe(true), { timeoutMs: 15_000 });
+    expect(forged()).toEqual([]);
+    expect(dropped()).toBe(true);
   });
 
   it('lists only the deliveries of the calling key\'s session, and checks its query', async () => {
