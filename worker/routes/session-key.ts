@@ -41,8 +41,8 @@ const createRouteDef = createRoute({
   request: { body: { content: { 'application/json': { schema: CreateBody } }, required: false } },
   responses: {
     201: json(
-      z.object({ success: z.literal(true), sessionId: z.string(), apiKey: z.string(), message: z.string() }),
-      'Created; the API key is shown only this once',
+      z.object({ success: z.literal(true), sessionId: z.string(), apiKey: z.string(), webhookSecret: z.string().optional(), message: z.string() }),
+      'Created; the API key (and a generated webhookSecret, when a webhookUrl came without one) is shown only this once',
     ),
     ...errors(400, 401, 403, 409, 413, 415, 429),
   },
@@ -156,9 +156,15 @@ export const sessionKeyRoutes = new OpenAPIHono<AppEnv>({ defaultHook: throwOnIn
 
 sessionKeyRoutes.openapi(createRouteDef, async (c) => {
   const body = c.req.valid('json');
-  const { sessionId, apiKey } = await createSession(c.var.services, body);
+  const { sessionId, apiKey, webhookSecret } = await createSession(c.var.services, body);
   return c.json(
-    { success: true as const, sessionId, apiKey, message: 'Session created. Store the API key now: it is shown only once.' },
+    {
+      success: true as const,
+      sessionId,
+      apiKey,
+      ...(webhookSecret ? { webhookSecret } : {}),
+      message: `Session created. Store the API key${webhookSecret ? ' and the webhook secret' : ''} now: ${webhookSecret ? 'they are' : 'it is'} shown only once.`,
+    },
     201,
   );
 });

@@ -5,6 +5,7 @@ import { apiKeys, sessions } from '../../shared/db/schema.ts';
 import type { SessionStatus } from '../../shared/status.ts';
 import type { ConnectedUser } from '../../shared/protocol.ts';
 import { ApiError } from '../errors.ts';
+import { newWebhookSecret } from '../webhooks/signing-secret.ts';
 import { webhookTargetProblem } from '../webhooks/target-address.ts';
 import { newApiKey, revokeSessionKeys } from './api-keys.ts';
 import type { Services } from './ports.ts';
@@ -39,13 +40,17 @@ export async function findSession(s: Services, sessionId: string) {
   return s.db.query.sessions.findFirst({ where: eq(sessions.id, sessionId) });
 }
 
-/** Session-key surface: a new session and its API key (returned once). */
-export async function createSession(s: Services, input: NewSession): Promise<{ sessionId: string; apiKey: string }> {
+/**
+ * Session-key surface: a new session and its API key (returned once). A webhook URL given without a secret
+ * gets a generated one, returned once as well, so its deliveries are signed with a secret its owner holds.
+ */
+export async function createSession(s: Services, input: NewSession): Promise<{ sessionId: string; apiKey: string; webhookSecret?: string }> {
   const urlProblem = input.webhookUrl && webhookTargetProblem(input.webhookUrl, s.config.WEBHOOK_ALLOW_PRIVATE_TARGETS);
   if (urlProblem) {
     throw new ApiError('VALIDATION_FAILED', `Invalid request: webhookUrl ${urlProblem}`, { details: [{ field: 'webhookUrl', message: urlProblem }] });
   }
   const sessionId = input.sessionId ?? generatedSessionId();
+  const generatedSecret = input.webhookUrl && !input.webhookSecret ? newWebhookSecret() : undefined;
   if (await findSession(s, sessionId)) throw new ApiError('SESSION_EXISTS', `Session ${sessionId} already exists`);
   const { key, row } = await newApiKey(sessionId, {
     sendPerMinute: s.config.RATE_LIMIT_SEND_PER_MIN,
@@ -57,7 +62,7 @@ export async function createSession(s: Services, input: NewSession): Promise<{ s
         id: sessionId,
         description: input.description ?? null,
         webhookUrl: input.webhookUrl ?? null,
-        webhookSecret: input.webhookSecret ?? null,
+        webhookSecret: input.webhookSecret ?? generatedSecret ?? null,
         webhookEvents: input.webhookEvents ? JSON.stringify(input.webhookEvents) : null,
         status: 'STARTING',
         desiredState: 'running',
@@ -69,7 +74,7 @@ export async function createSession(s: Services, input: NewSession): Promise<{ s
     throw error;
   }
   await tellHub(s, sessionId, 'STARTING');
-  return { sessionId, apiKey: key };
+  return { sessionId, apiKey: key, ...(generatedSecret ? { webhookSecret: generatedSecret } : {}) };
 }
 
 /** Replaces every key of the session with one new key (returned once); the old ones stop working at once. */

@@ -7,6 +7,7 @@ import type { Config } from '../config.ts';
 import type { Db } from '../db/client.ts';
 import { toEnvelope } from '../events/envelope.ts';
 import { signBodyOnly, signWebhook } from './signature.ts';
+import { signingSecret } from './signing-secret.ts';
 import { webhookTarget } from './subscription.ts';
 import { webhookTargetProblem } from './target-address.ts';
 
@@ -63,18 +64,16 @@ export async function deliverWebhook(
 
   const body = JSON.stringify(toEnvelope(row.id, row.sessionId, row.occurredAt, event.data));
   const timestamp = Math.floor(Date.now() / 1000);
-  const secret = session.webhookSecret ?? config.WEBHOOK_SECRET;
+  const secret = await signingSecret(db, session, config.WEBHOOK_SECRET);
   const headers: Record<string, string> = {
     'content-type': 'application/json',
     'user-agent': 'kabar-webhooks/1',
     'x-kabar-event-id': row.id,
     'x-kabar-event': row.name,
     'x-kabar-timestamp': String(timestamp),
+    'x-kabar-signature': await signWebhook(secret, timestamp, body),
+    'x-hub-signature-256': await signBodyOnly(secret, body),
   };
-  if (secret) {
-    headers['x-kabar-signature'] = await signWebhook(secret, timestamp, body);
-    headers['x-hub-signature-256'] = await signBodyOnly(secret, body);
-  }
   if (session.webhookToken) headers.authorization = `Bearer ${session.webhookToken}`;
 
   let status: number | null = null;
