@@ -25,7 +25,7 @@ export const sessions = sqliteTable(
     webhookEvents: text('webhook_events'),
     /** Sent as `Authorization: Bearer` when the gateway calls the owner's backend. */
     webhookToken: text('webhook_token'),
-    /** HMAC key for webhook signatures; null falls back to the deployment's WEBHOOK_SECRET. */
+    /** HMAC key for deliveries to webhookUrl (generated when none was given); see worker/webhooks/signing-secret.ts. */
     webhookSecret: text('webhook_secret'),
     createdAt: integer('created_at').notNull().default(now),
     updatedAt: integer('updated_at').notNull().default(now),
