@@ -46,7 +46,7 @@ export const DEFAULT_SHUTDOWN_TIMEOUTS: ShutdownTimeouts = { commandsMs: 10_000,
 
 export function startConnector(o: ConnectorOptions): RunningConnector {
   const log = o.logger;
-  const outbox = createOutbox(o.db, o.authStateKey);
+  const outbox = createOutbox(o.db, o.authStateKey, { logger: log });
   const authStore = createAuthStore(o.db, o.authStateKey);
   let hub: HubLink | null = null;
 
@@ -63,7 +63,7 @@ export function startConnector(o: ConnectorOptions): RunningConnector {
 
   const unlinker = new DeviceUnlinker({
     authStore,
-    pending: createPendingUnlinks(o.db, o.authStateKey),
+    pending: createPendingUnlinks(o.db, o.authStateKey, { logger: log }),
     makeSocket: o.makeSocket,
     socketConfig: o.socketConfig,
     logger: log,

@@ -4,6 +4,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { createClient, type Client } from '@libsql/client';
+import { QUARANTINE_TABLE } from './quarantine.ts';
 
 export type { Client };
 
@@ -36,6 +37,7 @@ const SCHEMA = [
     attempts INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (session_id, device)
   ) WITHOUT ROWID`,
+  QUARANTINE_TABLE,
 ];
 
 /** Opens the store; for a local `file:` URL the directory is created first. */

@@ -211,7 +211,7 @@ describe('incoming messages and WhatsApp receipts', () => {
     const session = new WhatsAppSession({
       sessionId: 'hotel',
       authStore,
-      unlinker: new DeviceUnlinker({ authStore, pending: createPendingUnlinks(db, KEY), makeSocket: makeWASocket, socketConfig, logger: silent }),
+      unlinker: new DeviceUnlinker({ authStore, pending: createPendingUnlinks(db, KEY, { logger: silent }), makeSocket: makeWASocket, socketConfig, logger: silent }),
       makeSocket: (config) => (sock = makeWASocket(config)),
       socketConfig,
       logger: silent,
