@@ -102,7 +102,7 @@ export function startConnector(o: ConnectorOptions): RunningConnector {
     liveStatuses: () => sessions.statuses(),
     ...(o.hubReconnectDelay ? { reconnectDelay: o.hubReconnectDelay } : {}),
     handlers: {
-      welcome: (list) => sessions.applyWelcome(list),
+      welcome: (list, removed) => sessions.applyWelcome(list, removed),
       desired: (list) => sessions.applyDesired(list),
       remove: (ids) => sessions.remove(ids),
       command: (command, deadline) => runCommand(sessions, command, deadline, Date.now()),

@@ -79,13 +79,13 @@ describe('unlinking a device whose session has no open socket', () => {
     }
   });
 
-  it('unlinks a session deleted while the connector was down, held only in its store, without reporting anything', async () => {
+  it('unlinks a session deleted while the connector was down, named in the welcome as removed, without reporting anything', async () => {
     const phone = '6281100000032';
     const dbPath = join(dir, 'delete.db');
     await pairedThenDown(dbPath, 'mike', phone);
 
     const unlinked = simulator.events.waitFor('device-unlinked', (d) => d.phone === phone, WAIT_MS);
-    const stack = await startStack(simulator.wsUrl, dbPath, []);
+    const stack = await startStack(simulator.wsUrl, dbPath, [], {}, (hub) => hub.setRemoved(['mike']));
     try {
       await unlinked;
       expect(() => simulator.unlink(phone)).toThrow(/no linked device/);

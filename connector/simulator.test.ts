@@ -7,7 +7,7 @@ import { startSimulator, type Simulator } from '../simulator/server.ts';
 import type { ConnectorFrame, DesiredSession, SessionEvent } from '../shared/protocol.ts';
 import { openConnectorDb } from './db.ts';
 import type { TestHub } from './test-hub.ts';
-import { KEY, WAIT_MS, desire, hubEvent, pair, silent, startStack, type Stack, useSimulatorWorld } from './test-stack.ts';
+import { KEY, WAIT_MS, desire, hubEvent, pair, sessionEvents, silent, startStack, type Stack, useSimulatorWorld } from './test-stack.ts';
 import { createAuthStore } from './whatsapp/auth-state.ts';
 import { DeviceUnlinker } from './whatsapp/device-unlinker.ts';
 import { createPendingUnlinks } from './whatsapp/pending-unlinks.ts';
@@ -171,7 +171,7 @@ describe('connector restarts', () => {
     }
   });
 
-  it('lists stored logins in its hello and drops those the welcome does not list', async () => {
+  it('lists stored logins in its hello and keeps those the welcome does not list, still linked (a hub on an empty database)', async () => {
     const phone = '6281100000021';
     const dbPath = join(dir, 'drop.db');
     const first = await startStack(simulator.wsUrl, dbPath, [{ sessionId: 'juliet', state: 'running', authEpoch: 0 }]);
@@ -180,17 +180,31 @@ describe('connector restarts', () => {
     await hubEvent(first.hub, 'juliet', 'connection.update', (e) => e.status === 'WORKING');
     await first.close();
 
+    const unlinked: string[] = [];
+    const offUnlinked = simulator.events.on('device-unlinked', (d) => unlinked.push(d.phone));
     let hello!: Promise<string[]>;
     const second = await startStack(simulator.wsUrl, dbPath, [], {}, (hub) => {
       hello = new Promise<string[]>((resolve) => hub.events.once('hello', (h) => resolve(h.held)));
     });
     try {
-      // startStack returns once the welcome (which lists nothing) was applied.
+      // startStack returns once the welcome (which lists nothing and removes nothing) was applied.
       expect(await hello).toEqual(['juliet']);
-      expect(await createAuthStore(second.db, KEY).listSessions()).toEqual([]);
+      expect(await createAuthStore(second.db, KEY).listSessions()).toEqual(['juliet']);
+      expect(unlinked).toEqual([]);
+      expect(sessionEvents(second.hub, 'juliet')).toEqual([]);
     } finally {
+      offUnlinked();
       await second.close();
     }
+    // The login is still good: a hub that lists the session again gets it back without a new QR.
+    const third = await startStack(simulator.wsUrl, dbPath, [{ sessionId: 'juliet', state: 'running', authEpoch: 0 }]);
+    try {
+      await hubEvent(third.hub, 'juliet', 'connection.update', (e) => e.status === 'WORKING');
+      expect(sessionEvents(third.hub, 'juliet').some((e) => e.name === 'qr')).toBe(false);
+    } finally {
+      await third.close();
+    }
+    expect(simulator.unlink(phone)).toEqual({ devices: 1 });
   });
 });
 
