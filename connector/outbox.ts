@@ -50,11 +50,13 @@ function readEvent(key: Buffer, id: string, stored: unknown): { event: SessionEv
 }
 
 export type OutboxOptions = {
+  /** The owner of the rows: a store shared by several connectors gives each only its own events. */
+  connectorId: string;
   logger: Logger;
   newId?: () => string;
 };
 
-export function createOutbox(db: Client, key: Buffer, { logger, newId = randomUUID }: OutboxOptions): Outbox {
+export function createOutbox(db: Client, key: Buffer, { connectorId, logger, newId = randomUUID }: OutboxOptions): Outbox {
   const log = logger.child({ module: 'outbox' });
 
   /** Moves unreadable rows aside: kept where they were, they would stall the pump and every flush. */
@@ -70,8 +72,8 @@ export function createOutbox(db: Client, key: Buffer, { logger, newId = randomUU
   return {
     async add(sessionId, event, { id = newId(), at = Date.now() } = {}) {
       const result = await db.execute({
-        sql: 'INSERT INTO outbox (id, session_id, at, event) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO NOTHING',
-        args: [id, sessionId, at, sealValue(key, rowKey(id), JSON.stringify(event))],
+        sql: 'INSERT INTO outbox (connector_id, id, session_id, at, event) VALUES (?, ?, ?, ?, ?) ON CONFLICT (connector_id, id) DO NOTHING',
+        args: [connectorId, id, sessionId, at, sealValue(key, rowKey(id), JSON.stringify(event))],
       });
       if (result.rowsAffected === 0) return null;
       return { seq: Number(result.lastInsertRowid), id, sessionId, at, event };
@@ -81,8 +83,8 @@ export function createOutbox(db: Client, key: Buffer, { logger, newId = randomUU
       let after = afterSeq;
       for (;;) {
         const result = await db.execute({
-          sql: 'SELECT seq, id, session_id, at, event FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?',
-          args: [after, limit],
+          sql: 'SELECT seq, id, session_id, at, event FROM outbox WHERE connector_id = ? AND seq > ? ORDER BY seq LIMIT ?',
+          args: [connectorId, after, limit],
         });
         const unreadable: { seq: number; id: string; sessionId: string; reason: string }[] = [];
         for (const row of result.rows) {
@@ -102,11 +104,11 @@ export function createOutbox(db: Client, key: Buffer, { logger, newId = randomUU
     async ack(ids) {
       for (let i = 0; i < ids.length; i += ACK_CHUNK) {
         const chunk = ids.slice(i, i + ACK_CHUNK);
-        await db.execute({ sql: `DELETE FROM outbox WHERE id IN (${chunk.map(() => '?').join(',')})`, args: chunk });
+        await db.execute({ sql: `DELETE FROM outbox WHERE connector_id = ? AND id IN (${chunk.map(() => '?').join(',')})`, args: [connectorId, ...chunk] });
       }
     },
     async count() {
-      const result = await db.execute('SELECT count(*) AS n FROM outbox');
+      const result = await db.execute({ sql: 'SELECT count(*) AS n FROM outbox WHERE connector_id = ?', args: [connectorId] });
       return Number(result.rows[0]?.n ?? 0);
     },
   };

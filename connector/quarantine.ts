@@ -5,6 +5,7 @@ import type { Client, InStatement } from '@libsql/client';
 
 export const QUARANTINE_TABLE = `CREATE TABLE IF NOT EXISTS quarantine (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
+    connector_id TEXT NOT NULL,
     source TEXT NOT NULL,
     row_key TEXT NOT NULL,
     session_id TEXT NOT NULL,
@@ -22,21 +23,21 @@ export type QuarantinedRow = { source: string; rowKey: string; sessionId: string
 export function quarantineOutboxRow(seq: number, reason: string, at: number): InStatement[] {
   return [
     {
-      sql: "INSERT INTO quarantine (source, row_key, session_id, value, reason, at) SELECT 'outbox', id, session_id, event, ?, ? FROM outbox WHERE seq = ?",
+      sql: "INSERT INTO quarantine (connector_id, source, row_key, session_id, value, reason, at) SELECT connector_id, 'outbox', id, session_id, event, ?, ? FROM outbox WHERE seq = ?",
       args: [reason, at, seq],
     },
     { sql: 'DELETE FROM outbox WHERE seq = ?', args: [seq] },
   ];
 }
 
-export function quarantinePendingUnlink(sessionId: string, device: string, reason: string, at: number): InStatement[] {
-  const where = 'WHERE session_id = ? AND device = ?';
+export function quarantinePendingUnlink(connectorId: string, sessionId: string, device: string, reason: string, at: number): InStatement[] {
+  const where = 'WHERE connector_id = ? AND session_id = ? AND device = ?';
   return [
     {
-      sql: `INSERT INTO quarantine (source, row_key, session_id, value, reason, at) SELECT 'pending_unlink', device, session_id, creds, ?, ? FROM pending_unlink ${where}`,
-      args: [reason, at, sessionId, device],
+      sql: `INSERT INTO quarantine (connector_id, source, row_key, session_id, value, reason, at) SELECT connector_id, 'pending_unlink', device, session_id, creds, ?, ? FROM pending_unlink ${where}`,
+      args: [reason, at, connectorId, sessionId, device],
     },
-    { sql: `DELETE FROM pending_unlink ${where}`, args: [sessionId, device] },
+    { sql: `DELETE FROM pending_unlink ${where}`, args: [connectorId, sessionId, device] },
   ];
 }
 

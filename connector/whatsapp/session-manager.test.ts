@@ -50,7 +50,7 @@ let authStore: AuthStore;
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'kabar-manager-'));
   db = await openConnectorDb(`file:${join(dir, 'connector.db')}`);
-  authStore = createAuthStore(db, Buffer.alloc(32, 3));
+  authStore = createAuthStore(db, Buffer.alloc(32, 3), 'c1');
 });
 afterAll(() => {
   db.close();
@@ -63,7 +63,7 @@ function manager(unlinking?: (sessionId: string) => Promise<void>) {
   const starts: Promise<unknown>[] = [];
   const m = new SessionManager({
     authStore,
-    epochs: createSessionEpochs(db),
+    epochs: createSessionEpochs(db, 'c1'),
     startQueue: {
       run: (task) => {
         const run = queue.run(task);
