@@ -22,7 +22,8 @@ const never = () => {
 
 describe('connector lease', () => {
   it('refuses a second holder while the first holds it, and frees it on release', async () => {
-    const first = await acquireLease(db, 'edge-1', { onLost: never });
+    // Another live process on this host (this test process stands for the second one).
+    const first = await acquireLease(db, 'edge-1', { onLost: never, holder: `${hostname()}:${process.ppid}:first` });
     if (!first.ok) throw new Error('first holder refused');
     const second = await acquireLease(db, 'edge-1', { onLost: never, isAlive: () => true });
     expect(second).toMatchObject({ ok: false, holder: first.lease.holder });
@@ -42,6 +43,16 @@ describe('connector lease', () => {
     const refused = await acquireLease(db, 'edge-3', { onLost: never, isAlive: () => true });
     expect(refused).toMatchObject({ ok: false, holder: dead });
     const taken = await acquireLease(db, 'edge-3', { onLost: never, isAlive: (pid) => pid !== 999999 });
+    expect(taken.ok).toBe(true);
+    if (taken.ok) await taken.lease.release();
+  });
+
+  it('takes over from an earlier run with the same pid on this host (a container restarted as pid 1 again)', async () => {
+    await db.execute({
+      sql: 'INSERT INTO connector_lease (connector_id, holder, expires_at) VALUES (?, ?, ?)',
+      args: ['edge-6', `${hostname()}:${process.pid}:earlier`, Date.now() + 60_000],
+    });
+    const taken = await acquireLease(db, 'edge-6', { onLost: never, isAlive: () => true });
     expect(taken.ok).toBe(true);
     if (taken.ok) await taken.lease.release();
   });

@@ -40,10 +40,14 @@ function processAlive(pid: number): boolean {
   }
 }
 
-/** True for a holder on this host whose process is gone: a crash (SIGKILL) must not lock a restart out. */
+/**
+ * True for a holder on this host whose process is gone: a crash (SIGKILL) must not lock a restart out. A
+ * holder with our own pid is an earlier run of this process (a container restarted as pid 1 again).
+ */
 function deadHereHolder(holder: string, isAlive: (pid: number) => boolean): boolean {
-  const [host, pid] = holder.split(':');
-  return host === hostname() && Number.isInteger(Number(pid)) && !isAlive(Number(pid));
+  const [host, pidText] = holder.split(':');
+  const pid = Number(pidText);
+  return host === hostname() && Number.isInteger(pid) && (pid === process.pid || !isAlive(pid));
 }
 
 export async function acquireLease(db: Client, connectorId: string, o: LeaseOptions): Promise<LeaseResult> {
