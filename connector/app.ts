@@ -46,8 +46,8 @@ export const DEFAULT_SHUTDOWN_TIMEOUTS: ShutdownTimeouts = { commandsMs: 10_000,
 
 export function startConnector(o: ConnectorOptions): RunningConnector {
   const log = o.logger;
-  const outbox = createOutbox(o.db, o.authStateKey);
-  const authStore = createAuthStore(o.db, o.authStateKey);
+  const outbox = createOutbox(o.db, o.authStateKey, { connectorId: o.connectorId, logger: log });
+  const authStore = createAuthStore(o.db, o.authStateKey, o.connectorId);
   let hub: HubLink | null = null;
 
   const emit = (sessionId: string) => async (event: SessionEvent, id?: string) => {
@@ -63,7 +63,7 @@ export function startConnector(o: ConnectorOptions): RunningConnector {
 
   const unlinker = new DeviceUnlinker({
     authStore,
-    pending: createPendingUnlinks(o.db, o.authStateKey),
+    pending: createPendingUnlinks(o.db, o.authStateKey, { connectorId: o.connectorId, logger: log }),
     makeSocket: o.makeSocket,
     socketConfig: o.socketConfig,
     logger: log,
@@ -75,7 +75,7 @@ export function startConnector(o: ConnectorOptions): RunningConnector {
 
   const sessions = new SessionManager({
     authStore,
-    epochs: createSessionEpochs(o.db),
+    epochs: createSessionEpochs(o.db, o.connectorId),
     startQueue: createStartQueue(o.startConcurrency ?? 5),
     logger: log,
     createSession: (sessionId) =>
@@ -102,7 +102,7 @@ export function startConnector(o: ConnectorOptions): RunningConnector {
     liveStatuses: () => sessions.statuses(),
     ...(o.hubReconnectDelay ? { reconnectDelay: o.hubReconnectDelay } : {}),
     handlers: {
-      welcome: (list) => sessions.applyWelcome(list),
+      welcome: (list, removed) => sessions.applyWelcome(list, removed),
       desired: (list) => sessions.applyDesired(list),
       remove: (ids) => sessions.remove(ids),
       command: (command, deadline) => runCommand(sessions, command, deadline, Date.now()),

@@ -44,6 +44,17 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ ...valid, WA_SIMULATOR: '1', WA_WS_URL: 'wss://127.0.0.1:9000/ws/chat' })).toThrow(/loopback/);
   });
 
+  it('refuses a plain ws:// HUB_URL to a non-loopback host unless HUB_ALLOW_INSECURE=true', () => {
+    // Hub frames unlink phones: on an unencrypted link anyone on the path could send one.
+    expect(() => loadConfig({ ...valid, HUB_URL: 'ws://hub.example.com' })).toThrow(/HUB_URL: ws:\/\/ to a non-loopback host .*HUB_ALLOW_INSECURE=true/);
+    expect(() => loadConfig({ ...valid, HUB_URL: 'ws://10.0.0.5:8787' })).toThrow(ConfigError);
+    expect(loadConfig({ ...valid, HUB_URL: 'ws://hub.example.com', HUB_ALLOW_INSECURE: 'true' }).hubUrl).toBe('ws://hub.example.com');
+    expect(loadConfig({ ...valid, HUB_URL: 'wss://hub.example.com' }).hubUrl).toBe('wss://hub.example.com');
+    expect(loadConfig({ ...valid, HUB_URL: 'ws://localhost:8787' }).hubUrl).toBe('ws://localhost:8787');
+    expect(loadConfig({ ...valid, HUB_URL: 'ws://[::1]:8787' }).hubUrl).toBe('ws://[::1]:8787');
+    expect(() => loadConfig({ ...valid, HUB_URL: 'ws://hub.example.com', HUB_ALLOW_INSECURE: 'yes' })).toThrow(/HUB_ALLOW_INSECURE/);
+  });
+
   it('treats an empty variable as unset', () => {
     expect(loadConfig({ ...valid, LOG_LEVEL: '', CONNECTOR_DB_URL: '' })).toMatchObject({ logLevel: 'info', dbUrl: DEFAULT_CONNECTOR_DB_URL });
   });

@@ -26,6 +26,7 @@ const EnvSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   WA_WS_URL: wsUrl.default(DEFAULT_WA_WS_URL),
   WA_SIMULATOR: z.enum(['0', '1']).default('0'),
+  HUB_ALLOW_INSECURE: z.enum(['true', 'false'], { error: 'must be true or false' }).default('false'),
 });
 
 export type ConnectorConfig = {
@@ -58,6 +59,13 @@ export function loadConfig(env: Record<string, string | undefined>): ConnectorCo
     throw new ConfigError(`invalid connector configuration:\n  ${lines.join('\n  ')}`);
   }
   const e = parsed.data;
+  if (!isHubUrlSafe(e.HUB_URL) && e.HUB_ALLOW_INSECURE !== 'true') {
+    // Hub frames are destructive (remove, a higher authEpoch unlink phones) and the link carries message
+    // texts: on an unencrypted link to another machine anyone on the path could read or forge them.
+    throw new ConfigError(
+      `invalid connector configuration:\n  HUB_URL: ws:// to a non-loopback host is unencrypted; use wss:// (or set HUB_ALLOW_INSECURE=true on a network you trust), got ${e.HUB_URL}`,
+    );
+  }
   const waSimulator = e.WA_SIMULATOR === '1';
   if (waSimulator && !isLoopbackWs(e.WA_WS_URL)) {
     // The simulator's root key is public test material: trusting it against a real network endpoint would
@@ -75,6 +83,12 @@ export function loadConfig(env: Record<string, string | undefined>): ConnectorCo
     waWsUrl: e.WA_WS_URL,
     waSimulator,
   };
+}
+
+/** wss:// anywhere, ws:// only to this machine. */
+function isHubUrlSafe(url: string): boolean {
+  const parsed = new URL(url);
+  return parsed.protocol === 'wss:' || LOOPBACK_HOSTS.has(parsed.hostname);
 }
 
 /** True for ws:// (never wss://, which would suggest a real remote endpoint) on a loopback host. */

@@ -4,57 +4,109 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { createClient, type Client } from '@libsql/client';
+import type { Logger } from 'pino';
+import { LEASE_TABLE } from './lease.ts';
+import { QUARANTINE_TABLE } from './quarantine.ts';
 
 export type { Client };
 
+// Every row is owned by a connector id: several connectors may share one database (a Turso
+// CONNECTOR_DB_URL), and each lists and touches only its own rows, so one can never unlink or resume
+// another's logins.
 const SCHEMA = [
   `CREATE TABLE IF NOT EXISTS auth_state (
+    connector_id TEXT NOT NULL,
     session_id TEXT NOT NULL,
     kind TEXT NOT NULL,
     id TEXT NOT NULL,
     value BLOB NOT NULL,
-    PRIMARY KEY (session_id, kind, id)
+    PRIMARY KEY (connector_id, session_id, kind, id)
   ) WITHOUT ROWID`,
   // seq orders resends oldest first; id is what the hub acks.
   `CREATE TABLE IF NOT EXISTS outbox (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    id TEXT NOT NULL UNIQUE,
+    connector_id TEXT NOT NULL,
+    id TEXT NOT NULL,
     session_id TEXT NOT NULL,
     at INTEGER NOT NULL,
-    event TEXT NOT NULL
+    event TEXT NOT NULL,
+    UNIQUE (connector_id, id)
   )`,
   `CREATE TABLE IF NOT EXISTS session_epoch (
-    session_id TEXT PRIMARY KEY,
-    auth_epoch INTEGER NOT NULL
-  )`,
+    connector_id TEXT NOT NULL,
+    session_id TEXT NOT NULL,
+    auth_epoch INTEGER NOT NULL,
+    PRIMARY KEY (connector_id, session_id)
+  ) WITHOUT ROWID`,
   // A forgotten login whose device WhatsApp has not yet removed (it could not be reached): the sealed creds
   // are kept, apart from auth_state, only to log that device out later. One row per linked device.
   `CREATE TABLE IF NOT EXISTS pending_unlink (
+    connector_id TEXT NOT NULL,
     session_id TEXT NOT NULL,
     device TEXT NOT NULL,
     creds BLOB NOT NULL,
     attempts INTEGER NOT NULL DEFAULT 0,
-    PRIMARY KEY (session_id, device)
+    PRIMARY KEY (connector_id, session_id, device)
   ) WITHOUT ROWID`,
+  QUARANTINE_TABLE,
+  LEASE_TABLE,
 ];
 
+/** Stores written before rows were owned: their rows are adopted by the connector that opens them first. */
+const LEGACY_COPY: Record<string, string> = {
+  auth_state: 'INSERT INTO auth_state (connector_id, session_id, kind, id, value) SELECT ?, session_id, kind, id, value FROM legacy_auth_state',
+  outbox: 'INSERT INTO outbox (seq, connector_id, id, session_id, at, event) SELECT seq, ?, id, session_id, at, event FROM legacy_outbox',
+  session_epoch: 'INSERT INTO session_epoch (connector_id, session_id, auth_epoch) SELECT ?, session_id, auth_epoch FROM legacy_session_epoch',
+  pending_unlink:
+    'INSERT INTO pending_unlink (connector_id, session_id, device, creds, attempts) SELECT ?, session_id, device, creds, attempts FROM legacy_pending_unlink',
+};
+
+export type OpenOptions = {
+  authToken?: string | undefined;
+  /** Owner given to the rows of a store written before rows were owned; required to open such a store. */
+  connectorId?: string;
+  logger?: Logger;
+};
+
 /** Opens the store; for a local `file:` URL the directory is created first. */
-export async function openConnectorDb(url: string, authToken?: string): Promise<Client> {
+export async function openConnectorDb(url: string, { authToken, connectorId, logger }: OpenOptions = {}): Promise<Client> {
   if (url.startsWith('file:')) {
     const path = url.slice('file:'.length).split('?')[0] ?? '';
     if (path && path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   }
-  const client = createClient(authToken ? { url, authToken } : { url });
+  // Several processes may share a local file (connectors with other ids, a second start refused by the
+  // lease): a write waits for another's lock instead of failing at once.
+  const client = createClient({ url, timeout: 5_000, ...(authToken ? { authToken } : {}) });
   if (url.startsWith('file:') && !url.includes(':memory:')) {
     // A rollback journal costs ~5 ms of blocking fsync per commit here, and every send commits several
     // times; WAL costs ~0.3 ms. The default synchronous setting still makes each commit durable, which the
     // outbox and the pre-receipt hook rely on.
     await client.execute('PRAGMA journal_mode = WAL');
   }
-  await migrateConnectorDb(client);
+  await migrateConnectorDb(client, { connectorId, logger });
   return client;
 }
 
-export async function migrateConnectorDb(client: Client): Promise<void> {
-  await client.batch(SCHEMA, 'write');
+export async function migrateConnectorDb(client: Client, { connectorId, logger }: Omit<OpenOptions, 'authToken'> = {}): Promise<void> {
+  const legacy: string[] = [];
+  for (const table of Object.keys(LEGACY_COPY)) {
+    const columns = (await client.execute(`PRAGMA table_info(${table})`)).rows.map((r) => String(r.name));
+    if (columns.length > 0 && !columns.includes('connector_id')) legacy.push(table);
+  }
+  if (legacy.length === 0) {
+    await client.batch(SCHEMA, 'write');
+    return;
+  }
+  if (!connectorId) throw new Error(`the connector store predates owned rows (${legacy.join(', ')}): open it with the connector id that adopts them`);
+  // One transaction: a crash leaves the old tables as they were.
+  await client.batch(
+    [
+      ...legacy.map((t) => `ALTER TABLE ${t} RENAME TO legacy_${t}`),
+      ...SCHEMA,
+      ...legacy.map((t) => ({ sql: LEGACY_COPY[t]!, args: [connectorId] })),
+      ...legacy.map((t) => `DROP TABLE legacy_${t}`),
+    ],
+    'write',
+  );
+  logger?.warn({ connectorId, tables: legacy }, 'connector store upgraded: its rows are now owned by this connector id');
 }

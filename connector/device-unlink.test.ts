@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Simulator } from '../simulator/server.ts';
 import type { DesiredSession } from '../shared/protocol.ts';
 import { eventually } from '../testing/eventually.ts';
-import { KEY, WAIT_MS, hubEvent, sessionEvents, startStack, useSimulatorWorld } from './test-stack.ts';
+import { CONNECTOR_ID, KEY, WAIT_MS, hubEvent, sessionEvents, silent, startStack, useSimulatorWorld } from './test-stack.ts';
 import { createAuthStore } from './whatsapp/auth-state.ts';
 import { createPendingUnlinks } from './whatsapp/pending-unlinks.ts';
 import type { SocketFactory } from './whatsapp/session.ts';
@@ -72,26 +72,26 @@ describe('unlinking a device whose session has no open socket', () => {
       expect(() => simulator.unlink(phone)).toThrow(/no linked device/);
       // The logout socket reported nothing: the only event is the logout itself.
       expect(sessionEvents(stack.hub, 'lima')).toEqual([{ name: 'connection.update', status: 'LOGGED_OUT', reason: 'login reset (auth epoch 1)' }]);
-      expect(await createAuthStore(stack.db, KEY).listSessions()).not.toContain('lima');
-      expect(await createPendingUnlinks(stack.db, KEY).list()).toEqual([]);
+      expect(await createAuthStore(stack.db, KEY, CONNECTOR_ID).listSessions()).not.toContain('lima');
+      expect(await createPendingUnlinks(stack.db, KEY, { connectorId: CONNECTOR_ID, logger: silent }).list()).toEqual([]);
     } finally {
       await stack.close();
     }
   });
 
-  it('unlinks a session deleted while the connector was down, held only in its store, without reporting anything', async () => {
+  it('unlinks a session deleted while the connector was down, named in the welcome as removed, without reporting anything', async () => {
     const phone = '6281100000032';
     const dbPath = join(dir, 'delete.db');
     await pairedThenDown(dbPath, 'mike', phone);
 
     const unlinked = simulator.events.waitFor('device-unlinked', (d) => d.phone === phone, WAIT_MS);
-    const stack = await startStack(simulator.wsUrl, dbPath, []);
+    const stack = await startStack(simulator.wsUrl, dbPath, [], {}, (hub) => hub.setRemoved(['mike']));
     try {
       await unlinked;
       expect(() => simulator.unlink(phone)).toThrow(/no linked device/);
       expect(sessionEvents(stack.hub, 'mike')).toEqual([]);
-      expect(await createAuthStore(stack.db, KEY).listSessions()).toEqual([]);
-      expect(await createPendingUnlinks(stack.db, KEY).list()).toEqual([]);
+      expect(await createAuthStore(stack.db, KEY, CONNECTOR_ID).listSessions()).toEqual([]);
+      expect(await createPendingUnlinks(stack.db, KEY, { connectorId: CONNECTOR_ID, logger: silent }).list()).toEqual([]);
     } finally {
       await stack.close();
     }
@@ -112,9 +112,9 @@ describe('unlinking a device whose session has no open socket', () => {
     try {
       await hubEvent(stack.hub, 'november', 'connection.update', (e) => e.status === 'LOGGED_OUT');
       // The login is forgotten locally, but the phone still has the device: the unlink is pending.
-      const pending = createPendingUnlinks(stack.db, KEY);
+      const pending = createPendingUnlinks(stack.db, KEY, { connectorId: CONNECTOR_ID, logger: silent });
       expect(await pending.list()).toEqual([expect.objectContaining({ sessionId: 'november', device: expect.stringMatching(new RegExp(`^${phone}:`)) })]);
-      expect(await createAuthStore(stack.db, KEY).listSessions()).not.toContain('november');
+      expect(await createAuthStore(stack.db, KEY, CONNECTOR_ID).listSessions()).not.toContain('november');
       // Another session is not held up by it and shows its QR; the pending one shows none.
       await hubEvent(stack.hub, 'oscar', 'qr');
       await eventually(async () => expect((await pending.list())[0]?.attempts).toBeGreaterThanOrEqual(2));
@@ -152,7 +152,7 @@ describe('unlinking a device whose session has no open socket', () => {
     try {
       await unlinked;
       expect(() => simulator.unlink(phone)).toThrow(/no linked device/);
-      await eventually(async () => expect(await createPendingUnlinks(online.db, KEY).list()).toEqual([]));
+      await eventually(async () => expect(await createPendingUnlinks(online.db, KEY, { connectorId: CONNECTOR_ID, logger: silent }).list()).toEqual([]));
       // The logout was applied by the earlier run; this one only finished the unlink, silently.
       expect(sessionEvents(online.hub, 'papa')).toEqual([]);
     } finally {

@@ -21,7 +21,7 @@ const cleanups: Array<() => Promise<void>> = [];
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'kabar-hub-link-'));
   db = await openConnectorDb(`file:${join(dir, 'connector.db')}`);
-  outbox = createOutbox(db, Buffer.alloc(32, 9));
+  outbox = createOutbox(db, Buffer.alloc(32, 9), { connectorId: 'edge-1', logger });
 });
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();

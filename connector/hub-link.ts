@@ -23,8 +23,11 @@ import type { Outbox } from './outbox.ts';
 export type CommandOutcome = { ok: true; data: SendTextResult } | { ok: false; error: { code: CommandErrorCode; message: string } };
 
 export type HubHandlers = {
-  /** The full desired set after each (re)authentication. */
-  welcome(sessions: DesiredSession[]): void | Promise<void>;
+  /**
+   * The full desired set after each (re)authentication, and the held sessions the hub says were deleted
+   * (the only ones a welcome may unlink).
+   */
+  welcome(sessions: DesiredSession[], removed: string[]): void | Promise<void>;
   desired(sessions: DesiredSession[]): void | Promise<void>;
   remove(sessionIds: string[]): void | Promise<void>;
   /** Runs one command; a throw is answered as SEND_FAILED. */
@@ -193,7 +196,7 @@ export class HubLink extends EventEmitter<HubLinkEvents> {
       case 'welcome':
         this.#onWelcome(ws, frame.heartbeatMs);
         try {
-          await this.#options.handlers.welcome(frame.sessions);
+          await this.#options.handlers.welcome(frame.sessions, frame.removed);
         } finally {
           if (this.#ws === ws) this.emit('ready');
         }

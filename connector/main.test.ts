@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from '../simulator/server.ts';
 import type { ConnectorFrame } from '../shared/protocol.ts';
+import { LEASE_HELD_EXIT_CODE } from './lease.ts';
 import { startTestHub, type TestHub } from './test-hub.ts';
 
 const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
@@ -158,6 +159,55 @@ describe('connector process', () => {
       expect(await second.exited).toBe(0);
     } finally {
       await killHub.close();
+    }
+  });
+
+  it('refuses to start a second process with the same connector id on the same store, leaving the first one linked', async () => {
+    const phone = '6281100000036';
+    const twinHub = await startTestHub({ secret: SECRET, autoAck: true, sessions: [{ sessionId: 'twin', state: 'running', authEpoch: 0 }] });
+    const hellos: string[] = [];
+    twinHub.events.on('hello', (h) => hellos.push(h.connectorId));
+    // What a second `npm start` in the same folder runs: the same environment and store.
+    const env = {
+      HUB_URL: twinHub.url,
+      CONNECTOR_ID: 'twin',
+      CONNECTOR_SECRET: SECRET,
+      AUTH_STATE_KEY: 'ab'.repeat(32),
+      CONNECTOR_DB_URL: `file:${join(dir, 'twin', 'connector.db')}`,
+      WA_SIMULATOR: '1',
+      WA_WS_URL: simulator.wsUrl,
+      LOG_LEVEL: 'warn',
+    };
+    const unlinked: string[] = [];
+    const offUnlinked = simulator.events.on('device-unlinked', (d) => unlinked.push(d.phone));
+    try {
+      const first = run(env);
+      const qr = await new Promise<string>((resolve) =>
+        twinHub.events.on('event', (f) => {
+          if (f.event.name === 'qr') resolve(f.event.qr);
+        }),
+      );
+      await simulator.scan(qr, phone);
+      await new Promise<void>((resolve) =>
+        twinHub.events.on('event', (f) => {
+          if (f.event.name === 'connection.update' && f.event.status === 'WORKING') resolve();
+        }),
+      );
+
+      const second = run(env);
+      expect(await second.exited).toBe(LEASE_HELD_EXIT_CODE);
+      expect(second.output()).toMatch(/another connector process with CONNECTOR_ID=twin is running on this store .*refusing to start/);
+      // It never dialled the hub, so it could not take the link (or the logins) over.
+      expect(hellos).toEqual(['twin']);
+      expect(first.child.exitCode).toBeNull();
+
+      first.child.kill('SIGTERM');
+      expect(await first.exited).toBe(0);
+      expect(unlinked).toEqual([]);
+      expect(simulator.unlink(phone)).toEqual({ devices: 1 });
+    } finally {
+      offUnlinked();
+      await twinHub.close();
     }
   });
 });

@@ -4,6 +4,7 @@ import { Browsers, makeWASocket } from '@whiskeysockets/baileys';
 import { startConnector } from './app.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { openConnectorDb } from './db.ts';
+import { LEASE_HELD_EXIT_CODE, acquireLease } from './lease.ts';
 import { createLogger } from './logger.ts';
 import { ensureCurveVerify } from './whatsapp/curve-verify.ts';
 import { receiptHookInstalled } from './whatsapp/receipt-hook.ts';
@@ -30,7 +31,23 @@ if (!receiptHookInstalled()) {
 }
 if (config.waSimulator) await trustSimulator(config.waWsUrl, logger);
 
-const db = await openConnectorDb(config.dbUrl, config.dbAuthToken);
+const db = await openConnectorDb(config.dbUrl, { authToken: config.dbAuthToken, connectorId: config.connectorId, logger });
+const leased = await acquireLease(db, config.connectorId, {
+  onLost: (holder) => {
+    // Another process now owns these logins: stop touching them at once (nothing is acked unstored).
+    logger.fatal({ connectorId: config.connectorId, holder }, 'lost the connector lease to another process; exiting');
+    process.exit(LEASE_HELD_EXIT_CODE);
+  },
+});
+if (!leased.ok) {
+  logger.fatal(
+    { connectorId: config.connectorId, holder: leased.holder, expiresAt: new Date(leased.expiresAt).toISOString() },
+    `another connector process with CONNECTOR_ID=${config.connectorId} is running on this store (${leased.holder}); refusing to start`,
+  );
+  db.close();
+  process.exit(LEASE_HELD_EXIT_CODE);
+}
+const { lease } = leased;
 const connector = startConnector({
   db,
   authStateKey: config.authStateKey,
@@ -54,6 +71,7 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     logger.info({ signal }, 'signal received');
     connector
       .shutdown()
+      .then(() => lease.release())
       .then(() => db.close())
       .then(
         () => process.exit(0),

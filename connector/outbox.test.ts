@@ -2,8 +2,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pino } from 'pino';
 import { openConnectorDb, type Client } from './db.ts';
+import { HubLink } from './hub-link.ts';
 import { createOutbox } from './outbox.ts';
+import { listQuarantine } from './quarantine.ts';
+import { startTestHub } from './test-hub.ts';
 
 let dir: string;
 let db: Client;
@@ -17,15 +21,23 @@ afterAll(() => {
 });
 
 const KEY = Buffer.alloc(32, 7);
+const OTHER_KEY = Buffer.alloc(32, 8);
+const logger = pino({ level: 'silent' });
+
+/** A logger whose lines (as parsed JSON) the test can read. */
+function capturingLogger() {
+  const lines: { level: number; msg: string; [k: string]: unknown }[] = [];
+  return { lines, logger: pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line)) }) };
+}
 const status = (n: number) => ({ name: 'connection.update' as const, status: 'STARTING' as const, reason: `r${n}` });
 
 describe('outbox', () => {
   it('returns events oldest first and survives reopening the database', async () => {
-    const outbox = createOutbox(db, KEY);
+    const outbox = createOutbox(db, KEY, { connectorId: 'c1', logger });
     const added = [];
     for (let i = 0; i < 5; i++) added.push((await outbox.add('s1', status(i), { at: 1000 + i }))!);
     const reopened = await openConnectorDb(`file:${join(dir, 'connector.db')}`);
-    const pending = await createOutbox(reopened, KEY).pending();
+    const pending = await createOutbox(reopened, KEY, { connectorId: 'c1', logger }).pending();
     reopened.close();
     expect(pending.map((e) => e.id)).toEqual(added.map((e) => e.id));
     expect(pending[0]).toMatchObject({ sessionId: 's1', at: 1000, event: status(0) });
@@ -33,7 +45,7 @@ describe('outbox', () => {
   });
 
   it('forgets only what was acked', async () => {
-    const outbox = createOutbox(db, KEY);
+    const outbox = createOutbox(db, KEY, { connectorId: 'c1', logger });
     const a = (await outbox.add('s1', status(1)))!;
     const b = (await outbox.add('s1', status(2)))!;
     const c = (await outbox.add('s1', status(3)))!;
@@ -44,7 +56,7 @@ describe('outbox', () => {
   });
 
   it('pages after a sequence number, which is how a resend continues', async () => {
-    const outbox = createOutbox(db, KEY);
+    const outbox = createOutbox(db, KEY, { connectorId: 'c1', logger });
     const entries = [];
     for (let i = 0; i < 4; i++) entries.push((await outbox.add('s2', status(i)))!);
     const page = await outbox.pending(entries[1]!.seq, 1);
@@ -53,7 +65,7 @@ describe('outbox', () => {
   });
 
   it('stores an event with a chosen id once while it is unacked, and again after its ack', async () => {
-    const outbox = createOutbox(db, KEY);
+    const outbox = createOutbox(db, KEY, { connectorId: 'c1', logger });
     expect(await outbox.add('s3', status(1), { id: 'rcv-1' })).not.toBeNull();
     expect(await outbox.add('s3', status(1), { id: 'rcv-1' })).toBeNull();
     expect((await outbox.pending()).filter((e) => e.id === 'rcv-1')).toHaveLength(1);
@@ -63,7 +75,7 @@ describe('outbox', () => {
   });
 
   it('keeps events sealed at rest: the stored bytes do not show the text', async () => {
-    const outbox = createOutbox(db, KEY);
+    const outbox = createOutbox(db, KEY, { connectorId: 'c1', logger });
     const text = 'a private message text';
     const sent = (await outbox.add('s4', { name: 'message.sent', messageId: 'M1', to: '6281234567890', text, timestamp: 1 }))!;
     const stored = await db.execute({ sql: 'SELECT event FROM outbox WHERE id = ?', args: [sent.id] });
@@ -74,15 +86,64 @@ describe('outbox', () => {
     await outbox.ack([sent.id]);
   });
 
-  it('still reads events an earlier version stored as plain JSON, and skips rows that do not open under the key', async () => {
+  it('still reads events an earlier version stored as plain JSON, and quarantines rows that do not open under the key', async () => {
     await db.execute({
-      sql: 'INSERT INTO outbox (id, session_id, at, event) VALUES (?, ?, ?, ?)',
-      args: ['legacy-1', 's5', 5, JSON.stringify(status(5))],
+      sql: 'INSERT INTO outbox (connector_id, id, session_id, at, event) VALUES (?, ?, ?, ?, ?)',
+      args: ['c1', 'legacy-1', 's5', 5, JSON.stringify(status(5))],
     });
-    const foreign = (await createOutbox(db, Buffer.alloc(32, 8)).add('s5', status(6)))!;
-    const outbox = createOutbox(db, KEY);
+    const foreign = (await createOutbox(db, OTHER_KEY, { connectorId: 'c1', logger }).add('s5', status(6)))!;
+    const outbox = createOutbox(db, KEY, { connectorId: 'c1', logger });
     const pending = (await outbox.pending()).filter((e) => e.sessionId === 's5');
     expect(pending).toEqual([{ seq: expect.any(Number), id: 'legacy-1', sessionId: 's5', at: 5, event: status(5) }]);
-    await outbox.ack(['legacy-1', foreign.id]);
+    expect((await listQuarantine(db)).map((q) => q.rowKey)).toContain(foreign.id);
+    await outbox.ack(['legacy-1']);
+    await db.execute('DELETE FROM quarantine');
+  });
+
+  it('moves unreadable rows to the quarantine with a loud log line, so the events behind 200 of them still go out', async () => {
+    const foreign = createOutbox(db, OTHER_KEY, { connectorId: 'c1', logger });
+    for (let i = 0; i < 250; i++) await foreign.add('s6', status(i));
+    await db.execute({ sql: 'INSERT INTO outbox (connector_id, id, session_id, at, event) VALUES (?, ?, ?, ?, ?)', args: ['c1', 'old-format', 's6', 1, '{"kind":"status"}'] });
+    const { lines, logger: loud } = capturingLogger();
+    const outbox = createOutbox(db, KEY, { connectorId: 'c1', logger: loud });
+    const good = (await outbox.add('s6', status(999)))!;
+
+    expect((await outbox.pending(0, 200)).map((e) => e.id)).toEqual([good.id]);
+    expect(await outbox.count()).toBe(1);
+    const quarantined = await listQuarantine(db);
+    expect(quarantined).toHaveLength(251);
+    expect(quarantined.every((q) => q.source === 'outbox' && q.sessionId === 's6')).toBe(true);
+    expect(quarantined.find((q) => q.rowKey === 'old-format')?.reason).toMatch(/not a known event/);
+    expect(lines.filter((l) => l.level >= 50 && /quarantine/.test(l.msg)).length).toBeGreaterThan(0);
+    await outbox.ack([good.id]);
+    await db.execute('DELETE FROM quarantine');
+  });
+
+  it('lets the hub link send past unreadable rows and flush to the end, which a shutdown waits for', async () => {
+    const foreign = createOutbox(db, OTHER_KEY, { connectorId: 'c1', logger });
+    for (let i = 0; i < 220; i++) await foreign.add('s7', status(i));
+    const outbox = createOutbox(db, KEY, { connectorId: 'c1', logger });
+    const good = (await outbox.add('s7', status(1000)))!;
+    const secret = 'outbox-test-secret-0123456789';
+    const hub = await startTestHub({ secret, autoAck: true });
+    const link = new HubLink({
+      hubUrl: hub.url,
+      connectorId: 'edge-q',
+      secret,
+      outbox,
+      logger,
+      heldSessions: async () => [],
+      liveStatuses: () => [],
+      handlers: { welcome: () => {}, desired: () => {}, remove: () => {}, command: async () => ({ ok: false, error: { code: 'SEND_FAILED', message: 'unused' } }) },
+    });
+    try {
+      link.start();
+      expect(await link.flush(10_000)).toBe(true);
+      expect(hub.received.map((f) => f.id)).toEqual([good.id]);
+    } finally {
+      await link.close();
+      await hub.close();
+      await db.execute('DELETE FROM quarantine');
+    }
   });
 });

@@ -4,7 +4,9 @@
 // bound to its event id).
 import { randomUUID } from 'node:crypto';
 import type { Client } from '@libsql/client';
+import type { Logger } from 'pino';
 import { SessionEvent } from '../shared/protocol.ts';
+import { quarantineOutboxRow } from './quarantine.ts';
 import { openValue, sealValue } from './whatsapp/auth-crypto.ts';
 
 /** Stays well under SQLite's bound-parameter limit. */
@@ -30,50 +32,83 @@ const rowKey = (id: string) => `outbox\n${id}`;
 
 /**
  * The event of a stored row: sealed bytes, or plain JSON text as stores written before sealing hold it.
- * Null for a row that no longer opens or parses (another key, a changed schema): it would block the queue
- * forever, so it is skipped.
+ * A row that no longer opens or parses (another key, a changed schema) says why instead.
  */
-function readEvent(key: Buffer, id: string, stored: unknown): SessionEvent | null {
+function readEvent(key: Buffer, id: string, stored: unknown): { event: SessionEvent } | { unreadable: string } {
+  let json: string;
   try {
-    const json = typeof stored === 'string' ? stored : openValue(key, rowKey(id), new Uint8Array(stored as ArrayBuffer));
-    const parsed = SessionEvent.safeParse(JSON.parse(json));
-    return parsed.success ? parsed.data : null;
+    json = typeof stored === 'string' ? stored : openValue(key, rowKey(id), new Uint8Array(stored as ArrayBuffer));
   } catch {
-    return null;
+    return { unreadable: 'does not open under AUTH_STATE_KEY (sealed with another key, or damaged)' };
+  }
+  try {
+    const parsed = SessionEvent.safeParse(JSON.parse(json));
+    return parsed.success ? { event: parsed.data } : { unreadable: 'not a known event (an older format)' };
+  } catch {
+    return { unreadable: 'not JSON (an older format, or damaged)' };
   }
 }
 
-export function createOutbox(db: Client, key: Buffer, newId: () => string = randomUUID): Outbox {
+export type OutboxOptions = {
+  /** The owner of the rows: a store shared by several connectors gives each only its own events. */
+  connectorId: string;
+  logger: Logger;
+  newId?: () => string;
+};
+
+export function createOutbox(db: Client, key: Buffer, { connectorId, logger, newId = randomUUID }: OutboxOptions): Outbox {
+  const log = logger.child({ module: 'outbox' });
+
+  /** Moves unreadable rows aside: kept where they were, they would stall the pump and every flush. */
+  async function quarantine(rows: { seq: number; id: string; sessionId: string; reason: string }[]): Promise<void> {
+    const at = Date.now();
+    await db.batch(rows.flatMap((r) => quarantineOutboxRow(r.seq, r.reason, at)), 'write');
+    log.error(
+      { count: rows.length, rows: rows.slice(0, 20).map(({ id, sessionId, reason }) => ({ id, sessionId, reason })) },
+      'outbox rows that cannot be read were moved to the quarantine table and will not be sent (was AUTH_STATE_KEY changed?)',
+    );
+  }
+
   return {
     async add(sessionId, event, { id = newId(), at = Date.now() } = {}) {
       const result = await db.execute({
-        sql: 'INSERT INTO outbox (id, session_id, at, event) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO NOTHING',
-        args: [id, sessionId, at, sealValue(key, rowKey(id), JSON.stringify(event))],
+        sql: 'INSERT INTO outbox (connector_id, id, session_id, at, event) VALUES (?, ?, ?, ?, ?) ON CONFLICT (connector_id, id) DO NOTHING',
+        args: [connectorId, id, sessionId, at, sealValue(key, rowKey(id), JSON.stringify(event))],
       });
       if (result.rowsAffected === 0) return null;
       return { seq: Number(result.lastInsertRowid), id, sessionId, at, event };
     },
     async pending(afterSeq = 0, limit = 500) {
-      const result = await db.execute({
-        sql: 'SELECT seq, id, session_id, at, event FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?',
-        args: [afterSeq, limit],
-      });
       const entries: OutboxEntry[] = [];
-      for (const row of result.rows) {
-        const id = String(row.id);
-        const event = readEvent(key, id, row.event);
-        if (event) entries.push({ seq: Number(row.seq), id, sessionId: String(row.session_id), at: Number(row.at), event });
+      let after = afterSeq;
+      for (;;) {
+        const result = await db.execute({
+          sql: 'SELECT seq, id, session_id, at, event FROM outbox WHERE connector_id = ? AND seq > ? ORDER BY seq LIMIT ?',
+          args: [connectorId, after, limit],
+        });
+        const unreadable: { seq: number; id: string; sessionId: string; reason: string }[] = [];
+        for (const row of result.rows) {
+          const seq = Number(row.seq);
+          const id = String(row.id);
+          const sessionId = String(row.session_id);
+          const read = readEvent(key, id, row.event);
+          if ('event' in read) entries.push({ seq, id, sessionId, at: Number(row.at), event: read.event });
+          else unreadable.push({ seq, id, sessionId, reason: read.unreadable });
+          after = seq;
+        }
+        if (unreadable.length > 0) await quarantine(unreadable);
+        // A page of nothing but unreadable rows says nothing about the rows after it: read on.
+        if (entries.length > 0 || result.rows.length < limit) return entries;
       }
-      return entries;
     },
     async ack(ids) {
       for (let i = 0; i < ids.length; i += ACK_CHUNK) {
         const chunk = ids.slice(i, i + ACK_CHUNK);
-        await db.execute({ sql: `DELETE FROM outbox WHERE id IN (${chunk.map(() => '?').join(',')})`, args: chunk });
+        await db.execute({ sql: `DELETE FROM outbox WHERE connector_id = ? AND id IN (${chunk.map(() => '?').join(',')})`, args: [connectorId, ...chunk] });
       }
     },
     async count() {
-      const result = await db.execute('SELECT count(*) AS n FROM outbox');
+      const result = await db.execute({ sql: 'SELECT count(*) AS n FROM outbox WHERE connector_id = ?', args: [connectorId] });
       return Number(result.rows[0]?.n ?? 0);
     },
   };

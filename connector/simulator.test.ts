@@ -7,7 +7,7 @@ import { startSimulator, type Simulator } from '../simulator/server.ts';
 import type { ConnectorFrame, DesiredSession, SessionEvent } from '../shared/protocol.ts';
 import { openConnectorDb } from './db.ts';
 import type { TestHub } from './test-hub.ts';
-import { KEY, WAIT_MS, desire, hubEvent, pair, silent, startStack, type Stack, useSimulatorWorld } from './test-stack.ts';
+import { CONNECTOR_ID, KEY, WAIT_MS, desire, hubEvent, pair, sessionEvents, silent, startStack, type Stack, useSimulatorWorld } from './test-stack.ts';
 import { createAuthStore } from './whatsapp/auth-state.ts';
 import { DeviceUnlinker } from './whatsapp/device-unlinker.ts';
 import { createPendingUnlinks } from './whatsapp/pending-unlinks.ts';
@@ -69,7 +69,7 @@ describe('connector with real Baileys against the simulator', () => {
     const incoming = await hubEvent(stack.hub, 'alpha', 'message.received', (e) => e.messageId === id);
     expect(incoming).toMatchObject({ from: contact, fromLid: expect.stringMatching(/@lid$/), text: 'hello back' });
 
-    const authStore = createAuthStore(stack.db, KEY);
+    const authStore = createAuthStore(stack.db, KEY, CONNECTOR_ID);
     expect(await authStore.listSessions()).toContain('alpha');
     simulator.unlink(phone);
     const loggedOut = await hubEvent(stack.hub, 'alpha', 'connection.update', (e) => e.status === 'LOGGED_OUT');
@@ -129,7 +129,7 @@ describe('connector with real Baileys against the simulator', () => {
     const { qr } = await hubEvent(stack.hub, 'echo', 'qr');
     await expect(simulator.scan(qr, '6281100000005', { forgeAccountSignature: true })).rejects.toThrow();
     expect(stack.hub.received.some((f) => f.sessionId === 'echo' && f.event.name === 'connection.update' && f.event.status === 'WORKING')).toBe(false);
-    expect(await createAuthStore(stack.db, KEY).load('echo').then((a) => a.state.creds.me)).toBeUndefined();
+    expect(await createAuthStore(stack.db, KEY, CONNECTOR_ID).load('echo').then((a) => a.state.creds.me)).toBeUndefined();
   });
 
   it('refuses a server whose certificate chain is signed by the wrong root', async () => {
@@ -171,7 +171,7 @@ describe('connector restarts', () => {
     }
   });
 
-  it('lists stored logins in its hello and drops those the welcome does not list', async () => {
+  it('lists stored logins in its hello and keeps those the welcome does not list, still linked (a hub on an empty database)', async () => {
     const phone = '6281100000021';
     const dbPath = join(dir, 'drop.db');
     const first = await startStack(simulator.wsUrl, dbPath, [{ sessionId: 'juliet', state: 'running', authEpoch: 0 }]);
@@ -180,17 +180,31 @@ describe('connector restarts', () => {
     await hubEvent(first.hub, 'juliet', 'connection.update', (e) => e.status === 'WORKING');
     await first.close();
 
+    const unlinked: string[] = [];
+    const offUnlinked = simulator.events.on('device-unlinked', (d) => unlinked.push(d.phone));
     let hello!: Promise<string[]>;
     const second = await startStack(simulator.wsUrl, dbPath, [], {}, (hub) => {
       hello = new Promise<string[]>((resolve) => hub.events.once('hello', (h) => resolve(h.held)));
     });
     try {
-      // startStack returns once the welcome (which lists nothing) was applied.
+      // startStack returns once the welcome (which lists nothing and removes nothing) was applied.
       expect(await hello).toEqual(['juliet']);
-      expect(await createAuthStore(second.db, KEY).listSessions()).toEqual([]);
+      expect(await createAuthStore(second.db, KEY, CONNECTOR_ID).listSessions()).toEqual(['juliet']);
+      expect(unlinked).toEqual([]);
+      expect(sessionEvents(second.hub, 'juliet')).toEqual([]);
     } finally {
+      offUnlinked();
       await second.close();
     }
+    // The login is still good: a hub that lists the session again gets it back without a new QR.
+    const third = await startStack(simulator.wsUrl, dbPath, [{ sessionId: 'juliet', state: 'running', authEpoch: 0 }]);
+    try {
+      await hubEvent(third.hub, 'juliet', 'connection.update', (e) => e.status === 'WORKING');
+      expect(sessionEvents(third.hub, 'juliet').some((e) => e.name === 'qr')).toBe(false);
+    } finally {
+      await third.close();
+    }
+    expect(simulator.unlink(phone)).toEqual({ devices: 1 });
   });
 });
 
@@ -206,12 +220,12 @@ describe('incoming messages and WhatsApp receipts', () => {
     let sock: WASocket | null = null;
     let markStored!: () => void;
     const messageStored = new Promise<void>((resolve) => (markStored = resolve));
-    const authStore = createAuthStore(db, KEY);
+    const authStore = createAuthStore(db, KEY, CONNECTOR_ID);
     const socketConfig = { waWebSocketUrl: simulator.wsUrl, defaultQueryTimeoutMs: 5_000, connectTimeoutMs: 5_000 };
     const session = new WhatsAppSession({
       sessionId: 'hotel',
       authStore,
-      unlinker: new DeviceUnlinker({ authStore, pending: createPendingUnlinks(db, KEY), makeSocket: makeWASocket, socketConfig, logger: silent }),
+      unlinker: new DeviceUnlinker({ authStore, pending: createPendingUnlinks(db, KEY, { connectorId: CONNECTOR_ID, logger: silent }), makeSocket: makeWASocket, socketConfig, logger: silent }),
       makeSocket: (config) => (sock = makeWASocket(config)),
       socketConfig,
       logger: silent,

@@ -25,6 +25,8 @@ export type TestHubOptions = {
   secret: string;
   heartbeatMs?: number;
   sessions?: DesiredSession[];
+  /** Held sessions the welcome names as deleted (the hub's tombstones). */
+  removed?: string[];
   /** Ack every event as soon as it arrives. */
   autoAck?: boolean;
 };
@@ -36,6 +38,8 @@ export type TestHub = {
   /** Every event frame received, in order, including resends. */
   received: EventFrame[];
   setSessions(sessions: DesiredSession[]): void;
+  /** Deleted session ids; the welcome lists those the hello says are held, as the real hub does. */
+  setRemoved(removed: string[]): void;
   setAutoAck(on: boolean): void;
   /** Stops answering pings (to exercise the connector's dead-link detection). */
   setPongs(on: boolean): void;
@@ -51,6 +55,7 @@ export async function startTestHub(options: TestHubOptions): Promise<TestHub> {
   const events: TestHub['events'] = new EventEmitter();
   const received: EventFrame[] = [];
   let sessions = options.sessions ?? [];
+  let removed = options.removed ?? [];
   let autoAck = options.autoAck ?? false;
   let pongs = true;
   let current: WebSocket | null = null;
@@ -77,7 +82,15 @@ export async function startTestHub(options: TestHubOptions): Promise<TestHub> {
         welcomed = true;
         if (current && current !== ws) current.close(CloseCode.replaced, 'replaced');
         current = ws;
-        ws.send(JSON.stringify({ type: 'welcome', connectorId: frame.connectorId, heartbeatMs: options.heartbeatMs ?? 30_000, sessions }));
+        const held = new Set(frame.held);
+        const welcome: HubFrame = {
+          type: 'welcome',
+          connectorId: frame.connectorId,
+          heartbeatMs: options.heartbeatMs ?? 30_000,
+          sessions,
+          removed: removed.filter((id) => held.has(id)),
+        };
+        ws.send(JSON.stringify(welcome));
         events.emit('welcomed', ws);
         return;
       }
@@ -101,6 +114,9 @@ export async function startTestHub(options: TestHubOptions): Promise<TestHub> {
     received,
     setSessions: (next) => {
       sessions = next;
+    },
+    setRemoved: (next) => {
+      removed = next;
     },
     setAutoAck: (on) => {
       autoAck = on;

@@ -19,6 +19,8 @@ type EventFrame = Extract<ConnectorFrame, { type: 'event' }>;
 
 export const SECRET = 'simulator-test-secret-0123456789';
 export const KEY = Buffer.alloc(32, 42);
+/** The connector id of every stack unless a test names another. */
+export const CONNECTOR_ID = 'sim-edge';
 export const silent = pino({ level: 'silent' });
 export const WAIT_MS = 20_000;
 
@@ -55,7 +57,7 @@ export async function startStack(
   waWsUrl: string,
   dbPath: string,
   sessions: DesiredSession[] = [],
-  overrides: Partial<Pick<ConnectorOptions, 'makeSocket' | 'unlinkRetryDelay'>> = {},
+  overrides: Partial<Pick<ConnectorOptions, 'makeSocket' | 'unlinkRetryDelay' | 'connectorId'>> = {},
   /** Runs once the hub listens and before the connector dials it, e.g. to catch its hello. */
   beforeConnect: (hub: TestHub) => void = () => {},
 ): Promise<Stack> {
@@ -66,7 +68,7 @@ export async function startStack(
     db,
     authStateKey: KEY,
     hubUrl: hub.url,
-    connectorId: 'sim-edge',
+    connectorId: CONNECTOR_ID,
     connectorSecret: SECRET,
     logger: silent,
     baileysLogger: silent,

@@ -23,4 +23,11 @@ describe('parseFrame', () => {
       sessions: [{ sessionId: 'a', state: 'running', authEpoch: 2 }],
     });
   });
+
+  it('reads a welcome without `removed` (a hub before it) as removing nothing', () => {
+    const welcome = { type: 'welcome', connectorId: 'c', heartbeatMs: 1000, sessions: [] };
+    expect(parseFrame(HubFrame, JSON.stringify(welcome))).toEqual({ ...welcome, removed: [] });
+    expect(parseFrame(HubFrame, JSON.stringify({ ...welcome, removed: ['a'] }))).toEqual({ ...welcome, removed: ['a'] });
+    expect(parseFrame(HubFrame, JSON.stringify({ ...welcome, removed: ['not a session id!'] }))).toBeNull();
+  });
 });

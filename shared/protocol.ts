@@ -99,8 +99,16 @@ export const HubFrame = z.discriminatedUnion('type', [
     type: z.literal('welcome'),
     connectorId: z.string(),
     heartbeatMs: z.number().int().positive(),
-    /** Every session this connector should hold; anything else it holds is to be dropped. */
+    /**
+     * Every session this connector should run now. One it holds that is not listed is stopped and its
+     * login kept: absence is never an instruction to unlink.
+     */
     sessions: z.array(DesiredSession),
+    /**
+     * Sessions from the hello's `held` that were deleted (the Worker keeps a tombstone per deleted id): the
+     * connector unlinks and wipes exactly these. Optional and additive, so protocol 1 still holds.
+     */
+    removed: z.array(sessionId).max(100_000).default([]),
   }),
   z.object({ type: z.literal('desired'), sessions: z.array(DesiredSession) }),
   z.object({ type: z.literal('remove'), sessionIds: z.array(sessionId) }),

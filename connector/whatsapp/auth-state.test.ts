@@ -51,7 +51,7 @@ describe('auth-crypto', () => {
 
 describe('auth state in libSQL', () => {
   it('stores creds and keys encrypted and reads them back after a reload', async () => {
-    const store = createAuthStore(db, KEY);
+    const store = createAuthStore(db, KEY, 'c1');
     const first = await store.load('s1');
     expect(first.state.creds.registered).toBe(false);
     first.state.creds.registered = true;
@@ -62,7 +62,7 @@ describe('auth state in libSQL', () => {
       'app-state-sync-key': { k1: { keyData: Buffer.from([1, 2, 3]), timestamp: 5 } },
     });
 
-    const again = await createAuthStore(db, KEY).load('s1');
+    const again = await createAuthStore(db, KEY, 'c1').load('s1');
     expect(again.state.creds.registered).toBe(true);
     expect(Buffer.from(again.state.creds.noiseKey.private).equals(Buffer.from(first.state.creds.noiseKey.private))).toBe(true);
     const keys = await again.state.keys.get('pre-key', ['1', '2']);
@@ -77,20 +77,20 @@ describe('auth state in libSQL', () => {
   });
 
   it('deletes a key that is set to null', async () => {
-    const { state } = await createAuthStore(db, KEY).load('s2');
+    const { state } = await createAuthStore(db, KEY, 'c1').load('s2');
     await state.keys.set({ session: { a: Buffer.from([1]) } });
     await state.keys.set({ session: { a: null } });
     expect(await state.keys.get('session', ['a'])).toEqual({});
   });
 
   it('fails to decrypt with the wrong AUTH_STATE_KEY', async () => {
-    const { saveCreds } = await createAuthStore(db, KEY).load('s3');
+    const { saveCreds } = await createAuthStore(db, KEY, 'c1').load('s3');
     await saveCreds();
-    await expect(createAuthStore(db, OTHER_KEY).load('s3')).rejects.toThrow();
+    await expect(createAuthStore(db, OTHER_KEY, 'c1').load('s3')).rejects.toThrow();
   });
 
   it('fails to decrypt a value moved to another row', async () => {
-    const { state } = await createAuthStore(db, KEY).load('s4');
+    const { state } = await createAuthStore(db, KEY, 'c1').load('s4');
     await state.keys.set({ session: { victim: Buffer.from('victim'), attacker: Buffer.from('attacker') } });
     await db.execute(
       "UPDATE auth_state SET value = (SELECT value FROM auth_state WHERE session_id = 's4' AND id = 'attacker') WHERE session_id = 's4' AND id = 'victim'",
@@ -110,14 +110,14 @@ describe('auth state in libSQL', () => {
         };
       },
     });
-    const { state } = await createAuthStore(spy, KEY).load('s5');
+    const { state } = await createAuthStore(spy, KEY, 'c1').load('s5');
     calls.length = 0;
     await state.keys.set({ 'pre-key': { '1': Curve.generateKeyPair(), '2': Curve.generateKeyPair() }, session: { x: Buffer.from([1]), y: null } });
     expect(calls).toEqual(['batch(4,write)']);
   });
 
   it('wipes everything a session stored and nothing of other sessions', async () => {
-    const store = createAuthStore(db, KEY);
+    const store = createAuthStore(db, KEY, 'c1');
     const a = await store.load('wipe-a');
     const b = await store.load('wipe-b');
     await Promise.all([a.saveCreds(), b.saveCreds(), a.state.keys.set({ session: { k: Buffer.from([1]) } })]);

@@ -1,5 +1,6 @@
 // Baileys auth state (creds and Signal keys) kept in the connector DB, each value encrypted with
-// auth-crypto under AUTH_STATE_KEY. One Baileys `keys.set` call is one write transaction.
+// auth-crypto under AUTH_STATE_KEY. One Baileys `keys.set` call is one write transaction. Rows are owned by
+// the connector id: a store shared by several connectors gives each only its own logins.
 import {
   BufferJSON,
   initAuthCreds,
@@ -27,7 +28,7 @@ export type AuthStore = {
   load(sessionId: string): Promise<SessionAuth>;
   /** Forgets a session's WhatsApp login entirely. */
   wipe(sessionId: string): Promise<void>;
-  /** Sessions with stored creds, i.e. a WhatsApp login this connector holds. */
+  /** Sessions with stored creds, i.e. a WhatsApp login this connector (and no other) holds. */
   listSessions(): Promise<string[]>;
 };
 
@@ -36,18 +37,18 @@ function rowKey(sessionId: string, kind: string, id: string): string {
   return `${sessionId}\n${kind}\n${id}`;
 }
 
-export function createAuthStore(db: Client, key: Buffer): AuthStore {
+export function createAuthStore(db: Client, key: Buffer, connectorId: string): AuthStore {
   const seal = (sessionId: string, kind: string, id: string, value: unknown): InStatement => ({
-    sql: 'INSERT INTO auth_state (session_id, kind, id, value) VALUES (?, ?, ?, ?) ON CONFLICT (session_id, kind, id) DO UPDATE SET value = excluded.value',
-    args: [sessionId, kind, id, sealValue(key, rowKey(sessionId, kind, id), JSON.stringify(value, BufferJSON.replacer))],
+    sql: 'INSERT INTO auth_state (connector_id, session_id, kind, id, value) VALUES (?, ?, ?, ?, ?) ON CONFLICT (connector_id, session_id, kind, id) DO UPDATE SET value = excluded.value',
+    args: [connectorId, sessionId, kind, id, sealValue(key, rowKey(sessionId, kind, id), JSON.stringify(value, BufferJSON.replacer))],
   });
   const open = (sessionId: string, kind: string, id: string, value: unknown): unknown =>
     JSON.parse(openValue(key, rowKey(sessionId, kind, id), new Uint8Array(value as ArrayBuffer)), BufferJSON.reviver);
 
   async function load(sessionId: string): Promise<SessionAuth> {
     const found = await db.execute({
-      sql: 'SELECT value FROM auth_state WHERE session_id = ? AND kind = ? AND id = ?',
-      args: [sessionId, CREDS_KIND, ''],
+      sql: 'SELECT value FROM auth_state WHERE connector_id = ? AND session_id = ? AND kind = ? AND id = ?',
+      args: [connectorId, sessionId, CREDS_KIND, ''],
     });
     const row = found.rows[0];
     const creds: AuthenticationCreds = row ? (open(sessionId, CREDS_KIND, '', row.value) as AuthenticationCreds) : initAuthCreds();
@@ -58,8 +59,8 @@ export function createAuthStore(db: Client, key: Buffer): AuthStore {
         for (let i = 0; i < ids.length; i += GET_CHUNK) {
           const chunk = ids.slice(i, i + GET_CHUNK);
           const result = await db.execute({
-            sql: `SELECT id, value FROM auth_state WHERE session_id = ? AND kind = ? AND id IN (${chunk.map(() => '?').join(',')})`,
-            args: [sessionId, type, ...chunk],
+            sql: `SELECT id, value FROM auth_state WHERE connector_id = ? AND session_id = ? AND kind = ? AND id IN (${chunk.map(() => '?').join(',')})`,
+            args: [connectorId, sessionId, type, ...chunk],
           });
           for (const r of result.rows) {
             const id = String(r.id);
@@ -77,7 +78,7 @@ export function createAuthStore(db: Client, key: Buffer): AuthStore {
           for (const [id, value] of Object.entries(values ?? {})) {
             statements.push(
               value === null || value === undefined
-                ? { sql: 'DELETE FROM auth_state WHERE session_id = ? AND kind = ? AND id = ?', args: [sessionId, kind, id] }
+                ? { sql: 'DELETE FROM auth_state WHERE connector_id = ? AND session_id = ? AND kind = ? AND id = ?', args: [connectorId, sessionId, kind, id] }
                 : seal(sessionId, kind, id, value),
             );
           }
@@ -85,7 +86,7 @@ export function createAuthStore(db: Client, key: Buffer): AuthStore {
         if (statements.length > 0) await db.batch(statements, 'write');
       },
       async clear() {
-        await db.execute({ sql: 'DELETE FROM auth_state WHERE session_id = ? AND kind <> ?', args: [sessionId, CREDS_KIND] });
+        await db.execute({ sql: 'DELETE FROM auth_state WHERE connector_id = ? AND session_id = ? AND kind <> ?', args: [connectorId, sessionId, CREDS_KIND] });
       },
     };
 
@@ -100,10 +101,13 @@ export function createAuthStore(db: Client, key: Buffer): AuthStore {
   return {
     load,
     async wipe(sessionId) {
-      await db.execute({ sql: 'DELETE FROM auth_state WHERE session_id = ?', args: [sessionId] });
+      await db.execute({ sql: 'DELETE FROM auth_state WHERE connector_id = ? AND session_id = ?', args: [connectorId, sessionId] });
     },
     async listSessions() {
-      const result = await db.execute({ sql: 'SELECT session_id FROM auth_state WHERE kind = ? ORDER BY session_id', args: [CREDS_KIND] });
+      const result = await db.execute({
+        sql: 'SELECT session_id FROM auth_state WHERE connector_id = ? AND kind = ? ORDER BY session_id',
+        args: [connectorId, CREDS_KIND],
+      });
       return result.rows.map((r) => String(r.session_id));
     },
   };

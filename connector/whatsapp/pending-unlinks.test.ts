@@ -2,11 +2,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initAuthCreds } from '@whiskeysockets/baileys';
+import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openConnectorDb, type Client } from '../db.ts';
+import { listQuarantine } from '../quarantine.ts';
 import { createPendingUnlinks } from './pending-unlinks.ts';
 
 const KEY = Buffer.alloc(32, 5);
+const OTHER_KEY = Buffer.alloc(32, 6);
+const logger = pino({ level: 'silent' });
 
 let dir: string;
 let db: Client;
@@ -25,7 +29,7 @@ function paired(device: string) {
 
 describe('pending unlinks', () => {
   it('keeps the creds of a device sealed at rest and gives them back until the device is done', async () => {
-    const pending = createPendingUnlinks(db, KEY);
+    const pending = createPendingUnlinks(db, KEY, { connectorId: 'c1', logger });
     const creds = paired('6281:3@s.whatsapp.net');
     await pending.add('s1', creds);
     const [stored] = (await db.execute("SELECT creds FROM pending_unlink WHERE session_id = 's1'")).rows;
@@ -38,7 +42,7 @@ describe('pending unlinks', () => {
   });
 
   it('counts failed attempts and keeps the count when the same device is added again', async () => {
-    const pending = createPendingUnlinks(db, KEY);
+    const pending = createPendingUnlinks(db, KEY, { connectorId: 'c1', logger });
     await pending.add('s2', paired('6282:1@s.whatsapp.net'));
     expect(await pending.failed('s2', '6282:1@s.whatsapp.net')).toBe(1);
     expect(await pending.failed('s2', '6282:1@s.whatsapp.net')).toBe(2);
@@ -50,8 +54,23 @@ describe('pending unlinks', () => {
     ]);
   });
 
-  it('refuses creds read under another key', async () => {
-    await createPendingUnlinks(db, KEY).add('s3', paired('6283:1@s.whatsapp.net'));
-    await expect(createPendingUnlinks(db, Buffer.alloc(32, 6)).get('s3', '6283:1@s.whatsapp.net')).rejects.toThrow();
+  it('moves a row that does not open under the key to the quarantine, loudly, and lists the rest', async () => {
+    await db.execute('DELETE FROM pending_unlink');
+    await createPendingUnlinks(db, OTHER_KEY, { connectorId: 'c1', logger }).add('s3', paired('6283:1@s.whatsapp.net'));
+    await createPendingUnlinks(db, KEY, { connectorId: 'c1', logger }).add('s4', paired('6284:1@s.whatsapp.net'));
+    const lines: { level: number; msg: string }[] = [];
+    const loud = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line)) });
+    const pending = createPendingUnlinks(db, KEY, { connectorId: 'c1', logger: loud });
+
+    expect((await pending.list()).map((p) => p.device)).toEqual(['6284:1@s.whatsapp.net']);
+    expect(await listQuarantine(db)).toEqual([expect.objectContaining({ source: 'pending_unlink', sessionId: 's3', rowKey: '6283:1@s.whatsapp.net' })]);
+    expect(lines.some((l) => l.level >= 50 && /quarantine/.test(l.msg))).toBe(true);
+    expect(await pending.get('s3', '6283:1@s.whatsapp.net')).toBeNull();
+  });
+
+  it('quarantines an unreadable row asked for by name instead of throwing', async () => {
+    await createPendingUnlinks(db, OTHER_KEY, { connectorId: 'c1', logger }).add('s5', paired('6285:1@s.whatsapp.net'));
+    expect(await createPendingUnlinks(db, KEY, { connectorId: 'c1', logger }).get('s5', '6285:1@s.whatsapp.net')).toBeNull();
+    expect((await listQuarantine(db)).map((q) => q.sessionId)).toContain('s5');
   });
 });

@@ -8,21 +8,21 @@ export type SessionEpochs = {
   delete(sessionId: string): Promise<void>;
 };
 
-export function createSessionEpochs(db: Client): SessionEpochs {
+export function createSessionEpochs(db: Client, connectorId: string): SessionEpochs {
   return {
     async get(sessionId) {
-      const result = await db.execute({ sql: 'SELECT auth_epoch FROM session_epoch WHERE session_id = ?', args: [sessionId] });
+      const result = await db.execute({ sql: 'SELECT auth_epoch FROM session_epoch WHERE connector_id = ? AND session_id = ?', args: [connectorId, sessionId] });
       const row = result.rows[0];
       return row ? Number(row.auth_epoch) : null;
     },
     async set(sessionId, epoch) {
       await db.execute({
-        sql: 'INSERT INTO session_epoch (session_id, auth_epoch) VALUES (?, ?) ON CONFLICT (session_id) DO UPDATE SET auth_epoch = excluded.auth_epoch',
-        args: [sessionId, epoch],
+        sql: 'INSERT INTO session_epoch (connector_id, session_id, auth_epoch) VALUES (?, ?, ?) ON CONFLICT (connector_id, session_id) DO UPDATE SET auth_epoch = excluded.auth_epoch',
+        args: [connectorId, sessionId, epoch],
       });
     },
     async delete(sessionId) {
-      await db.execute({ sql: 'DELETE FROM session_epoch WHERE session_id = ?', args: [sessionId] });
+      await db.execute({ sql: 'DELETE FROM session_epoch WHERE connector_id = ? AND session_id = ?', args: [connectorId, sessionId] });
     },
   };
 }

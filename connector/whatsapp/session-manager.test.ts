@@ -16,6 +16,7 @@ class FakeSession implements ManagedSession {
   status: SessionStatus = 'STOPPED';
   active = false;
   calls: string[] = [];
+  quietStops = 0;
   /** Stands for the wait on WhatsApp while a device is unlinked. */
   readonly unlinking: () => Promise<void>;
   constructor(unlinking: () => Promise<void> = async () => {}) {
@@ -26,8 +27,9 @@ class FakeSession implements ManagedSession {
     this.active = true;
     this.status = 'WORKING';
   }
-  async stop() {
+  async stop(options: { quiet?: boolean } = {}) {
     this.calls.push('stop');
+    if (options.quiet) this.quietStops++;
     this.active = false;
     this.status = 'STOPPED';
   }
@@ -48,7 +50,7 @@ let authStore: AuthStore;
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'kabar-manager-'));
   db = await openConnectorDb(`file:${join(dir, 'connector.db')}`);
-  authStore = createAuthStore(db, Buffer.alloc(32, 3));
+  authStore = createAuthStore(db, Buffer.alloc(32, 3), 'c1');
 });
 afterAll(() => {
   db.close();
@@ -61,7 +63,7 @@ function manager(unlinking?: (sessionId: string) => Promise<void>) {
   const starts: Promise<unknown>[] = [];
   const m = new SessionManager({
     authStore,
-    epochs: createSessionEpochs(db),
+    epochs: createSessionEpochs(db, 'c1'),
     startQueue: {
       run: (task) => {
         const run = queue.run(task);
@@ -89,29 +91,50 @@ describe('session manager', () => {
     await m.applyWelcome([
       { sessionId: 'run-1', state: 'running', authEpoch: 0 },
       { sessionId: 'stop-1', state: 'stopped', authEpoch: 0 },
-    ]);
+    ], []);
     await settle();
     expect(sessions.get('run-1')?.calls).toEqual(['start']);
     expect(sessions.get('stop-1')?.calls).toEqual([]);
   });
 
-  it('drops stored sessions that the welcome does not list, unlinking and wiping their login', async () => {
+  it('keeps a stored login that the welcome does not list: absence is no instruction (a hub on an empty or wrong database)', async () => {
     const { saveCreds } = await authStore.load('orphan');
     await saveCreds();
     const { m, sessions } = manager();
-    await m.applyWelcome([]);
-    expect(sessions.get('orphan')?.calls).toEqual(['unlinkAndWipe']);
-    expect(m.get('orphan')).toBeUndefined();
+    await m.applyWelcome([], []);
+    expect(sessions.get('orphan')).toBeUndefined();
+    expect(await authStore.listSessions()).toContain('orphan');
     await authStore.wipe('orphan');
   });
 
-  it('starts the listed sessions while a dropped session still waits for WhatsApp to unlink it', async () => {
+  it('stops a running session that a later welcome no longer lists, quietly, and keeps its login', async () => {
+    const { m, sessions, settle } = manager();
+    await m.applyDesired([{ sessionId: 'moved', state: 'running', authEpoch: 0 }]);
+    await settle();
+    await m.applyWelcome([], []);
+    expect(sessions.get('moved')?.calls).toEqual(['start', 'stop']);
+    expect(sessions.get('moved')?.quietStops).toBe(1);
+    expect(m.get('moved')).toBeUndefined();
+  });
+
+  it('unlinks and wipes exactly the sessions the welcome names as removed', async () => {
+    for (const id of ['gone', 'stays']) await (await authStore.load(id)).saveCreds();
+    const { m, sessions } = manager();
+    await m.applyWelcome([], ['gone']);
+    expect(sessions.get('gone')?.calls).toEqual(['unlinkAndWipe']);
+    expect(sessions.get('stays')).toBeUndefined();
+    expect(m.get('gone')).toBeUndefined();
+    await authStore.wipe('gone');
+    await authStore.wipe('stays');
+  });
+
+  it('starts the listed sessions while a removed session still waits for WhatsApp to unlink it', async () => {
     const { saveCreds } = await authStore.load('slow-orphan');
     await saveCreds();
     let release!: () => void;
     const released = new Promise<void>((resolve) => (release = resolve));
     const { m, sessions, settle } = manager((id) => (id === 'slow-orphan' ? released : Promise.resolve()));
-    const welcome = m.applyWelcome([{ sessionId: 'eager', state: 'running', authEpoch: 0 }]);
+    const welcome = m.applyWelcome([{ sessionId: 'eager', state: 'running', authEpoch: 0 }], ['slow-orphan']);
     await eventually(() => expect(sessions.get('eager')?.calls).toEqual(['start']));
     await settle();
     expect(sessions.get('slow-orphan')?.calls).toEqual(['unlinkAndWipe']);
@@ -142,9 +165,9 @@ describe('session manager', () => {
 
   it('remembers the applied epoch across restarts, so a bump during downtime still wipes', async () => {
     const first = manager();
-    await first.m.applyWelcome([{ sessionId: 'down', state: 'stopped', authEpoch: 4 }]);
+    await first.m.applyWelcome([{ sessionId: 'down', state: 'stopped', authEpoch: 4 }], []);
     const second = manager();
-    await second.m.applyWelcome([{ sessionId: 'down', state: 'stopped', authEpoch: 5 }]);
+    await second.m.applyWelcome([{ sessionId: 'down', state: 'stopped', authEpoch: 5 }], []);
     // The wipe reported LOGGED_OUT; there is no socket to stop, and stopping would report STOPPED.
     expect(second.sessions.get('down')?.calls).toEqual(['unlinkAndWipe']);
     expect(second.sessions.get('down')?.status).toBe('LOGGED_OUT');

@@ -43,14 +43,20 @@ export class SessionManager {
   }
 
   /**
-   * The full desired set: sessions held (in memory or in the auth store) but not listed are dropped. Drops
-   * run beside the listed sessions, not before them: unlinking a dropped device may wait for WhatsApp.
+   * The full desired set after each (re)connect, and the sessions the hub names as deleted. Only those
+   * `removed` are unlinked and wiped: a session held but merely not listed (assigned to another connector,
+   * or a hub on an empty or wrong database) is stopped and its login kept, because absence is never an
+   * instruction to destroy. Drops run beside the listed sessions: unlinking may wait for WhatsApp.
    */
-  async applyWelcome(sessions: DesiredSession[]): Promise<void> {
+  async applyWelcome(sessions: DesiredSession[], removed: string[]): Promise<void> {
     const wanted = new Set(sessions.map((s) => s.sessionId));
-    const stored = await this.#o.authStore.listSessions();
-    const unknown = new Set([...this.#held.keys(), ...stored].filter((id) => !wanted.has(id)));
-    await Promise.all([...[...unknown].map((id) => this.#serial(id, () => this.#drop(id))), this.applyDesired(sessions)]);
+    const drop = new Set(removed.filter((id) => !wanted.has(id)));
+    const release = [...this.#held.keys()].filter((id) => !wanted.has(id) && !drop.has(id));
+    await Promise.all([
+      ...[...drop].map((id) => this.#serial(id, () => this.#drop(id))),
+      ...release.map((id) => this.#serial(id, () => this.#release(id))),
+      this.applyDesired(sessions),
+    ]);
   }
 
   /** Applies each entry; starts are queued and not awaited, so one slow handshake does not hold the link. */
@@ -101,11 +107,21 @@ export class SessionManager {
     void this.#o.startQueue.run(() => session.start()).catch((err: unknown) => this.#log.error({ err, sessionId: id }, 'session start failed'));
   }
 
+  /** No longer ours to run: the socket closes without a status event (the hub no longer routes it here). */
+  async #release(sessionId: string): Promise<void> {
+    const held = this.#held.get(sessionId);
+    if (!held) return;
+    this.#held.delete(sessionId);
+    await held.session.stop({ quiet: true });
+    this.#log.info({ sessionId }, 'session not assigned to this connector any more: stopped, login kept');
+  }
+
   async #drop(sessionId: string): Promise<void> {
     const held = this.#held.get(sessionId);
     this.#held.delete(sessionId);
-    // A login only in the auth store (deleted while the connector was down) is still a linked device on
-    // the phone: a throwaway session unlinks it the same way, without reporting anything.
+    // A login only in the auth store (deleted while the connector was down, named in the welcome's
+    // `removed`) is still a linked device on the phone: a throwaway session unlinks it the same way,
+    // without reporting anything.
     const session = held?.session ?? this.#o.createSession(sessionId);
     await session.unlinkAndWipe();
     await this.#o.epochs.delete(sessionId);

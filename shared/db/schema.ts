@@ -33,6 +33,18 @@ export const sessions = sqliteTable(
   (t) => [index('sessions_phone').on(t.phone), index('sessions_connector').on(t.connectorId)],
 );
 
+/**
+ * One row per deleted session id, written in the same batch as the delete. A connector that was away
+ * still holds the session's login, and only this explicit record (never the session's mere absence from
+ * the database) tells it to unlink the phone. Cleared when a session with the id is created again, which
+ * then starts above `authEpoch`, so a login still held from before is forgotten rather than resumed.
+ */
+export const deletedSessions = sqliteTable('deleted_sessions', {
+  sessionId: text('session_id').primaryKey(),
+  authEpoch: integer('auth_epoch').notNull(),
+  deletedAt: integer('deleted_at').notNull().default(now),
+});
+
 export const apiKeys = sqliteTable(
   'api_keys',
   {

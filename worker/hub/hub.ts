@@ -4,7 +4,7 @@
 import { DurableObject } from 'cloudflare:workers';
 import { and, eq, inArray, isNotNull, isNull, notInArray, sql } from 'drizzle-orm';
 import { verifyConnectorProof } from '../../shared/connector-proof.ts';
-import { sessions } from '../../shared/db/schema.ts';
+import { deletedSessions, sessions } from '../../shared/db/schema.ts';
 import {
   CloseCode,
   ConnectorFrame,
@@ -223,7 +223,7 @@ export class Hub extends DurableObject<Env> {
       this.detach(previous);
       previous.close(CloseCode.replaced, 'replaced by a newer connection');
     }
-    const desired = await this.assign(frame.connectorId, frame.held);
+    const [desired, removed] = await Promise.all([this.assign(frame.connectorId, frame.held), this.deletedAmong(frame.held)]);
     // What the hub showed for these sessions predates this connection; the connector's word replaces it.
     const live = new Map(frame.live.map((l) => [l.sessionId, l.status]));
     const now = Date.now();
@@ -231,7 +231,22 @@ export class Hub extends DurableObject<Env> {
       const status = live.get(session.sessionId) ?? (session.state === 'running' ? 'STARTING' : undefined);
       if (status) this.snapshots.reattach(session.sessionId, status, now);
     }
-    ws.send(JSON.stringify({ type: 'welcome', connectorId: frame.connectorId, heartbeatMs: HEARTBEAT_MS, sessions: desired } satisfies HubFrame));
+    ws.send(JSON.stringify({ type: 'welcome', connectorId: frame.connectorId, heartbeatMs: HEARTBEAT_MS, sessions: desired, removed } satisfies HubFrame));
+  }
+
+  /**
+   * The held sessions that were deleted, by their tombstones: the only ones a welcome tells a connector to
+   * unlink. A held session that is merely unknown here (a wrong or empty database) is not among them.
+   */
+  private async deletedAmong(held: string[]): Promise<string[]> {
+    const db = this.db();
+    const found: string[] = [];
+    for (let i = 0; i < held.length; i += IN_CHUNK) {
+      const chunk = held.slice(i, i + IN_CHUNK);
+      const rows = await db.select({ sessionId: deletedSessions.sessionId }).from(deletedSessions).where(inArray(deletedSessions.sessionId, chunk));
+      found.push(...rows.map((r) => r.sessionId));
+    }
+    return found;
   }
 
   /**

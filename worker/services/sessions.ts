@@ -1,7 +1,7 @@
 // The session lifecycle, shared by both API surfaces. Every call records the desired state in Turso and
 // answers at once; the hub passes it on to the connector, which converges whenever it is attached.
 import { eq, sql } from 'drizzle-orm';
-import { apiKeys, sessions } from '../../shared/db/schema.ts';
+import { apiKeys, deletedSessions, sessions } from '../../shared/db/schema.ts';
 import type { SessionStatus } from '../../shared/status.ts';
 import type { ConnectedUser } from '../../shared/protocol.ts';
 import { ApiError } from '../errors.ts';
@@ -41,6 +41,15 @@ export async function findSession(s: Services, sessionId: string) {
 }
 
 /**
+ * The auth epoch a session created under this id starts at: above the epoch of a deleted session of the
+ * same id, so a connector that still holds that old login forgets it instead of resuming it.
+ */
+async function firstEpoch(s: Services, sessionId: string): Promise<number> {
+  const tombstone = await s.db.query.deletedSessions.findFirst({ where: eq(deletedSessions.sessionId, sessionId) });
+  return tombstone ? tombstone.authEpoch + 1 : 0;
+}
+
+/**
  * Session-key surface: a new session and its API key (returned once). A webhook URL given without a secret
  * gets a generated one, returned once as well, so its deliveries are signed with a secret its owner holds.
  */
@@ -56,10 +65,13 @@ export async function createSession(s: Services, input: NewSession): Promise<{ s
     sendPerMinute: s.config.RATE_LIMIT_SEND_PER_MIN,
     otherPerMinute: s.config.RATE_LIMIT_OTHER_PER_MIN,
   });
+  const authEpoch = await firstEpoch(s, sessionId);
   try {
     await s.db.batch([
+      s.db.delete(deletedSessions).where(eq(deletedSessions.sessionId, sessionId)),
       s.db.insert(sessions).values({
         id: sessionId,
+        authEpoch,
         description: input.description ?? null,
         webhookUrl: input.webhookUrl ?? null,
         webhookSecret: input.webhookSecret ?? generatedSecret ?? null,
@@ -162,7 +174,15 @@ export function resetSession(s: Services, sessionId: string): Promise<void> {
 /** Removes the session, its keys, messages and events; the connector unlinks and drops it. */
 export async function deleteSession(s: Services, sessionId: string): Promise<void> {
   const revoked = await revokeSessionKeys(s.db, sessionId, Date.now());
-  const deleted = await s.db.delete(sessions).where(eq(sessions.id, sessionId)).returning({ id: sessions.id });
+  // The tombstone is the explicit instruction a connector that was away needs; written with the delete,
+  // and only for a session that exists.
+  const [, deleted] = await s.db.batch([
+    s.db
+      .insert(deletedSessions)
+      .select(s.db.select({ sessionId: sessions.id, authEpoch: sessions.authEpoch, deletedAt: sql<number>`${Date.now()}`.as('deleted_at') }).from(sessions).where(eq(sessions.id, sessionId)))
+      .onConflictDoUpdate({ target: deletedSessions.sessionId, set: { authEpoch: sql`excluded.auth_epoch`, deletedAt: sql`excluded.deleted_at` } }),
+    s.db.delete(sessions).where(eq(sessions.id, sessionId)).returning({ id: sessions.id }),
+  ]);
   await s.gates.forget(revoked);
   if (deleted.length === 0) throw new ApiError('SESSION_NOT_FOUND', `Session ${sessionId} not found`);
   try {
@@ -189,9 +209,13 @@ export async function ensureRunningSession(s: Services, input: SessionUpsert): P
     ...(input.userId !== undefined ? { userId: input.userId } : {}),
     ...(input.webhookToken !== undefined ? { webhookToken: input.webhookToken } : {}),
   };
-  await s.db
-    .insert(sessions)
-    .values({ id: input.sessionId, phone: input.phone, status: 'STARTING', desiredState: 'running', ...owner })
-    .onConflictDoUpdate({ target: sessions.id, set: { desiredState: 'running', updatedAt: Date.now(), ...owner } });
+  const authEpoch = await firstEpoch(s, input.sessionId);
+  await s.db.batch([
+    s.db.delete(deletedSessions).where(eq(deletedSessions.sessionId, input.sessionId)),
+    s.db
+      .insert(sessions)
+      .values({ id: input.sessionId, phone: input.phone, status: 'STARTING', desiredState: 'running', authEpoch, ...owner })
+      .onConflictDoUpdate({ target: sessions.id, set: { desiredState: 'running', updatedAt: Date.now(), ...owner } }),
+  ]);
   await tellHub(s, input.sessionId, wasRunning ? undefined : 'STARTING');
 }
