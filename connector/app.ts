@@ -10,6 +10,7 @@ import { createAuthStore } from './whatsapp/auth-state.ts';
 import { DeviceUnlinker } from './whatsapp/device-unlinker.ts';
 import { createPendingUnlinks } from './whatsapp/pending-unlinks.ts';
 import { createSessionEpochs } from './whatsapp/session-epochs.ts';
+import { createMessageStatusStore } from './whatsapp/message-status-store.ts';
 import { SessionManager } from './whatsapp/session-manager.ts';
 import { WhatsAppSession, type SessionOptions, type SocketFactory } from './whatsapp/session.ts';
 import { createStartQueue } from './whatsapp/start-queue.ts';
@@ -48,6 +49,7 @@ export function startConnector(o: ConnectorOptions): RunningConnector {
   const log = o.logger;
   const outbox = createOutbox(o.db, o.authStateKey, { connectorId: o.connectorId, logger: log });
   const authStore = createAuthStore(o.db, o.authStateKey, o.connectorId);
+  const statusStore = createMessageStatusStore(o.db);
   let hub: HubLink | null = null;
 
   const emit = (sessionId: string) => async (event: SessionEvent, id?: string) => {
@@ -86,6 +88,7 @@ export function startConnector(o: ConnectorOptions): RunningConnector {
         makeSocket: o.makeSocket,
         socketConfig: o.socketConfig,
         emit: emit(sessionId),
+        statusStore,
         logger: log,
         ...(o.baileysLogger ? { baileysLogger: o.baileysLogger } : {}),
         ...(o.sessionReconnectDelay ? { reconnectDelay: o.sessionReconnectDelay } : {}),

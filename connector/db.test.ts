@@ -18,7 +18,7 @@ describe('openConnectorDb', () => {
     const db = await openConnectorDb(url);
     expect((await db.execute('PRAGMA journal_mode')).rows[0]?.[0]).toBe('wal');
     const tables = (await db.execute("select name from sqlite_master where type = 'table' order by name")).rows.map((r) => r[0]);
-    expect(tables).toEqual(expect.arrayContaining(['auth_state', 'connector_lease', 'outbox', 'pending_unlink', 'quarantine', 'session_epoch']));
+    expect(tables).toEqual(expect.arrayContaining(['auth_state', 'connector_lease', 'message_status', 'outbox', 'pending_unlink', 'quarantine', 'session_epoch']));
     db.close();
     const again = await openConnectorDb(url);
     expect((await again.execute('select count(*) from outbox')).rows[0]?.[0]).toBe(0);

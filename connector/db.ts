@@ -1,5 +1,6 @@
 // The connector's own local store (a libSQL file by default, or a Turso database): auth state, the event
-// outbox, the last applied auth epoch per session and the devices still to unlink. Its small schema is
+// outbox, the last applied auth epoch per session, the devices still to unlink and the last status
+// reported of each sent message. Its small schema is
 // created here at start.
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -50,6 +51,14 @@ const SCHEMA = [
   ) WITHOUT ROWID`,
   QUARANTINE_TABLE,
   LEASE_TABLE,
+  // The last status reported per sent message, so a restart neither repeats a status nor goes back.
+  `CREATE TABLE IF NOT EXISTS message_status (
+    session_id TEXT NOT NULL,
+    message_id TEXT NOT NULL,
+    status TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    PRIMARY KEY (session_id, message_id)
+  ) WITHOUT ROWID`,
 ];
 
 /** Stores written before rows were owned: their rows are adopted by the connector that opens them first. */

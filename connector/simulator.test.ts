@@ -4,28 +4,14 @@ import { join } from 'node:path';
 import { S_WHATSAPP_NET, makeWASocket, type WASocket } from '@whiskeysockets/baileys';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from '../simulator/server.ts';
-import type { ConnectorFrame, DesiredSession, SessionEvent } from '../shared/protocol.ts';
+import type { DesiredSession, SessionEvent } from '../shared/protocol.ts';
 import { openConnectorDb } from './db.ts';
-import type { TestHub } from './test-hub.ts';
-import { CONNECTOR_ID, KEY, WAIT_MS, desire, hubEvent, pair, sessionEvents, silent, startStack, type Stack, useSimulatorWorld } from './test-stack.ts';
+import { CONNECTOR_ID, KEY, WAIT_MS, desire, hubEvent, pair, sendText, sessionEvents, silent, startStack, type Stack, useSimulatorWorld } from './test-stack.ts';
 import { createAuthStore } from './whatsapp/auth-state.ts';
 import { DeviceUnlinker } from './whatsapp/device-unlinker.ts';
+import { createMessageStatusStore } from './whatsapp/message-status-store.ts';
 import { createPendingUnlinks } from './whatsapp/pending-unlinks.ts';
 import { WhatsAppSession } from './whatsapp/session.ts';
-
-async function sendText(hub: TestHub, sessionId: string, to: string, text: string) {
-  const id = `cmd-${Math.random().toString(36).slice(2)}`;
-  const result = new Promise<Extract<ConnectorFrame, { type: 'result' }>>((resolve) => {
-    const listener = (frame: Extract<ConnectorFrame, { type: 'result' }>) => {
-      if (frame.id !== id) return;
-      hub.events.off('result', listener);
-      resolve(frame);
-    };
-    hub.events.on('result', listener);
-  });
-  hub.send({ type: 'command', id, deadline: Date.now() + 30_000, command: { name: 'send.text', sessionId, to, text } });
-  return result;
-}
 
 let dir: string;
 let simulator: Simulator;
@@ -228,6 +214,7 @@ describe('incoming messages and WhatsApp receipts', () => {
       unlinker: new DeviceUnlinker({ authStore, pending: createPendingUnlinks(db, KEY, { connectorId: CONNECTOR_ID, logger: silent }), makeSocket: makeWASocket, socketConfig, logger: silent }),
       makeSocket: (config) => (sock = makeWASocket(config)),
       socketConfig,
+      statusStore: createMessageStatusStore(db),
       logger: silent,
       baileysLogger: silent,
       reconnectDelay: () => 50,

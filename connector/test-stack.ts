@@ -7,7 +7,7 @@ import { makeWASocket } from '@whiskeysockets/baileys';
 import { pino } from 'pino';
 import { afterAll, beforeAll } from 'vitest';
 import type { ConnectorFrame, DesiredSession, SessionEvent } from '../shared/protocol.ts';
-import { startSimulator, type Simulator } from '../simulator/server.ts';
+import { startSimulator, type Simulator, type SimulatorOptions } from '../simulator/server.ts';
 import { quietSignalLogs } from '../simulator/signal-logs.ts';
 import { trustSimulatorRoot } from '../simulator/test-root.ts';
 import { startConnector, type ConnectorOptions, type RunningConnector } from './app.ts';
@@ -31,7 +31,11 @@ export type Stack = { hub: TestHub; connector: RunningConnector; db: Client; clo
  * certificate root, libsignal's console noise muted, a simulator and a scratch folder for stores. Registers
  * the hooks; `ready` receives them once the simulator listens.
  */
-export function useSimulatorWorld(prefix: string, ready: (world: { simulator: Simulator; dir: string }) => void): void {
+export function useSimulatorWorld(
+  prefix: string,
+  ready: (world: { simulator: Simulator; dir: string }) => void,
+  options: Omit<SimulatorOptions, 'port' | 'host'> = {},
+): void {
   let simulator: Simulator | undefined;
   let dir: string | undefined;
   let restoreConsole = () => {};
@@ -41,7 +45,7 @@ export function useSimulatorWorld(prefix: string, ready: (world: { simulator: Si
     ensureCurveVerify();
     restoreRoot = trustSimulatorRoot();
     dir = mkdtempSync(join(tmpdir(), prefix));
-    simulator = await startSimulator({ port: 0 });
+    simulator = await startSimulator({ ...options, port: 0 });
     ready({ simulator, dir });
   });
   afterAll(async () => {
@@ -121,6 +125,21 @@ export function hubEvent<N extends SessionEvent['name']>(
 /** Every event the hub received about one session, in order. */
 export function sessionEvents(hub: TestHub, sessionId: string): SessionEvent[] {
   return hub.received.filter((f) => f.sessionId === sessionId).map((f) => f.event);
+}
+
+/** Sends a send.text command as the hub would and resolves with the connector's result. */
+export function sendText(hub: TestHub, sessionId: string, to: string, text: string): Promise<Extract<ConnectorFrame, { type: 'result' }>> {
+  const id = `cmd-${Math.random().toString(36).slice(2)}`;
+  const result = new Promise<Extract<ConnectorFrame, { type: 'result' }>>((resolve) => {
+    const listener = (frame: Extract<ConnectorFrame, { type: 'result' }>) => {
+      if (frame.id !== id) return;
+      hub.events.off('result', listener);
+      resolve(frame);
+    };
+    hub.events.on('result', listener);
+  });
+  hub.send({ type: 'command', id, deadline: Date.now() + 30_000, command: { name: 'send.text', sessionId, to, text } });
+  return result;
 }
 
 export function desire(hub: TestHub, sessions: DesiredSession[]): void {

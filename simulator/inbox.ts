@@ -14,8 +14,6 @@ export type SentMessage = InboxMessage & {
   to: string;
   /** The jid Baileys addressed (PN or LID); receipts must come from the same jid to match. */
   chatJid: string;
-  /** When the server acked it; receipts are held back until well after this (see messaging.ts). */
-  ackedAt: number;
 };
 
 export class Inbox {

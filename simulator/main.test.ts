@@ -7,7 +7,7 @@ const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
 
 test('the process listens where SIMULATOR_PORT says, answers GET / and exits cleanly on SIGTERM', async () => {
   const child = spawn(process.execPath, [MAIN], {
-    env: { ...process.env, SIMULATOR_PORT: '0', SIMULATOR_HOST: '127.0.0.1' },
+    env: { ...process.env, SIMULATOR_PORT: '0', SIMULATOR_HOST: '127.0.0.1', SIMULATOR_SEED: '1234' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   try {
@@ -15,7 +15,7 @@ test('the process listens where SIMULATOR_PORT says, answers GET / and exits cle
     const url = await new Promise<string>((resolve, reject) => {
       child.stdout.on('data', (chunk: Buffer) => {
         output += chunk.toString();
-        const match = /listening: (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
+        const match = /listening: (http:\/\/127\.0\.0\.1:\d+).*receipt seed 1234/.exec(output);
         if (match) resolve(match[1]!);
       });
       child.once('exit', (code) => reject(new Error(`simulator exited early with ${code}: ${output}`)));
@@ -40,4 +40,16 @@ test('the process refuses a SIMULATOR_PORT that is not a port, naming the variab
   const [code] = await once(child, 'exit');
   expect(code).not.toBe(0);
   expect(stderr).toContain('SIMULATOR_PORT');
+});
+
+test('the process refuses a SIMULATOR_RECEIPT_DELAY_MS that is not a number of ms, naming the variable', async () => {
+  const child = spawn(process.execPath, [MAIN], {
+    env: { ...process.env, SIMULATOR_PORT: '0', SIMULATOR_RECEIPT_DELAY_MS: 'soon' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const [code] = await once(child, 'exit');
+  expect(code).not.toBe(0);
+  expect(stderr).toContain('SIMULATOR_RECEIPT_DELAY_MS');
 });

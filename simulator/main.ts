@@ -18,13 +18,23 @@ function parseAutoReceipts(raw: string | undefined): 'delivered' | 'read' | fals
   throw new Error(`SIMULATOR_AUTO_RECEIPTS must be "delivered", "read" or "off", got "${raw}"`);
 }
 
+/** A non-negative integer from the environment, or undefined when unset; a bad value fails with its name. */
+function parseCount(name: string, raw: string | undefined, max: number): number | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0 || value > max) throw new Error(`${name} must be an integer from 0 to ${max}, got "${raw}"`);
+  return value;
+}
+
 quietSignalLogs();
 const simulator = await startSimulator({
   port: parsePort(process.env.SIMULATOR_PORT),
   host: process.env.SIMULATOR_HOST || '127.0.0.1',
   autoReceipts: parseAutoReceipts(process.env.SIMULATOR_AUTO_RECEIPTS),
+  receiptDelayMaxMs: parseCount('SIMULATOR_RECEIPT_DELAY_MS', process.env.SIMULATOR_RECEIPT_DELAY_MS, 600_000),
+  seed: parseCount('SIMULATOR_SEED', process.env.SIMULATOR_SEED, 2 ** 32 - 1),
 });
-console.log(`WhatsApp simulator listening: ${simulator.url} (WebSocket ${simulator.wsUrl})`);
+console.log(`WhatsApp simulator listening: ${simulator.url} (WebSocket ${simulator.wsUrl}); receipt seed ${simulator.seed}`);
 
 let stopping = false;
 async function stop(): Promise<void> {

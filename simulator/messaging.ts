@@ -13,10 +13,6 @@ import type { ReceiptType } from './events.ts';
 import type { SentMessage } from './inbox.ts';
 import type { World } from './world.ts';
 
-// Baileys folds a receipt arriving within ~100 ms of its own send into the upsert of the sent
-// message instead of emitting messages.update, so receipts wait at least this long after the ack.
-export const RECEIPT_DELAY_MS = 200;
-
 const DJB = Buffer.from([5]);
 
 function unixSeconds(): string {
@@ -82,15 +78,12 @@ export async function onDeviceMessage(
     text,
     timestamp: Date.now(),
     chatJid: to,
-    ackedAt: Date.now(),
   };
   world.inbox.record(sent);
   world.events.emit('message-stored', { id, from: sent.from, to: sent.to, text, timestamp: sent.timestamp });
   const auto = world.options.autoReceipts;
-  if (auto) {
-    scheduleReceipt(world, sent, 'delivered');
-    if (auto === 'read') scheduleReceipt(world, sent, 'read');
-  }
+  // A phone reads a message only after it has it: its read receipt follows its delivery receipt.
+  if (auto) scheduleReceipt(world, sent, 'delivered', auto === 'read' ? () => scheduleReceipt(world, sent, 'read') : undefined);
 }
 
 /**
@@ -206,9 +199,12 @@ export function sendReceipt(world: World, id: string, type: ReceiptType): void {
   scheduleReceipt(world, sent, type);
 }
 
-function scheduleReceipt(world: World, sent: SentMessage, type: ReceiptType): void {
-  const delay = Math.max(0, sent.ackedAt + RECEIPT_DELAY_MS - Date.now());
-  world.later(delay, () => {
+/**
+ * Sends the receipt after the world's next receipt delay, which may be 0: WhatsApp passes a phone's
+ * receipt on as soon as it has it, however soon after its ack of the message that is.
+ */
+function scheduleReceipt(world: World, sent: SentMessage, type: ReceiptType, then?: () => void): void {
+  world.later(world.options.receiptDelay(), () => {
     // No `recipient` attribute: its absence tells Baileys the receipt is about its own message.
     // `from` repeats the jid the message was addressed to, so Baileys' key.remoteJid matches.
     const receipt: BinaryNode = {
@@ -216,6 +212,7 @@ function scheduleReceipt(world: World, sent: SentMessage, type: ReceiptType): vo
       attrs: { from: sent.chatJid, id: sent.id, t: unixSeconds(), ...(type === 'read' ? { type: 'read' } : {}) },
     };
     for (const device of world.registry.devicesOf(sent.from)) world.deliver(device, receipt);
+    then?.();
   });
 }
 

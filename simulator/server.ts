@@ -12,6 +12,7 @@ import type { InboxMessage } from './inbox.ts';
 import { scan, unlink } from './linking.ts';
 import type { ScanOptions } from './linking.ts';
 import { contactSend, sendReceipt } from './messaging.ts';
+import { DEFAULT_RECEIPT_DELAY_MS, randomSeed, receiptDelays } from './receipt-timing.ts';
 import { World } from './world.ts';
 
 export type SimulatorOptions = {
@@ -25,6 +26,10 @@ export type SimulatorOptions = {
   autoReceipts?: ReceiptType | false;
   /** QR codes a new device gets per connection (WhatsApp sends 6). */
   qrRefs?: number;
+  /** Receipts come after 0 to this many ms, as WhatsApp's do (300 by default); 0 sends them at once. */
+  receiptDelayMaxMs?: number;
+  /** Seeds the receipt delays; random by default. The seed used is `Simulator.seed`, to replay a run. */
+  seed?: number;
 };
 
 export type Simulator = {
@@ -33,6 +38,8 @@ export type Simulator = {
   /** What Baileys' waWebSocketUrl should be. */
   wsUrl: string;
   port: number;
+  /** The seed of this run's receipt delays. */
+  seed: number;
   events: SimulatorEvents;
   /** The phone `phone` scans the QR string Baileys emitted; resolves once the device accepted pairing. */
   scan(qr: string, phone: string, options?: ScanOptions): Promise<{ jid: string }>;
@@ -54,10 +61,12 @@ export type Simulator = {
 
 export async function startSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
   const host = options.host ?? '127.0.0.1';
+  const seed = options.seed ?? randomSeed();
   const world = new World({
     certRoot: options.certRoot ?? 'test',
     autoReceipts: options.autoReceipts ?? false,
     qrRefs: options.qrRefs ?? 6,
+    receiptDelay: receiptDelays({ maxDelayMs: options.receiptDelayMaxMs ?? DEFAULT_RECEIPT_DELAY_MS, seed }),
   });
   // Deflate off: frames are already encrypted, so compressing them only costs CPU.
   const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false });
@@ -82,6 +91,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     url: `http://${base}`,
     wsUrl: `ws://${base}/ws/chat`,
     port,
+    seed,
     events: world.events,
     scan: (qr, phone, scanOptions) => scan(world, qr, phone, scanOptions),
     contactSend: (from, to, text) => contactSend(world, from, to, text),

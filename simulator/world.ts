@@ -21,6 +21,8 @@ export type WorldOptions = {
   autoReceipts: ReceiptType | false;
   /** How many pair-device refs (QR codes) a new device gets before it must reconnect. */
   qrRefs: number;
+  /** The next receipt's delay in ms (see receipt-timing.ts). */
+  receiptDelay: () => number;
 };
 
 function deviceKey(phone: string, device: number): string {

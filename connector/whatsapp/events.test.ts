@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SessionEvent } from '../../shared/protocol.ts';
-import { bareLid, chatParty, extractText, incomingTextEvent, messageStatusName, phoneFromJid, statusChangeEvent } from './events.ts';
+import { bareLid, chatParty, extractText, incomingTextEvent, messageStatusName, phoneFromJid } from './events.ts';
 
 const NOW = 1_800_000_000_000;
 
@@ -61,15 +61,5 @@ describe('Baileys -> our events', () => {
 
   it('maps Baileys message status numbers to sent, delivered, read and failed', () => {
     expect([0, 1, 2, 3, 4, 5].map(messageStatusName)).toEqual(['failed', null, 'sent', 'delivered', 'read', 'read']);
-  });
-
-  it('maps a status update of a sent message to message.status, and ignores others', () => {
-    const key = { remoteJid: '6281234567890@s.whatsapp.net', id: 'M1', fromMe: true };
-    const event = statusChangeEvent({ key, update: { status: 3, messageTimestamp: 1_700_000_001 } }, '6281234567890', NOW);
-    expect(event).toEqual({ name: 'message.status', messageId: 'M1', to: '6281234567890', status: 'delivered', timestamp: 1_700_000_001_000 });
-    expect(SessionEvent.safeParse(event).success).toBe(true);
-    expect(statusChangeEvent({ key: { ...key, fromMe: false }, update: { status: 3 } }, '6281234567890', NOW)).toBeNull();
-    expect(statusChangeEvent({ key, update: { status: 1 } }, '6281234567890', NOW)?.timestamp).toBeUndefined();
-    expect(statusChangeEvent({ key, update: { status: 4 } }, '6281234567890', NOW)?.timestamp).toBe(NOW);
   });
 });

@@ -1,5 +1,5 @@
-// Turns Baileys message payloads into our SessionEvents: incoming 1:1 texts and status changes of messages
-// we sent. Only text (conversation / extendedTextMessage) is mapped for now; media, reactions, polls,
+// Turns Baileys message payloads into our SessionEvents: incoming 1:1 texts, and the status names of messages
+// we sent (message-statuses.ts decides which to report). Only text (conversation / extendedTextMessage) is mapped for now; media, reactions, polls,
 // groups, broadcasts and newsletters are ignored.
 import { createHash } from 'node:crypto';
 import { jidDecode, normalizeMessageContent, type WAMessage, type WAMessageKey, type proto } from '@whiskeysockets/baileys';
@@ -9,8 +9,8 @@ export type IncomingText = Extract<SessionEvent, { name: 'message.received' }>;
 export type StatusChange = Extract<SessionEvent, { name: 'message.status' }>;
 
 /**
- * `proto.WebMessageInfo.Status` numbers as Baileys reports them in `messages.update`. PENDING (1) is our
- * own "not yet acked by the server" and is not an event.
+ * `proto.WebMessageInfo.Status` numbers as Baileys reports them in `messages.update` and in the upsert of a
+ * message it sent. PENDING (1) is its own "not yet acked by the server" and is not an event.
  */
 export const WaMessageStatus = { error: 0, pending: 1, serverAck: 2, deliveryAck: 3, read: 4, played: 5 } as const;
 
@@ -98,18 +98,6 @@ export function incomingTextEvent(msg: WAMessage, phone: string, lid: string | u
   if (lid) event.fromLid = lid.slice(0, 64);
   if (msg.pushName) event.pushName = msg.pushName.slice(0, 256);
   return event;
-}
-
-/** The `message.status` event for a `messages.update` entry about a message we sent, or null. */
-export function statusChangeEvent(
-  update: { key: WAMessageKey; update: { status?: number | null; messageTimestamp?: WAMessage['messageTimestamp'] } },
-  to: string,
-  now: number,
-): StatusChange | null {
-  if (!update.key.fromMe || !update.key.id) return null;
-  const status = messageStatusName(update.update.status);
-  if (!status) return null;
-  return { name: 'message.status', messageId: update.key.id, to, status, timestamp: timestampMs(update.update.messageTimestamp, now) };
 }
 
 /**

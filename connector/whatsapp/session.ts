@@ -1,8 +1,10 @@
 // One WhatsApp session's lifecycle: opens Baileys sockets with the stored auth state, follows
 // connection updates (QR, open, close -> restart / backoff / logged out), and turns messages into events.
 import {
+  generateMessageIDV2,
   makeCacheableSignalKeyStore,
   type BaileysEventMap,
+  type BinaryNode,
   type UserFacingSocketConfig,
   type WAMessage,
   type WASocket,
@@ -15,7 +17,9 @@ import type { AuthStore, SessionAuth } from './auth-state.ts';
 import type { DeviceUnlinker } from './device-unlinker.ts';
 import { classifyDisconnect } from './disconnect.ts';
 import { createKeyCache } from './key-cache.ts';
-import { bareLid, chatParty, incomingEventId, incomingTextEvent, phoneFromJid, statusChangeEvent, timestampMs } from './events.ts';
+import { bareLid, chatParty, incomingEventId, incomingTextEvent, messageStatusName, phoneFromJid, timestampMs } from './events.ts';
+import type { MessageStatusStore } from './message-status-store.ts';
+import { MessageStatuses } from './message-statuses.ts';
 import { qrEvent } from './qr.ts';
 import { statusAfterClose, statusFromConnectionUpdate } from './status.ts';
 
@@ -40,6 +44,8 @@ export type SessionOptions = {
   socketConfig: Partial<UserFacingSocketConfig>;
   /** Stores an event durably (the outbox); resolves once it is safe. `id` is given for redeliverable events. */
   emit: (event: SessionEvent, id?: string) => Promise<void>;
+  /** The last status reported of each sent message, which keeps statuses once-only and forward across restarts. */
+  statusStore: MessageStatusStore;
   logger: Logger;
   /** The logger handed to Baileys, which is chatty at info. */
   baileysLogger?: Logger;
@@ -80,11 +86,19 @@ export class WhatsAppSession {
   #statusEvents: Promise<void> = Promise.resolve();
   /** Messages the receipt hook already stored, so messages.upsert does not store them again. */
   readonly #hooked = new Set<string>();
+  readonly #statuses: MessageStatuses;
 
   constructor(options: SessionOptions) {
     this.sessionId = options.sessionId;
     this.#o = { reconnectDelay: (attempt) => nextReconnectDelay(attempt), now: Date.now, ...options };
     this.#log = options.logger.child({ sessionId: options.sessionId });
+    this.#statuses = new MessageStatuses({
+      sessionId: options.sessionId,
+      store: options.statusStore,
+      emit: (event, id) => this.#o.emit(event, id),
+      logger: this.#log,
+      now: this.#o.now,
+    });
   }
 
   get status(): SessionStatus {
@@ -151,18 +165,27 @@ export class WhatsAppSession {
   async sendText(to: string, text: string): Promise<SendTextResult> {
     const sock = this.#sock;
     if (!sock || this.#status !== 'WORKING') throw new Error('session is not connected');
-    const sent = await sock.sendMessage(`${to}@s.whatsapp.net`, { text });
-    if (!sent?.key.id || !sent.key.remoteJid) throw new Error('WhatsApp returned no message key');
-    const result = { messageId: sent.key.id, remoteJid: sent.key.remoteJid, timestamp: timestampMs(sent.messageTimestamp, this.#o.now()) };
+    // The id is ours before the send: the server's ack (which is `sent`) and receipts can come back before
+    // sendMessage resolves, and must be recognised as this message's.
+    const messageId = generateMessageIDV2(sock.user?.id);
+    const statuses = this.#statuses.sending(messageId, to);
     try {
-      // The record of the message goes through the outbox before the caller hears it was sent, so it
-      // reaches Turso even if this process dies right after answering.
-      await this.#o.emit({ name: 'message.sent', messageId: result.messageId, to, text, timestamp: result.timestamp });
-    } catch (err) {
-      // It is on its way to WhatsApp already: failing the command would invite the caller to send it twice.
-      this.#log.error({ err, messageId: result.messageId }, 'sent, but could not store the message.sent event');
+      const sent = await sock.sendMessage(`${to}@s.whatsapp.net`, { text }, { messageId });
+      if (!sent?.key.id || !sent.key.remoteJid) throw new Error('WhatsApp returned no message key');
+      const result = { messageId: sent.key.id, remoteJid: sent.key.remoteJid, timestamp: timestampMs(sent.messageTimestamp, this.#o.now()) };
+      try {
+        // The record of the message goes through the outbox before the caller hears it was sent, so it
+        // reaches Turso even if this process dies right after answering.
+        await this.#o.emit({ name: 'message.sent', messageId: result.messageId, to, text, timestamp: result.timestamp });
+      } catch (err) {
+        // It is on its way to WhatsApp already: failing the command would invite the caller to send it twice.
+        this.#log.error({ err, messageId: result.messageId }, 'sent, but could not store the message.sent event');
+      }
+      return result;
+    } finally {
+      // Its statuses were held back so that none reaches the outbox before its message.sent.
+      statuses.release();
     }
-    return result;
   }
 
   #halt(options: { keepSocket?: boolean } = {}): void {
@@ -230,10 +253,23 @@ export class WhatsAppSession {
     // Messages are real whichever socket delivered them, so these are not filtered by epoch.
     on('messages.upsert', async ({ messages }) => {
       for (const msg of messages) {
+        const hooked = !!msg.key.id && this.#hooked.delete(msg.key.id);
+        if (msg.key.fromMe) {
+          // A receipt landing while Baileys buffers the upsert of our send is folded into it, never an update.
+          const status = messageStatusName(msg.status);
+          if (msg.key.id && status) await this.#statuses.upserted(msg.key.id, status, this.#o.now());
+          continue;
+        }
         // Without the patch (or for messages the hook did not see) this is where they are stored.
-        if (msg.key.id && this.#hooked.delete(msg.key.id)) continue;
+        if (hooked) continue;
         await this.#onMessage(sock, msg);
       }
+    });
+    // Baileys emits nothing for the server's ack of a message; it is where `sent` comes from. An error ack
+    // comes back from Baileys as a messages.update with status ERROR, so it is left to that.
+    sock.ws.on('CB:ack,class:message', (node: BinaryNode) => {
+      const { id, error, t } = node.attrs;
+      if (id && !error) void this.#statuses.acked(id, timestampMs(Number(t), this.#o.now()));
     });
     on('messages.update', async (updates) => {
       for (const update of updates) await this.#onMessageUpdate(sock, update);
@@ -322,8 +358,10 @@ export class WhatsAppSession {
     if (!party) return;
     const phone = phoneFromJid(party.pnJid) ?? (party.lidJid ? phoneFromJid(await sock.signalRepository.lidMapping.getPNForLID(party.lidJid)) : null);
     if (!phone) return;
-    const event = statusChangeEvent(update, phone, this.#o.now());
-    if (event) await this.#o.emit(event);
+    const status = messageStatusName(update.update.status);
+    if (update.key.id && status) {
+      await this.#statuses.report(update.key.id, phone, status, timestampMs(update.update.messageTimestamp, this.#o.now()));
+    }
   }
 
   /**
