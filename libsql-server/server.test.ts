@@ -107,6 +107,60 @@ describe('execute', () => {
   });
 });
 
+describe('numbered parameters', () => {
+  const row = async (sql: string, args: string[]) => (await client.execute({ sql, args })).rows[0]!;
+  const values = async (sql: string, args: string[]) => Array.from(await row(sql, args));
+
+  it('binds ?NNN by its number, whatever order the slots appear in', async () => {
+    expect(await values('SELECT ?3, ?1', ['one', 'two', 'three'])).toEqual(['three', 'one']);
+    expect(await values('SELECT ?1, ?3', ['a', 'b', 'c'])).toEqual(['a', 'c']);
+    expect(await values('SELECT ?2, ?1, ?2', ['a', 'b'])).toEqual(['b', 'a', 'b']);
+  });
+
+  it('gives a bare ? the number after the largest so far, as SQLite does', async () => {
+    expect(await values('SELECT ?1, ?', ['a', 'b'])).toEqual(['a', 'b']);
+    expect(await values('SELECT ?, ?1, ?', ['a', 'b'])).toEqual(['a', 'a', 'b']);
+    expect(await values('SELECT ?3, ?, ?1', ['a', 'b', 'c', 'd'])).toEqual(['c', 'd', 'a']);
+    expect(await values("SELECT ?2 || '?1' /* ?1 */, ?", ['a', 'b', 'c'])).toEqual(['b?1', 'c']);
+  });
+
+  it('keeps the column names of the SQL as written', async () => {
+    const result = await client.execute({ sql: 'SELECT ?2, ?', args: ['a', 'b', 'c'] });
+    expect(result.columns).toEqual(['?2', '?']);
+  });
+
+  it('binds positional values into named slots by number when a ?NNN shares the slot', async () => {
+    // `:a` takes slot 1 first, so ?1 reads the same slot; positional values cannot reach a named slot.
+    expect((await errorOf(client.execute({ sql: 'SELECT :a, ?1', args: ['x'] }))).message).toContain('value for parameter :a not found');
+    expect(await values('SELECT ?1, :a, ?', ['x', 'y', 'z']).catch((error: LibsqlError) => error.code)).toBe('ARGS_INVALID');
+  });
+
+  it('binds named values beside ?NNN slots only by name', async () => {
+    const shared = await client.execute({ sql: 'SELECT :a, ?1, @b', args: { a: 'x', b: 'y' } });
+    expect(Array.from(shared.rows[0]!)).toEqual(['x', 'x', 'y']);
+    const nameless = await errorOf(client.execute({ sql: 'SELECT :a, ?', args: { a: 'x' } }));
+    expect(nameless.message).toContain('value for parameter 2 not found');
+  });
+
+  it('refuses what sqld refuses, with its codes', async () => {
+    const missing = await errorOf(client.execute({ sql: 'SELECT ?1, ?3', args: ['a', 'b'] }));
+    expect(missing.code).toBe('ARGS_INVALID');
+    expect(missing.message).toContain('value for parameter ?3 not found');
+    expect((await errorOf(client.execute({ sql: 'SELECT ?2', args: ['a', 'b', 'c'] }))).code).toBe('ARGS_INVALID');
+    expect((await errorOf(client.execute({ sql: 'SELECT ?1', args: { '1': 'a' } }))).code).toBe('ARGS_INVALID');
+    for (const sql of ['SELECT ?0', 'SELECT ?32767', 'SELECT ?99999999999']) {
+      const error = await errorOf(client.execute({ sql, args: [] }));
+      expect(error.message, sql).toContain('variable number must be between ?1 and ?32766');
+    }
+  });
+
+  it('binds ?NNN inside a batch and a trigger-free write', async () => {
+    await client.execute({ sql: 'INSERT INTO users (email, note, n) VALUES (?2, ?1, ?3)', args: ['note', 'num@x', 5n] as never });
+    const [result] = await client.batch([{ sql: 'SELECT note, n FROM users WHERE email = ?1 AND n = ?2', args: ['num@x', 5n] }]);
+    expect(result?.rows[0]?.note).toBe('note');
+  });
+});
+
 describe('batch', () => {
   it('rolls a write batch back when a statement fails', async () => {
     const before = await count();
