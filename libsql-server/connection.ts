@@ -3,6 +3,7 @@
 import { DatabaseSync, type SQLOutputValue, type StatementSync } from 'node:sqlite';
 import { bindArguments } from './arguments.ts';
 import { sqliteFailure, StatementError } from './errors.ts';
+import { refuseFileAccess } from './file-guard.ts';
 import type { Col, DescribeResult, Stmt, StmtResult } from './protocol.ts';
 import { type SqlStatement, splitStatements } from './sql-lexer.ts';
 import { bindSlots } from './slot-binding.ts';
@@ -24,6 +25,7 @@ export class Connection {
       readBigInts: true,
       returnArrays: true,
     });
+    refuseFileAccess(this.#db);
     this.#counters = this.#db.prepare('SELECT changes(), last_insert_rowid(), total_changes()');
   }
 

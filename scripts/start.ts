@@ -26,12 +26,14 @@ const connectorSecret = env.CONNECTOR_SECRET || secrets.connectorSecret;
 const stops: (() => Promise<void> | void)[] = [];
 
 let databaseUrl = env.TURSO_DATABASE_URL;
+let databaseToken = env.TURSO_AUTH_TOKEN || undefined;
 if (!databaseUrl) {
-  const database = await startLibsqlServer({ file: join(dataDir, 'kabar.db'), port: Number(env.LIBSQL_PORT ?? 0) });
+  databaseToken = secrets.libsqlAuthToken;
+  const database = await startLibsqlServer({ file: join(dataDir, 'kabar.db'), port: Number(env.LIBSQL_PORT ?? 0), authToken: databaseToken });
   stops.push(() => database.close());
   databaseUrl = database.url;
 }
-await migrateDatabase(databaseUrl, env.TURSO_AUTH_TOKEN || undefined);
+await migrateDatabase(databaseUrl, databaseToken);
 
 let waWsUrl = env.WA_WS_URL;
 let simulatorUrl: string | undefined;
@@ -47,6 +49,7 @@ const workerEnvFile = join(dataDir, 'worker.env');
 const workerVars: Record<string, string | undefined> = {
   ...Object.fromEntries(Object.entries(env).filter(([name]) => CONFIG_VARIABLES.includes(name))),
   TURSO_DATABASE_URL: databaseUrl,
+  TURSO_AUTH_TOKEN: databaseToken,
   ADMIN_TOKEN: adminToken,
   CONNECTOR_SECRET: connectorSecret,
   WEBHOOK_SECRET: env.WEBHOOK_SECRET || secrets.webhookSecret,
