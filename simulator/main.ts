@@ -19,11 +19,15 @@ function parseAutoReceipts(raw: string | undefined): 'delivered' | 'read' | fals
 }
 
 quietSignalLogs();
-const simulator = await startSimulator({
-  port: parsePort(process.env.SIMULATOR_PORT),
-  host: process.env.SIMULATOR_HOST || '127.0.0.1',
-  autoReceipts: parseAutoReceipts(process.env.SIMULATOR_AUTO_RECEIPTS),
-});
+const port = parsePort(process.env.SIMULATOR_PORT);
+const host = process.env.SIMULATOR_HOST || '127.0.0.1';
+const simulator = await startSimulator({ port, host, autoReceipts: parseAutoReceipts(process.env.SIMULATOR_AUTO_RECEIPTS) })
+  .catch((error: unknown) => {
+    // A busy port is an everyday mistake (a second copy running); it gets a sentence, not a stack trace.
+    if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
+    console.error(`SIMULATOR_PORT ${port} is already in use on ${host}; choose another port`);
+    process.exit(1);
+  });
 console.log(`WhatsApp simulator listening: ${simulator.url} (WebSocket ${simulator.wsUrl})`);
 
 let stopping = false;
