@@ -106,7 +106,13 @@ async function startStack(): Promise<void> {
   // Miniflare would fetch a sample `request.cf` from workers.cloudflare.com; a local gateway has no use for
   // it and should not call out (set CLOUDFLARE_CF_FETCH_ENABLED=true to allow it).
   const workerEnv = { CLOUDFLARE_CF_FETCH_ENABLED: 'false', ...env };
-  const worker = run('worker', [wrangler, 'dev', '--ip', '127.0.0.1', '--port', String(port), '--env-file', workerEnvFile, '--persist-to', join(dataDir, 'wrangler'), '--show-interactive-dev-session=false', '--log-level', env.WRANGLER_LOG_LEVEL ?? 'error'], workerEnv);
+  // The devtools inspector would take 9229 when free: two stacks starting together would both pick it.
+  // Port 0 lets each take its own; INSPECTOR_PORT fixes it for a debugger.
+  const worker = run('worker', [
+    wrangler, 'dev', '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', env.INSPECTOR_PORT || '0',
+    '--env-file', workerEnvFile, '--persist-to', join(dataDir, 'wrangler'), '--show-interactive-dev-session=false',
+    '--log-level', env.WRANGLER_LOG_LEVEL ?? 'error',
+  ], workerEnv);
 
   const baseUrl = `http://127.0.0.1:${port}`;
   if (!(await waitForOwnHealth(`${baseUrl}/health`, worker, port)) || shuttingDown) return;
