@@ -150,8 +150,9 @@ function run(name: string, args: string[], childEnv: NodeJS.ProcessEnv): ChildPr
   return child;
 }
 
+// The whole group, even after its leader exited: a crashed wrangler can leave workerd or esbuild behind.
 function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
-  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  if (child.pid === undefined) return;
   try {
     process.kill(-child.pid, signal);
   } catch {
@@ -160,7 +161,7 @@ function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
 }
 
 async function stopChild(child: ChildProcess, graceMs: number): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
+  if (child.exitCode !== null || child.signalCode !== null) return signalGroup(child, 'SIGKILL');
   const exited = new Promise<void>((done) => child.once('exit', () => done()));
   signalGroup(child, 'SIGTERM');
   const late = setTimeout(() => signalGroup(child, 'SIGKILL'), graceMs);
