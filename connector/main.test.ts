@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from '../simulator/server.ts';
+import { eventually } from '../testing/eventually.ts';
 import type { ConnectorFrame } from '../shared/protocol.ts';
 import { LEASE_HELD_EXIT_CODE } from './lease.ts';
 import { startTestHub, type TestHub } from './test-hub.ts';
@@ -99,6 +100,29 @@ describe('connector process', () => {
     expect(await proc.exited).toBe(0);
     expect(proc.output()).toMatch(/trusting the WhatsApp SIMULATOR test root key/);
     expect(simulator.unlink(phone)).toEqual({ devices: 1 });
+  });
+
+  it("drains when the terminal's SIGINT and a supervisor's SIGTERM arrive together", async () => {
+    const quietHub = await startTestHub({ secret: SECRET, autoAck: true, sessions: [] });
+    try {
+      const proc = run({
+        HUB_URL: quietHub.url,
+        CONNECTOR_ID: 'twice',
+        CONNECTOR_SECRET: SECRET,
+        AUTH_STATE_KEY: 'ab'.repeat(32),
+        CONNECTOR_DB_URL: `file:${join(dir, 'twice.db')}`,
+        WA_SIMULATOR: '1',
+        WA_WS_URL: simulator.wsUrl,
+        LOG_LEVEL: 'info',
+      });
+      await eventually(() => expect(proc.output()).toContain('hub link ready'), { timeoutMs: 20_000 });
+      proc.child.kill('SIGINT');
+      proc.child.kill('SIGTERM');
+      expect(await proc.exited).toBe(0);
+      expect(proc.output()).toContain('"msg":"connector stopped"');
+    } finally {
+      await quietHub.close();
+    }
   });
 
   it('loses no incoming message when killed with SIGKILL right after WhatsApp got the receipt', async () => {

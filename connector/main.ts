@@ -62,12 +62,18 @@ const connector = startConnector({
 });
 logger.info({ hubUrl: config.hubUrl, connectorId: config.connectorId, waSimulator: config.waSimulator }, 'connector started');
 
-let stopping = false;
+// Ctrl-C often reaches the connector twice at once: the terminal's SIGINT to the whole process group and
+// the SIGTERM or SIGINT its supervisor (npm, a start script) forwards. Only a signal that comes later,
+// a person asking again, means "now"; that is safe, because nothing is acknowledged before it is stored.
+const SAME_STOP_WINDOW_MS = 2_000;
+let stoppingSince: number | undefined;
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.on(signal, () => {
-    // A second signal means "now": safe, because nothing is acknowledged before it is stored.
-    if (stopping) process.exit(1);
-    stopping = true;
+    if (stoppingSince !== undefined) {
+      if (Date.now() - stoppingSince < SAME_STOP_WINDOW_MS) return;
+      process.exit(1);
+    }
+    stoppingSince = Date.now();
     logger.info({ signal }, 'signal received');
     connector
       .shutdown()

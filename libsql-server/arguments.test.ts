@@ -16,12 +16,13 @@ const codeOf = (run: () => unknown) => {
 describe('bindArguments', () => {
   it('fills nameless and numbered slots from positional values', () => {
     const bound = bindArguments([null, null, '?3'], [text('a'), text('b'), text('c')], [], false);
-    expect(bound).toEqual({ named: { '?3': 'c' }, anonymous: ['a', 'b'] });
+    expect(bound).toEqual(['a', 'b', 'c']);
+    expect(bindArguments(['?2', '?1'], [text('a'), text('b')], [], false)).toEqual(['b', 'a']);
   });
 
   it('looks named values up with and without the prefix', () => {
     const bound = bindArguments([':a', '@b'], [], [{ name: ':a', value: text('x') }, { name: 'b', value: text('y') }], false);
-    expect(bound.named).toEqual({ ':a': 'x', '@b': 'y' });
+    expect(bound).toEqual(['x', 'y']);
   });
 
   it('decodes every value type', () => {
@@ -29,7 +30,7 @@ describe('bindArguments', () => {
       { type: 'null' }, { type: 'integer', value: '-9223372036854775808' }, { type: 'float', value: 1.5 },
       text('t'), { type: 'blob', base64: 'AAH/' },
     ], [], false);
-    expect(bound.anonymous).toEqual([null, -(2n ** 63n), 1.5, 't', Buffer.from([0, 1, 255])]);
+    expect(bound).toEqual([null, -(2n ** 63n), 1.5, 't', Buffer.from([0, 1, 255])]);
   });
 
   it('refuses mixed, missing and surplus arguments', () => {
@@ -41,6 +42,6 @@ describe('bindArguments', () => {
   });
 
   it('leaves missing values NULL under EXPLAIN', () => {
-    expect(bindArguments([null, ':a'], [], [], true)).toEqual({ named: { ':a': null }, anonymous: [null] });
+    expect(bindArguments([null, ':a'], [], [], true)).toEqual([null, null]);
   });
 });

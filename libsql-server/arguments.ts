@@ -7,14 +7,11 @@ import { toSqlite } from './values.ts';
 
 export type NamedArg = { name: string; value: Value };
 
-/** What node:sqlite wants: named slots by their full name, nameless slots in order. */
-export type Bindings = { named: Record<string, SQLInputValue>; anonymous: SQLInputValue[] };
-
 /**
- * `slots[i]` is the name of parameter i+1 (null for a nameless `?`). Missing values are an error except
- * under EXPLAIN, where SQLite leaves them NULL.
+ * The value of every parameter slot, index i for parameter i+1. `slots[i]` is the name of parameter i+1
+ * (null for a nameless `?`). Missing values are an error except under EXPLAIN, where SQLite leaves them NULL.
  */
-export function bindArguments(slots: (string | null)[], args: Value[], namedArgs: NamedArg[], isExplain: boolean): Bindings {
+export function bindArguments(slots: (string | null)[], args: Value[], namedArgs: NamedArg[], isExplain: boolean): SQLInputValue[] {
   if (args.length > 0 && namedArgs.length > 0) {
     throw new StatementError('ARGS_BOTH_POSITIONAL_AND_NAMED', 'Statement has both positional and named arguments');
   }
@@ -23,17 +20,13 @@ export function bindArguments(slots: (string | null)[], args: Value[], namedArgs
     throw new StatementError('ARGS_INVALID', `Invalid arguments: too many parameters, expected ${slots.length} found ${given}`);
   }
   const byName = new Map(namedArgs.map((arg) => [arg.name, arg.value]));
-  const bindings: Bindings = { named: {}, anonymous: [] };
-  slots.forEach((name, index) => {
+  return slots.map((name, index) => {
     const value = name === null ? args[index]
       : name.startsWith('?') ? args[Number(name.slice(1)) - 1]
       : byName.get(name) ?? byName.get(name.slice(1));
     if (value === undefined && !isExplain) {
       throw new StatementError('ARGS_INVALID', `Invalid arguments: value for parameter ${name ?? index + 1} not found`);
     }
-    const bound = value === undefined ? null : toSqlite(value);
-    if (name === null) bindings.anonymous.push(bound);
-    else bindings.named[name] = bound;
+    return value === undefined ? null : toSqlite(value);
   });
-  return bindings;
 }

@@ -3,8 +3,10 @@
 import { DatabaseSync, type SQLOutputValue, type StatementSync } from 'node:sqlite';
 import { bindArguments } from './arguments.ts';
 import { sqliteFailure, StatementError } from './errors.ts';
+import { refuseFileAccess } from './file-guard.ts';
 import type { Col, DescribeResult, Stmt, StmtResult } from './protocol.ts';
 import { type SqlStatement, splitStatements } from './sql-lexer.ts';
+import { bindSlots } from './slot-binding.ts';
 import { fromSqlite } from './values.ts';
 
 // In-process writers are serialised by the write gate, so this only matters when another process (such
@@ -23,6 +25,7 @@ export class Connection {
       readBigInts: true,
       returnArrays: true,
     });
+    refuseFileAccess(this.#db);
     this.#counters = this.#db.prepare('SELECT changes(), last_insert_rowid(), total_changes()');
   }
 
@@ -42,12 +45,16 @@ export class Connection {
 
   execute(sql: string, stmt: Stmt): StmtResult {
     const statement = onlyStatement(sql);
-    const bindings = bindArguments(statement.params, stmt.args ?? [], stmt.named_args ?? [], statement.isExplain);
+    // Prepared as written first, as sqld does: its errors come before argument errors, and its column
+    // names are the ones to report even when the binding runs a rewritten text.
     const prepared = this.#prepare(sql);
+    const values = bindArguments(statement.params, stmt.args ?? [], stmt.named_args ?? [], statement.isExplain);
+    const binding = bindSlots(sql, statement, values);
+    const runnable = binding.sql === sql ? prepared : this.#prepare(binding.sql);
     const [, , totalBefore] = this.#readCounters();
     let rows: SQLOutputValue[][];
     try {
-      rows = prepared.all(bindings.named, ...bindings.anonymous) as unknown as SQLOutputValue[][];
+      rows = runnable.all(binding.named, ...binding.anonymous) as unknown as SQLOutputValue[][];
     } catch (error) {
       throw sqliteFailure(error);
     }

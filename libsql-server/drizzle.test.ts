@@ -42,9 +42,9 @@ const initial = {
 };
 
 beforeAll(async () => {
-  server = await startLibsqlServer({ file: join(dir, 'db') });
+  server = await startLibsqlServer({ file: join(dir, 'db'), authToken: 'drizzle-test-token' });
   // Default intMode, as the Worker uses: drizzle's timestamp columns cannot read bigint.
-  db = drizzle({ client: createClient({ url: server.url }) });
+  db = drizzle({ client: createClient({ url: server.url, authToken: 'drizzle-test-token' }) });
 });
 
 afterAll(async () => {

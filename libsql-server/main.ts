@@ -1,4 +1,5 @@
 // Runs the local libSQL server from the command line (`npm run db:server`), configured by environment.
+import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { startLibsqlServer } from './server.ts';
@@ -14,11 +15,13 @@ function portFrom(name: string, fallback: number): number {
 const file = process.env.LIBSQL_FILE || 'data/kabar.db';
 const port = portFrom('LIBSQL_PORT', 8080);
 const host = process.env.LIBSQL_HOST || '127.0.0.1';
-const authToken = process.env.LIBSQL_AUTH_TOKEN || undefined;
+// There is no open mode: without a token any web page the developer visits could try its luck.
+const given = process.env.LIBSQL_AUTH_TOKEN || undefined;
+const authToken = given ?? randomBytes(32).toString('base64url');
 
 mkdirSync(dirname(file), { recursive: true });
 const server = await startLibsqlServer({ file, host, port, authToken });
-console.log(`libsql-server: ${server.url} (file ${file}${authToken ? ', bearer auth' : ''})`);
+console.log(`libsql-server: ${server.url} (file ${file}, bearer auth${given ? '' : `; generated token for this run: ${authToken}`})`);
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {

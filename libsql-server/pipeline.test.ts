@@ -7,9 +7,11 @@ import { type LibsqlServer, startLibsqlServer } from './server.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'libsql-pipeline-'));
 let server: LibsqlServer;
+const authToken = 'pipeline-test-token';
+const headers = { 'content-type': 'application/json', authorization: `Bearer ${authToken}` };
 
 beforeAll(async () => {
-  server = await startLibsqlServer({ file: join(dir, 'db'), maxBodyBytes: 64 * 1024 });
+  server = await startLibsqlServer({ file: join(dir, 'db'), authToken, maxBodyBytes: 64 * 1024 });
   await pipeline([execute('CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT UNIQUE)'), { type: 'close' }]);
 });
 
@@ -26,7 +28,7 @@ afterAll(async () => {
 type Json = any;
 
 async function post(body: unknown, path = '/v3/pipeline'): Promise<Response> {
-  return fetch(server.url + path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  return fetch(server.url + path, { method: 'POST', headers, body: JSON.stringify(body) });
 }
 
 async function pipeline(requests: unknown[], baton?: string, path?: string): Promise<Json> {
@@ -51,7 +53,7 @@ describe('routes', () => {
   });
 
   it('answers malformed and oversized bodies with plain-text errors', async () => {
-    const bad = await fetch(`${server.url}/v2/pipeline`, { method: 'POST', body: '{' });
+    const bad = await fetch(`${server.url}/v2/pipeline`, { method: 'POST', headers, body: '{' });
     expect(bad.status).toBe(400);
     expect(bad.headers.get('content-type')).toBe('text/plain');
     expect((await post({ requests: [{ type: 'frobnicate' }] })).status).toBe(400);
@@ -75,9 +77,9 @@ describe('batons', () => {
 
   it('of an expired stream get STREAM_EXPIRED as exact application/json', async () => {
     const shortDir = mkdtempSync(join(tmpdir(), 'libsql-pipeline-expiry-'));
-    const short = await startLibsqlServer({ file: join(shortDir, 'db'), streamIdleMs: 200 });
+    const short = await startLibsqlServer({ file: join(shortDir, 'db'), authToken, streamIdleMs: 200 });
     try {
-      const call = (body: unknown) => fetch(`${short.url}/v2/pipeline`, { method: 'POST', body: JSON.stringify(body) });
+      const call = (body: unknown) => fetch(`${short.url}/v2/pipeline`, { method: 'POST', headers, body: JSON.stringify(body) });
       await call({ requests: [execute('CREATE TABLE t (v)'), { type: 'close' }] });
       const open: Json = await (await call({ requests: [execute('BEGIN IMMEDIATE'), execute("INSERT INTO t VALUES ('lost')")] })).json();
       // Waits on the write gate until the idle stream above expires and rolls back.

@@ -1,18 +1,20 @@
 // Drives the server through the real @libsql/client (HTTP mode), as the Worker does.
 import { type Client, createClient, LibsqlBatchError, LibsqlError } from '@libsql/client/web';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type LibsqlServer, startLibsqlServer } from './server.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'libsql-server-'));
+const authToken = 'server-test-token';
 let server: LibsqlServer;
 let client: Client;
 
 beforeAll(async () => {
-  server = await startLibsqlServer({ file: join(dir, 'main.db') });
-  client = createClient({ url: server.url, intMode: 'bigint' });
+  server = await startLibsqlServer({ file: join(dir, 'main.db'), authToken });
+  client = createClient({ url: server.url, intMode: 'bigint', authToken });
   await client.execute(`CREATE TABLE users (
     id INTEGER PRIMARY KEY, email TEXT NOT NULL UNIQUE, n INTEGER, f REAL, b BLOB, note TEXT)`);
 });
@@ -104,6 +106,60 @@ describe('execute', () => {
     expect((await errorOf(client.execute({ sql: 'SELECT ?', args: [1, 2] }))).code).toBe('ARGS_INVALID');
     expect((await errorOf(client.execute('SELECT * FROM missing'))).code).toBe('SQLITE_UNKNOWN');
     expect((await errorOf(client.execute('SELEKT 1'))).code).toBe('SQL_PARSE_ERROR');
+  });
+});
+
+describe('numbered parameters', () => {
+  const row = async (sql: string, args: string[]) => (await client.execute({ sql, args })).rows[0]!;
+  const values = async (sql: string, args: string[]) => Array.from(await row(sql, args));
+
+  it('binds ?NNN by its number, whatever order the slots appear in', async () => {
+    expect(await values('SELECT ?3, ?1', ['one', 'two', 'three'])).toEqual(['three', 'one']);
+    expect(await values('SELECT ?1, ?3', ['a', 'b', 'c'])).toEqual(['a', 'c']);
+    expect(await values('SELECT ?2, ?1, ?2', ['a', 'b'])).toEqual(['b', 'a', 'b']);
+  });
+
+  it('gives a bare ? the number after the largest so far, as SQLite does', async () => {
+    expect(await values('SELECT ?1, ?', ['a', 'b'])).toEqual(['a', 'b']);
+    expect(await values('SELECT ?, ?1, ?', ['a', 'b'])).toEqual(['a', 'a', 'b']);
+    expect(await values('SELECT ?3, ?, ?1', ['a', 'b', 'c', 'd'])).toEqual(['c', 'd', 'a']);
+    expect(await values("SELECT ?2 || '?1' /* ?1 */, ?", ['a', 'b', 'c'])).toEqual(['b?1', 'c']);
+  });
+
+  it('keeps the column names of the SQL as written', async () => {
+    const result = await client.execute({ sql: 'SELECT ?2, ?', args: ['a', 'b', 'c'] });
+    expect(result.columns).toEqual(['?2', '?']);
+  });
+
+  it('binds positional values into named slots by number when a ?NNN shares the slot', async () => {
+    // `:a` takes slot 1 first, so ?1 reads the same slot; positional values cannot reach a named slot.
+    expect((await errorOf(client.execute({ sql: 'SELECT :a, ?1', args: ['x'] }))).message).toContain('value for parameter :a not found');
+    expect(await values('SELECT ?1, :a, ?', ['x', 'y', 'z']).catch((error: LibsqlError) => error.code)).toBe('ARGS_INVALID');
+  });
+
+  it('binds named values beside ?NNN slots only by name', async () => {
+    const shared = await client.execute({ sql: 'SELECT :a, ?1, @b', args: { a: 'x', b: 'y' } });
+    expect(Array.from(shared.rows[0]!)).toEqual(['x', 'x', 'y']);
+    const nameless = await errorOf(client.execute({ sql: 'SELECT :a, ?', args: { a: 'x' } }));
+    expect(nameless.message).toContain('value for parameter 2 not found');
+  });
+
+  it('refuses what sqld refuses, with its codes', async () => {
+    const missing = await errorOf(client.execute({ sql: 'SELECT ?1, ?3', args: ['a', 'b'] }));
+    expect(missing.code).toBe('ARGS_INVALID');
+    expect(missing.message).toContain('value for parameter ?3 not found');
+    expect((await errorOf(client.execute({ sql: 'SELECT ?2', args: ['a', 'b', 'c'] }))).code).toBe('ARGS_INVALID');
+    expect((await errorOf(client.execute({ sql: 'SELECT ?1', args: { '1': 'a' } }))).code).toBe('ARGS_INVALID');
+    for (const sql of ['SELECT ?0', 'SELECT ?32767', 'SELECT ?99999999999']) {
+      const error = await errorOf(client.execute({ sql, args: [] }));
+      expect(error.message, sql).toContain('variable number must be between ?1 and ?32766');
+    }
+  });
+
+  it('binds ?NNN inside a batch and a trigger-free write', async () => {
+    await client.execute({ sql: 'INSERT INTO users (email, note, n) VALUES (?2, ?1, ?3)', args: ['note', 'num@x', 5n] as never });
+    const [result] = await client.batch([{ sql: 'SELECT note, n FROM users WHERE email = ?1 AND n = ?2', args: ['num@x', 5n] }]);
+    expect(result?.rows[0]?.note).toBe('note');
   });
 });
 
@@ -232,8 +288,8 @@ describe('executeMultiple and migrate', () => {
 describe('an abandoned transaction', () => {
   it('expires, rolls back and lets a waiting writer through', async () => {
     const shortDir = mkdtempSync(join(tmpdir(), 'libsql-server-expiry-'));
-    const short = await startLibsqlServer({ file: join(shortDir, 'db'), streamIdleMs: 300 });
-    const shortClient = createClient({ url: short.url, intMode: 'bigint' });
+    const short = await startLibsqlServer({ file: join(shortDir, 'db'), authToken, streamIdleMs: 300 });
+    const shortClient = createClient({ url: short.url, intMode: 'bigint', authToken });
     try {
       await shortClient.execute('CREATE TABLE t (v TEXT)');
       const abandoned = await shortClient.transaction('write');
@@ -270,5 +326,77 @@ describe('auth', () => {
       await guarded.close();
       rmSync(authDir, { recursive: true, force: true });
     }
+  });
+});
+
+// A web page the developer visits can send simple cross-site requests to loopback, and DNS rebinding can
+// give it a loopback address under its own host name; none of them may reach SQL.
+describe('browser-reachable requests', () => {
+  const raw = (options: { host?: string; contentType?: string; token?: string; method?: string; path?: string }) =>
+    new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const url = new URL(server.url);
+      const headers: Record<string, string> = { host: options.host ?? url.host };
+      if (options.contentType !== undefined) headers['content-type'] = options.contentType;
+      if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`;
+      const call = request({ host: url.hostname, port: url.port, method: options.method ?? 'POST', path: options.path ?? '/v2/pipeline', headers }, (response) => {
+        let body = '';
+        response.setEncoding('utf8').on('data', (chunk: string) => (body += chunk)).on('end', () => resolve({ status: response.statusCode!, body }));
+      });
+      call.on('error', reject);
+      call.end(options.method === 'GET' ? undefined : JSON.stringify({ requests: [{ type: 'execute', stmt: { sql: "INSERT INTO users (email) VALUES ('cross-site@x')" } }, { type: 'close' }] }));
+    });
+  const crossSiteRows = async () => (await client.execute("SELECT count(*) AS c FROM users WHERE email = 'cross-site@x'")).rows[0]?.c;
+
+  it('refuses a body that is not declared JSON, even with the token', async () => {
+    for (const contentType of ['text/plain', 'application/x-www-form-urlencoded', undefined]) {
+      const response = await raw({ contentType, token: authToken });
+      expect(response.status, String(contentType)).toBe(415);
+    }
+    expect(await crossSiteRows()).toBe(0n);
+    expect((await raw({ contentType: 'application/json; charset=utf-8', token: authToken })).status).toBe(200);
+    await client.execute("DELETE FROM users WHERE email = 'cross-site@x'");
+  });
+
+  it('answers only loopback host names, whatever the port', async () => {
+    for (const host of ['evil.example', 'evil.example:8080', '127.0.0.1.evil.example', 'localhost.evil.example', '10.0.0.1']) {
+      expect((await raw({ host, contentType: 'application/json', token: authToken })).status, host).toBe(403);
+      expect((await raw({ host, method: 'GET', path: '/v2' })).status, host).toBe(403);
+    }
+    expect(await crossSiteRows()).toBe(0n);
+    for (const host of ['localhost', 'localhost:1234', '127.0.0.1:9', '[::1]:8080', '[::1]', 'LOCALHOST']) {
+      expect((await raw({ host, method: 'GET', path: '/v2' })).status, host).toBe(200);
+    }
+  });
+
+  it('will not start without a token', async () => {
+    await expect(startLibsqlServer({ file: join(dir, 'tokenless.db'), authToken: '' })).rejects.toThrow(/token/);
+  });
+});
+
+describe('statements that touch other files', () => {
+  it('are refused as not authorized, and no file appears', async () => {
+    expect((await errorOf(client.execute(`ATTACH '${join(dir, 'planted.db')}' AS p`))).code).toBe('SQLITE_AUTH');
+    const target = join(dir, 'planted.db');
+    const refused = [
+      `ATTACH DATABASE '${target}' AS planted`,
+      `VACUUM INTO '${target}'`,
+      "SELECT load_extension('/tmp/nothing')",
+      `PRAGMA temp_store_directory = '${dir}'`,
+      'DETACH DATABASE main',
+    ];
+    // SQLite reports a refused function as a plain error (SQLITE_UNKNOWN here and on sqld), the rest as SQLITE_AUTH.
+    const notAuthorized = /^SQLITE_(AUTH|UNKNOWN): SQLite error: (not authorized|authorization denied)/;
+    for (const sql of refused) {
+      expect((await errorOf(client.execute(sql))).message, sql).toMatch(notAuthorized);
+      expect((await errorOf(client.executeMultiple(`SELECT 1; ${sql};`))).message, sql).toMatch(notAuthorized);
+      // Inside the batch's transaction VACUUM fails earlier, for that reason instead.
+      expect((await errorOf(client.batch([sql], 'write'))).code, sql).toMatch(/^SQLITE_(AUTH|UNKNOWN)$/);
+    }
+    expect(existsSync(target)).toBe(false);
+  });
+
+  it('still lets VACUUM and the journal pragmas run', async () => {
+    await client.execute('VACUUM');
+    expect((await client.execute('PRAGMA journal_mode')).rows[0]?.[0]).toBe('wal');
   });
 });

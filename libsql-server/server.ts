@@ -3,6 +3,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { isJsonContentType, isLoopbackHost } from './browser-guards.ts';
 import { Connection } from './connection.ts';
 import { ProtocolError, StreamExpiredError } from './errors.ts';
 import { runPipeline, type PipelineContext } from './pipeline.ts';
@@ -16,8 +17,8 @@ export type LibsqlServerOptions = {
   host?: string;
   /** 0 picks a free port. */
   port?: number;
-  /** When set, pipeline requests must carry `authorization: Bearer <authToken>`. */
-  authToken?: string;
+  /** Pipeline requests must carry `authorization: Bearer <authToken>`; there is no unauthenticated mode. */
+  authToken: string;
   /** A stream with no request for this long is closed and its transaction rolled back (Turso: 10 s). */
   streamIdleMs?: number;
   /** How long a writing pipeline waits for another stream's write transaction before SQLITE_BUSY. */
@@ -41,6 +42,7 @@ export async function startLibsqlServer({
   writeWaitMs = 15_000,
   maxBodyBytes = 10 * 1024 * 1024,
 }: LibsqlServerOptions): Promise<LibsqlServer> {
+  if (!authToken) throw new Error('libsql-server: an auth token is required (LIBSQL_AUTH_TOKEN)');
   // WAL is a property of the file, so one connection sets it for all; this also fails early on a bad path.
   const setup = new Connection(file);
   setup.useWal();
@@ -53,7 +55,7 @@ export async function startLibsqlServer({
     onClose: (stream) => gate.release(stream),
   });
   const context: PipelineContext = { streams, gate, writeWaitMs };
-  const isAuthorized = authToken === undefined ? () => true : bearerCheck(authToken);
+  const isAuthorized = bearerCheck(authToken);
 
   const server = createServer((request, response) => {
     route(request, response).catch((error: unknown) => {
@@ -64,6 +66,7 @@ export async function startLibsqlServer({
   });
 
   async function route(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    if (!isLoopbackHost(request.headers.host)) return sendText(response, 403, 'Host must be a loopback name (localhost, 127.0.0.1, [::1])');
     const path = new URL(request.url ?? '/', 'http://localhost').pathname;
     if (request.method === 'GET' && (path === '/' || path.endsWith('/v2') || path.endsWith('/v3'))) {
       return sendText(response, 200, '');
@@ -72,6 +75,7 @@ export async function startLibsqlServer({
       : path.endsWith('/v2/pipeline') ? 2 : path.endsWith('/v3/pipeline') ? 3 : undefined;
     if (version === undefined) return sendText(response, 404, 'Not found');
     if (!isAuthorized(request.headers.authorization)) return sendText(response, 401, 'Unauthorized');
+    if (!isJsonContentType(request.headers['content-type'])) return sendText(response, 415, 'Content-Type must be application/json');
 
     const raw = await readBody(request, maxBodyBytes);
     if (raw === undefined) return sendText(response, 413, `Request body exceeds ${maxBodyBytes} bytes`);

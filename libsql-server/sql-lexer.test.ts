@@ -35,6 +35,14 @@ describe('splitStatements', () => {
     expect(statement?.params).toEqual([null, ':a', null, null, '?5', null, '@b', '$c']);
   });
 
+  it('records each bare ? with its number and where it ends', () => {
+    expect(splitStatements('SELECT ?3, ?, :a, ?')[0]?.bareParams).toEqual([{ index: 4, end: 12 }, { index: 6, end: 19 }]);
+  });
+
+  it('leaves out-of-range numbers to SQLite instead of numbering them', () => {
+    expect(splitStatements('SELECT ?0, ?99999999999, ?')[0]?.params).toEqual([null]);
+  });
+
   it('names a ?NNN slot only when no name took it first', () => {
     expect(splitStatements('SELECT :a, ?1, ?2')[0]?.params).toEqual([':a', '?2']);
   });

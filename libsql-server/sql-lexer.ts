@@ -15,7 +15,14 @@ export type SqlStatement = {
   readOnly: boolean;
   /** Name of parameter i+1 at index i; null for a nameless `?` or an unused number. */
   params: (string | null)[];
+  /** Each nameless `?`: the number SQLite gives it and the offset in the source just after it. */
+  bareParams: BareParam[];
 };
+
+export type BareParam = { index: number; end: number };
+
+// SQLITE_MAX_VARIABLE_NUMBER; a number outside 1..this fails at prepare, which reports it.
+const MAX_PARAM_NUMBER = 32766;
 
 // SQLite's IdChar: letters, digits, `_`, `$` and every non-ASCII character.
 const isIdChar = (c: string | undefined): boolean => c !== undefined && (/[A-Za-z0-9_$]/.test(c) || c > '\x7f');
@@ -96,21 +103,24 @@ function triggerIsComplete(tokens: Token[]): boolean {
 
 // SQLite's numbering: `?` takes the highest index so far plus one, `?NNN` takes NNN, a name seen before
 // reuses its index. `?NNN` names its slot only if the slot has no name yet.
-function numberParams(tokens: Token[]): (string | null)[] {
+function numberParams(tokens: Token[]): Pick<SqlStatement, 'params' | 'bareParams'> {
   const slots: (string | null)[] = [];
-  for (const { kind, text } of tokens) {
+  const bareParams: BareParam[] = [];
+  for (const { kind, text, end } of tokens) {
     if (kind !== 'param') continue;
     if (text === '?') {
       slots.push(null);
+      bareParams.push({ index: slots.length, end });
     } else if (text.startsWith('?')) {
       const index = Number(text.slice(1));
+      if (index < 1 || index > MAX_PARAM_NUMBER) continue;
       while (slots.length < index) slots.push(null);
       if (slots[index - 1] === null) slots[index - 1] = text;
     } else if (!slots.includes(text)) {
       slots.push(text);
     }
   }
-  return slots;
+  return { params: slots, bareParams };
 }
 
 const MAIN_AFTER_WITH = new Set(['SELECT', 'VALUES', 'INSERT', 'REPLACE', 'UPDATE', 'DELETE']);
@@ -133,7 +143,7 @@ function describeStatement(sql: string, tokens: Token[], end: number): SqlStatem
   const readOnly = isExplain || ALWAYS_READ_ONLY.has(keyword)
     || (keyword === 'BEGIN' && !['IMMEDIATE', 'EXCLUSIVE'].includes(upper(tokens[at + 1])))
     || (keyword === 'PRAGMA' && !tokens.some((token) => token.text === '='));
-  return { text: sql.slice(tokens[0]!.start, end), keyword, isExplain, readOnly, params: numberParams(tokens) };
+  return { text: sql.slice(tokens[0]!.start, end), keyword, isExplain, readOnly, ...numberParams(tokens) };
 }
 
 /** The statements in `sql`, in order; empty statements (a lone `;`, comments) are dropped. */

@@ -9,17 +9,25 @@ export interface LocalSecrets {
   connectorSecret: string;
   authStateKey: string;
   webhookSecret: string;
+  /** The local libSQL server's bearer token, given to the Worker as TURSO_AUTH_TOKEN. */
+  libsqlAuthToken: string;
 }
 
+const GENERATORS: { [name in keyof LocalSecrets]: () => string } = {
+  adminToken: () => randomBytes(24).toString('base64url'),
+  connectorSecret: () => randomBytes(32).toString('hex'),
+  authStateKey: () => randomBytes(32).toString('hex'),
+  webhookSecret: () => randomBytes(32).toString('hex'),
+  libsqlAuthToken: () => randomBytes(32).toString('base64url'),
+};
+
+/** Existing secrets are never replaced (the auth state key decrypts stored logins); missing ones are added. */
 export function loadLocalSecrets(dataDir: string): LocalSecrets {
   const file = join(dataDir, 'local-secrets.json');
-  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as LocalSecrets;
-  const secrets: LocalSecrets = {
-    adminToken: randomBytes(24).toString('base64url'),
-    connectorSecret: randomBytes(32).toString('hex'),
-    authStateKey: randomBytes(32).toString('hex'),
-    webhookSecret: randomBytes(32).toString('hex'),
-  };
+  const stored = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Partial<LocalSecrets>) : {};
+  const missing = (Object.keys(GENERATORS) as (keyof LocalSecrets)[]).filter((name) => !stored[name]);
+  if (missing.length === 0) return stored as LocalSecrets;
+  const secrets = { ...stored, ...Object.fromEntries(missing.map((name) => [name, GENERATORS[name]()])) } as LocalSecrets;
   writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
   return secrets;
 }

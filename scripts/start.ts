@@ -1,129 +1,210 @@
 // `npm start`: the whole stack on this machine. The libSQL server (unless TURSO_DATABASE_URL names a
 // database), migrations, the Worker under `wrangler dev` on PORT, the connector, and with WA_SIMULATOR=1
-// the WhatsApp simulator in place of WhatsApp. Ctrl-C stops everything.
+// the WhatsApp simulator in place of WhatsApp. Ctrl-C stops everything, the connector first so it can
+// drain to a hub that is still there.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { startLibsqlServer } from '../libsql-server/server.ts';
-import { startSimulator } from '../simulator/server.ts';
-import { CONFIG_VARIABLES } from '../worker/config.ts';
-import { loadLocalSecrets } from './local-secrets.ts';
-import { migrateDatabase } from './migrate-database.ts';
+import { listensOn } from './port-owner.ts';
+import { PortConfigError, type PortNeed, portsNeeded, portTakenMessage, takenPorts } from './ports.ts';
 
 const root = resolve(import.meta.dirname, '..');
-const dataDir = join(root, 'data');
-mkdirSync(dataDir, { recursive: true });
 const env = process.env;
-const port = Number(env.PORT ?? 8787);
-if (!Number.isInteger(port) || port < 1 || port > 65535) {
-  console.error(`PORT must be a port number, got ${env.PORT}`);
-  process.exit(1);
-}
+// KABAR_DATA_DIR lets two stacks run from one checkout (each needs its own data and ports).
+const dataDir = resolve(env.KABAR_DATA_DIR || join(root, 'data'));
 const simulatorMode = env.WA_SIMULATOR === '1' || env.WA_SIMULATOR === 'true';
-const secrets = loadLocalSecrets(dataDir);
-const adminToken = env.ADMIN_TOKEN || secrets.adminToken;
-const connectorSecret = env.CONNECTOR_SECRET || secrets.connectorSecret;
+
+// Declared before anything can call shutdown(): a child may exit while start-up is still awaiting.
+let shuttingDown = false;
+const children: { name: string; child: ChildProcess }[] = [];
 const stops: (() => Promise<void> | void)[] = [];
 
-let databaseUrl = env.TURSO_DATABASE_URL;
-if (!databaseUrl) {
-  const database = await startLibsqlServer({ file: join(dataDir, 'kabar.db'), port: Number(env.LIBSQL_PORT ?? 0) });
-  stops.push(() => database.close());
-  databaseUrl = database.url;
+let needs: PortNeed[];
+try {
+  needs = portsNeeded(env, simulatorMode);
+} catch (error) {
+  if (!(error instanceof PortConfigError)) throw error;
+  console.error(error.message);
+  process.exit(1);
 }
-await migrateDatabase(databaseUrl, env.TURSO_AUTH_TOKEN || undefined);
+const taken = await takenPorts(needs);
+if (taken.length > 0) {
+  console.error(portTakenMessage(taken));
+  process.exit(1);
+}
+const port = needs[0]!.port;
 
-let waWsUrl = env.WA_WS_URL;
-let simulatorUrl: string | undefined;
-if (simulatorMode) {
-  const simulator = await startSimulator({ port: Number(env.SIMULATOR_PORT ?? 8790), autoReceipts: 'delivered' });
-  stops.push(() => simulator.close());
-  waWsUrl = simulator.wsUrl;
-  simulatorUrl = simulator.url;
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => void shutdown(0));
+// Children run in their own process groups (see run()); if this process dies on an error they must not stay.
+process.on('exit', () => {
+  for (const { child } of children) signalGroup(child, 'SIGKILL');
+});
+
+try {
+  await startStack();
+} catch (error) {
+  console.error(startFailure(error));
+  await shutdown(1);
 }
 
-// Worker configuration goes through an env file in data/, so secrets stay out of the process list.
-const workerEnvFile = join(dataDir, 'worker.env');
-const workerVars: Record<string, string | undefined> = {
-  ...Object.fromEntries(Object.entries(env).filter(([name]) => CONFIG_VARIABLES.includes(name))),
-  TURSO_DATABASE_URL: databaseUrl,
-  ADMIN_TOKEN: adminToken,
-  CONNECTOR_SECRET: connectorSecret,
-  WEBHOOK_SECRET: env.WEBHOOK_SECRET || secrets.webhookSecret,
-  WEBHOOK_ALLOW_PRIVATE_TARGETS: env.WEBHOOK_ALLOW_PRIVATE_TARGETS || 'true', // a local backend is on loopback
-};
-writeFileSync(
-  workerEnvFile,
-  Object.entries(workerVars)
-    .filter(([, v]) => v !== undefined && v !== '')
-    .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
-    .join('\n'),
-  { mode: 0o600 },
-);
+async function startStack(): Promise<void> {
+  // Loaded only once the ports are known to be free, so a refusal is immediate.
+  const [{ startLibsqlServer }, { startSimulator }, { CONFIG_VARIABLES }, { loadLocalSecrets }, { migrateDatabase }] = await Promise.all([
+    import('../libsql-server/server.ts'),
+    import('../simulator/server.ts'),
+    import('../worker/config.ts'),
+    import('./local-secrets.ts'),
+    import('./migrate-database.ts'),
+  ]);
+  mkdirSync(dataDir, { recursive: true });
+  const secrets = loadLocalSecrets(dataDir);
+  const adminToken = env.ADMIN_TOKEN || secrets.adminToken;
+  const connectorSecret = env.CONNECTOR_SECRET || secrets.connectorSecret;
 
-const children: ChildProcess[] = [];
+  let databaseUrl = env.TURSO_DATABASE_URL;
+  let databaseToken = env.TURSO_AUTH_TOKEN || undefined;
+  if (!databaseUrl) {
+    databaseToken = secrets.libsqlAuthToken;
+    const libsqlPort = needs.find((need) => need.variable === 'LIBSQL_PORT')?.port ?? 0;
+    const database = await startLibsqlServer({ file: join(dataDir, 'kabar.db'), port: libsqlPort, authToken: databaseToken });
+    stops.push(() => database.close());
+    databaseUrl = database.url;
+  }
+  await migrateDatabase(databaseUrl, databaseToken);
+
+  let waWsUrl = env.WA_WS_URL;
+  let simulatorUrl: string | undefined;
+  if (simulatorMode) {
+    const simulatorPort = needs.find((need) => need.variable === 'SIMULATOR_PORT')!.port;
+    const simulator = await startSimulator({ port: simulatorPort, autoReceipts: 'delivered' });
+    stops.push(() => simulator.close());
+    waWsUrl = simulator.wsUrl;
+    simulatorUrl = simulator.url;
+  }
+  if (shuttingDown) return;
+
+  // Worker configuration goes through an env file in data/, so secrets stay out of the process list.
+  const workerEnvFile = join(dataDir, 'worker.env');
+  const workerVars: Record<string, string | undefined> = {
+    ...Object.fromEntries(Object.entries(env).filter(([name]) => CONFIG_VARIABLES.includes(name))),
+    TURSO_DATABASE_URL: databaseUrl,
+    TURSO_AUTH_TOKEN: databaseToken,
+    ADMIN_TOKEN: adminToken,
+    CONNECTOR_SECRET: connectorSecret,
+    WEBHOOK_SECRET: env.WEBHOOK_SECRET || secrets.webhookSecret,
+    WEBHOOK_ALLOW_PRIVATE_TARGETS: env.WEBHOOK_ALLOW_PRIVATE_TARGETS || 'true', // a local backend is on loopback
+  };
+  writeFileSync(
+    workerEnvFile,
+    Object.entries(workerVars)
+      .filter(([, v]) => v !== undefined && v !== '')
+      .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+      .join('\n'),
+    { mode: 0o600 },
+  );
+
+  const wrangler = join(root, 'node_modules', 'wrangler', 'bin', 'wrangler.js');
+  // Miniflare would fetch a sample `request.cf` from workers.cloudflare.com; a local gateway has no use for
+  // it and should not call out (set CLOUDFLARE_CF_FETCH_ENABLED=true to allow it).
+  const workerEnv = { CLOUDFLARE_CF_FETCH_ENABLED: 'false', ...env };
+  // The devtools inspector would take 9229 when free: two stacks starting together would both pick it.
+  // Port 0 lets each take its own; INSPECTOR_PORT fixes it for a debugger.
+  const worker = run('worker', [
+    wrangler, 'dev', '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', env.INSPECTOR_PORT || '0',
+    '--env-file', workerEnvFile, '--persist-to', join(dataDir, 'wrangler'), '--show-interactive-dev-session=false',
+    '--log-level', env.WRANGLER_LOG_LEVEL ?? 'error',
+  ], workerEnv);
+
+  const baseUrl = `http://127.0.0.1:${port}`;
+  if (!(await waitForOwnHealth(`${baseUrl}/health`, worker, port)) || shuttingDown) return;
+
+  run('connector', [join(root, 'connector', 'main.ts')], {
+    ...env,
+    HUB_URL: `ws://127.0.0.1:${port}`,
+    CONNECTOR_ID: env.CONNECTOR_ID || 'local',
+    CONNECTOR_SECRET: connectorSecret,
+    AUTH_STATE_KEY: env.AUTH_STATE_KEY || secrets.authStateKey,
+    CONNECTOR_DB_URL: env.CONNECTOR_DB_URL || `file:${join(dataDir, 'connector.db')}`,
+    ...(waWsUrl ? { WA_WS_URL: waWsUrl } : {}),
+    WA_SIMULATOR: simulatorMode ? '1' : '0',
+  });
+
+  console.log(`
+kabar is running
+  API          ${baseUrl}   (docs: ${baseUrl}/docs)
+  admin token  ${adminToken}${env.ADMIN_TOKEN ? '' : `   (generated; kept in ${join(dataDir, 'local-secrets.json')})`}
+  database     ${env.TURSO_DATABASE_URL ? 'TURSO_DATABASE_URL' : `${databaseUrl} (${join(dataDir, 'kabar.db')})`}${simulatorUrl ? `\n  simulator    ${simulatorUrl}   (WhatsApp simulator: POST /control/scan …)` : ''}
+`);
+}
+
+// Each child leads its own process group, so the terminal's Ctrl-C reaches only this process; the
+// connector then gets exactly one SIGTERM and drains, instead of a SIGINT and a SIGTERM (= "stop now").
 function run(name: string, args: string[], childEnv: NodeJS.ProcessEnv): ChildProcess {
-  const child = spawn(process.execPath, args, { cwd: root, env: childEnv, stdio: ['ignore', 'inherit', 'inherit'] });
+  const child = spawn(process.execPath, args, { cwd: root, env: childEnv, stdio: ['ignore', 'inherit', 'inherit'], detached: true });
   child.on('exit', (code, signal) => {
     if (!shuttingDown) {
       console.error(`${name} exited (${signal ?? code}); stopping the stack`);
       void shutdown(1);
     }
   });
-  children.push(child);
+  children.push({ name, child });
   return child;
 }
 
-const wrangler = join(root, 'node_modules', 'wrangler', 'bin', 'wrangler.js');
-// Miniflare would fetch a sample `request.cf` from workers.cloudflare.com; a local gateway has no use for
-// it and should not call out (set CLOUDFLARE_CF_FETCH_ENABLED=true to allow it).
-const workerEnv = { CLOUDFLARE_CF_FETCH_ENABLED: 'false', ...env };
-run('worker', [wrangler, 'dev', '--ip', '127.0.0.1', '--port', String(port), '--env-file', workerEnvFile, '--persist-to', join(dataDir, 'wrangler'), '--show-interactive-dev-session=false', '--log-level', env.WRANGLER_LOG_LEVEL ?? 'error'], workerEnv);
+// The whole group, even after its leader exited: a crashed wrangler can leave workerd or esbuild behind.
+function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.pid === undefined) return;
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    // already gone
+  }
+}
 
-const baseUrl = `http://127.0.0.1:${port}`;
-await waitForHealth(`${baseUrl}/health`);
+async function stopChild(child: ChildProcess, graceMs: number): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return signalGroup(child, 'SIGKILL');
+  const exited = new Promise<void>((done) => child.once('exit', () => done()));
+  signalGroup(child, 'SIGTERM');
+  const late = setTimeout(() => signalGroup(child, 'SIGKILL'), graceMs);
+  await exited;
+  clearTimeout(late);
+}
 
-run('connector', [join(root, 'connector', 'main.ts')], {
-  ...env,
-  HUB_URL: `ws://127.0.0.1:${port}`,
-  CONNECTOR_ID: env.CONNECTOR_ID || 'local',
-  CONNECTOR_SECRET: connectorSecret,
-  AUTH_STATE_KEY: env.AUTH_STATE_KEY || secrets.authStateKey,
-  CONNECTOR_DB_URL: env.CONNECTOR_DB_URL || `file:${join(dataDir, 'connector.db')}`,
-  ...(waWsUrl ? { WA_WS_URL: waWsUrl } : {}),
-  WA_SIMULATOR: simulatorMode ? '1' : '0',
-});
-
-console.log(`
-kabar is running
-  API          ${baseUrl}   (docs: ${baseUrl}/docs)
-  admin token  ${adminToken}${env.ADMIN_TOKEN ? '' : '   (generated; kept in data/local-secrets.json)'}
-  database     ${env.TURSO_DATABASE_URL ? 'TURSO_DATABASE_URL' : `${databaseUrl} (data/kabar.db)`}${simulatorUrl ? `\n  simulator    ${simulatorUrl}   (WhatsApp simulator: POST /control/scan …)` : ''}
-`);
-
-let shuttingDown = false;
 async function shutdown(code: number): Promise<void> {
   if (shuttingDown) return;
   shuttingDown = true;
-  const exits = children.map((child) => new Promise<void>((done) => (child.exitCode !== null || child.signalCode !== null ? done() : child.once('exit', () => done()))));
-  for (const child of children) child.kill('SIGTERM');
-  await Promise.race([Promise.all(exits), new Promise((done) => setTimeout(done, 15_000).unref())]);
+  // The connector first: its drain acks events through the hub, so the Worker must outlive it.
+  for (const { child } of [...children].reverse()) await stopChild(child, 15_000);
   for (const stop of stops.reverse()) await stop();
   process.exit(code);
 }
-process.on('SIGINT', () => void shutdown(0));
-process.on('SIGTERM', () => void shutdown(0));
 
-async function waitForHealth(url: string): Promise<void> {
+/** Healthy only when the answer comes from this start's Worker: it is alive and (where /proc tells) owns the port. */
+async function waitForOwnHealth(url: string, worker: ChildProcess, workerPort: number): Promise<boolean> {
   const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {
-      // not listening yet
+  while (Date.now() < deadline && !shuttingDown) {
+    const healthy = await fetch(url).then((response) => response.ok, () => false);
+    if (worker.exitCode !== null || worker.signalCode !== null) return false;
+    if (healthy) {
+      if (listensOn(worker.pid!, workerPort) !== false) return true;
+      console.error(`cannot start: something other than this stack's Worker answers on PORT=${workerPort}`);
+      await shutdown(1);
+      return false;
     }
     await new Promise((done) => setTimeout(done, 250));
   }
-  console.error(`the Worker did not answer ${url} within 60 s`);
-  await shutdown(1);
+  if (!shuttingDown) {
+    console.error(`the Worker did not answer ${url} within 60 s`);
+    await shutdown(1);
+  }
+  return false;
+}
+
+function startFailure(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'EADDRINUSE') {
+    const port = (error as { port?: number }).port;
+    return `cannot start: port ${port ?? ''} was taken while starting; is another kabar stack running?`;
+  }
+  return `cannot start: ${error instanceof Error ? error.message : String(error)}`;
 }

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { createServer, type AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { expect, test } from 'vitest';
 
@@ -52,4 +53,24 @@ test('the process refuses a SIMULATOR_RECEIPT_DELAY_MS that is not a number of m
   const [code] = await once(child, 'exit');
   expect(code).not.toBe(0);
   expect(stderr).toContain('SIMULATOR_RECEIPT_DELAY_MS');
+});
+
+test('the process says in one line that SIMULATOR_PORT is taken, without a stack trace', async () => {
+  const holder = createServer();
+  await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+  const port = (holder.address() as AddressInfo).port;
+  try {
+    const child = spawn(process.execPath, [MAIN], {
+      env: { ...process.env, SIMULATOR_PORT: String(port), SIMULATOR_HOST: '127.0.0.1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const [code] = await once(child, 'exit');
+    expect(code).toBe(1);
+    expect(output.trim().split('\n')).toEqual([`SIMULATOR_PORT ${port} is already in use on 127.0.0.1; choose another port`]);
+  } finally {
+    holder.close();
+  }
 });

@@ -27,12 +27,19 @@ function parseCount(name: string, raw: string | undefined, max: number): number 
 }
 
 quietSignalLogs();
+const port = parsePort(process.env.SIMULATOR_PORT);
+const host = process.env.SIMULATOR_HOST || '127.0.0.1';
 const simulator = await startSimulator({
-  port: parsePort(process.env.SIMULATOR_PORT),
-  host: process.env.SIMULATOR_HOST || '127.0.0.1',
+  port,
+  host,
   autoReceipts: parseAutoReceipts(process.env.SIMULATOR_AUTO_RECEIPTS),
   receiptDelayMaxMs: parseCount('SIMULATOR_RECEIPT_DELAY_MS', process.env.SIMULATOR_RECEIPT_DELAY_MS, 600_000),
   seed: parseCount('SIMULATOR_SEED', process.env.SIMULATOR_SEED, 2 ** 32 - 1),
+}).catch((error: unknown) => {
+  // A busy port is an everyday mistake (a second copy running); it gets a sentence, not a stack trace.
+  if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
+  console.error(`SIMULATOR_PORT ${port} is already in use on ${host}; choose another port`);
+  process.exit(1);
 });
 console.log(`WhatsApp simulator listening: ${simulator.url} (WebSocket ${simulator.wsUrl}); receipt seed ${simulator.seed}`);
 

@@ -65,8 +65,10 @@ function passRedirectsToWorkerd(): void {
 
 export async function startStack(vars: Record<string, string> = {}, options: StackOptions = {}): Promise<Stack> {
   const dir = await mkdtemp(join(tmpdir(), 'kabar-stack-'));
-  const database = await startLibsqlServer({ file: join(dir, 'kabar.db') });
-  await migrateDatabase(database.url);
+  // The database wants a token, as Turso does, so the Worker's TURSO_AUTH_TOKEN path is the one tested.
+  const databaseToken = randomBytes(24).toString('hex');
+  const database = await startLibsqlServer({ file: join(dir, 'kabar.db'), authToken: databaseToken });
+  await migrateDatabase(database.url, databaseToken);
   const adminToken = randomBytes(24).toString('hex');
   const connectorSecret = randomBytes(24).toString('hex');
   // Outside vitest (benchmarks) Miniflare would fetch a sample `request.cf` from workers.cloudflare.com;
@@ -78,13 +80,18 @@ export async function startStack(vars: Record<string, string> = {}, options: Sta
       {
         configPath: await wranglerConfig(dir, options),
         vars: { ...vars },
-        secrets: { ADMIN_TOKEN: adminToken, CONNECTOR_SECRET: connectorSecret, TURSO_DATABASE_URL: database.url },
+        secrets: {
+          ADMIN_TOKEN: adminToken,
+          CONNECTOR_SECRET: connectorSecret,
+          TURSO_DATABASE_URL: database.url,
+          TURSO_AUTH_TOKEN: databaseToken,
+        },
       },
       ...(options.extraWorkerConfigs ?? []).map((configPath) => ({ configPath })),
     ],
   });
   const { url } = await harness.listen();
-  const db = createClient({ url: database.url });
+  const db = createClient({ url: database.url, authToken: databaseToken });
   return {
     url: url.origin,
     hubUrl: url.origin.replace(/^http/, 'ws'),
