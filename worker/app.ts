@@ -9,6 +9,7 @@ import { ApiError, errorResponse } from './errors.ts';
 import { readConfig } from './config.ts';
 import { createDb } from './db/client.ts';
 import { services } from './middleware/services.ts';
+import { adminRoutes } from './routes/admin.ts';
 import { renderDocsPage } from './routes/docs-page.ts';
 import { LARAVEL_PATHS, laravelRoutes } from './routes/laravel.ts';
 import { liveRoutes } from './routes/live.ts';
@@ -49,6 +50,7 @@ export function createApp() {
   app.route('/', sessionKeyRoutes);
   app.route('/', laravelRoutes);
   app.route('/', liveRoutes);
+  app.route('/', adminRoutes);
 
   app.get('/hub/connect', async (c) => {
     // Refuse anything that is not a WebSocket before it reaches the Durable Object.

@@ -119,11 +119,52 @@ describe('session-key authentication', () => {
     expect((await api('GET', '/api/session/status', { key: rotated.json.apiKey })).status).toBe(200);
   });
 
+  it('keeps the old key when a rotation cannot store the new one: revoking and inserting are one transaction', async () => {
+    const { sessionId, apiKey } = await createSession(api);
+    // The database refuses this session's next key, as a failure between the two writes would.
+    await stack.db.execute(
+      `CREATE TRIGGER refuse_key BEFORE INSERT ON api_keys WHEN NEW.session_id = '${sessionId}' BEGIN SELECT RAISE(ABORT, 'refused by the test'); END`,
+    );
+    try {
+      const rotated = await api('POST', '/api/session/rotate-key', { key: apiKey });
+      expect(rotated.status).toBe(503);
+    } finally {
+      await stack.db.execute('DROP TRIGGER refuse_key');
+    }
+    const live = await stack.db.execute({ sql: 'select count(*) from api_keys where session_id = ? and revoked_at is null', args: [sessionId] });
+    expect(Number(live.rows[0]?.[0])).toBe(1);
+    expect((await api('GET', '/api/session/status', { key: apiKey })).status).toBe(200);
+  });
+
   it('stops accepting the key of a deleted session at once', async () => {
     const { sessionId, apiKey } = await createSession(api);
     expect((await api('GET', '/api/session/status', { key: apiKey })).status).toBe(200);
     expect((await api('POST', '/api/delete', { admin: true, body: { phone: sessionId } })).status).toBe(200);
     expect((await api('GET', '/api/session/status', { key: apiKey })).status).toBe(401);
+  });
+});
+
+describe('POST /api/sessions/{sessionId}/keys (admin)', () => {
+  it('issues a new key for a session whose key was lost, revoking the old ones at once', async () => {
+    const { sessionId, apiKey } = await createSession(api);
+    expect((await api('GET', '/api/session/status', { key: apiKey })).status).toBe(200);
+    const issued = await api('POST', `/api/sessions/${sessionId}/keys`, { admin: true });
+    expect(issued.status).toBe(201);
+    expect(issued.json).toMatchObject({ success: true, sessionId, apiKey: expect.stringMatching(/^kbr_/) });
+    expect((await api('GET', '/api/session/status', { key: apiKey })).status).toBe(401);
+    expect((await api('GET', '/api/session/status', { key: issued.json.apiKey })).status).toBe(200);
+  });
+
+  it('answers 404 for an unknown session and needs the admin token', async () => {
+    const { sessionId, apiKey } = await createSession(api);
+    const unknown = await api('POST', '/api/sessions/no-such-session/keys', { admin: true });
+    expect(unknown.status).toBe(404);
+    expect(unknown.json.code).toBe('SESSION_NOT_FOUND');
+    expect((await stack.db.execute({ sql: 'select * from api_keys where session_id = ?', args: ['no-such-session'] })).rows).toHaveLength(0);
+    expect((await api('POST', `/api/sessions/${sessionId}/keys`)).status).toBe(401);
+    expect((await api('POST', `/api/sessions/${sessionId}/keys`, { key: apiKey })).status).toBe(403);
+    expect((await api('POST', '/api/sessions/bad%20id/keys', { admin: true })).status).toBe(400);
+    expect((await api('GET', '/api/session/status', { key: apiKey })).status).toBe(200);
   });
 });
 
@@ -235,6 +276,7 @@ describe('the rest of the surface', () => {
         '/api/session/rotate-key',
         '/api/session/start',
         '/api/session/status',
+        '/api/sessions/{sessionId}/keys',
         '/api/webhooks/deliveries',
       ].sort(),
     );

@@ -156,7 +156,7 @@ export const sessionKeyRoutes = new OpenAPIHono<AppEnv>({ defaultHook: throwOnIn
 
 sessionKeyRoutes.openapi(createRouteDef, async (c) => {
   const body = c.req.valid('json');
-  const { sessionId, apiKey } = await createSession(c.var.services, body);
+  const { sessionId, apiKey } = await createSession(c.var.services, { ...body, anonymous: c.var.anonymous });
   return c.json(
     { success: true as const, sessionId, apiKey, message: 'Session created. Store the API key now: it is shown only once.' },
     201,

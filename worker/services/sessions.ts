@@ -9,6 +9,8 @@ import { newApiKey, revokeSessionKeys } from './api-keys.ts';
 import type { Services } from './ports.ts';
 
 export interface NewSession {
+  /** Open creation without the admin token: the id is always generated, so it can never take a name the admin will use. */
+  anonymous?: boolean;
   sessionId?: string;
   description?: string;
   webhookUrl?: string;
@@ -38,8 +40,23 @@ export async function findSession(s: Services, sessionId: string) {
   return s.db.query.sessions.findFirst({ where: eq(sessions.id, sessionId) });
 }
 
+/**
+ * The admin's Laravel routes never adopt a session someone created anonymously: its webhook, secret and key
+ * are its creator's, and adopting it would hand them the admin's messages and backend token.
+ */
+export function refuseAnonymous(row: { id: string; createdBy: 'admin' | 'anonymous' } | undefined): void {
+  if (row?.createdBy !== 'anonymous') return;
+  throw new ApiError(
+    'SESSION_CREATED_ANONYMOUSLY',
+    `Session ${row.id} was created anonymously (open creation), so the admin's routes do not adopt it; delete it first to use this name`,
+  );
+}
+
 /** Session-key surface: a new session and its API key (returned once). */
 export async function createSession(s: Services, input: NewSession): Promise<{ sessionId: string; apiKey: string }> {
+  if (input.anonymous && input.sessionId !== undefined) {
+    throw new ApiError('FORBIDDEN', 'Choosing a sessionId needs the admin token; leave it out and a session id is generated');
+  }
   const sessionId = input.sessionId ?? generatedSessionId();
   if (await findSession(s, sessionId)) throw new ApiError('SESSION_EXISTS', `Session ${sessionId} already exists`);
   const { key, row } = await newApiKey(sessionId, {
@@ -56,6 +73,7 @@ export async function createSession(s: Services, input: NewSession): Promise<{ s
         webhookEvents: input.webhookEvents ? JSON.stringify(input.webhookEvents) : null,
         status: 'STARTING',
         desiredState: 'running',
+        createdBy: input.anonymous ? 'anonymous' : 'admin',
       }),
       s.db.insert(apiKeys).values(row),
     ]);
@@ -67,15 +85,27 @@ export async function createSession(s: Services, input: NewSession): Promise<{ s
   return { sessionId, apiKey: key };
 }
 
-/** Replaces every key of the session with one new key (returned once); the old ones stop working at once. */
+/**
+ * Replaces every key of the session with one new key (returned once); the old ones stop working at once.
+ * Revoking and inserting are one transaction, so the session is never left without a usable key; the new
+ * key's gate continues the old keys' rate-limit buckets. If the gates cannot be told, the database still
+ * holds the truth: the new key works, and an old key's gate reads its revocation within its cache's age.
+ */
 export async function rotateApiKey(s: Services, sessionId: string): Promise<string> {
-  const revoked = await revokeSessionKeys(s.db, sessionId, Date.now());
+  if (!(await findSession(s, sessionId))) throw new ApiError('SESSION_NOT_FOUND', `Session ${sessionId} not found`);
   const { key, row } = await newApiKey(sessionId, {
     sendPerMinute: s.config.RATE_LIMIT_SEND_PER_MIN,
     otherPerMinute: s.config.RATE_LIMIT_OTHER_PER_MIN,
   });
-  await s.db.insert(apiKeys).values(row);
-  await s.gates.forget(revoked);
+  const [revoked] = await s.db.batch([revokeSessionKeys(s.db, sessionId, Date.now()), s.db.insert(apiKeys).values(row)]);
+  try {
+    await s.gates.handOver(
+      revoked.map((r) => r.keyHash),
+      row.keyHash,
+    );
+  } catch (error) {
+    console.error('KEY GATES NOT UPDATED after a rotation; revoked keys keep working until their gates reload', sessionId, error);
+  }
   return key;
 }
 
@@ -151,9 +181,11 @@ export function resetSession(s: Services, sessionId: string): Promise<void> {
 
 /** Removes the session, its keys, messages and events; the connector unlinks and drops it. */
 export async function deleteSession(s: Services, sessionId: string): Promise<void> {
-  const revoked = await revokeSessionKeys(s.db, sessionId, Date.now());
-  const deleted = await s.db.delete(sessions).where(eq(sessions.id, sessionId)).returning({ id: sessions.id });
-  await s.gates.forget(revoked);
+  const [revoked, deleted] = await s.db.batch([
+    revokeSessionKeys(s.db, sessionId, Date.now()),
+    s.db.delete(sessions).where(eq(sessions.id, sessionId)).returning({ id: sessions.id }),
+  ]);
+  await s.gates.forget(revoked.map((r) => r.keyHash));
   if (deleted.length === 0) throw new ApiError('SESSION_NOT_FOUND', `Session ${sessionId} not found`);
   try {
     await s.hub.removeSession(sessionId);
@@ -174,7 +206,9 @@ export interface SessionUpsert {
  * they are started (`create-session`); both leave the session running, as the original did.
  */
 export async function ensureRunningSession(s: Services, input: SessionUpsert): Promise<void> {
-  const wasRunning = (await findSession(s, input.sessionId))?.desiredState === 'running';
+  const existing = await findSession(s, input.sessionId);
+  refuseAnonymous(existing);
+  const wasRunning = existing?.desiredState === 'running';
   const owner = {
     ...(input.userId !== undefined ? { userId: input.userId } : {}),
     ...(input.webhookToken !== undefined ? { webhookToken: input.webhookToken } : {}),
