@@ -16,7 +16,7 @@ const scalar = (max: number) =>
   z.union([z.string().trim().min(1).max(max), z.number().int().nonnegative().transform(String)]).openapi({ type: 'string' });
 
 const PhoneBody = z.object({ phone: scalar(32) });
-const SendBody = z.object({ sessionId: scalar(64), number: scalar(32), message: z.string().min(1).max(65_536) });
+const SendBody = z.object({ sessionId: scalar(64), number: scalar(32), message: z.string().min(1) });
 const StoreBody = z.object({ phone: scalar(32), user_id: scalar(64), api_token: z.string().min(1).max(1024) });
 
 const Message = z.object({ message: z.string() });
