@@ -143,9 +143,29 @@ export async function sessionState(s: Services, sessionId: string): Promise<Sess
   };
 }
 
-async function setDesired(s: Services, sessionId: string, desired: 'running' | 'stopped', forgetLogin: boolean, expect: SessionStatus) {
+type SessionRow = NonNullable<Awaited<ReturnType<typeof findSession>>>;
+
+/**
+ * The phone logged the device out while the session is still wanted running: the connector keeps it
+ * LOGGED_OUT until it is asked again with a new auth epoch. There is no login left to lose, so a start
+ * bumps the epoch, and that is what makes the connector show a new QR. The hub's status is the freshest.
+ */
+async function loggedOutByPhone(s: Services, row: SessionRow): Promise<boolean> {
+  if (row.desiredState !== 'running') return false;
+  const view = await s.hub.view(row.id).catch(() => null);
+  return (view?.status ?? row.status) === 'LOGGED_OUT';
+}
+
+async function setDesired(
+  s: Services,
+  sessionId: string,
+  desired: 'running' | 'stopped',
+  forgetLogin: boolean | ((row: SessionRow) => Promise<boolean>),
+  expect: SessionStatus,
+) {
   const current = await findSession(s, sessionId);
   if (!current) throw new ApiError('SESSION_NOT_FOUND', `Session ${sessionId} not found`);
+  if (typeof forgetLogin === 'function') forgetLogin = await forgetLogin(current);
   if (!forgetLogin && current.desiredState === desired) {
     // Nothing changes (e.g. start on a running session): re-send the desired state, keep the status.
     await tellHub(s, sessionId);
@@ -170,8 +190,9 @@ export function logoutSession(s: Services, sessionId: string): Promise<void> {
   return setDesired(s, sessionId, 'stopped', true, 'LOGGED_OUT');
 }
 
+/** Starts a stopped session, or one the phone logged out (with a new epoch, so it shows a new QR). */
 export function startSession(s: Services, sessionId: string): Promise<void> {
-  return setDesired(s, sessionId, 'running', false, 'STARTING');
+  return setDesired(s, sessionId, 'running', (row) => loggedOutByPhone(s, row), 'STARTING');
 }
 
 /** Forgets the login and starts again with a new QR. */
@@ -208,14 +229,16 @@ export interface SessionUpsert {
 export async function ensureRunningSession(s: Services, input: SessionUpsert): Promise<void> {
   const existing = await findSession(s, input.sessionId);
   refuseAnonymous(existing);
-  const wasRunning = existing?.desiredState === 'running';
+  const relogin = existing ? await loggedOutByPhone(s, existing) : false;
+  const wasRunning = existing?.desiredState === 'running' && !relogin;
   const owner = {
     ...(input.userId !== undefined ? { userId: input.userId } : {}),
     ...(input.webhookToken !== undefined ? { webhookToken: input.webhookToken } : {}),
   };
+  const restart = relogin ? { authEpoch: sql`${sessions.authEpoch} + 1`, status: 'STARTING', meJid: null, meName: null } : {};
   await s.db
     .insert(sessions)
     .values({ id: input.sessionId, phone: input.phone, status: 'STARTING', desiredState: 'running', ...owner })
-    .onConflictDoUpdate({ target: sessions.id, set: { desiredState: 'running', updatedAt: Date.now(), ...owner } });
+    .onConflictDoUpdate({ target: sessions.id, set: { desiredState: 'running', updatedAt: Date.now(), ...owner, ...restart } });
   await tellHub(s, input.sessionId, wasRunning ? undefined : 'STARTING');
 }
