@@ -38,6 +38,8 @@ export type Refusal =
 
 export type Admission = Refusal | { ok: true; keyId: string; sessionId: string; decision: RateDecision };
 
+export type AdminAdmission = Refusal | { ok: true; decision: RateDecision };
+
 /** last_used_at is for humans; writing it more often than this would put a write on every request. */
 const LAST_USED_RESOLUTION_MS = 60_000;
 /** A forget() lost to an error between revocation and this gate keeps a revoked key alive at most this long. */
@@ -69,7 +71,7 @@ export class KeyGate extends DurableObject<Env> {
    * The admin token's gate: `valid` is the Worker's comparison. An address over its failure budget is
    * refused even with the right token, so the answer never tells a guesser when a guess was right.
    */
-  async admitAdmin(valid: boolean, rateClass: RateClass, perMinute: number, client: Client): Promise<Admission> {
+  async admitAdmin(valid: boolean, rateClass: RateClass, perMinute: number, client: Client): Promise<AdminAdmission> {
     const key = `failures:${client.address}`;
     const now = Date.now();
     const budget = wouldAllow(this.buckets.get(key), client.failuresPerMinute, now);
@@ -80,7 +82,7 @@ export class KeyGate extends DurableObject<Env> {
       this.buckets.set(key, bucket);
       return decision.allowed ? { ok: false, reason: 'invalid' } : { ok: false, reason: 'throttled', decision };
     }
-    return { ok: true, keyId: 'admin', sessionId: '', decision: this.take(rateClass, perMinute) };
+    return { ok: true, decision: this.take(rateClass, perMinute) };
   }
 
   /** A plain bucket for callers whose identity is not a key, e.g. anonymous session creation per address. */
