@@ -22,11 +22,11 @@ afterAll(async () => {
  * The Laravel surface has no QR route: as in the original gateway, the QR reaches the owner's backend by
  * webhook, with the api_token from client/store as its Bearer token.
  */
-async function webhookQr(sessionId: string): Promise<string> {
+async function webhookQr(sessionId: string, options: { after?: ReadonlySet<unknown> } = {}): Promise<string> {
   const hook = await within(
     receiver.next((h) => {
       const envelope = JSON.parse(h.body);
-      return envelope.sessionId === sessionId && envelope.event === 'qr';
+      return envelope.sessionId === sessionId && envelope.event === 'qr' && !options.after?.has(h);
     }),
     15_000,
     `qr webhook for ${sessionId}`,
@@ -79,6 +79,25 @@ describe('a session on the Laravel surface', () => {
     const again = await api('POST', '/api/send-message', { admin: true, body: { sessionId: phone, number: contact, message: 'masih ada?' } });
     expect(again).toMatchObject({ status: 404, json: { error: `Session ${phone} tidak ditemukan atau belum login.` } });
     expect(await api('POST', '/api/delete', { admin: true, body: { phone } })).toMatchObject({ status: 404, json: { error: `Sesi ${phone} tidak ditemukan!` } });
+  });
+
+  it('shows a new QR on create-session after the phone logged the device out, and pairs again', async () => {
+    const { api, simulator, stack } = system;
+    const phone = newPhone();
+    await api('PUT', '/api/client/store', { admin: true, body: { phone, user_id: 7, api_token: 'laravel-token-for-webhooks' } });
+    expect((await api('POST', '/api/create-session', { admin: true, body: { phone } })).status).toBe(200);
+    await scanApiQr(system, () => webhookQr(phone), phone);
+    const statusIs = (expected: string) =>
+      eventually(async () => expect((await rows(stack, 'SELECT status FROM sessions WHERE id = ?', [phone]))[0]?.status).toBe(expected));
+    await statusIs('WORKING');
+    // The phone removes the linked device: WhatsApp logs it out (401) while the session is still wanted running.
+    expect(simulator.unlink(phone)).toEqual({ devices: 1 });
+    await statusIs('LOGGED_OUT');
+    const earlier = new Set(receiver.received);
+    expect((await api('POST', '/api/create-session', { admin: true, body: { phone } })).status).toBe(200);
+    await scanApiQr(system, () => webhookQr(phone, { after: earlier }), phone);
+    await statusIs('WORKING');
+    expect((await api('POST', '/api/delete', { admin: true, body: { phone } })).status).toBe(200);
   });
 
   it('answers send-message for a session that is not logged in yet with the original text', async () => {

@@ -142,6 +142,22 @@ describe('a session on the session-key surface', () => {
     expect(await status(api, apiKey)).toMatchObject({ connected: false, status: 'LOGGED_OUT' });
   });
 
+  it('shows a new QR on start after the phone logged the device out, and pairs again', async () => {
+    const { api, simulator, stack } = system;
+    const phone = newPhone();
+    const { sessionId, apiKey } = await pairedSession(system, phone);
+    // The phone removes the linked device: WhatsApp logs it out (401) while the session is still wanted running.
+    expect(simulator.unlink(phone)).toEqual({ devices: 1 });
+    await statusBecomes(api, apiKey, 'LOGGED_OUT');
+    const start = await api('POST', '/api/session/start', { key: apiKey });
+    expect(start.status).toBe(200);
+    const qr = await rawQr(api, apiKey);
+    await scanApiQr(system, async () => qr, phone);
+    expect((await statusBecomes(api, apiKey, 'WORKING', true)).user?.id).toBe(phone);
+    const [session] = await rows(stack, 'SELECT desired_state, auth_epoch FROM sessions WHERE id = ?', [sessionId]);
+    expect(session).toMatchObject({ desired_state: 'running', auth_epoch: 1 });
+  });
+
   it("posts each of the session's events to its webhook, signed over the timestamp and body, with Content-Length", async () => {
     const { api, simulator } = system;
     const phone = newPhone();

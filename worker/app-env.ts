@@ -10,5 +10,7 @@ export interface AppEnv {
     surface: Surface;
     /** Set by API-key auth: the one session this request may act on. */
     sessionId: string;
+    /** Set by admin auth: true when open creation let the request through without the admin token. */
+    anonymous: boolean;
   };
 }

@@ -5,10 +5,12 @@ import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import { sql } from 'drizzle-orm';
 import type { AppEnv } from './app-env.ts';
+import { allowedMethods } from './allowed-methods.ts';
 import { ApiError, errorResponse } from './errors.ts';
 import { readConfig } from './config.ts';
 import { createDb } from './db/client.ts';
 import { services } from './middleware/services.ts';
+import { adminRoutes } from './routes/admin.ts';
 import { renderDocsPage } from './routes/docs-page.ts';
 import { LARAVEL_PATHS, laravelRoutes } from './routes/laravel.ts';
 import { liveRoutes } from './routes/live.ts';
@@ -49,6 +51,7 @@ export function createApp() {
   app.route('/', sessionKeyRoutes);
   app.route('/', laravelRoutes);
   app.route('/', liveRoutes);
+  app.route('/', adminRoutes);
 
   app.get('/hub/connect', async (c) => {
     // Refuse anything that is not a WebSocket before it reaches the Durable Object.
@@ -66,7 +69,13 @@ export function createApp() {
   app.doc31('/openapi.json', OPENAPI_INFO);
   app.get('/docs', (c) => c.html(renderDocsPage(app.getOpenAPI31Document(OPENAPI_INFO) as unknown as Parameters<typeof renderDocsPage>[0])));
 
-  app.notFound(() => {
+  app.notFound((c) => {
+    const allowed = allowedMethods(app, c.req.path);
+    if (allowed.length > 0) {
+      throw new ApiError('METHOD_NOT_ALLOWED', `${c.req.method} is not allowed on ${c.req.path}; use ${allowed.join(' or ')}`, {
+        headers: { Allow: allowed.join(', ') },
+      });
+    }
     throw new ApiError('NOT_FOUND', 'No such route; see /docs');
   });
   app.onError((error, c) => errorResponse(error, c.get('surface') ?? 'session-key'));

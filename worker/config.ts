@@ -14,6 +14,8 @@ const ConfigFields = z.object({
   ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters'),
   CONNECTOR_SECRET: z.string().min(16, 'must be at least 16 characters'),
   ALLOW_OPEN_SESSION_CREATE: flag.default(false),
+  OPEN_SESSION_CREATE_PER_HOUR: z.coerce.number().int().min(1).max(10_000).default(5),
+  AUTH_FAILURES_PER_MIN: perMinute.default(30),
   DEFAULT_COUNTRY_CODE: z.string().regex(/^[1-9]\d{0,3}$/, 'must be 1-4 digits').default('62'),
   RATE_LIMIT_SEND_PER_MIN: perMinute.default(60),
   RATE_LIMIT_OTHER_PER_MIN: perMinute.default(600),

@@ -27,6 +27,11 @@ export const sessions = sqliteTable(
     webhookToken: text('webhook_token'),
     /** HMAC key for deliveries to webhookUrl (generated when none was given); see worker/webhooks/signing-secret.ts. */
     webhookSecret: text('webhook_secret'),
+    /**
+     * Who created the session: `anonymous` through open creation (ALLOW_OPEN_SESSION_CREATE). The admin's
+     * Laravel routes never adopt such a session, so its creator's webhook and key cannot capture it.
+     */
+    createdBy: text('created_by', { enum: ['admin', 'anonymous'] }).notNull().default('admin'),
     createdAt: integer('created_at').notNull().default(now),
     updatedAt: integer('updated_at').notNull().default(now),
   },

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { takeToken, type Bucket } from './token-bucket.ts';
+import { leastFull, takeToken, type Bucket } from './token-bucket.ts';
 
 function drain(perMinute: number, count: number, now: number): Bucket | undefined {
   let bucket: Bucket | undefined;
@@ -41,5 +41,23 @@ describe('takeToken', () => {
   it('tells a refused caller how long to wait for one token', () => {
     const { decision } = takeToken(drain(6, 6, 0), 6, 0);
     expect(decision.retryAfterSeconds).toBe(10);
+  });
+});
+
+describe('takeToken over a longer window', () => {
+  it('allows `limit` per window and refills one token per (window / limit)', () => {
+    const hour = 3_600_000;
+    let bucket: Bucket | undefined;
+    for (let i = 0; i < 3; i++) bucket = takeToken(bucket, 3, 0, hour).bucket;
+    const refused = takeToken(bucket, 3, 0, hour).decision;
+    expect(refused).toMatchObject({ allowed: false, windowSeconds: 3600, retryAfterSeconds: 1200 });
+    expect(takeToken(bucket, 3, hour / 3, hour).decision.allowed).toBe(true);
+  });
+});
+
+describe('leastFull', () => {
+  it('picks the bucket with the fewest tokens, so a rotation never hands a key more than its lineage had', () => {
+    expect(leastFull([{ tokens: 5, updatedAt: 1 }, { tokens: 0.5, updatedAt: 2 }, { tokens: 3, updatedAt: 3 }])).toEqual({ tokens: 0.5, updatedAt: 2 });
+    expect(leastFull([])).toBeUndefined();
   });
 });

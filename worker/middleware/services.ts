@@ -9,9 +9,14 @@ import type { HubPort } from '../services/ports.ts';
 export const services = createMiddleware<AppEnv>(async (c, next) => {
   const config = readConfig(c.env);
   const hub = c.env.HUB.get(c.env.HUB.idFromName('hub')) as unknown as HubPort;
+  const gate = (hash: string) => c.env.KEY_GATE.get(c.env.KEY_GATE.idFromName(hash));
   const gates = {
     forget: async (keyHashes: string[]) => {
-      await Promise.all(keyHashes.map((hash) => c.env.KEY_GATE.get(c.env.KEY_GATE.idFromName(hash)).forget()));
+      await Promise.all(keyHashes.map((hash) => gate(hash).forget()));
+    },
+    handOver: async (revokedHashes: string[], newHash: string) => {
+      const buckets = await Promise.all(revokedHashes.map((hash) => gate(hash).retire()));
+      await gate(newHash).inherit(buckets);
     },
   };
   let db: Db | undefined;

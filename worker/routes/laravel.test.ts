@@ -73,6 +73,20 @@ describe('authentication on the Laravel surface', () => {
   });
 });
 
+describe('a request with no content type', () => {
+  it.each([
+    ['POST', '/api/create-session', 'Phone number required!'],
+    ['POST', '/api/delete', 'Nomor HP diperlukan!'],
+    ['POST', '/api/reset', 'Nomor HP diperlukan!'],
+    ['POST', '/api/send-message', 'SessionId, nomor, dan pesan harus diisi'],
+    ['PUT', '/api/client/store', 'Phone, user_id, and api_token are required!'],
+  ])('%s %s answers 400 with the original text', async (method, path, text) => {
+    const response = await fetch(`${stack.url}${path}`, { method, headers: { authorization: `Bearer ${stack.adminToken}` } });
+    expect(response.status).toBe(400);
+    expect(await response.json()).toEqual({ error: text });
+  });
+});
+
 describe('PUT /api/client/store', () => {
   it("stores the owner's user id and backend token, and starts the session", async () => {
     const { status, json } = await api('PUT', '/api/client/store', { admin: true, body: { phone: '081211110010', user_id: 42, api_token: 'laravel-sanctum-token|abc' } });
@@ -85,6 +99,13 @@ describe('PUT /api/client/store', () => {
     await api('PUT', '/api/client/store', { admin: true, body: { phone: '081211110011', user_id: 1, api_token: 'first' } });
     await api('PUT', '/api/client/store', { admin: true, body: { phone: '081211110011', user_id: 2, api_token: 'second' } });
     expect(await session('6281211110011')).toMatchObject({ user_id: '2', webhook_token: 'second' });
+  });
+
+  it.each(['line\r\nX-Injected: 1', 'tab\tinside', 'nul\u0000'])('refuses an api_token with control characters (%j) with 400, storing nothing', async (token) => {
+    const { status, json } = await api('PUT', '/api/client/store', { admin: true, body: { phone: '081211110013', user_id: 1, api_token: token } });
+    expect(status).toBe(400);
+    expect(json).toEqual({ error: 'api_token must be printable ASCII text: it is sent as an HTTP header, so no line breaks or control characters' });
+    expect(await session('6281211110013')).toBeUndefined();
   });
 
   it.each([{ phone: '0812' }, { phone: '081211110012', user_id: 1 }, { user_id: 1, api_token: 't' }])('answers missing fields %j with the original text', async (body) => {

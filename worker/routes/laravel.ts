@@ -8,7 +8,7 @@ import { ApiError } from '../errors.ts';
 import { adminAuth } from '../middleware/admin-auth.ts';
 import { LaravelErrorSchema } from '../schemas.ts';
 import { checkMessageText, parseRecipient, sendText } from '../services/messaging.ts';
-import { deleteSession, ensureRunningSession, findSession, resetSession } from '../services/sessions.ts';
+import { deleteSession, ensureRunningSession, findSession, refuseAnonymous, resetSession } from '../services/sessions.ts';
 import type { Services } from '../services/ports.ts';
 
 /** PHP arrays often carry numbers for phones and ids; the original accepted both. */
@@ -16,7 +16,7 @@ const scalar = (max: number) =>
   z.union([z.string().trim().min(1).max(max), z.number().int().nonnegative().transform(String)]).openapi({ type: 'string' });
 
 const PhoneBody = z.object({ phone: scalar(32) });
-const SendBody = z.object({ sessionId: scalar(64), number: scalar(32), message: z.string().min(1).max(65_536) });
+const SendBody = z.object({ sessionId: scalar(64), number: scalar(32), message: z.string().min(1) });
 const StoreBody = z.object({ phone: scalar(32), user_id: scalar(64), api_token: z.string().min(1).max(1024) });
 
 const Message = z.object({ message: z.string() });
@@ -46,11 +46,20 @@ function requireBody(text: string) {
   };
 }
 
-/** Form and JSON validators each fill their own slot; the one that matched the content type has the data. */
-function body<T>(c: Context<AppEnv>): T {
-  const req = c.req as unknown as { valid(target: 'json' | 'form'): T };
-  return { ...req.valid('form'), ...req.valid('json') };
+/**
+ * Form and JSON validators each fill their own slot; the one that matched the content type has the data.
+ * With no content type neither validator ran, so the merged body is checked once more here: a missing body
+ * is answered with the route's text like any other invalid one.
+ */
+function body<S extends z.ZodType>(c: Context<AppEnv>, schema: S, missing: string): z.infer<S> {
+  const req = c.req as unknown as { valid(target: 'json' | 'form'): object | undefined };
+  const parsed = schema.safeParse({ ...req.valid('form'), ...req.valid('json') });
+  if (!parsed.success) throw new ApiError('VALIDATION_FAILED', missing);
+  return parsed.data;
 }
+
+/** The backend token goes out as `Authorization: Bearer <token>`: a line break would inject headers. */
+const HEADER_SAFE = /^[\x20-\x7e]+$/;
 
 function phoneOf(s: Services, raw: string): string {
   const phone = normalisePhone(raw, s.config.DEFAULT_COUNTRY_CODE);
@@ -58,11 +67,17 @@ function phoneOf(s: Services, raw: string): string {
   return phone;
 }
 
-/** Laravel callers name a session by the phone as they stored it: exact id first, then the normalised number. */
-async function resolveSessionId(s: Services, given: string): Promise<string | null> {
-  if (/^[A-Za-z0-9_-]{1,64}$/.test(given) && (await findSession(s, given))) return given;
+/**
+ * Laravel callers name a session by the phone as they stored it: exact id first, then the normalised number.
+ * Only delete may act on a session created anonymously; everything else refuses it.
+ */
+async function resolveSessionId(s: Services, given: string, options: { allowAnonymous?: boolean } = {}): Promise<string | null> {
   const phone = normalisePhone(given, s.config.DEFAULT_COUNTRY_CODE);
-  return phone && (await findSession(s, phone)) ? phone : null;
+  const row =
+    (/^[A-Za-z0-9_-]{1,64}$/.test(given) ? await findSession(s, given) : undefined) ?? (phone ? await findSession(s, phone) : undefined);
+  if (!row) return null;
+  if (!options.allowAnonymous) refuseAnonymous(row);
+  return row.id;
 }
 
 const createSessionRoute = route('post', '/api/create-session', 'Start (or create) the session for a phone number', PhoneBody, Message, [400, 401, 403, 413, 415, 429]);
@@ -89,7 +104,7 @@ export const laravelRoutes = new OpenAPIHono<AppEnv>();
 laravelRoutes.openapi(
   createSessionRoute,
   async (c) => {
-    const { phone } = body<z.infer<typeof PhoneBody>>(c);
+    const { phone } = body(c, PhoneBody, 'Phone number required!');
     const id = phoneOf(c.var.services, phone);
     await ensureRunningSession(c.var.services, { sessionId: id, phone: id });
     return c.json({ message: `Client for ${phone} is being initialized...` }, 200);
@@ -100,8 +115,8 @@ laravelRoutes.openapi(
 laravelRoutes.openapi(
   deleteRoute,
   async (c) => {
-    const { phone } = body<z.infer<typeof PhoneBody>>(c);
-    const id = await resolveSessionId(c.var.services, phone);
+    const { phone } = body(c, PhoneBody, 'Nomor HP diperlukan!');
+    const id = await resolveSessionId(c.var.services, phone, { allowAnonymous: true });
     if (!id) throw new ApiError('SESSION_NOT_FOUND', `Sesi ${phone} tidak ditemukan!`);
     await deleteSession(c.var.services, id);
     return c.json({ message: `Session ${phone} deleted successfully.` }, 200);
@@ -112,7 +127,7 @@ laravelRoutes.openapi(
 laravelRoutes.openapi(
   resetRoute,
   async (c) => {
-    const { phone } = body<z.infer<typeof PhoneBody>>(c);
+    const { phone } = body(c, PhoneBody, 'Nomor HP diperlukan!');
     const existing = await resolveSessionId(c.var.services, phone);
     if (existing) await resetSession(c.var.services, existing);
     else {
@@ -128,7 +143,7 @@ laravelRoutes.openapi(
   sendMessageRoute,
   async (c) => {
     const s = c.var.services;
-    const { sessionId, number, message } = body<z.infer<typeof SendBody>>(c);
+    const { sessionId, number, message } = body(c, SendBody, 'SessionId, nomor, dan pesan harus diisi');
     const to = parseRecipient(s.config, number, 'number');
     checkMessageText(s.config, message, 'message');
     const notFound = `Session ${sessionId} tidak ditemukan atau belum login.`;
@@ -149,7 +164,10 @@ laravelRoutes.openapi(
 laravelRoutes.openapi(
   storeRoute,
   async (c) => {
-    const { phone, user_id, api_token } = body<z.infer<typeof StoreBody>>(c);
+    const { phone, user_id, api_token } = body(c, StoreBody, 'Phone, user_id, and api_token are required!');
+    if (!HEADER_SAFE.test(api_token)) {
+      throw new ApiError('VALIDATION_FAILED', 'api_token must be printable ASCII text: it is sent as an HTTP header, so no line breaks or control characters');
+    }
     const id = phoneOf(c.var.services, phone);
     await ensureRunningSession(c.var.services, { sessionId: id, phone: id, userId: user_id, webhookToken: api_token });
     return c.json({ message: 'Session stored successfully' }, 200);

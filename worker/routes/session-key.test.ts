@@ -103,8 +103,15 @@ describe('session-key authentication', () => {
     expect((await api('GET', '/api/session/status', { key: "' OR 1=1 --" })).status).toBe(401);
   });
 
-  it('does not accept the admin token in place of a session key', async () => {
-    expect((await api('GET', '/api/session/status', { admin: true })).status).toBe(401);
+  it('does not accept the admin token in place of a session key, and says what to send instead', async () => {
+    const bearer = await api('GET', '/api/session/status', { admin: true });
+    expect(bearer.status).toBe(401);
+    expect(bearer.json.error).toBe(
+      'Missing x-api-key header: session API keys look like kbr_… and go in x-api-key; the admin token is not accepted on session routes',
+    );
+    const inKeyHeader = await api('GET', '/api/session/status', { headers: { 'x-api-key': stack.adminToken } });
+    expect(inKeyHeader.status).toBe(401);
+    expect(inKeyHeader.json.error).toBe('Invalid API key: session API keys look like kbr_… and go in x-api-key; the admin token is not accepted on session routes');
   });
 
   it('stops accepting a rotated key at once and accepts the new one', async () => {
@@ -119,11 +126,52 @@ describe('session-key authentication', () => {
     expect((await api('GET', '/api/session/status', { key: rotated.json.apiKey })).status).toBe(200);
   });
 
+  it('keeps the old key when a rotation cannot store the new one: revoking and inserting are one transaction', async () => {
+    const { sessionId, apiKey } = await createSession(api);
+    // The database refuses this session's next key, as a failure between the two writes would.
+    await stack.db.execute(
+      `CREATE TRIGGER refuse_key BEFORE INSERT ON api_keys WHEN NEW.session_id = '${sessionId}' BEGIN SELECT RAISE(ABORT, 'refused by the test'); END`,
+    );
+    try {
+      const rotated = await api('POST', '/api/session/rotate-key', { key: apiKey });
+      expect(rotated.status).toBe(503);
+    } finally {
+      await stack.db.execute('DROP TRIGGER refuse_key');
+    }
+    const live = await stack.db.execute({ sql: 'select count(*) from api_keys where session_id = ? and revoked_at is null', args: [sessionId] });
+    expect(Number(live.rows[0]?.[0])).toBe(1);
+    expect((await api('GET', '/api/session/status', { key: apiKey })).status).toBe(200);
+  });
+
   it('stops accepting the key of a deleted session at once', async () => {
     const { sessionId, apiKey } = await createSession(api);
     expect((await api('GET', '/api/session/status', { key: apiKey })).status).toBe(200);
     expect((await api('POST', '/api/delete', { admin: true, body: { phone: sessionId } })).status).toBe(200);
     expect((await api('GET', '/api/session/status', { key: apiKey })).status).toBe(401);
+  });
+});
+
+describe('POST /api/sessions/{sessionId}/keys (admin)', () => {
+  it('issues a new key for a session whose key was lost, revoking the old ones at once', async () => {
+    const { sessionId, apiKey } = await createSession(api);
+    expect((await api('GET', '/api/session/status', { key: apiKey })).status).toBe(200);
+    const issued = await api('POST', `/api/sessions/${sessionId}/keys`, { admin: true });
+    expect(issued.status).toBe(201);
+    expect(issued.json).toMatchObject({ success: true, sessionId, apiKey: expect.stringMatching(/^kbr_/) });
+    expect((await api('GET', '/api/session/status', { key: apiKey })).status).toBe(401);
+    expect((await api('GET', '/api/session/status', { key: issued.json.apiKey })).status).toBe(200);
+  });
+
+  it('answers 404 for an unknown session and needs the admin token', async () => {
+    const { sessionId, apiKey } = await createSession(api);
+    const unknown = await api('POST', '/api/sessions/no-such-session/keys', { admin: true });
+    expect(unknown.status).toBe(404);
+    expect(unknown.json.code).toBe('SESSION_NOT_FOUND');
+    expect((await stack.db.execute({ sql: 'select * from api_keys where session_id = ?', args: ['no-such-session'] })).rows).toHaveLength(0);
+    expect((await api('POST', `/api/sessions/${sessionId}/keys`)).status).toBe(401);
+    expect((await api('POST', `/api/sessions/${sessionId}/keys`, { key: apiKey })).status).toBe(403);
+    expect((await api('POST', '/api/sessions/bad%20id/keys', { admin: true })).status).toBe(400);
+    expect((await api('GET', '/api/session/status', { key: apiKey })).status).toBe(200);
   });
 });
 
@@ -181,13 +229,38 @@ describe('POST and GET /api/send', () => {
     ['a recipient that is too short', { to: '123', message: 'x' }, 'to'],
     ['a blank message', { to: '081234567890', message: '   ' }, 'message'],
     ['a message over the length limit', { to: '081234567890', message: 'x'.repeat(4097) }, 'message'],
-    ['a number where text belongs', { to: 81234567890, message: 'x' }, 'to'],
+    ['a recipient that is an object', { to: { n: 1 }, message: 'x' }, 'to'],
+    ['a negative number as recipient', { to: -81234567890, message: 'x' }, 'to'],
     ['an unknown field', { to: '081234567890', message: 'x', media: 'http://x' }, '(body)'],
   ])('refuses %s with a 400 naming the field', async (_, body, field) => {
     const { apiKey } = await createSession(api);
     const { status, json } = await api('POST', '/api/send', { key: apiKey, body });
     expect(status).toBe(400);
     expect(json.details.map((d: { field: string }) => d.field)).toContain(field);
+  });
+
+  it.each([
+    ['4,097', 4097],
+    ['200,000', 200_000],
+  ])('states the real limit (MAX_MESSAGE_LENGTH) for a %s-character message', async (_, length) => {
+    const { apiKey } = await createSession(api);
+    const { status, json } = await api('POST', '/api/send', { key: apiKey, body: { to: '081234567890', message: 'x'.repeat(length) } });
+    expect(status).toBe(400);
+    expect(json.details).toEqual([{ field: 'message', message: 'must be at most 4096 characters' }]);
+  });
+
+  it('states the real limit on the Laravel surface too', async () => {
+    await api('POST', '/api/create-session', { admin: true, body: { phone: '081211119999' } });
+    const { status, json } = await api('POST', '/api/send-message', { admin: true, body: { sessionId: '081211119999', number: '081234567890', message: 'x'.repeat(200_000) } });
+    expect([status, json]).toEqual([400, { error: 'Invalid request: message must be at most 4096 characters' }]);
+  });
+
+  it('accepts the recipient as a JSON number, as the Laravel surface does', async () => {
+    const { apiKey } = await createSession(api);
+    // Past validation: with no connector attached, the send itself answers 503.
+    const { status, json } = await api('POST', '/api/send', { key: apiKey, body: { to: 6281234567890, message: 'x' } });
+    expect(status).toBe(503);
+    expect(json.code).toBe('CONNECTOR_OFFLINE');
   });
 
   it("refuses to send for another session with this session's key (403)", async () => {
@@ -218,6 +291,21 @@ describe('the rest of the surface', () => {
     expect(json).toMatchObject({ success: false, code: 'NOT_FOUND' });
   });
 
+  it.each([
+    ['DELETE', '/api/send', 'GET, POST'],
+    ['GET', '/api/session/create', 'POST'],
+    ['PUT', '/api/session/status', 'GET'],
+    ['GET', '/api/client/store', 'PUT'],
+    ['GET', '/api/sessions/some-id/keys', 'POST'],
+  ])('answers %s %s with a JSON 405 and Allow: %s', async (method, path, allow) => {
+    const { status, json, headers } = await api(method, path, { admin: true });
+    expect(status).toBe(405);
+    expect(headers.get('allow')).toBe(allow);
+    // Each surface keeps its envelope: `{error}` on the Laravel paths, `{success, error, code}` elsewhere.
+    expect(json.error).toBe(`${method} is not allowed on ${path}; use ${allow.replace(', ', ' or ')}`);
+    if (path !== '/api/client/store') expect(json.code).toBe('METHOD_NOT_ALLOWED');
+  });
+
   it('lists every route in /openapi.json and renders /docs', async () => {
     const doc = (await api('GET', '/openapi.json')).json;
     expect(Object.keys(doc.paths).sort()).toEqual(
@@ -235,6 +323,7 @@ describe('the rest of the surface', () => {
         '/api/session/rotate-key',
         '/api/session/start',
         '/api/session/status',
+        '/api/sessions/{sessionId}/keys',
         '/api/webhooks/deliveries',
       ].sort(),
     );

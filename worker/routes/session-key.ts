@@ -112,8 +112,14 @@ const rotateRoute = keyedPost(
 );
 
 const SendFields = {
-  to: text('a phone number').min(1, 'is required').max(32, 'must be at most 32 characters'),
-  message: text('text').min(1, 'is required').max(65_536, 'must be at most 65536 characters'),
+  /** A JSON number is a phone too, as the Laravel surface accepts it (JavaScript callers often store phones as numbers). */
+  to: z
+    .union([text('a phone number').min(1, 'is required').max(32, 'must be at most 32 characters'), z.number().int().nonnegative().transform(String)], {
+      error: (issue) => (issue.input === undefined ? 'is required' : 'must be a phone number'),
+    })
+    .openapi({ type: 'string' }),
+  /** Its length limit is MAX_MESSAGE_LENGTH, checked by the handler so the error states the real limit. */
+  message: text('text').min(1, 'is required'),
   /** Optional, for callers that send it anyway: it must be the key's own session. */
   sessionId: SessionIdSchema.optional(),
 };
@@ -156,7 +162,7 @@ export const sessionKeyRoutes = new OpenAPIHono<AppEnv>({ defaultHook: throwOnIn
 
 sessionKeyRoutes.openapi(createRouteDef, async (c) => {
   const body = c.req.valid('json');
-  const { sessionId, apiKey, webhookSecret } = await createSession(c.var.services, body);
+  const { sessionId, apiKey, webhookSecret } = await createSession(c.var.services, { ...body, anonymous: c.var.anonymous });
   return c.json(
     {
       success: true as const,

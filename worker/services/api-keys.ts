@@ -41,12 +41,14 @@ export async function newApiKey(sessionId: string, limits: KeyLimits) {
   return { key, row };
 }
 
-/** Marks every live key of a session revoked and returns their hashes, so their gates can forget them. */
-export async function revokeSessionKeys(db: Db, sessionId: string, now: number): Promise<string[]> {
-  const revoked = await db
+/**
+ * Builds the update that marks every live key of a session revoked, returning their hashes so their gates
+ * can forget them. The caller runs it, in a batch with whatever must happen in the same transaction.
+ */
+export function revokeSessionKeys(db: Db, sessionId: string, now: number) {
+  return db
     .update(apiKeys)
     .set({ revokedAt: now })
     .where(and(eq(apiKeys.sessionId, sessionId), isNull(apiKeys.revokedAt)))
     .returning({ keyHash: apiKeys.keyHash });
-  return revoked.map((r) => r.keyHash);
 }

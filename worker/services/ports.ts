@@ -17,6 +17,8 @@ export interface HubPort {
 export interface KeyGatesPort {
   /** Makes the gates of these key hashes drop their cached rows (after revocation). */
   forget(keyHashes: string[]): Promise<void>;
+  /** Makes the gates of revoked keys forget them and hands their rate-limit buckets to the new key's gate. */
+  handOver(revokedHashes: string[], newHash: string): Promise<void>;
 }
 
 export interface Services {

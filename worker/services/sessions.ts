@@ -11,6 +11,8 @@ import { newApiKey, revokeSessionKeys } from './api-keys.ts';
 import type { Services } from './ports.ts';
 
 export interface NewSession {
+  /** Open creation without the admin token: the id is always generated, so it can never take a name the admin will use. */
+  anonymous?: boolean;
   sessionId?: string;
   description?: string;
   webhookUrl?: string;
@@ -50,10 +52,25 @@ async function firstEpoch(s: Services, sessionId: string): Promise<number> {
 }
 
 /**
+ * The admin's Laravel routes never adopt a session someone created anonymously: its webhook, secret and key
+ * are its creator's, and adopting it would hand them the admin's messages and backend token.
+ */
+export function refuseAnonymous(row: { id: string; createdBy: 'admin' | 'anonymous' } | undefined): void {
+  if (row?.createdBy !== 'anonymous') return;
+  throw new ApiError(
+    'SESSION_CREATED_ANONYMOUSLY',
+    `Session ${row.id} was created anonymously (open creation), so the admin's routes do not adopt it; delete it first to use this name`,
+  );
+}
+
+/**
  * Session-key surface: a new session and its API key (returned once). A webhook URL given without a secret
  * gets a generated one, returned once as well, so its deliveries are signed with a secret its owner holds.
  */
 export async function createSession(s: Services, input: NewSession): Promise<{ sessionId: string; apiKey: string; webhookSecret?: string }> {
+  if (input.anonymous && input.sessionId !== undefined) {
+    throw new ApiError('FORBIDDEN', 'Choosing a sessionId needs the admin token; leave it out and a session id is generated');
+  }
   const urlProblem = input.webhookUrl && webhookTargetProblem(input.webhookUrl, s.config.WEBHOOK_ALLOW_PRIVATE_TARGETS);
   if (urlProblem) {
     throw new ApiError('VALIDATION_FAILED', `Invalid request: webhookUrl ${urlProblem}`, { details: [{ field: 'webhookUrl', message: urlProblem }] });
@@ -78,6 +95,7 @@ export async function createSession(s: Services, input: NewSession): Promise<{ s
         webhookEvents: input.webhookEvents ? JSON.stringify(input.webhookEvents) : null,
         status: 'STARTING',
         desiredState: 'running',
+        createdBy: input.anonymous ? 'anonymous' : 'admin',
       }),
       s.db.insert(apiKeys).values(row),
     ]);
@@ -89,15 +107,27 @@ export async function createSession(s: Services, input: NewSession): Promise<{ s
   return { sessionId, apiKey: key, ...(generatedSecret ? { webhookSecret: generatedSecret } : {}) };
 }
 
-/** Replaces every key of the session with one new key (returned once); the old ones stop working at once. */
+/**
+ * Replaces every key of the session with one new key (returned once); the old ones stop working at once.
+ * Revoking and inserting are one transaction, so the session is never left without a usable key; the new
+ * key's gate continues the old keys' rate-limit buckets. If the gates cannot be told, the database still
+ * holds the truth: the new key works, and an old key's gate reads its revocation within its cache's age.
+ */
 export async function rotateApiKey(s: Services, sessionId: string): Promise<string> {
-  const revoked = await revokeSessionKeys(s.db, sessionId, Date.now());
+  if (!(await findSession(s, sessionId))) throw new ApiError('SESSION_NOT_FOUND', `Session ${sessionId} not found`);
   const { key, row } = await newApiKey(sessionId, {
     sendPerMinute: s.config.RATE_LIMIT_SEND_PER_MIN,
     otherPerMinute: s.config.RATE_LIMIT_OTHER_PER_MIN,
   });
-  await s.db.insert(apiKeys).values(row);
-  await s.gates.forget(revoked);
+  const [revoked] = await s.db.batch([revokeSessionKeys(s.db, sessionId, Date.now()), s.db.insert(apiKeys).values(row)]);
+  try {
+    await s.gates.handOver(
+      revoked.map((r) => r.keyHash),
+      row.keyHash,
+    );
+  } catch (error) {
+    console.error('KEY GATES NOT UPDATED after a rotation; revoked keys keep working until their gates reload', sessionId, error);
+  }
   return key;
 }
 
@@ -135,9 +165,29 @@ export async function sessionState(s: Services, sessionId: string): Promise<Sess
   };
 }
 
-async function setDesired(s: Services, sessionId: string, desired: 'running' | 'stopped', forgetLogin: boolean, expect: SessionStatus) {
+type SessionRow = NonNullable<Awaited<ReturnType<typeof findSession>>>;
+
+/**
+ * The phone logged the device out while the session is still wanted running: the connector keeps it
+ * LOGGED_OUT until it is asked again with a new auth epoch. There is no login left to lose, so a start
+ * bumps the epoch, and that is what makes the connector show a new QR. The hub's status is the freshest.
+ */
+async function loggedOutByPhone(s: Services, row: SessionRow): Promise<boolean> {
+  if (row.desiredState !== 'running') return false;
+  const view = await s.hub.view(row.id).catch(() => null);
+  return (view?.status ?? row.status) === 'LOGGED_OUT';
+}
+
+async function setDesired(
+  s: Services,
+  sessionId: string,
+  desired: 'running' | 'stopped',
+  forgetLogin: boolean | ((row: SessionRow) => Promise<boolean>),
+  expect: SessionStatus,
+) {
   const current = await findSession(s, sessionId);
   if (!current) throw new ApiError('SESSION_NOT_FOUND', `Session ${sessionId} not found`);
+  if (typeof forgetLogin === 'function') forgetLogin = await forgetLogin(current);
   if (!forgetLogin && current.desiredState === desired) {
     // Nothing changes (e.g. start on a running session): re-send the desired state, keep the status.
     await tellHub(s, sessionId);
@@ -162,8 +212,9 @@ export function logoutSession(s: Services, sessionId: string): Promise<void> {
   return setDesired(s, sessionId, 'stopped', true, 'LOGGED_OUT');
 }
 
+/** Starts a stopped session, or one the phone logged out (with a new epoch, so it shows a new QR). */
 export function startSession(s: Services, sessionId: string): Promise<void> {
-  return setDesired(s, sessionId, 'running', false, 'STARTING');
+  return setDesired(s, sessionId, 'running', (row) => loggedOutByPhone(s, row), 'STARTING');
 }
 
 /** Forgets the login and starts again with a new QR. */
@@ -173,17 +224,17 @@ export function resetSession(s: Services, sessionId: string): Promise<void> {
 
 /** Removes the session, its keys, messages and events; the connector unlinks and drops it. */
 export async function deleteSession(s: Services, sessionId: string): Promise<void> {
-  const revoked = await revokeSessionKeys(s.db, sessionId, Date.now());
   // The tombstone is the explicit instruction a connector that was away needs; written with the delete,
   // and only for a session that exists.
-  const [, deleted] = await s.db.batch([
+  const [revoked, , deleted] = await s.db.batch([
+    revokeSessionKeys(s.db, sessionId, Date.now()),
     s.db
       .insert(deletedSessions)
       .select(s.db.select({ sessionId: sessions.id, authEpoch: sessions.authEpoch, deletedAt: sql<number>`${Date.now()}`.as('deleted_at') }).from(sessions).where(eq(sessions.id, sessionId)))
       .onConflictDoUpdate({ target: deletedSessions.sessionId, set: { authEpoch: sql`excluded.auth_epoch`, deletedAt: sql`excluded.deleted_at` } }),
     s.db.delete(sessions).where(eq(sessions.id, sessionId)).returning({ id: sessions.id }),
   ]);
-  await s.gates.forget(revoked);
+  await s.gates.forget(revoked.map((r) => r.keyHash));
   if (deleted.length === 0) throw new ApiError('SESSION_NOT_FOUND', `Session ${sessionId} not found`);
   try {
     await s.hub.removeSession(sessionId);
@@ -204,18 +255,22 @@ export interface SessionUpsert {
  * they are started (`create-session`); both leave the session running, as the original did.
  */
 export async function ensureRunningSession(s: Services, input: SessionUpsert): Promise<void> {
-  const wasRunning = (await findSession(s, input.sessionId))?.desiredState === 'running';
+  const existing = await findSession(s, input.sessionId);
+  refuseAnonymous(existing);
+  const relogin = existing ? await loggedOutByPhone(s, existing) : false;
+  const wasRunning = existing?.desiredState === 'running' && !relogin;
   const owner = {
     ...(input.userId !== undefined ? { userId: input.userId } : {}),
     ...(input.webhookToken !== undefined ? { webhookToken: input.webhookToken } : {}),
   };
+  const restart = relogin ? { authEpoch: sql`${sessions.authEpoch} + 1`, status: 'STARTING', meJid: null, meName: null } : {};
   const authEpoch = await firstEpoch(s, input.sessionId);
   await s.db.batch([
     s.db.delete(deletedSessions).where(eq(deletedSessions.sessionId, input.sessionId)),
     s.db
       .insert(sessions)
       .values({ id: input.sessionId, phone: input.phone, status: 'STARTING', desiredState: 'running', authEpoch, ...owner })
-      .onConflictDoUpdate({ target: sessions.id, set: { desiredState: 'running', updatedAt: Date.now(), ...owner } }),
+      .onConflictDoUpdate({ target: sessions.id, set: { desiredState: 'running', updatedAt: Date.now(), ...owner, ...restart } }),
   ]);
   await tellHub(s, input.sessionId, wasRunning ? undefined : 'STARTING');
 }

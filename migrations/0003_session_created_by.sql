@@ -1,0 +1,1 @@
+ALTER TABLE `sessions` ADD `created_by` text DEFAULT 'admin' NOT NULL;
