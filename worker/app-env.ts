@@ -10,5 +10,7 @@ export interface AppEnv {
     surface: Surface;
     /** Set by API-key auth: the one session this request may act on. */
     sessionId: string;
+    /** Set by API-key auth: the hash of the key that was presented, to tie what it opens to it. */
+    keyHash: string;
   };
 }

@@ -26,9 +26,7 @@ import { toEnvelope } from '../events/envelope.ts';
 import { webhookTarget, type WebhookSubscription } from '../webhooks/subscription.ts';
 import { storeEvents } from './event-store.ts';
 import { Snapshots, type Snapshot } from './snapshots.ts';
-
-/** Set by the Worker on a live-stream upgrade: the session the (already checked) key belongs to. */
-export const WATCH_SESSION_HEADER = 'x-kabar-watch-session';
+import { STREAM_TICKET_HEADER, Watchers, type StreamRefusal, type WatcherAttachment } from './watchers.ts';
 
 /** How long a connector has to answer the challenge. */
 const HELLO_TIMEOUT_MS = 10_000;
@@ -44,7 +42,8 @@ type InboundEvent = { ws: WebSocket; frame: EventFrame; done: () => void };
 type Attachment =
   | { stage: 'challenge'; nonce: string; openedAt: number }
   | { stage: 'ready'; connectorId: string }
-  | { stage: 'replaced' };
+  | { stage: 'replaced' }
+  | WatcherAttachment;
 
 export type CommandOutcome =
   | { ok: true; data: SendTextResult }
@@ -68,6 +67,7 @@ function randomNonce(): string {
 
 export class Hub extends DurableObject<Env> {
   private readonly snapshots: Snapshots;
+  private readonly watchers: Watchers;
   private readonly pending = new Map<string, Pending>();
   /** Events received and not yet stored; see onEvent. */
   private readonly inbound: InboundEvent[] = [];
@@ -76,6 +76,7 @@ export class Hub extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.snapshots = new Snapshots(ctx.storage.sql);
+    this.watchers = new Watchers(ctx, this.snapshots);
     // Heartbeats are answered by the runtime itself, so an idle hub can hibernate.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING_FRAME, PONG_FRAME));
   }
@@ -96,34 +97,35 @@ export class Hub extends DurableObject<Env> {
 
   // --- connector sockets -------------------------------------------------------------------------------
 
+  /**
+   * The socket entry. A socket is a connector that must prove the connector secret before it is told or
+   * sent anything, unless it carries a stream ticket this hub issued (see `issueStreamTicket`).
+   */
   override async fetch(request: Request): Promise<Response> {
     if (request.headers.get('upgrade')?.toLowerCase() !== 'websocket') {
       return new Response('expected a WebSocket upgrade', { status: 426 });
     }
-    const watched = request.headers.get(WATCH_SESSION_HEADER);
-    if (watched) return this.watch(watched);
+    const ticket = request.headers.get(STREAM_TICKET_HEADER);
+    if (ticket !== null) return this.openStream(ticket);
     const { 0: client, 1: server } = new WebSocketPair();
     this.ctx.acceptWebSocket(server, ['connector']);
     const attachment: Attachment = { stage: 'challenge', nonce: randomNonce(), openedAt: Date.now() };
     server.serializeAttachment(attachment);
     server.send(JSON.stringify({ type: 'challenge', protocol: PROTOCOL_VERSION, nonce: attachment.nonce } satisfies HubFrame));
+    await this.wakeBy(attachment.openedAt + HELLO_TIMEOUT_MS);
+    return new Response(null, { status: 101, webSocket: client });
+  }
+
+  /** One alarm serves every deadline: it is moved earlier, never later, by whoever needs it sooner. */
+  private async wakeBy(at: number): Promise<void> {
     const alarm = await this.ctx.storage.getAlarm();
-    if (alarm === null) await this.ctx.storage.setAlarm(attachment.openedAt + HELLO_TIMEOUT_MS);
-    return new Response(null, { status: 101, webSocket: client });
+    if (alarm === null || alarm > at) await this.ctx.storage.setAlarm(at);
   }
 
-  /** A live event stream for one session (GET /api/events; the Worker has checked the key). */
-  private watch(sessionId: string): Response {
-    const { 0: client, 1: server } = new WebSocketPair();
-    this.ctx.acceptWebSocket(server, ['watcher', `watch:${sessionId}`]);
-    const snapshot = this.snapshots.get(sessionId);
-    server.send(JSON.stringify({ event: 'stream.ready', sessionId, timestamp: Date.now(), data: { status: snapshot?.status ?? null, qrDataUrl: snapshot?.qrDataUrl ?? null } }));
-    return new Response(null, { status: 101, webSocket: client });
-  }
-
+  /** Closes connectors that did not say hello in time and streams that went silent. */
   override async alarm(): Promise<void> {
     const now = Date.now();
-    let next: number | null = null;
+    let next = this.watchers.sweep(readConfig(this.env).STREAM_IDLE_MS, now);
     for (const ws of this.ctx.getWebSockets('connector')) {
       const a = ws.deserializeAttachment() as Attachment | null;
       if (a?.stage !== 'challenge') continue;
@@ -145,7 +147,11 @@ export class Hub extends DurableObject<Env> {
 
   private async onMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
     const attachment = ws.deserializeAttachment() as Attachment | null;
-    if (!attachment || attachment.stage === 'replaced') return; // watchers have none: what they send is ignored
+    if (!attachment || attachment.stage === 'replaced') return;
+    if (attachment.stage === 'watching') {
+      this.watchers.heard(ws, attachment, message, Date.now());
+      return;
+    }
     const frame = parseFrame(ConnectorFrame, message);
     if (attachment.stage === 'challenge') {
       await this.onHello(ws, attachment, frame);
@@ -301,7 +307,7 @@ export class Hub extends DurableObject<Env> {
     for (const { frame } of group) {
       if (!sessionsFound.has(frame.sessionId)) continue; // deleted meanwhile: acked below and dropped
       this.snapshots.apply(frame.sessionId, frame.event, frame.at);
-      this.broadcast(frame.sessionId, JSON.stringify(toEnvelope(frame.id, frame.sessionId, frame.at, frame.event)));
+      this.watchers.broadcast(frame.sessionId, JSON.stringify(toEnvelope(frame.id, frame.sessionId, frame.at, frame.event)));
     }
     const idsBySocket = new Map<WebSocket, string[]>();
     for (const { ws, frame } of group) idsBySocket.set(ws, [...(idsBySocket.get(ws) ?? []), frame.id]);
@@ -310,16 +316,6 @@ export class Hub extends DurableObject<Env> {
         ws.send(JSON.stringify({ type: 'ack', ids } satisfies HubFrame));
       } catch {
         // that link is gone; its connector resends these events on the next one, and they dedupe
-      }
-    }
-  }
-
-  private broadcast(sessionId: string, text: string): void {
-    for (const ws of this.ctx.getWebSockets(`watch:${sessionId}`)) {
-      try {
-        ws.send(text);
-      } catch {
-        // a watcher that went away; its close handler cleans up
       }
     }
   }
@@ -359,9 +355,31 @@ export class Hub extends DurableObject<Env> {
   async removeSession(sessionId: string): Promise<void> {
     const connectorId = this.snapshots.connectorOf(sessionId);
     this.snapshots.delete(sessionId);
-    for (const watcher of this.ctx.getWebSockets(`watch:${sessionId}`)) watcher.close(4004, 'session deleted');
+    this.watchers.closeSession(sessionId);
     const ws = connectorId ? this.connectors().get(connectorId) : undefined;
     ws?.send(JSON.stringify({ type: 'remove', sessionIds: [sessionId] } satisfies HubFrame));
+  }
+
+  /**
+   * Step one of opening a live stream (GET /api/events), for a key the Worker has just checked: a ticket
+   * for the Worker's next fetch, or why no stream may open.
+   */
+  async issueStreamTicket(sessionId: string, keyHash: string): Promise<{ ticket: string } | StreamRefusal> {
+    const config = readConfig(this.env);
+    return this.watchers.issue(sessionId, keyHash, { perSession: config.STREAMS_PER_SESSION, total: config.STREAMS_TOTAL }, Date.now());
+  }
+
+  private async openStream(ticket: string): Promise<Response> {
+    const now = Date.now();
+    const client = this.watchers.open(ticket, now);
+    if (!client) return Response.json({ success: false, error: 'Unknown or used stream ticket', code: 'UNAUTHORISED' }, { status: 401 });
+    await this.wakeBy(now + readConfig(this.env).STREAM_IDLE_MS);
+    return new Response(null, { status: 101, webSocket: client });
+  }
+
+  /** The keys were rotated or revoked: their streams close now, and they can open no new ones. */
+  async closeStreams(keyHashes: string[]): Promise<void> {
+    this.watchers.closeKeys(keyHashes, Date.now());
   }
 
   async view(sessionId: string): Promise<SessionView | null> {

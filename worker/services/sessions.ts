@@ -34,6 +34,15 @@ async function tellHub(s: Services, sessionId: string, expect?: SessionStatus): 
   }
 }
 
+/** The key is already revoked in Turso; a hub that cannot be told now must not turn that into an error. */
+async function closeStreams(s: Services, keyHashes: string[]): Promise<void> {
+  try {
+    await s.hub.closeStreams(keyHashes);
+  } catch (error) {
+    console.error('hub: could not close the streams of revoked keys', error);
+  }
+}
+
 export async function findSession(s: Services, sessionId: string) {
   return s.db.query.sessions.findFirst({ where: eq(sessions.id, sessionId) });
 }
@@ -76,6 +85,7 @@ export async function rotateApiKey(s: Services, sessionId: string): Promise<stri
   });
   await s.db.insert(apiKeys).values(row);
   await s.gates.forget(revoked);
+  await closeStreams(s, revoked);
   return key;
 }
 
