@@ -298,6 +298,52 @@ describe('events from the connector', () => {
     await script.close();
   });
 
+  it('keeps the newer status when an older connection.update is resent after it, in Turso and in the snapshot', async () => {
+    const { script } = await connectScripted(stack.hubUrl, { secret: stack.connectorSecret, connectorId: 'resender' });
+    const { sessionId, apiKey } = await createSession(api);
+    await script.next('desired', (f) => f.sessions[0]?.sessionId === sessionId);
+    const t0 = Date.now();
+    const older = event(sessionId, { name: 'connection.update', status: 'SCAN_QR_CODE' }, t0 + 1_000);
+    const newer = event(sessionId, { name: 'connection.update', status: 'WORKING', user: { id: '6281244444444@s.whatsapp.net' } }, t0 + 2_000);
+    for (const frame of [older, newer, older]) {
+      script.send(frame);
+      await script.next('ack', (a) => a.ids.includes(frame.id));
+    }
+    // A resend with a new id (an outbox that lost its ack) must not win either.
+    const olderAgain = { ...older, id: `${older.id}-again` };
+    script.send(olderAgain);
+    await script.next('ack', (a) => a.ids.includes(olderAgain.id));
+    const row = await stack.db.execute({ sql: 'select status from sessions where id = ?', args: [sessionId] });
+    expect(row.rows[0]?.status).toBe('WORKING');
+    expect((await api('GET', '/api/session/status', { key: apiKey })).json).toMatchObject({ status: 'WORKING', connected: true });
+    await script.close();
+  });
+
+  it("acks and drops events a connector sends for a session assigned to another connector", async () => {
+    const owner = await connectScripted(stack.hubUrl, { secret: stack.connectorSecret, connectorId: 'owner' });
+    const { sessionId, apiKey } = await createSession(api);
+    await owner.script.next('desired', (f) => f.sessions[0]?.sessionId === sessionId);
+    const intruder = await connectScripted(stack.hubUrl, { secret: stack.connectorSecret, connectorId: 'intruder' });
+    const forged = [
+      event(sessionId, { name: 'connection.update', status: 'WORKING', user: { id: '6281255555555@s.whatsapp.net' } }),
+      event(sessionId, { name: 'message.received', messageId: 'FORGED', from: '6281299999999', text: 'forged', timestamp: 1 }),
+    ];
+    for (const frame of forged) {
+      intruder.script.send(frame);
+      await intruder.script.next('ack', (a) => a.ids.includes(frame.id));
+    }
+    expect(await count('select count(*) from events where session_id = ?', [sessionId])).toBe(0);
+    expect(await count('select count(*) from messages where session_id = ?', [sessionId])).toBe(0);
+    expect((await api('GET', '/api/session/status', { key: apiKey })).json).toMatchObject({ status: 'STARTING', connected: false });
+    // The session's own connector is still heard.
+    const own = event(sessionId, { name: 'message.received', messageId: 'OWN', from: '6281299999999', text: 'own', timestamp: 1 });
+    owner.script.send(own);
+    await owner.script.next('ack', (a) => a.ids.includes(own.id));
+    expect(await count('select count(*) from events where session_id = ?', [sessionId])).toBe(1);
+    await intruder.script.close();
+    await owner.script.close();
+  });
+
   it('acks and drops events of a session that no longer exists', async () => {
     const { script } = await connectScripted(stack.hubUrl, { secret: stack.connectorSecret, connectorId: 'orphans' });
     const frame = event('no-such-session', { name: 'connection.update', status: 'WORKING' });

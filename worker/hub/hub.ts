@@ -23,8 +23,8 @@ import { createDb, type Db } from '../db/client.ts';
 import { readConfig } from '../config.ts';
 import type { Env } from '../env.ts';
 import { toEnvelope } from '../events/envelope.ts';
-import { webhookTarget, type WebhookSubscription } from '../webhooks/subscription.ts';
-import { storeEvents } from './event-store.ts';
+import { webhookTarget } from '../webhooks/subscription.ts';
+import { storeEvents, type StoreResult } from './event-store.ts';
 import { Snapshots, type Snapshot } from './snapshots.ts';
 import { STREAM_TICKET_HEADER, Watchers, type StreamRefusal, type WatcherAttachment } from './watchers.ts';
 
@@ -37,7 +37,7 @@ const IN_CHUNK = 500;
 const EVENT_GROUP = 100;
 
 type EventFrame = Extract<ConnectorFrame, { type: 'event' }>;
-type InboundEvent = { ws: WebSocket; frame: EventFrame; done: () => void };
+type InboundEvent = { ws: WebSocket; connectorId: string; frame: EventFrame; done: () => void };
 
 type Attachment =
   | { stage: 'challenge'; nonce: string; openedAt: number }
@@ -171,7 +171,7 @@ export class Hub extends DurableObject<Env> {
         return;
       }
       case 'event':
-        await this.onEvent(ws, frame);
+        await this.onEvent(ws, attachment.connectorId, frame);
         return;
       case 'ping': // answered by the auto-response; a ping that reaches here was not byte-identical
         ws.send(PONG_FRAME);
@@ -267,9 +267,9 @@ export class Hub extends DurableObject<Env> {
    * written is the next group, so under load many events share one Turso round trip and one ack frame,
    * and a session's events are never written out of order. Results of commands do not wait for this.
    */
-  private onEvent(ws: WebSocket, frame: EventFrame): Promise<void> {
+  private onEvent(ws: WebSocket, connectorId: string, frame: EventFrame): Promise<void> {
     // The frame's handler waits for its group: a hub running a handler is not hibernated mid-write.
-    const handled = new Promise<void>((done) => this.inbound.push({ ws, frame, done }));
+    const handled = new Promise<void>((done) => this.inbound.push({ ws, connectorId, frame, done }));
     if (!this.storing) this.storing = this.storeInbound().finally(() => (this.storing = null));
     return handled;
   }
@@ -289,25 +289,31 @@ export class Hub extends DurableObject<Env> {
   }
 
   private async storeGroup(group: InboundEvent[]): Promise<void> {
-    let sessionsFound: Map<string, WebhookSubscription>;
+    let result: StoreResult;
     try {
-      sessionsFound = await storeEvents(this.db(), group.map((g) => g.frame));
-      const jobs = group.filter((g) => {
-        const subscription = sessionsFound.get(g.frame.sessionId);
-        return subscription && webhookTarget(subscription, readConfig(this.env).WEBHOOK_URL, g.frame.event.name);
+      result = await storeEvents(this.db(), group.map((g) => ({ ...g.frame, connectorId: g.connectorId })));
+      const jobs = result.stored.filter((e) => {
+        const subscription = result.subscriptions.get(e.sessionId);
+        return subscription && webhookTarget(subscription, readConfig(this.env).WEBHOOK_URL, e.event.name);
       });
       // Queued before the ack: if this fails, the connector resends and the events are queued then. An
       // event no webhook wants (no URL, or filtered out) is not queued at all.
-      if (jobs.length > 0) await this.env.WEBHOOKS.sendBatch(jobs.map(({ frame }) => ({ body: { eventId: frame.id, sessionId: frame.sessionId } })));
+      if (jobs.length > 0) await this.env.WEBHOOKS.sendBatch(jobs.map((e) => ({ body: { eventId: e.id, sessionId: e.sessionId } })));
     } catch (error) {
       // Not acked: the connector keeps these events in its outbox and sends them again.
       console.error('hub: could not store events', group.map((g) => g.frame.id), error);
       return;
     }
-    for (const { frame } of group) {
-      if (!sessionsFound.has(frame.sessionId)) continue; // deleted meanwhile: acked below and dropped
-      this.snapshots.apply(frame.sessionId, frame.event, frame.at);
-      this.watchers.broadcast(frame.sessionId, JSON.stringify(toEnvelope(frame.id, frame.sessionId, frame.at, frame.event)));
+    // Events of a deleted session, and those a connector sent for a session it does not hold, are acked
+    // below and dropped: resending them could never change that, and would hold up its outbox behind them.
+    if (result.stored.length < group.length) {
+      const stored = new Set(result.stored.map((e) => e.id));
+      const refused = group.filter((g) => !stored.has(g.frame.id) && result.subscriptions.has(g.frame.sessionId));
+      if (refused.length > 0) console.warn('hub: dropped events for sessions not assigned to their sender', refused.map((g) => `${g.connectorId}:${g.frame.sessionId}`));
+    }
+    for (const e of result.stored) {
+      this.snapshots.apply(e.sessionId, e.event, e.at);
+      this.watchers.broadcast(e.sessionId, JSON.stringify(toEnvelope(e.id, e.sessionId, e.at, e.event)));
     }
     const idsBySocket = new Map<WebSocket, string[]>();
     for (const { ws, frame } of group) idsBySocket.set(ws, [...(idsBySocket.get(ws) ?? []), frame.id]);
