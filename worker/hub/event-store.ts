@@ -58,6 +58,15 @@ function outgoingRow(id: string, sessionId: string, at: number, sent: { messageI
   };
 }
 
+/**
+ * What the events table keeps of an event. A QR is a live credential for linking the account, good for
+ * seconds: its record says one was shown, not what it was. The live stream, the hub's snapshot and the
+ * webhook job carry the QR itself.
+ */
+function loggedPayload(event: SessionEvent): string {
+  return JSON.stringify(event.name === 'qr' ? { name: 'qr' } : event);
+}
+
 function laterStatus(db: Db, sessionId: string, at: number) {
   return db
     .select({ one: sql`1` })
@@ -69,7 +78,7 @@ function laterStatus(db: Db, sessionId: string, at: number) {
 function writesFor(db: Db, { id, sessionId, at, event }: StoredEvent): BatchItem<'sqlite'>[] {
   const record = db
     .insert(events)
-    .values({ id, sessionId, name: event.name, payload: JSON.stringify(event), occurredAt: at })
+    .values({ id, sessionId, name: event.name, payload: loggedPayload(event), occurredAt: at })
     .onConflictDoNothing();
   switch (event.name) {
     case 'qr':

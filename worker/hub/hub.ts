@@ -298,7 +298,10 @@ export class Hub extends DurableObject<Env> {
       });
       // Queued before the ack: if this fails, the connector resends and the events are queued then. An
       // event no webhook wants (no URL, or filtered out) is not queued at all.
-      if (jobs.length > 0) await this.env.WEBHOOKS.sendBatch(jobs.map((e) => ({ body: { eventId: e.id, sessionId: e.sessionId } })));
+      // A QR is not kept in the event log, so its job carries it.
+      if (jobs.length > 0) {
+        await this.env.WEBHOOKS.sendBatch(jobs.map((e) => ({ body: { eventId: e.id, sessionId: e.sessionId, ...(e.event.name === 'qr' ? { event: e.event } : {}) } })));
+      }
     } catch (error) {
       // Not acked: the connector keeps these events in its outbox and sends them again.
       console.error('hub: could not store events', group.map((g) => g.frame.id), error);
