@@ -3,7 +3,8 @@ import { apiOf, createSession, type Api } from '../../testing/api.ts';
 import { connectScripted, openScriptedSocket } from '../../testing/scripted-connector.ts';
 import { startStack, type Stack } from '../../testing/stack.ts';
 import { connectorProof } from '../../shared/connector-proof.ts';
-import { CloseCode, PING_FRAME, PROTOCOL_VERSION, type ConnectorFrame, type SessionEvent } from '../../shared/protocol.ts';
+import { eventually } from '../../testing/eventually.ts';
+import { CloseCode, EVENT_WINDOW, PING_FRAME, PROTOCOL_VERSION, type ConnectorFrame, type SessionEvent } from '../../shared/protocol.ts';
 
 let stack: Stack;
 let api: Api;
@@ -342,6 +343,45 @@ describe('events from the connector', () => {
     expect(await count('select count(*) from events where session_id = ?', [sessionId])).toBe(1);
     await intruder.script.close();
     await owner.script.close();
+  });
+
+  it('holds at most EVENT_WINDOW events of one link, leaves the overflow unacked, and stores it when it comes again', async () => {
+    const { script } = await connectScripted(stack.hubUrl, { secret: stack.connectorSecret, connectorId: 'flood' });
+    const { sessionId, apiKey } = await createSession(api);
+    await script.next('desired', (f) => f.sessions[0]?.sessionId === sessionId);
+    const acked = new Set<string>();
+    const collect = async () => {
+      for (;;) for (const id of (await script.next('ack')).ids) acked.add(id);
+    };
+    void collect();
+    const frames = Array.from({ length: 3 * EVENT_WINDOW }, (_, i) =>
+      event(sessionId, { name: 'message.status', messageId: `FLOOD${i}`, to: '6281234567890', status: 'delivered', timestamp: i }),
+    );
+    // A connector that ignores the window sends its whole backlog at once.
+    for (const frame of frames) script.send(frame);
+    // One more event, sent until it is acked: the hub stores in arrival order, so once it is acked, every
+    // event of the burst the hub took has been acked too.
+    const marker = event(sessionId, { name: 'connection.update', status: 'STARTING' });
+    await eventually(
+      () => {
+        script.send(marker);
+        expect(acked.has(marker.id)).toBe(true);
+      },
+      { timeoutMs: 20_000, intervalMs: 200 },
+    );
+    const taken = frames.filter((f) => acked.has(f.id)).length;
+    expect(taken).toBeLessThan(frames.length);
+    expect(await count('select count(*) from events where session_id = ? and name = ?', [sessionId, 'message.status'])).toBe(taken);
+    // Sent again within the window, the rest is stored, each once.
+    const rest = frames.filter((f) => !acked.has(f.id));
+    for (let i = 0; i < rest.length; i += EVENT_WINDOW / 2) {
+      const chunk = rest.slice(i, i + EVENT_WINDOW / 2);
+      for (const frame of chunk) script.send(frame);
+      await eventually(() => expect(chunk.every((f) => acked.has(f.id))).toBe(true), { timeoutMs: 20_000 });
+    }
+    expect(await count('select count(*) from events where session_id = ? and name = ?', [sessionId, 'message.status'])).toBe(frames.length);
+    expect((await api('GET', '/api/session/status', { key: apiKey })).status).toBe(200);
+    await script.close();
   });
 
   it('acks and drops events of a session that no longer exists', async () => {

@@ -8,6 +8,7 @@ import { sessions } from '../../shared/db/schema.ts';
 import {
   CloseCode,
   ConnectorFrame,
+  EVENT_WINDOW,
   PING_FRAME,
   PONG_FRAME,
   PROTOCOL_VERSION,
@@ -71,6 +72,10 @@ export class Hub extends DurableObject<Env> {
   private readonly pending = new Map<string, Pending>();
   /** Events received and not yet stored; see onEvent. */
   private readonly inbound: InboundEvent[] = [];
+  /** Events of each link received and not yet handled: never more than EVENT_WINDOW. */
+  private readonly heldBy = new Map<WebSocket, number>();
+  /** Links whose overflow has been logged, until they are back under the window. */
+  private readonly overflowing = new Set<WebSocket>();
   private storing: Promise<void> | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -268,8 +273,23 @@ export class Hub extends DurableObject<Env> {
    * and a session's events are never written out of order. Results of commands do not wait for this.
    */
   private onEvent(ws: WebSocket, connectorId: string, frame: EventFrame): Promise<void> {
+    // A link past its window (a connector that ignores it) has the overflow dropped unacked: it stays in
+    // that connector's outbox and comes again, so the queue here is bounded by the links attached.
+    const held = this.heldBy.get(ws) ?? 0;
+    if (held >= EVENT_WINDOW) {
+      if (!this.overflowing.has(ws)) console.warn(`hub: connector ${connectorId} sent more than ${EVENT_WINDOW} events unacked; dropping the overflow`);
+      this.overflowing.add(ws);
+      return Promise.resolve();
+    }
+    this.heldBy.set(ws, held + 1);
+    const release = () => {
+      const left = (this.heldBy.get(ws) ?? 1) - 1;
+      this.overflowing.delete(ws);
+      if (left > 0) this.heldBy.set(ws, left);
+      else this.heldBy.delete(ws);
+    };
     // The frame's handler waits for its group: a hub running a handler is not hibernated mid-write.
-    const handled = new Promise<void>((done) => this.inbound.push({ ws, connectorId, frame, done }));
+    const handled = new Promise<void>((done) => this.inbound.push({ ws, connectorId, frame, done: () => (release(), done()) }));
     if (!this.storing) this.storing = this.storeInbound().finally(() => (this.storing = null));
     return handled;
   }
