@@ -96,6 +96,12 @@ describe('who can open a live stream', () => {
     expect(raw.messages).toHaveLength(1);
   });
 
+  it('passes no client header on from /hub/connect: a made-up stream ticket still gets a connector challenge', async () => {
+    const raw = await open('/hub/connect', { headers: { 'x-kabar-stream-ticket': 'f'.repeat(64) } });
+    expect(JSON.parse(await raw.next(() => true)).type).toBe('challenge');
+    await raw.close();
+  });
+
   it('gives a stream opened with a key the snapshot and the events of its session', async () => {
     const { sessionId, apiKey } = await createSession(api);
     const watcher = await stream(apiKey);
@@ -149,7 +155,15 @@ describe('bounds and liveness', () => {
   });
 });
 
-describe('key rotation', () => {
+describe('closing', () => {
+  it('closes the streams of a deleted session', async () => {
+    const { sessionId, apiKey } = await createSession(api);
+    const watcher = await stream(apiKey);
+    await watcher.next(isReady);
+    expect((await api('POST', '/api/delete', { admin: true, body: { phone: sessionId } })).status).toBe(200);
+    expect((await watcher.closed).code).toBe(StreamCloseCode.sessionDeleted);
+  });
+
   it('closes the streams opened with a key when the key is rotated, and the new key can stream', async () => {
     const { sessionId, apiKey } = await createSession(api);
     const watcher = await stream(apiKey);
