@@ -40,7 +40,7 @@ async function hub(options: Partial<Parameters<typeof startTestHub>[0]> = {}): P
 
 type Recorded = { welcomes: DesiredSession[][]; desired: DesiredSession[][]; removed: string[][] };
 
-function link(h: TestHub, overrides: { secret?: string; command?: HubHandlers['command']; held?: string[]; resendUnackedMs?: number } = {}) {
+function link(h: TestHub, overrides: { secret?: string; command?: HubHandlers['command']; held?: string[]; resendUnackedMs?: number; eventWindow?: number } = {}) {
   const recorded: Recorded = { welcomes: [], desired: [], removed: [] };
   const l = new HubLink({
     hubUrl: h.url,
@@ -52,6 +52,7 @@ function link(h: TestHub, overrides: { secret?: string; command?: HubHandlers['c
     liveStatuses: () => [],
     reconnectDelay: () => 20,
     ...(overrides.resendUnackedMs ? { resendUnackedMs: overrides.resendUnackedMs } : {}),
+    ...(overrides.eventWindow ? { eventWindow: overrides.eventWindow } : {}),
     handlers: {
       welcome: (s) => void recorded.welcomes.push(s),
       desired: (s) => void recorded.desired.push(s),
@@ -181,6 +182,38 @@ describe('hub link', () => {
     h.send({ type: 'ack', ids: [entry.id] });
     await once(l, 'acked');
     expect(await outbox.count()).toBe(0);
+  });
+
+  it('keeps at most its window of events unacked and sends more as acks arrive', async () => {
+    const h = await hub({ autoAck: false });
+    const { link: l } = link(h, { eventWindow: 5, resendUnackedMs: 60_000 });
+    const ids: string[] = [];
+    for (let i = 0; i < 12; i++) ids.push((await outbox.add('s1', { name: 'message.status', messageId: `W${i}`, to: '6281234567890', status: 'delivered', timestamp: i }))!.id);
+    const received = (n: number) =>
+      new Promise<void>((resolve) => {
+        if (h.received.length >= n) return resolve();
+        const check = () => h.received.length >= n && (h.events.off('event', check), resolve());
+        h.events.on('event', check);
+      });
+    // A command's round trip: whatever the link sent before its result has reached the hub by then.
+    let trips = 0;
+    const roundTrip = async () => {
+      const result = once(h.events, 'result');
+      h.send(sendText(`trip-${++trips}`));
+      await result;
+    };
+    l.start();
+    await received(5);
+    await roundTrip();
+    expect(h.received.map((e) => e.id)).toEqual(ids.slice(0, 5));
+    h.send({ type: 'ack', ids: ids.slice(0, 2) });
+    await received(7);
+    await roundTrip();
+    expect(h.received.map((e) => e.id)).toEqual(ids.slice(0, 7));
+    h.setAutoAck(true);
+    h.send({ type: 'ack', ids: ids.slice(2, 7) });
+    expect(await l.flush(10_000)).toBe(true);
+    expect(h.received.map((e) => e.id)).toEqual(ids);
   });
 
   it('answers each command exactly once with the handler outcome', async () => {

@@ -6,6 +6,7 @@ import type { SessionStatus } from '../shared/status.ts';
 import type { Logger } from 'pino';
 import {
   ConnectorFrame,
+  EVENT_WINDOW,
   HubFrame,
   PING_FRAME,
   PONG_FRAME,
@@ -53,6 +54,8 @@ export type HubLinkOptions = {
   authTimeoutMs?: number;
   /** With events unacked and no ack for this long, everything unacked is sent again. */
   resendUnackedMs?: number;
+  /** At most this many events sent and unacked on the link at once (the protocol's EVENT_WINDOW). */
+  eventWindow?: number;
   now?: () => number;
 };
 
@@ -81,6 +84,8 @@ export class HubLink extends EventEmitter<HubLinkEvents> {
   #lastPongAt = 0;
   /** Highest outbox seq sent on the current socket; reset to 0 on every welcome so unacked events go again. */
   #sentUpTo = 0;
+  /** Ids sent on the current socket and not acked yet: the window the pump may not outgrow. */
+  readonly #unacked = new Set<string>();
   #pumping = false;
   #pumpAgain = false;
   #draining = false;
@@ -93,6 +98,7 @@ export class HubLink extends EventEmitter<HubLinkEvents> {
       minUptimeMs: 10_000,
       authTimeoutMs: 15_000,
       resendUnackedMs: 5_000,
+      eventWindow: EVENT_WINDOW,
       now: Date.now,
       ...options,
     };
@@ -213,7 +219,9 @@ export class HubLink extends EventEmitter<HubLinkEvents> {
       case 'ack':
         this.#lastAckAt = this.#options.now();
         await this.#options.outbox.ack(frame.ids);
+        for (const id of frame.ids) this.#unacked.delete(id);
         this.emit('acked', frame.ids);
+        void this.#pump();
         return;
       case 'pong':
         this.#lastPongAt = this.#options.now();
@@ -228,6 +236,7 @@ export class HubLink extends EventEmitter<HubLinkEvents> {
     this.#welcomedAt = this.#options.now();
     this.#lastPongAt = this.#welcomedAt;
     this.#sentUpTo = 0;
+    this.#unacked.clear();
     if (this.#heartbeat) clearInterval(this.#heartbeat);
     this.#heartbeat = setInterval(() => {
       // Two silent intervals: the link is dead even if TCP has not noticed (NAT timeouts, a frozen hub).
@@ -247,6 +256,7 @@ export class HubLink extends EventEmitter<HubLinkEvents> {
       if (this.#sentUpTo === 0 || this.#options.now() - this.#lastAckAt < resendMs) return;
       this.#lastAckAt = this.#options.now();
       this.#sentUpTo = 0;
+      this.#unacked.clear();
       void this.#pump();
     }, resendMs);
     this.#log.info('hub link ready');
@@ -314,7 +324,10 @@ export class HubLink extends EventEmitter<HubLinkEvents> {
     }
   }
 
-  /** Sends unacked outbox events in seq order on the current socket; one pump at a time. */
+  /**
+   * Sends unacked outbox events in seq order on the current socket, one pump at a time, never more than the
+   * window unacked: a long backlog after a reconnect flows at the pace the hub stores it.
+   */
   async #pump(): Promise<void> {
     if (this.#pumping) {
       this.#pumpAgain = true;
@@ -324,15 +337,17 @@ export class HubLink extends EventEmitter<HubLinkEvents> {
     try {
       do {
         this.#pumpAgain = false;
-        batches: while (this.#ready) {
+        batches: while (this.#ready && this.#unacked.size < this.#options.eventWindow) {
           const ws = this.#ws;
-          const batch = await this.#options.outbox.pending(this.#sentUpTo, EVENT_BATCH);
+          const room = this.#options.eventWindow - this.#unacked.size;
+          const batch = await this.#options.outbox.pending(this.#sentUpTo, Math.min(EVENT_BATCH, room));
           if (this.#ws !== ws) continue;
           if (batch.length === 0) break;
           for (const entry of batch) {
             // The socket changed during the read: the welcome reset #sentUpTo, start over on the new socket.
             if (this.#ws !== ws || !this.#ready || !ws) continue batches;
             this.#send(ws, { type: 'event', id: entry.id, sessionId: entry.sessionId, at: entry.at, event: entry.event });
+            this.#unacked.add(entry.id);
             this.#sentUpTo = entry.seq;
           }
         }

@@ -9,6 +9,12 @@ export const PROTOCOL_VERSION = 1;
 export const PING_FRAME = '{"type":"ping"}';
 export const PONG_FRAME = '{"type":"pong"}';
 
+/**
+ * The most events a connector keeps sent and unacked on one link; it sends more as acks arrive. The hub
+ * holds no more than this per link either: beyond it, events are dropped unacked and come again later.
+ */
+export const EVENT_WINDOW = 200;
+
 /** WebSocket close codes the hub uses; 4xxx is the application range. */
 export const CloseCode = {
   /** The hello was missing, late, malformed, or its proof did not verify. */

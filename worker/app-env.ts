@@ -12,5 +12,7 @@ export interface AppEnv {
     sessionId: string;
     /** Set by admin auth: true when open creation let the request through without the admin token. */
     anonymous: boolean;
+    /** Set by API-key auth: the hash of the key that was presented, to tie what it opens to it. */
+    keyHash: string;
   };
 }

@@ -54,9 +54,10 @@ export function createApp() {
   app.route('/', adminRoutes);
 
   app.get('/hub/connect', async (c) => {
-    // Refuse anything that is not a WebSocket before it reaches the Durable Object.
+    // Refuse anything that is not a WebSocket before it reaches the Durable Object. Only the upgrade itself
+    // is passed on: the hub's fetch opens connector sockets, which must prove the secret, and nothing else.
     if (c.req.header('upgrade')?.toLowerCase() !== 'websocket') throw new ApiError('VALIDATION_FAILED', 'Expected a WebSocket upgrade');
-    return c.env.HUB.get(c.env.HUB.idFromName('hub')).fetch(c.req.raw);
+    return c.env.HUB.get(c.env.HUB.idFromName('hub')).fetch(new Request(c.req.url, { headers: { upgrade: 'websocket' } }));
   });
 
   app.get('/health', async (c) => {

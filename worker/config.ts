@@ -26,6 +26,9 @@ const ConfigFields = z.object({
     .default('')
     .transform((v) => v.split(',').map((o) => o.trim()).filter(Boolean)),
   COMMAND_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(15_000),
+  STREAMS_PER_SESSION: z.coerce.number().int().min(1).max(1000).default(10),
+  STREAMS_TOTAL: z.coerce.number().int().min(1).max(30_000).default(1000),
+  STREAM_IDLE_MS: z.coerce.number().int().min(1000).max(3_600_000).default(90_000),
   MAX_MESSAGE_LENGTH: z.coerce.number().int().min(1).max(65_536).default(4096),
   WEBHOOK_URL: z.url().optional(),
   WEBHOOK_SECRET: z.string().optional(),

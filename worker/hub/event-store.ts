@@ -1,7 +1,8 @@
 // Makes connector events durable in Turso, with their side effects on sessions and messages: a group of
 // events costs one lookup of their sessions and one batch (a transaction), whatever its size. The events
-// table is keyed by the connector's event id, so a resent event changes nothing twice.
-import { eq, inArray, notInArray, sql } from 'drizzle-orm';
+// table is keyed by the connector's event id, so a resent event changes nothing twice, and a session's
+// status only moves forward in event time, so a resent old one changes nothing at all.
+import { and, eq, gt, inArray, notExists, notInArray, sql } from 'drizzle-orm';
 import type { BatchItem } from 'drizzle-orm/batch';
 import { events, messages, sessions } from '../../shared/db/schema.ts';
 import type { SessionEvent } from '../../shared/protocol.ts';
@@ -27,6 +28,18 @@ export interface StoredEvent {
   event: SessionEvent;
 }
 
+/** An event as it arrived: from the connector that sent it, which must be the one its session is assigned to. */
+export interface ReceivedEvent extends StoredEvent {
+  connectorId: string;
+}
+
+export interface StoreResult {
+  /** The events stored (or already stored before): those of existing sessions, from their own connector. */
+  stored: StoredEvent[];
+  /** Those sessions' webhook settings as they were then. */
+  subscriptions: Map<string, WebhookSubscription>;
+}
+
 const OUTGOING_KEY = [messages.sessionId, messages.direction, messages.providerMessageId];
 
 /** The messages row for a message this session sent, as the first event about it creates it. */
@@ -45,11 +58,27 @@ function outgoingRow(id: string, sessionId: string, at: number, sent: { messageI
   };
 }
 
+/**
+ * What the events table keeps of an event. A QR is a live credential for linking the account, good for
+ * seconds: its record says one was shown, not what it was. The live stream, the hub's snapshot and the
+ * webhook job carry the QR itself.
+ */
+function loggedPayload(event: SessionEvent): string {
+  return JSON.stringify(event.name === 'qr' ? { name: 'qr' } : event);
+}
+
+function laterStatus(db: Db, sessionId: string, at: number) {
+  return db
+    .select({ one: sql`1` })
+    .from(events)
+    .where(and(eq(events.sessionId, sessionId), eq(events.name, 'connection.update'), gt(events.occurredAt, at)));
+}
+
 /** The writes one event makes, in order: its record, then its side effect. */
 function writesFor(db: Db, { id, sessionId, at, event }: StoredEvent): BatchItem<'sqlite'>[] {
   const record = db
     .insert(events)
-    .values({ id, sessionId, name: event.name, payload: JSON.stringify(event), occurredAt: at })
+    .values({ id, sessionId, name: event.name, payload: loggedPayload(event), occurredAt: at })
     .onConflictDoNothing();
   switch (event.name) {
     case 'qr':
@@ -65,7 +94,8 @@ function writesFor(db: Db, { id, sessionId, at, event }: StoredEvent): BatchItem
             updatedAt: at,
             ...(user ? { meJid: user.id, meName: user.name ?? null, phone: sql`coalesce(${sessions.phone}, ${user.id.split(/[:@]/)[0]})` } : {}),
           })
-          .where(eq(sessions.id, sessionId)),
+          // Not over a status that happened later: events arrive again after reconnects, and out of order.
+        .where(and(eq(sessions.id, sessionId), notExists(laterStatus(db, sessionId, at)))),
       ];
     }
     case 'message.received':
@@ -113,22 +143,30 @@ function writesFor(db: Db, { id, sessionId, at, event }: StoredEvent): BatchItem
 }
 
 /**
- * Stores the events, in order, of the sessions that still exist, and returns those sessions with their
- * webhook settings as they were then. Events of a session that is gone (deleted while they were in
- * flight) are not stored. Throws when the batch fails; then nothing of it was stored.
+ * Stores the events, in order, of the sessions that still exist and are assigned to the connector that sent
+ * them. Others are left out: those of a session that is gone (deleted while they were in flight), and those
+ * a connector sends for a session it does not hold (the caller acks and drops them). Throws when the batch
+ * fails; then nothing of it was stored.
  */
-export async function storeEvents(db: Db, group: readonly StoredEvent[]): Promise<Map<string, WebhookSubscription>> {
+export async function storeEvents(db: Db, group: readonly ReceivedEvent[]): Promise<StoreResult> {
   const ids = [...new Set(group.map((e) => e.sessionId))];
-  const found = new Map<string, WebhookSubscription>();
+  const owners = new Map<string, string | null>();
+  const subscriptions = new Map<string, WebhookSubscription>();
   for (let i = 0; i < ids.length; i += LOOKUP_CHUNK) {
     const rows = await db
-      .select({ id: sessions.id, webhookUrl: sessions.webhookUrl, webhookEvents: sessions.webhookEvents })
+      .select({ id: sessions.id, connectorId: sessions.connectorId, webhookUrl: sessions.webhookUrl, webhookEvents: sessions.webhookEvents })
       .from(sessions)
       .where(inArray(sessions.id, ids.slice(i, i + LOOKUP_CHUNK)));
-    for (const { id, ...subscription } of rows) found.set(id, subscription);
+    for (const { id, connectorId, ...subscription } of rows) {
+      owners.set(id, connectorId);
+      subscriptions.set(id, subscription);
+    }
   }
-  const writes = group.filter((e) => found.has(e.sessionId)).flatMap((e) => writesFor(db, e));
+  const stored = group
+    .filter((e) => owners.has(e.sessionId) && owners.get(e.sessionId) === e.connectorId)
+    .map(({ connectorId: _, ...e }) => e);
+  const writes = stored.flatMap((e) => writesFor(db, e));
   const [first, ...rest] = writes;
   if (first) await db.batch([first, ...rest]);
-  return found;
+  return { stored, subscriptions };
 }

@@ -3,7 +3,8 @@ import { apiOf, createSession, type Api } from '../../testing/api.ts';
 import { connectScripted, openScriptedSocket } from '../../testing/scripted-connector.ts';
 import { startStack, type Stack } from '../../testing/stack.ts';
 import { connectorProof } from '../../shared/connector-proof.ts';
-import { CloseCode, PING_FRAME, PROTOCOL_VERSION, type ConnectorFrame, type SessionEvent } from '../../shared/protocol.ts';
+import { eventually } from '../../testing/eventually.ts';
+import { CloseCode, EVENT_WINDOW, PING_FRAME, PROTOCOL_VERSION, type ConnectorFrame, type SessionEvent } from '../../shared/protocol.ts';
 
 let stack: Stack;
 let api: Api;
@@ -295,6 +296,91 @@ describe('events from the connector', () => {
     // The last event written wins in Turso: written in arrival order, the session ends WORKING.
     const row = await stack.db.execute({ sql: 'select status from sessions where id = ?', args: [sessionId] });
     expect(row.rows[0]?.status).toBe('WORKING');
+    await script.close();
+  });
+
+  it('keeps the newer status when an older connection.update is resent after it, in Turso and in the snapshot', async () => {
+    const { script } = await connectScripted(stack.hubUrl, { secret: stack.connectorSecret, connectorId: 'resender' });
+    const { sessionId, apiKey } = await createSession(api);
+    await script.next('desired', (f) => f.sessions[0]?.sessionId === sessionId);
+    const t0 = Date.now();
+    const older = event(sessionId, { name: 'connection.update', status: 'SCAN_QR_CODE' }, t0 + 1_000);
+    const newer = event(sessionId, { name: 'connection.update', status: 'WORKING', user: { id: '6281244444444@s.whatsapp.net' } }, t0 + 2_000);
+    for (const frame of [older, newer, older]) {
+      script.send(frame);
+      await script.next('ack', (a) => a.ids.includes(frame.id));
+    }
+    // A resend with a new id (an outbox that lost its ack) must not win either.
+    const olderAgain = { ...older, id: `${older.id}-again` };
+    script.send(olderAgain);
+    await script.next('ack', (a) => a.ids.includes(olderAgain.id));
+    const row = await stack.db.execute({ sql: 'select status from sessions where id = ?', args: [sessionId] });
+    expect(row.rows[0]?.status).toBe('WORKING');
+    expect((await api('GET', '/api/session/status', { key: apiKey })).json).toMatchObject({ status: 'WORKING', connected: true });
+    await script.close();
+  });
+
+  it("acks and drops events a connector sends for a session assigned to another connector", async () => {
+    const owner = await connectScripted(stack.hubUrl, { secret: stack.connectorSecret, connectorId: 'owner' });
+    const { sessionId, apiKey } = await createSession(api);
+    await owner.script.next('desired', (f) => f.sessions[0]?.sessionId === sessionId);
+    const intruder = await connectScripted(stack.hubUrl, { secret: stack.connectorSecret, connectorId: 'intruder' });
+    const forged = [
+      event(sessionId, { name: 'connection.update', status: 'WORKING', user: { id: '6281255555555@s.whatsapp.net' } }),
+      event(sessionId, { name: 'message.received', messageId: 'FORGED', from: '6281299999999', text: 'forged', timestamp: 1 }),
+    ];
+    for (const frame of forged) {
+      intruder.script.send(frame);
+      await intruder.script.next('ack', (a) => a.ids.includes(frame.id));
+    }
+    expect(await count('select count(*) from events where session_id = ?', [sessionId])).toBe(0);
+    expect(await count('select count(*) from messages where session_id = ?', [sessionId])).toBe(0);
+    expect((await api('GET', '/api/session/status', { key: apiKey })).json).toMatchObject({ status: 'STARTING', connected: false });
+    // The session's own connector is still heard.
+    const own = event(sessionId, { name: 'message.received', messageId: 'OWN', from: '6281299999999', text: 'own', timestamp: 1 });
+    owner.script.send(own);
+    await owner.script.next('ack', (a) => a.ids.includes(own.id));
+    expect(await count('select count(*) from events where session_id = ?', [sessionId])).toBe(1);
+    await intruder.script.close();
+    await owner.script.close();
+  });
+
+  it('holds at most EVENT_WINDOW events of one link, leaves the overflow unacked, and stores it when it comes again', async () => {
+    const { script } = await connectScripted(stack.hubUrl, { secret: stack.connectorSecret, connectorId: 'flood' });
+    const { sessionId, apiKey } = await createSession(api);
+    await script.next('desired', (f) => f.sessions[0]?.sessionId === sessionId);
+    const acked = new Set<string>();
+    const collect = async () => {
+      for (;;) for (const id of (await script.next('ack')).ids) acked.add(id);
+    };
+    void collect();
+    const frames = Array.from({ length: 3 * EVENT_WINDOW }, (_, i) =>
+      event(sessionId, { name: 'message.status', messageId: `FLOOD${i}`, to: '6281234567890', status: 'delivered', timestamp: i }),
+    );
+    // A connector that ignores the window sends its whole backlog at once.
+    for (const frame of frames) script.send(frame);
+    // One more event, sent until it is acked: the hub stores in arrival order, so once it is acked, every
+    // event of the burst the hub took has been acked too.
+    const marker = event(sessionId, { name: 'connection.update', status: 'STARTING' });
+    await eventually(
+      () => {
+        script.send(marker);
+        expect(acked.has(marker.id)).toBe(true);
+      },
+      { timeoutMs: 20_000, intervalMs: 200 },
+    );
+    const taken = frames.filter((f) => acked.has(f.id)).length;
+    expect(taken).toBeLessThan(frames.length);
+    expect(await count('select count(*) from events where session_id = ? and name = ?', [sessionId, 'message.status'])).toBe(taken);
+    // Sent again within the window, the rest is stored, each once.
+    const rest = frames.filter((f) => !acked.has(f.id));
+    for (let i = 0; i < rest.length; i += EVENT_WINDOW / 2) {
+      const chunk = rest.slice(i, i + EVENT_WINDOW / 2);
+      for (const frame of chunk) script.send(frame);
+      await eventually(() => expect(chunk.every((f) => acked.has(f.id))).toBe(true), { timeoutMs: 20_000 });
+    }
+    expect(await count('select count(*) from events where session_id = ? and name = ?', [sessionId, 'message.status'])).toBe(frames.length);
+    expect((await api('GET', '/api/session/status', { key: apiKey })).status).toBe(200);
     await script.close();
   });
 

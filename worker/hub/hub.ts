@@ -1,6 +1,6 @@
-// The hub: one Durable Object that holds every connector's WebSocket. It authenticates connectors, tells
-// them the desired state of their sessions, relays commands with deadlines, and makes their events durable
-// in Turso before acking them. See shared/protocol.md.
+// The hub: one Durable Object that holds every connector's WebSocket and every live stream. It authenticates
+// connectors, tells them the desired state of their sessions, relays commands with deadlines, and makes
+// their events durable in Turso before acking them (inbound-events.ts). See shared/protocol.md.
 import { DurableObject } from 'cloudflare:workers';
 import { and, eq, inArray, isNotNull, isNull, notInArray, sql } from 'drizzle-orm';
 import { verifyConnectorProof } from '../../shared/connector-proof.ts';
@@ -22,29 +22,21 @@ import type { SessionStatus } from '../../shared/status.ts';
 import { createDb, type Db } from '../db/client.ts';
 import { readConfig } from '../config.ts';
 import type { Env } from '../env.ts';
-import { toEnvelope } from '../events/envelope.ts';
-import { webhookTarget, type WebhookSubscription } from '../webhooks/subscription.ts';
-import { storeEvents } from './event-store.ts';
+import { InboundEvents } from './inbound-events.ts';
 import { Snapshots, type Snapshot } from './snapshots.ts';
-
-/** Set by the Worker on a live-stream upgrade: the session the (already checked) key belongs to. */
-export const WATCH_SESSION_HEADER = 'x-kabar-watch-session';
+import { STREAM_TICKET_HEADER, Watchers, type StreamRefusal, type WatcherAttachment } from './watchers.ts';
 
 /** How long a connector has to answer the challenge. */
 const HELLO_TIMEOUT_MS = 10_000;
 const HEARTBEAT_MS = 15_000;
 /** SQLite's bound-variable limit is far higher; this keeps each statement small. */
 const IN_CHUNK = 500;
-/** Events stored in one Turso batch at most; also the Queues limit of 100 messages per sendBatch. */
-const EVENT_GROUP = 100;
-
-type EventFrame = Extract<ConnectorFrame, { type: 'event' }>;
-type InboundEvent = { ws: WebSocket; frame: EventFrame; done: () => void };
 
 type Attachment =
   | { stage: 'challenge'; nonce: string; openedAt: number }
   | { stage: 'ready'; connectorId: string }
-  | { stage: 'replaced' };
+  | { stage: 'replaced' }
+  | WatcherAttachment;
 
 export type CommandOutcome =
   | { ok: true; data: SendTextResult }
@@ -68,14 +60,21 @@ function randomNonce(): string {
 
 export class Hub extends DurableObject<Env> {
   private readonly snapshots: Snapshots;
+  private readonly watchers: Watchers;
   private readonly pending = new Map<string, Pending>();
-  /** Events received and not yet stored; see onEvent. */
-  private readonly inbound: InboundEvent[] = [];
-  private storing: Promise<void> | null = null;
+  private readonly inbound: InboundEvents;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.snapshots = new Snapshots(ctx.storage.sql);
+    this.watchers = new Watchers(ctx, this.snapshots);
+    this.inbound = new InboundEvents({
+      db: () => this.db(),
+      webhookUrl: () => readConfig(this.env).WEBHOOK_URL,
+      webhooks: env.WEBHOOKS,
+      snapshots: this.snapshots,
+      watchers: this.watchers,
+    });
     // Heartbeats are answered by the runtime itself, so an idle hub can hibernate.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING_FRAME, PONG_FRAME));
   }
@@ -96,34 +95,35 @@ export class Hub extends DurableObject<Env> {
 
   // --- connector sockets -------------------------------------------------------------------------------
 
+  /**
+   * The socket entry. A socket is a connector that must prove the connector secret before it is told or
+   * sent anything, unless it carries a stream ticket this hub issued (see `issueStreamTicket`).
+   */
   override async fetch(request: Request): Promise<Response> {
     if (request.headers.get('upgrade')?.toLowerCase() !== 'websocket') {
       return new Response('expected a WebSocket upgrade', { status: 426 });
     }
-    const watched = request.headers.get(WATCH_SESSION_HEADER);
-    if (watched) return this.watch(watched);
+    const ticket = request.headers.get(STREAM_TICKET_HEADER);
+    if (ticket !== null) return this.openStream(ticket);
     const { 0: client, 1: server } = new WebSocketPair();
     this.ctx.acceptWebSocket(server, ['connector']);
     const attachment: Attachment = { stage: 'challenge', nonce: randomNonce(), openedAt: Date.now() };
     server.serializeAttachment(attachment);
     server.send(JSON.stringify({ type: 'challenge', protocol: PROTOCOL_VERSION, nonce: attachment.nonce } satisfies HubFrame));
+    await this.wakeBy(attachment.openedAt + HELLO_TIMEOUT_MS);
+    return new Response(null, { status: 101, webSocket: client });
+  }
+
+  /** One alarm serves every deadline: it is moved earlier, never later, by whoever needs it sooner. */
+  private async wakeBy(at: number): Promise<void> {
     const alarm = await this.ctx.storage.getAlarm();
-    if (alarm === null) await this.ctx.storage.setAlarm(attachment.openedAt + HELLO_TIMEOUT_MS);
-    return new Response(null, { status: 101, webSocket: client });
+    if (alarm === null || alarm > at) await this.ctx.storage.setAlarm(at);
   }
 
-  /** A live event stream for one session (GET /api/events; the Worker has checked the key). */
-  private watch(sessionId: string): Response {
-    const { 0: client, 1: server } = new WebSocketPair();
-    this.ctx.acceptWebSocket(server, ['watcher', `watch:${sessionId}`]);
-    const snapshot = this.snapshots.get(sessionId);
-    server.send(JSON.stringify({ event: 'stream.ready', sessionId, timestamp: Date.now(), data: { status: snapshot?.status ?? null, qrDataUrl: snapshot?.qrDataUrl ?? null } }));
-    return new Response(null, { status: 101, webSocket: client });
-  }
-
+  /** Closes connectors that did not say hello in time and streams that went silent. */
   override async alarm(): Promise<void> {
     const now = Date.now();
-    let next: number | null = null;
+    let next = this.watchers.sweep(readConfig(this.env).STREAM_IDLE_MS, now);
     for (const ws of this.ctx.getWebSockets('connector')) {
       const a = ws.deserializeAttachment() as Attachment | null;
       if (a?.stage !== 'challenge') continue;
@@ -145,7 +145,11 @@ export class Hub extends DurableObject<Env> {
 
   private async onMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
     const attachment = ws.deserializeAttachment() as Attachment | null;
-    if (!attachment || attachment.stage === 'replaced') return; // watchers have none: what they send is ignored
+    if (!attachment || attachment.stage === 'replaced') return;
+    if (attachment.stage === 'watching') {
+      this.watchers.heard(ws, attachment, message, Date.now());
+      return;
+    }
     const frame = parseFrame(ConnectorFrame, message);
     if (attachment.stage === 'challenge') {
       await this.onHello(ws, attachment, frame);
@@ -165,7 +169,7 @@ export class Hub extends DurableObject<Env> {
         return;
       }
       case 'event':
-        await this.onEvent(ws, frame);
+        await this.inbound.receive(ws, attachment.connectorId, frame);
         return;
       case 'ping': // answered by the auto-response; a ping that reaches here was not byte-identical
         ws.send(PONG_FRAME);
@@ -271,74 +275,6 @@ export class Hub extends DurableObject<Env> {
     return rows;
   }
 
-  /**
-   * Events are stored one group at a time, in arrival order: whatever arrived while a group was being
-   * written is the next group, so under load many events share one Turso round trip and one ack frame,
-   * and a session's events are never written out of order. Results of commands do not wait for this.
-   */
-  private onEvent(ws: WebSocket, frame: EventFrame): Promise<void> {
-    // The frame's handler waits for its group: a hub running a handler is not hibernated mid-write.
-    const handled = new Promise<void>((done) => this.inbound.push({ ws, frame, done }));
-    if (!this.storing) this.storing = this.storeInbound().finally(() => (this.storing = null));
-    return handled;
-  }
-
-  private async storeInbound(): Promise<void> {
-    while (this.inbound.length > 0) {
-      const group = this.inbound.splice(0, EVENT_GROUP);
-      try {
-        await this.storeGroup(group);
-      } catch (error) {
-        // Whatever went wrong, the queue keeps moving; unacked events come back from the connector.
-        console.error('hub: failed to handle events', error);
-      } finally {
-        for (const { done } of group) done();
-      }
-    }
-  }
-
-  private async storeGroup(group: InboundEvent[]): Promise<void> {
-    let sessionsFound: Map<string, WebhookSubscription>;
-    try {
-      sessionsFound = await storeEvents(this.db(), group.map((g) => g.frame));
-      const jobs = group.filter((g) => {
-        const subscription = sessionsFound.get(g.frame.sessionId);
-        return subscription && webhookTarget(subscription, readConfig(this.env).WEBHOOK_URL, g.frame.event.name);
-      });
-      // Queued before the ack: if this fails, the connector resends and the events are queued then. An
-      // event no webhook wants (no URL, or filtered out) is not queued at all.
-      if (jobs.length > 0) await this.env.WEBHOOKS.sendBatch(jobs.map(({ frame }) => ({ body: { eventId: frame.id, sessionId: frame.sessionId } })));
-    } catch (error) {
-      // Not acked: the connector keeps these events in its outbox and sends them again.
-      console.error('hub: could not store events', group.map((g) => g.frame.id), error);
-      return;
-    }
-    for (const { frame } of group) {
-      if (!sessionsFound.has(frame.sessionId)) continue; // deleted meanwhile: acked below and dropped
-      this.snapshots.apply(frame.sessionId, frame.event, frame.at);
-      this.broadcast(frame.sessionId, JSON.stringify(toEnvelope(frame.id, frame.sessionId, frame.at, frame.event)));
-    }
-    const idsBySocket = new Map<WebSocket, string[]>();
-    for (const { ws, frame } of group) idsBySocket.set(ws, [...(idsBySocket.get(ws) ?? []), frame.id]);
-    for (const [ws, ids] of idsBySocket) {
-      try {
-        ws.send(JSON.stringify({ type: 'ack', ids } satisfies HubFrame));
-      } catch {
-        // that link is gone; its connector resends these events on the next one, and they dedupe
-      }
-    }
-  }
-
-  private broadcast(sessionId: string, text: string): void {
-    for (const ws of this.ctx.getWebSockets(`watch:${sessionId}`)) {
-      try {
-        ws.send(text);
-      } catch {
-        // a watcher that went away; its close handler cleans up
-      }
-    }
-  }
-
   // --- calls from the Worker (RPC) ---------------------------------------------------------------------
 
   /**
@@ -374,9 +310,31 @@ export class Hub extends DurableObject<Env> {
   async removeSession(sessionId: string): Promise<void> {
     const connectorId = this.snapshots.connectorOf(sessionId);
     this.snapshots.delete(sessionId);
-    for (const watcher of this.ctx.getWebSockets(`watch:${sessionId}`)) watcher.close(4004, 'session deleted');
+    this.watchers.closeSession(sessionId);
     const ws = connectorId ? this.connectors().get(connectorId) : undefined;
     ws?.send(JSON.stringify({ type: 'remove', sessionIds: [sessionId] } satisfies HubFrame));
+  }
+
+  /**
+   * Step one of opening a live stream (GET /api/events), for a key the Worker has just checked: a ticket
+   * for the Worker's next fetch, or why no stream may open.
+   */
+  async issueStreamTicket(sessionId: string, keyHash: string): Promise<{ ticket: string } | StreamRefusal> {
+    const config = readConfig(this.env);
+    return this.watchers.issue(sessionId, keyHash, { perSession: config.STREAMS_PER_SESSION, total: config.STREAMS_TOTAL }, Date.now());
+  }
+
+  private async openStream(ticket: string): Promise<Response> {
+    const now = Date.now();
+    const client = this.watchers.open(ticket, now);
+    if (!client) return Response.json({ success: false, error: 'Unknown or used stream ticket', code: 'UNAUTHORISED' }, { status: 401 });
+    await this.wakeBy(now + readConfig(this.env).STREAM_IDLE_MS);
+    return new Response(null, { status: 101, webSocket: client });
+  }
+
+  /** The keys were rotated or revoked: their streams close now, and they can open no new ones. */
+  async closeStreams(keyHashes: string[]): Promise<void> {
+    this.watchers.closeKeys(keyHashes, Date.now());
   }
 
   async view(sessionId: string): Promise<SessionView | null> {

@@ -38,6 +38,7 @@ export function apiKeyAuth(rateClass: RateClass, options: { allowQuery?: boolean
     if (!admission.ok) throw refusal(admission);
     applyRateDecision(c, admission.decision);
     c.set('sessionId', admission.sessionId);
+    c.set('keyHash', hash);
     await next();
   });
 }

@@ -5,7 +5,7 @@ import { and, desc, eq } from 'drizzle-orm';
 import { webhookDeliveries } from '../../shared/db/schema.ts';
 import type { AppEnv } from '../app-env.ts';
 import { ApiError } from '../errors.ts';
-import { WATCH_SESSION_HEADER } from '../hub/hub.ts';
+import { STREAM_TICKET_HEADER } from '../hub/watchers.ts';
 import { apiKeyAuth } from '../middleware/api-key-auth.ts';
 import { ErrorSchema } from '../schemas.ts';
 import { throwOnInvalid } from '../validation.ts';
@@ -19,7 +19,7 @@ const eventsRoute = createRoute({
   path: '/api/events',
   summary: "Live stream of the session's events over a WebSocket (key in x-api-key or ?apiKey=)",
   description:
-    'Upgrade to a WebSocket. The first message is `{event:"stream.ready", data:{status, qrDataUrl}}`; then every event as `{id, event, sessionId, timestamp, data}`, the same envelope as webhooks.',
+    'Upgrade to a WebSocket. The first message is `{event:"stream.ready", data:{status, qrDataUrl}}`; then every event as `{id, event, sessionId, timestamp, data}`, the same envelope as webhooks. Send the text `{"type":"ping"}` at least every 30 s (answered `{"type":"pong"}`): a stream silent for longer than STREAM_IDLE_MS is closed with 4008. Rotating the key closes its streams (4009); deleting the session closes them with 4004. Past STREAMS_PER_SESSION open streams of one session, or STREAMS_TOTAL in all, the upgrade is refused with 429.',
   security: [{ apiKey: [] }],
   middleware: [apiKeyAuth('other', { allowQuery: true })] as const,
   request: { query: z.object({ apiKey: z.string().optional() }) },
@@ -59,10 +59,12 @@ export const liveRoutes = new OpenAPIHono<AppEnv>({ defaultHook: throwOnInvalid 
 
 liveRoutes.openapi(eventsRoute, async (c) => {
   if (c.req.header('upgrade')?.toLowerCase() !== 'websocket') throw new ApiError('UPGRADE_REQUIRED', 'GET /api/events is a WebSocket: send Upgrade: websocket');
-  const headers = new Headers(c.req.raw.headers);
-  headers.set(WATCH_SESSION_HEADER, c.var.sessionId);
+  // The session and key come from apiKeyAuth, never from the request; the ticket is the hub's proof that
+  // this Worker asked, and nothing of the client's request is passed on.
   const hub = c.env.HUB.get(c.env.HUB.idFromName('hub'));
-  return hub.fetch(new Request(c.req.raw.url, { headers })) as unknown as never;
+  const issued = await hub.issueStreamTicket(c.var.sessionId, c.var.keyHash);
+  if ('refused' in issued) throw new ApiError(issued.refused, issued.message);
+  return hub.fetch(new Request(c.req.url, { headers: { upgrade: 'websocket', [STREAM_TICKET_HEADER]: issued.ticket } })) as unknown as never;
 });
 
 liveRoutes.openapi(deliveriesRoute, async (c) => {

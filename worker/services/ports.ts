@@ -12,6 +12,8 @@ export interface HubPort {
   removeSession(sessionId: string): Promise<void>;
   view(sessionId: string): Promise<SessionView | null>;
   command(command: Command, timeoutMs: number): Promise<CommandOutcome>;
+  /** Closes the live streams opened with these keys (by hash) and refuses them new ones. */
+  closeStreams(keyHashes: string[]): Promise<void>;
 }
 
 export interface KeyGatesPort {

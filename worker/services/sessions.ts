@@ -38,6 +38,15 @@ async function tellHub(s: Services, sessionId: string, expect?: SessionStatus): 
   }
 }
 
+/** The key is already revoked in Turso; a hub that cannot be told now must not turn that into an error. */
+async function closeStreams(s: Services, keyHashes: string[]): Promise<void> {
+  try {
+    await s.hub.closeStreams(keyHashes);
+  } catch (error) {
+    console.error('hub: could not close the streams of revoked keys', error);
+  }
+}
+
 export async function findSession(s: Services, sessionId: string) {
   return s.db.query.sessions.findFirst({ where: eq(sessions.id, sessionId) });
 }
@@ -128,6 +137,10 @@ export async function rotateApiKey(s: Services, sessionId: string): Promise<stri
   } catch (error) {
     console.error('KEY GATES NOT UPDATED after a rotation; revoked keys keep working until their gates reload', sessionId, error);
   }
+  await closeStreams(
+    s,
+    revoked.map((r) => r.keyHash),
+  );
   return key;
 }
 

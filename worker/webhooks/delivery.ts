@@ -14,6 +14,8 @@ import { webhookTargetProblem } from './target-address.ts';
 export interface WebhookJob {
   eventId: string;
   sessionId: string;
+  /** What the stored row leaves out (a QR is not kept in the event log), carried by the job instead. */
+  event?: SessionEvent;
 }
 
 export type DeliveryOutcome = 'delivered' | 'failed' | 'skipped';
@@ -47,7 +49,7 @@ export async function deliverWebhook(
   // Checked again at delivery: the settings may have changed since the event was queued.
   const url = webhookTarget(session, config.WEBHOOK_URL, row.name);
   if (!url) return 'skipped';
-  const event = SessionEvent.safeParse(JSON.parse(row.payload));
+  const event = SessionEvent.safeParse(job.event ?? JSON.parse(row.payload));
   if (!event.success) return 'skipped';
 
   const started = Date.now();
