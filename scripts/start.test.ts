@@ -42,12 +42,23 @@ function start(vars: Record<string, string>): Run {
 /** Ctrl-C in a terminal: SIGINT to every process in the foreground group. */
 const pressCtrlC = (run: Run) => process.kill(-run.child.pid!, 'SIGINT');
 
+/**
+ * A free port below the kernel's ephemeral range (32768-60999 on Linux): a port-0 listener or an outgoing
+ * connection of a parallel test can take a freed ephemeral port between this check and the stack's bind,
+ * but nothing takes a port from this range unless asked for it by number.
+ */
 async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
+  for (;;) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    const server = createServer();
+    const bound = await new Promise<boolean>((resolve) => {
+      server.once('error', () => resolve(false));
+      server.listen(port, '127.0.0.1', () => resolve(true));
+    });
+    if (!bound) continue;
+    await new Promise((resolve) => server.close(resolve));
+    return port;
+  }
 }
 
 /** Something already on a port, answering /health as a running stack would. */
