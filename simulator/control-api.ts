@@ -22,6 +22,7 @@ const schemas = {
   messages: z.object({ from: phone, to: phone, text: z.string().min(1).max(65_536) }),
   receipts: z.object({ id: z.string().min(1), type: z.enum(['delivered', 'read']) }),
   phone: z.object({ phone }),
+  streamError: z.object({ phone, kind: z.enum(['500', '503', '515', 'end']) }),
 };
 
 class HttpError extends Error {
@@ -82,6 +83,7 @@ const DESCRIPTION = {
     'POST /control/unlink {phone} -> {devices}',
     'POST /control/drop {phone} -> {connections}',
     'POST /control/replace {phone} -> {connections}',
+    'POST /control/stream-error {phone, kind: "500"|"503"|"515"|"end"} -> {connections}',
   ],
 };
 
@@ -118,6 +120,10 @@ async function route(simulator: Simulator, req: IncomingMessage): Promise<[numbe
       return [200, simulator.drop((await parseBody(req, schemas.phone)).phone)];
     case '/control/replace':
       return [200, simulator.replace((await parseBody(req, schemas.phone)).phone)];
+    case '/control/stream-error': {
+      const body = await parseBody(req, schemas.streamError);
+      return [200, simulator.streamError(body.phone, body.kind)];
+    }
     default:
       throw new HttpError(404, 'not found');
   }

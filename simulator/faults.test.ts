@@ -60,3 +60,19 @@ test('Baileys logging itself out makes the simulator forget the device', async (
 test('dropping a phone with no connected device is refused', () => {
   expect(() => simulator.drop('6283300000099')).toThrow(NotConnected);
 });
+
+test.each([
+  ['500', DisconnectReason.badSession],
+  ['503', DisconnectReason.unavailableService],
+  ['515', DisconnectReason.restartRequired],
+  ['end', DisconnectReason.connectionClosed],
+] as const)('a mid-session stream error %s closes Baileys with %i and the same creds log in again', async (kind, statusCode) => {
+  const phone = `62833000001${kind === 'end' ? '00' : kind.slice(0, 2)}`;
+  const client = await linkClient(simulator, phone, track);
+  expect(simulator.streamError(phone, kind)).toEqual({ connections: 1 });
+  expect((await client.closed()).statusCode).toBe(statusCode);
+
+  const again = connectClient(simulator.wsUrl, { state: client.state });
+  track(again);
+  expect((await again.connection((u) => u.connection === 'open' || u.connection === 'close')).connection).toBe('open');
+});

@@ -7,7 +7,8 @@ import type { CertRoot } from './cert-chain.ts';
 import { Connection } from './connection.ts';
 import { controlApi } from './control-api.ts';
 import type { ReceiptType, SimulatorEvents } from './events.ts';
-import { drop, replace } from './faults.ts';
+import { drop, replace, streamError } from './faults.ts';
+import type { StreamErrorKind } from './stream-errors.ts';
 import type { InboxMessage } from './inbox.ts';
 import { scan, unlink } from './linking.ts';
 import type { ScanOptions } from './linking.ts';
@@ -55,6 +56,8 @@ export type Simulator = {
   drop(phone: string): { connections: number };
   /** Tells the phone's device connections another client replaced them (440). */
   replace(phone: string): { connections: number };
+  /** Ends the phone's device connections with a mid-session stream error or the end of the stream. */
+  streamError(phone: string, kind: StreamErrorKind): { connections: number };
   /** Ends every connection and timer and stops listening. */
   close(): Promise<void>;
 };
@@ -100,6 +103,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     unlink: (phone) => unlink(world, phone),
     drop: (phone) => drop(world, phone),
     replace: (phone) => replace(world, phone),
+    streamError: (phone, kind) => streamError(world, phone, kind),
     close: async () => {
       world.close();
       wss.close();
