@@ -38,6 +38,8 @@ export type SimulatorEventMap = {
    * they are delivered again (offline) at its next login, or at once on a connection that replaced it.
    */
   'messages-requeued': { phone: string; device: number; ids: string[] };
+  /** A device's message was refused with an error ack (a switched-on send refusal); the contact never gets it. */
+  'send-refused': { id: string; from: string; to: string; code: number };
   /** Something a client sent could not be handled; the connection or message was dropped. */
   'client-error': { phone?: string | undefined; error: Error };
 };

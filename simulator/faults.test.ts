@@ -76,3 +76,28 @@ test.each([
   track(again);
   expect((await again.connection((u) => u.connection === 'open' || u.connection === 'close')).connection).toBe('open');
 });
+
+test.each([
+  ['at once', 0],
+  ['late', 400],
+])('a refused send gets an error ack %s, which Baileys reports as an ERROR status with the code', async (_name, delayMs) => {
+  const phone = `6283300000${delayMs === 0 ? '201' : '202'}`;
+  const contact = `6289900000${delayMs === 0 ? '201' : '202'}`;
+  const client = await linkClient(simulator, phone, track);
+  simulator.refuseSends(phone, contact, { code: 463, delayMs });
+  const failed = new Promise<string[] | null | undefined>((resolve) => {
+    const check = (m: { key: { fromMe?: boolean | null }; status?: number | null; messageStubParameters?: string[] | null }) =>
+      m.key.fromMe && m.status === 0 && resolve(m.messageStubParameters);
+    client.sock.ev.on('messages.upsert', ({ messages }) => messages.forEach(check));
+    client.sock.ev.on('messages.update', (updates) => updates.forEach((u) => check({ key: u.key, ...u.update })));
+  });
+  await client.sock.sendMessage(`${contact}@s.whatsapp.net`, { text: 'refused' });
+  // Baileys puts the code first (for 463 a text follows: 463 is also its 'reachout timelocked' nack).
+  expect((await failed)?.[0]).toBe('463');
+  expect(simulator.inbox(contact)).toEqual([]);
+
+  simulator.refuseSends(phone, contact);
+  const stored = simulator.events.waitFor('message-stored', (m) => m.from === phone);
+  await client.sock.sendMessage(`${contact}@s.whatsapp.net`, { text: 'allowed again' });
+  expect((await stored).text).toBe('allowed again');
+});

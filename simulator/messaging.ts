@@ -50,6 +50,15 @@ export async function onDeviceMessage(
   const { id, to } = node.attrs;
   if (!id || !to) return;
   const chat = resolveJid(world.directory, to);
+  const refusal = chat && world.refusals.find(sender.phone, chat.phone);
+  if (refusal) {
+    // Refused: nothing reaches the contact, and the ack says why.
+    const ack = { tag: 'ack', attrs: { class: 'message', id, from: to, t: unixSeconds(), error: String(refusal.code) } };
+    if (refusal.delayMs === 0) connection.send(ack);
+    else world.later(refusal.delayMs, () => connection.send(ack));
+    world.events.emit('send-refused', { id, from: sender.phone, to: chat.phone, code: refusal.code });
+    return;
+  }
   let text: string | undefined;
   for (const { jid, enc } of encryptedCopies(node)) {
     const address = resolveJid(world.directory, jid);

@@ -8,6 +8,7 @@ import { Connection } from './connection.ts';
 import { controlApi } from './control-api.ts';
 import type { ReceiptType, SimulatorEvents } from './events.ts';
 import { drop, replace, streamError } from './faults.ts';
+import type { SendRefusal } from './send-refusals.ts';
 import type { StreamErrorKind } from './stream-errors.ts';
 import type { InboxMessage } from './inbox.ts';
 import { scan, unlink } from './linking.ts';
@@ -58,6 +59,11 @@ export type Simulator = {
   replace(phone: string): { connections: number };
   /** Ends the phone's device connections with a mid-session stream error or the end of the stream. */
   streamError(phone: string, kind: StreamErrorKind): { connections: number };
+  /**
+   * Messages from `from`'s devices to contact `to` get an error ack with `refusal.code` (after
+   * `refusal.delayMs`) and are not delivered; without a refusal, they are delivered again.
+   */
+  refuseSends(from: string, to: string, refusal?: SendRefusal): void;
   /** Ends every connection and timer and stops listening. */
   close(): Promise<void>;
 };
@@ -104,6 +110,10 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     drop: (phone) => drop(world, phone),
     replace: (phone) => replace(world, phone),
     streamError: (phone, kind) => streamError(world, phone, kind),
+    refuseSends: (from, to, refusal) => {
+      if (refusal) world.refusals.set(from, to, refusal);
+      else world.refusals.clear(from, to);
+    },
     close: async () => {
       world.close();
       wss.close();

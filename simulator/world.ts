@@ -13,6 +13,7 @@ import { Directory } from './directory.ts';
 import { SimulatorEvents } from './events.ts';
 import type { ReceiptType } from './events.ts';
 import { Inbox } from './inbox.ts';
+import { SendRefusals } from './send-refusals.ts';
 
 export type WorldOptions = {
   /** Which root signs the Noise certificate chain; 'wrong' makes a pinned client refuse the server. */
@@ -35,6 +36,7 @@ export class World {
   readonly registry = new DeviceRegistry();
   readonly contacts = new ContactBook();
   readonly inbox = new Inbox();
+  readonly refusals = new SendRefusals();
   readonly events = new SimulatorEvents();
   readonly serverStatic: KeyPair = Curve.generateKeyPair();
   readonly certChain: Uint8Array;

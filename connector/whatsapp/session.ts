@@ -21,6 +21,7 @@ import { bareLid, chatParty, incomingEventId, incomingTextEvent, messageStatusNa
 import type { MessageStatusStore } from './message-status-store.ts';
 import { MessageStatuses } from './message-statuses.ts';
 import { qrEvent } from './qr.ts';
+import { sendFailure } from './send-failure.ts';
 import { statusAfterClose, statusFromConnectionUpdate } from './status.ts';
 
 /**
@@ -257,7 +258,8 @@ export class WhatsAppSession {
         if (msg.key.fromMe) {
           // A receipt landing while Baileys buffers the upsert of our send is folded into it, never an update.
           const status = messageStatusName(msg.status);
-          if (msg.key.id && status) await this.#statuses.upserted(msg.key.id, status, this.#o.now());
+          const failure = status === 'failed' ? sendFailure(msg.messageStubParameters?.[0]) : undefined;
+          if (msg.key.id && status) await this.#statuses.upserted(msg.key.id, status, this.#o.now(), failure);
           continue;
         }
         // Without the patch (or for messages the hook did not see) this is where they are stored.
@@ -266,7 +268,7 @@ export class WhatsAppSession {
       }
     });
     // Baileys emits nothing for the server's ack of a message; it is where `sent` comes from. An error ack
-    // comes back from Baileys as a messages.update with status ERROR, so it is left to that.
+    // comes back from Baileys as status ERROR with the code (an update, or folded into the upsert).
     sock.ws.on('CB:ack,class:message', (node: BinaryNode) => {
       const { id, error, t } = node.attrs;
       if (id && !error) void this.#statuses.acked(id, timestampMs(Number(t), this.#o.now()));
@@ -360,7 +362,8 @@ export class WhatsAppSession {
     if (!phone) return;
     const status = messageStatusName(update.update.status);
     if (update.key.id && status) {
-      await this.#statuses.report(update.key.id, phone, status, timestampMs(update.update.messageTimestamp, this.#o.now()));
+      const failure = status === 'failed' ? sendFailure(update.update.messageStubParameters?.[0]) : undefined;
+      await this.#statuses.report(update.key.id, phone, status, timestampMs(update.update.messageTimestamp, this.#o.now()), failure);
     }
   }
 
