@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { decodeBinaryNode, encodeBinaryNode, getBinaryNodeChild } from '@whiskeysockets/baileys';
 import type { BinaryNode, proto } from '@whiskeysockets/baileys';
 import type { WebSocket } from 'ws';
+import { announcedVersion, CLIENT_TOO_OLD, isOlder } from './client-version.ts';
 import { PreKeyPool } from './device-registry.ts';
 import type { LinkedDevice, SignedPreKey } from './device-registry.ts';
 import { lidJid, phoneJid, SERVER_JID } from './directory.ts';
@@ -220,6 +221,13 @@ export class Connection {
         this.#clientStatic = clientStatic;
         this.#state = 'stanzas';
         clearTimeout(this.#handshakeTimer);
+        const minimum = this.#world.minClientVersion;
+        const version = announcedVersion(clientPayload);
+        if (minimum && isOlder(version, minimum)) {
+          this.#world.events.emit('client-too-old', { version: version.join('.'), minimum: minimum.join('.') });
+          this.end(CLIENT_TOO_OLD);
+          return;
+        }
         if (clientPayload.devicePairingData) this.#register(clientPayload.devicePairingData);
         else this.#login(clientPayload);
         return;

@@ -28,6 +28,9 @@ const schemas = {
     code: z.number().int().min(400).max(599).nullable(),
     delayMs: z.number().int().min(0).max(60_000).default(0),
   }),
+  clientVersion: z.object({
+    minimum: z.tuple([z.number().int().min(0), z.number().int().min(0), z.number().int().min(0)]).nullable(),
+  }),
   streamError: z.object({ phone, kind: z.enum(['500', '503', '515', 'end']) }),
 };
 
@@ -90,6 +93,7 @@ const DESCRIPTION = {
     'POST /control/drop {phone} -> {connections}',
     'POST /control/replace {phone} -> {connections}',
     'POST /control/refusals {from, to, code: 463|479|...|null, delayMs?} -> {ok}',
+    'POST /control/client-version {minimum: [2, 3000, n] | null} -> {ok}',
     'POST /control/stream-error {phone, kind: "500"|"503"|"515"|"end"} -> {connections}',
   ],
 };
@@ -130,6 +134,11 @@ async function route(simulator: Simulator, req: IncomingMessage): Promise<[numbe
     case '/control/refusals': {
       const body = await parseBody(req, schemas.refusal);
       simulator.refuseSends(body.from, body.to, body.code === null ? undefined : { code: body.code, delayMs: body.delayMs });
+      return [200, { ok: true }];
+    }
+    case '/control/client-version': {
+      const body = await parseBody(req, schemas.clientVersion);
+      simulator.requireClientVersion(body.minimum ?? undefined);
       return [200, { ok: true }];
     }
     case '/control/stream-error': {

@@ -101,3 +101,22 @@ test.each([
   await client.sock.sendMessage(`${contact}@s.whatsapp.net`, { text: 'allowed again' });
   expect((await stored).text).toBe('allowed again');
 });
+
+test('a client older than the required version is refused with 405, at login and at registration', async () => {
+  const client = await linkClient(simulator, '6283300000301', track);
+  client.sock.end(undefined);
+  simulator.requireClientVersion([2, 3000, 2_000_000_000]);
+  try {
+    const refused = simulator.events.waitFor('client-too-old', (e) => e.minimum === '2.3000.2000000000');
+    const again = connectClient(simulator.wsUrl, { state: client.state });
+    track(again);
+    expect((await again.closed()).statusCode).toBe(405);
+    expect((await refused).version).toBe('2.3000.1043857760');
+
+    const fresh = connectClient(simulator.wsUrl);
+    track(fresh);
+    expect((await fresh.closed()).statusCode).toBe(405);
+  } finally {
+    simulator.requireClientVersion(undefined);
+  }
+});

@@ -4,6 +4,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
 import type { CertRoot } from './cert-chain.ts';
+import type { ClientVersion } from './client-version.ts';
 import { Connection } from './connection.ts';
 import { controlApi } from './control-api.ts';
 import type { ReceiptType, SimulatorEvents } from './events.ts';
@@ -30,6 +31,8 @@ export type SimulatorOptions = {
   qrRefs?: number;
   /** Receipts come after 0 to this many ms, as WhatsApp's do (300 by default); 0 sends them at once. */
   receiptDelayMaxMs?: number;
+  /** The oldest client version accepted (older get a 405 failure, as from WhatsApp); any by default. */
+  minClientVersion?: ClientVersion;
   /** Seeds the receipt delays; random by default. The seed used is `Simulator.seed`, to replay a run. */
   seed?: number;
 };
@@ -64,6 +67,8 @@ export type Simulator = {
    * `refusal.delayMs`) and are not delivered; without a refusal, they are delivered again.
    */
   refuseSends(from: string, to: string, refusal?: SendRefusal): void;
+  /** From now on, clients older than `version` are refused at login or registration (405); undefined accepts any. */
+  requireClientVersion(version: ClientVersion | undefined): void;
   /** Ends every connection and timer and stops listening. */
   close(): Promise<void>;
 };
@@ -94,6 +99,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       resolve();
     });
   });
+  world.minClientVersion = options.minClientVersion;
   const { port } = http.address() as AddressInfo;
   const base = `${host.includes(':') ? `[${host}]` : host}:${port}`;
   const simulator: Simulator = {
@@ -110,6 +116,9 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     drop: (phone) => drop(world, phone),
     replace: (phone) => replace(world, phone),
     streamError: (phone, kind) => streamError(world, phone, kind),
+    requireClientVersion: (version) => {
+      world.minClientVersion = version;
+    },
     refuseSends: (from, to, refusal) => {
       if (refusal) world.refusals.set(from, to, refusal);
       else world.refusals.clear(from, to);

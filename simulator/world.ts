@@ -4,6 +4,7 @@
 import { Curve } from '@whiskeysockets/baileys';
 import type { BinaryNode, KeyPair } from '@whiskeysockets/baileys';
 import { buildCertChain } from './cert-chain.ts';
+import type { ClientVersion } from './client-version.ts';
 import type { CertRoot } from './cert-chain.ts';
 import type { Connection } from './connection.ts';
 import { ContactBook } from './contacts.ts';
@@ -40,6 +41,8 @@ export class World {
   readonly events = new SimulatorEvents();
   readonly serverStatic: KeyPair = Curve.generateKeyPair();
   readonly certChain: Uint8Array;
+  /** The oldest client version allowed to connect; older ones get a 405 failure. Any, when unset. */
+  minClientVersion: ClientVersion | undefined;
   /** Connections showing a QR, by pair-device ref. */
   readonly pendingRefs = new Map<string, Connection>();
   #connections = new Set<Connection>();

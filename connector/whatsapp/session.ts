@@ -15,7 +15,7 @@ import type { SessionStatus } from '../../shared/status.ts';
 import { nextReconnectDelay } from '../reconnect-delay.ts';
 import type { AuthStore, SessionAuth } from './auth-state.ts';
 import type { DeviceUnlinker } from './device-unlinker.ts';
-import { classifyDisconnect } from './disconnect.ts';
+import { classifyDisconnect, closeReason } from './disconnect.ts';
 import { createKeyCache } from './key-cache.ts';
 import { bareLid, chatParty, incomingEventId, incomingTextEvent, messageStatusName, phoneFromJid, timestampMs } from './events.ts';
 import type { MessageStatusStore } from './message-status-store.ts';
@@ -297,8 +297,9 @@ export class WhatsAppSession {
       const error = update.lastDisconnect?.error as { output?: { statusCode?: number }; message?: string } | undefined;
       const code = error?.output?.statusCode;
       const action = classifyDisconnect(code);
-      const reason = `${code ?? 'no status'}: ${error?.message ?? 'closed'}`.slice(0, 500);
-      this.#log.info({ code, action }, 'WhatsApp socket closed');
+      const reason = closeReason(code, error?.message, this.#o.socketConfig.version);
+      if (action === 'fail') this.#log.error({ code }, `WhatsApp refused the session; not retrying: ${reason}`);
+      else this.#log.info({ code, action }, 'WhatsApp socket closed');
       switch (action) {
         case 'restart':
           void this.#open();
