@@ -30,7 +30,7 @@ export type SimulatorEventMap = {
   'retry-received': { id: string; from: string; to: string; count: number };
   /**
    * A device refused a contact's message with a nack (`error`, e.g. 487 for a ciphertext it already
-   * decrypted once); `settled` says it will not be redelivered (every code but the transient 500/552).
+   * decrypted once); `settled` says it will not be redelivered (always true: every nack settles).
    */
   'nack-received': { id: string; from: string; to: string; error: string; settled: boolean };
   /**

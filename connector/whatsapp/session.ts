@@ -218,10 +218,18 @@ export class WhatsAppSession {
         ...this.#o.socketConfig,
         auth: { creds: auth.state.creds, keys },
         ...(this.#o.baileysLogger ? { logger: this.#o.baileysLogger } : {}),
-        // A throw here makes Baileys nack the message, so WhatsApp delivers it again later.
+        // A throw here makes Baileys nack the message, and WhatsApp is not known to deliver a nacked message
+        // again. So a message that could not be stored closes the socket first: neither receipt nor nack can
+        // leave, and at the next login WhatsApp's offline delivery brings every unreceipted message again.
         beforeMessageReceipt: async (msg) => {
           if (!created || !msg.key.id) return;
-          await this.#onMessage(created, msg);
+          try {
+            await this.#onMessage(created, msg);
+          } catch (err) {
+            this.#log.error({ err, messageId: msg.key.id }, 'could not store an incoming message; reconnecting so WhatsApp delivers it again');
+            void created.end(new Error('could not store an incoming message'));
+            throw err;
+          }
           this.#hooked.add(msg.key.id);
           if (this.#hooked.size > HOOKED_IDS) this.#hooked.delete(this.#hooked.values().next().value!);
         },
