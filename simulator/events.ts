@@ -40,6 +40,8 @@ export type SimulatorEventMap = {
   'messages-requeued': { phone: string; device: number; ids: string[] };
   /** A device's message was refused with an error ack (a switched-on send refusal); the contact never gets it. */
   'send-refused': { id: string; from: string; to: string; code: number };
+  /** A device asked for the next page of its offline backlog (`<offline_batch count>`). */
+  'offline-batch-requested': { phone: string; device: number; count: number };
   /** A client announced a version older than the minimum and was refused with a 405 failure. */
   'client-too-old': { version: string; minimum: string };
   /** Something a client sent could not be handled; the connection or message was dropped. */
