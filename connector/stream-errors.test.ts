@@ -36,10 +36,14 @@ describe('mid-session stream errors', () => {
     await pair(stack, simulator, sessionId, phone);
     const from = stack.hub.received.length;
 
-    // Sends and incoming messages start together; the stream error lands among them.
+    // Sends and incoming messages start together; the stream error comes the moment the contact has the
+    // third send, with the other sends and the incoming messages anywhere on their way.
+    let stored = 0;
+    const off = simulator.events.on('message-stored', (m) => {
+      if (m.from === phone && ++stored === 3) simulator.streamError(phone, kind);
+    });
     const sends = Array.from({ length: IN_FLIGHT }, (_, i) => sendText(stack.hub, sessionId, contact, `out ${kind} ${i}`));
     const incoming = Array.from({ length: IN_FLIGHT }, (_, i) => simulator.contactSend(contact, phone, `in ${kind} ${i}`));
-    simulator.streamError(phone, kind);
     const ids = (await Promise.all(incoming)).map((m) => m.id);
 
     await hubEvent(stack.hub, sessionId, 'connection.update', (e) => e.status === 'WORKING', from);
@@ -58,6 +62,8 @@ describe('mid-session stream errors', () => {
 
     // A send the connector called successful reached the contact; one that did not was answered as failed.
     const results = await Promise.all(sends);
+    off();
+    expect(stored).toBeGreaterThanOrEqual(3);
     const sent = results.flatMap((r) => (r.ok ? [r.data.messageId] : []));
     await eventually(() => expect(simulator.inbox(contact).map((m) => m.id)).toEqual(expect.arrayContaining(sent)), { timeoutMs: WAIT_MS });
     for (const r of results) if (!r.ok) expect(r.error).toMatchObject({ message: expect.any(String) });

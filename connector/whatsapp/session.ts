@@ -22,6 +22,7 @@ import type { MessageStatusStore } from './message-status-store.ts';
 import { MessageStatuses } from './message-statuses.ts';
 import { qrEvent } from './qr.ts';
 import { sendFailure } from './send-failure.ts';
+import { UnackedSends } from './unacked-sends.ts';
 import { statusAfterClose, statusFromConnectionUpdate } from './status.ts';
 
 /**
@@ -88,6 +89,7 @@ export class WhatsAppSession {
   /** Messages the receipt hook already stored, so messages.upsert does not store them again. */
   readonly #hooked = new Set<string>();
   readonly #statuses: MessageStatuses;
+  readonly #unacked = new UnackedSends();
 
   constructor(options: SessionOptions) {
     this.sessionId = options.sessionId;
@@ -170,8 +172,13 @@ export class WhatsAppSession {
     // sendMessage resolves, and must be recognised as this message's.
     const messageId = generateMessageIDV2(sock.user?.id);
     const statuses = this.#statuses.sending(messageId, to);
+    this.#unacked.add({ messageId, to, text });
     try {
-      const sent = await sock.sendMessage(`${to}@s.whatsapp.net`, { text }, { messageId });
+      const sent = await sock.sendMessage(`${to}@s.whatsapp.net`, { text }, { messageId }).catch((err: unknown) => {
+        // Baileys throws before writing the stanza: the caller is told it failed, so it is not ours to resend.
+        this.#unacked.settle(messageId);
+        throw err;
+      });
       if (!sent?.key.id || !sent.key.remoteJid) throw new Error('WhatsApp returned no message key');
       const result = { messageId: sent.key.id, remoteJid: sent.key.remoteJid, timestamp: timestampMs(sent.messageTimestamp, this.#o.now()) };
       try {
@@ -279,6 +286,7 @@ export class WhatsAppSession {
     // comes back from Baileys as status ERROR with the code (an update, or folded into the upsert).
     sock.ws.on('CB:ack,class:message', (node: BinaryNode) => {
       const { id, error, t } = node.attrs;
+      if (id) this.#unacked.settle(id);
       if (id && !error) void this.#statuses.acked(id, timestampMs(Number(t), this.#o.now()));
     });
     on('messages.update', async (updates) => {
@@ -299,6 +307,7 @@ export class WhatsAppSession {
       const phone = phoneFromJid(user?.id) ?? user?.id ?? '';
       await this.#setStatus(status, undefined, { id: phone, ...(user?.name ? { name: user.name } : {}) });
       this.#settle?.();
+      await this.#resendUnacked(sock);
     }
     if (update.connection === 'close') {
       this.#sock = null;
@@ -328,6 +337,20 @@ export class WhatsAppSession {
           break;
       }
       this.#settle?.();
+    }
+  }
+
+  /** Sends again, same id, what the last socket wrote but the server never acked (see unacked-sends.ts). */
+  async #resendUnacked(sock: WASocket): Promise<void> {
+    for (const { messageId, to, text } of this.#unacked.list()) {
+      if (this.#sock !== sock) return;
+      try {
+        await sock.sendMessage(`${to}@s.whatsapp.net`, { text }, { messageId });
+        this.#log.info({ messageId }, 'sent again a message the server had not acked before the socket closed');
+      } catch (err) {
+        this.#log.warn({ err, messageId }, 'could not send an unacked message again; trying on the next socket');
+        return;
+      }
     }
   }
 
