@@ -65,7 +65,7 @@ describe('mid-session stream errors', () => {
     off();
     expect(stored).toBeGreaterThanOrEqual(3);
     const sent = results.flatMap((r) => (r.ok ? [r.data.messageId] : []));
-    await eventually(() => expect(simulator.inbox(contact).map((m) => m.id)).toEqual(expect.arrayContaining(sent)), { timeoutMs: WAIT_MS });
+    await eventually(() => expect(simulator.inbox(contact).map((m) => m.id).sort()).toEqual([...sent].sort()), { timeoutMs: WAIT_MS });
     for (const r of results) if (!r.ok) expect(r.error).toMatchObject({ message: expect.any(String) });
   });
 });
