@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, DEFAULT_CONNECTOR_DB_URL, DEFAULT_WA_WS_URL, loadConfig } from './config.ts';
+import { PINNED_WA_VERSION } from './wa-version.ts';
 
 const valid = {
   HUB_URL: 'ws://127.0.0.1:8787/',
@@ -17,6 +18,8 @@ describe('loadConfig', () => {
       logLevel: 'info',
       waWsUrl: DEFAULT_WA_WS_URL,
       waSimulator: false,
+      waVersion: PINNED_WA_VERSION,
+      waVersionFetch: false,
     });
     expect(config.authStateKey).toHaveLength(32);
   });
@@ -29,6 +32,15 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ ...valid, HUB_URL: 'http://hub' })).toThrow(/HUB_URL: must be a ws:\/\/ or wss:\/\/ URL/);
     expect(() => loadConfig({ ...valid, AUTH_STATE_KEY: 'abcd' })).toThrow(/AUTH_STATE_KEY: must be 32 bytes/);
     expect(() => loadConfig({ ...valid, LOG_LEVEL: 'loud' })).toThrow(/LOG_LEVEL/);
+  });
+
+  it('takes the WhatsApp version from WA_VERSION and fetching it only when WA_VERSION_FETCH=true', () => {
+    expect(loadConfig({ ...valid, WA_VERSION: '2.3000.1234', WA_VERSION_FETCH: 'true' })).toMatchObject({
+      waVersion: [2, 3000, 1234],
+      waVersionFetch: true,
+    });
+    expect(() => loadConfig({ ...valid, WA_VERSION: '2.3000' })).toThrow(/WA_VERSION: must be a WhatsApp Web version/);
+    expect(() => loadConfig({ ...valid, WA_VERSION_FETCH: 'yes' })).toThrow(/WA_VERSION_FETCH: must be true or false/);
   });
 
   it('accepts AUTH_STATE_KEY as base64 as well as hex', () => {

@@ -1,6 +1,7 @@
 // The connector's configuration: read from the environment once at start and checked with zod, so a bad or
 // missing variable stops the process with the variable's name instead of failing later.
 import { z } from 'zod';
+import { PINNED_WA_VERSION, parseWaVersion, type WaVersion } from './wa-version.ts';
 import { parseAuthStateKey } from './whatsapp/auth-crypto.ts';
 
 /** WhatsApp Web's own endpoint; overridden only to point at the simulator. */
@@ -27,6 +28,15 @@ const EnvSchema = z.object({
   WA_WS_URL: wsUrl.default(DEFAULT_WA_WS_URL),
   WA_SIMULATOR: z.enum(['0', '1']).default('0'),
   HUB_ALLOW_INSECURE: z.enum(['true', 'false'], { error: 'must be true or false' }).default('false'),
+  WA_VERSION: z
+    .string()
+    .transform((text, ctx) => {
+      const version = parseWaVersion(text);
+      if (!version) ctx.addIssue({ code: 'custom', message: 'must be a WhatsApp Web version such as 2.3000.1043857760' });
+      return version ?? PINNED_WA_VERSION;
+    })
+    .optional(),
+  WA_VERSION_FETCH: z.enum(['true', 'false'], { error: 'must be true or false' }).default('false'),
 });
 
 export type ConnectorConfig = {
@@ -40,6 +50,10 @@ export type ConnectorConfig = {
   waWsUrl: string;
   /** Trust the WhatsApp simulator's test root key; only ever true with a loopback ws:// WA_WS_URL. */
   waSimulator: boolean;
+  /** The WhatsApp Web version announced (WA_VERSION, else the pin). */
+  waVersion: WaVersion;
+  /** Ask web.whatsapp.com for the current version at start, falling back to waVersion (WA_VERSION_FETCH). */
+  waVersionFetch: boolean;
 };
 
 export class ConfigError extends Error {
@@ -82,6 +96,8 @@ export function loadConfig(env: Record<string, string | undefined>): ConnectorCo
     logLevel: e.LOG_LEVEL,
     waWsUrl: e.WA_WS_URL,
     waSimulator,
+    waVersion: e.WA_VERSION ?? PINNED_WA_VERSION,
+    waVersionFetch: e.WA_VERSION_FETCH === 'true',
   };
 }
 

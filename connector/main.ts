@@ -6,6 +6,7 @@ import { ConfigError, loadConfig } from './config.ts';
 import { openConnectorDb } from './db.ts';
 import { LEASE_HELD_EXIT_CODE, acquireLease } from './lease.ts';
 import { createLogger } from './logger.ts';
+import { fetchWaWebVersion, resolveWaVersion } from './wa-version.ts';
 import { ensureCurveVerify } from './whatsapp/curve-verify.ts';
 import { receiptHookInstalled } from './whatsapp/receipt-hook.ts';
 import { muteLibsignalConsole } from '../shared/libsignal-console.ts';
@@ -48,6 +49,7 @@ if (!leased.ok) {
   process.exit(LEASE_HELD_EXIT_CODE);
 }
 const { lease } = leased;
+const waVersion = await resolveWaVersion({ pinned: config.waVersion, fetchLatest: config.waVersionFetch ? fetchWaWebVersion : undefined, logger });
 const connector = startConnector({
   db,
   authStateKey: config.authStateKey,
@@ -58,9 +60,9 @@ const connector = startConnector({
   // Baileys is chatty at info; it gets warn unless the operator asked for more (or less).
   baileysLogger: logger.child({ module: 'baileys' }, { level: config.logLevel === 'info' ? 'warn' : config.logLevel }),
   makeSocket: makeWASocket,
-  socketConfig: { waWebSocketUrl: config.waWsUrl, browser: Browsers.ubuntu('Kabar') },
+  socketConfig: { waWebSocketUrl: config.waWsUrl, browser: Browsers.ubuntu('Kabar'), version: waVersion },
 });
-logger.info({ hubUrl: config.hubUrl, connectorId: config.connectorId, waSimulator: config.waSimulator }, 'connector started');
+logger.info({ hubUrl: config.hubUrl, connectorId: config.connectorId, waSimulator: config.waSimulator, waVersion: waVersion.join('.') }, 'connector started');
 
 // Ctrl-C often reaches the connector twice at once: the terminal's SIGINT to the whole process group and
 // the SIGTERM or SIGINT its supervisor (npm, a start script) forwards. Only a signal that comes later,

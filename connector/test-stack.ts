@@ -61,15 +61,19 @@ export async function startStack(
   waWsUrl: string,
   dbPath: string,
   sessions: DesiredSession[] = [],
-  overrides: Partial<Pick<ConnectorOptions, 'makeSocket' | 'unlinkRetryDelay' | 'connectorId'>> = {},
+  overrides: Partial<Pick<ConnectorOptions, 'makeSocket' | 'unlinkRetryDelay' | 'connectorId'>> & {
+    /** Wraps the connector's store, e.g. to make one write fail. */
+    wrapDb?: (db: Client) => Client;
+  } = {},
   /** Runs once the hub listens and before the connector dials it, e.g. to catch its hello. */
   beforeConnect: (hub: TestHub) => void = () => {},
 ): Promise<Stack> {
   const hub = await startTestHub({ secret: SECRET, autoAck: true, heartbeatMs: 5_000, sessions });
   beforeConnect(hub);
   const db = await openConnectorDb(`file:${dbPath}`);
+  const { wrapDb = (store: Client) => store, ...connectorOverrides } = overrides;
   const connector = startConnector({
-    db,
+    db: wrapDb(db),
     authStateKey: KEY,
     hubUrl: hub.url,
     connectorId: CONNECTOR_ID,
@@ -80,7 +84,7 @@ export async function startStack(
     socketConfig: { waWebSocketUrl: waWsUrl, defaultQueryTimeoutMs: 5_000, connectTimeoutMs: 5_000 },
     hubReconnectDelay: () => 50,
     sessionReconnectDelay: () => 50,
-    ...overrides,
+    ...connectorOverrides,
   });
   await new Promise<void>((resolve) => connector.hub.once('ready', () => resolve()));
   return {

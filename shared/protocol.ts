@@ -44,6 +44,15 @@ export type DesiredSession = z.infer<typeof DesiredSession>;
 export const ConnectedUser = z.object({ id: z.string(), name: z.string().optional() });
 export type ConnectedUser = z.infer<typeof ConnectedUser>;
 
+/**
+ * Why WhatsApp refused a sent message (its error ack). `ACCOUNT_RESTRICTED`: 463, the sending account is
+ * restricted or has no privacy token for a new contact (retrying makes it worse). `MESSAGE_REJECTED`: 479,
+ * the server rejected the stanza (often a stale device list). `REFUSED`: any other code, named in `message`.
+ */
+export const SendFailureCode = z.enum(['ACCOUNT_RESTRICTED', 'MESSAGE_REJECTED', 'REFUSED']);
+export const SendFailure = z.object({ code: SendFailureCode, message: z.string().max(500) });
+export type SendFailure = z.infer<typeof SendFailure>;
+
 export const SessionEvent = z.discriminatedUnion('name', [
   z.object({ name: z.literal('qr'), qr: z.string().min(1).max(4096), qrDataUrl: z.string().startsWith('data:image/png;base64,') }),
   z.object({
@@ -76,6 +85,8 @@ export const SessionEvent = z.discriminatedUnion('name', [
     to: phone,
     status: MessageStatus.exclude(['pending', 'received']),
     timestamp: z.number().int(),
+    /** Why WhatsApp refused the message; only with `failed`. */
+    error: SendFailure.optional(),
   }),
 ]);
 export type SessionEvent = z.infer<typeof SessionEvent>;

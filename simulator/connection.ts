@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { decodeBinaryNode, encodeBinaryNode, getBinaryNodeChild } from '@whiskeysockets/baileys';
 import type { BinaryNode, proto } from '@whiskeysockets/baileys';
 import type { WebSocket } from 'ws';
+import { announcedVersion, CLIENT_TOO_OLD, isOlder } from './client-version.ts';
 import { PreKeyPool } from './device-registry.ts';
 import type { LinkedDevice, SignedPreKey } from './device-registry.ts';
 import { lidJid, phoneJid, SERVER_JID } from './directory.ts';
@@ -12,6 +13,7 @@ import { encodeFrame, FrameReader } from './frames.ts';
 import { handleIq } from './iq-handlers.ts';
 import { onDeviceAck, onDeviceMessage, onDeviceReceipt } from './messaging.ts';
 import { NoiseResponder } from './noise.ts';
+import { OfflinePager } from './offline-delivery.ts';
 import type { NoiseTransport } from './noise.ts';
 import { checkDeviceSignature, signDeviceIdentity } from './pairing.ts';
 import type { QrData } from './pairing.ts';
@@ -58,6 +60,7 @@ export class Connection {
   #queue: Promise<void> = Promise.resolve();
   #serverIqs = new Map<string, (answer: BinaryNode) => void>();
   #closeTimer: NodeJS.Timeout | undefined;
+  #pager: OfflinePager | undefined;
   #handshakeTimer: NodeJS.Timeout;
 
   constructor(ws: WebSocket, world: World) {
@@ -102,18 +105,18 @@ export class Connection {
     this.#ws.terminate();
   }
 
-  /** Flushes what arrived while the device was offline, then tells it the backlog is done. */
+  /** Delivers what arrived while the device was offline, in the pages it asks for, then goes live. */
   goOnline(): void {
     const device = this.device;
-    if (!device || this.ready) return;
-    this.ready = true;
-    const backlog = this.#world.takeBacklog(device, this);
-    for (const node of backlog) this.send(node);
-    this.send({
-      tag: 'ib',
-      attrs: { from: SERVER_JID },
-      content: [{ tag: 'offline', attrs: { count: String(backlog.length) } }],
+    if (!device || this.ready || this.#pager) return;
+    this.#pager = new OfflinePager({
+      send: (node) => this.send(node),
+      takeWaiting: () => this.#world.takeBacklog(device, this),
+      onDone: () => {
+        this.ready = true;
+      },
     });
+    this.#pager.start();
   }
 
   /**
@@ -220,6 +223,13 @@ export class Connection {
         this.#clientStatic = clientStatic;
         this.#state = 'stanzas';
         clearTimeout(this.#handshakeTimer);
+        const minimum = this.#world.minClientVersion;
+        const version = announcedVersion(clientPayload);
+        if (minimum && isOlder(version, minimum)) {
+          this.#world.events.emit('client-too-old', { version: version.join('.'), minimum: minimum.join('.') });
+          this.end(CLIENT_TOO_OLD);
+          return;
+        }
         if (clientPayload.devicePairingData) this.#register(clientPayload.devicePairingData);
         else this.#login(clientPayload);
         return;
@@ -250,6 +260,14 @@ export class Connection {
     if (node.tag === 'message') await onDeviceMessage(this.#world, this, this.device, node);
     else if (node.tag === 'receipt') await onDeviceReceipt(this.#world, this.device, node);
     else if (node.tag === 'ack') onDeviceAck(this.#world, this.device, node);
+    else if (node.tag === 'ib') {
+      const batch = getBinaryNodeChild(node, 'offline_batch');
+      if (batch) {
+        const count = Number(batch.attrs.count);
+        this.#world.events.emit('offline-batch-requested', { phone: this.device.phone, device: this.device.device, count });
+        this.#pager?.onBatchRequest(count);
+      }
+    }
     // Presence, chatstates and telemetry ibs need no answer.
   }
 

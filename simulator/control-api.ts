@@ -22,6 +22,16 @@ const schemas = {
   messages: z.object({ from: phone, to: phone, text: z.string().min(1).max(65_536) }),
   receipts: z.object({ id: z.string().min(1), type: z.enum(['delivered', 'read']) }),
   phone: z.object({ phone }),
+  refusal: z.object({
+    from: phone,
+    to: phone,
+    code: z.number().int().min(400).max(599).nullable(),
+    delayMs: z.number().int().min(0).max(60_000).default(0),
+  }),
+  clientVersion: z.object({
+    minimum: z.tuple([z.number().int().min(0), z.number().int().min(0), z.number().int().min(0)]).nullable(),
+  }),
+  streamError: z.object({ phone, kind: z.enum(['500', '503', '515', 'end']) }),
 };
 
 class HttpError extends Error {
@@ -82,6 +92,9 @@ const DESCRIPTION = {
     'POST /control/unlink {phone} -> {devices}',
     'POST /control/drop {phone} -> {connections}',
     'POST /control/replace {phone} -> {connections}',
+    'POST /control/refusals {from, to, code: 463|479|...|null, delayMs?} -> {ok}',
+    'POST /control/client-version {minimum: [2, 3000, n] | null} -> {ok}',
+    'POST /control/stream-error {phone, kind: "500"|"503"|"515"|"end"} -> {connections}',
   ],
 };
 
@@ -118,6 +131,20 @@ async function route(simulator: Simulator, req: IncomingMessage): Promise<[numbe
       return [200, simulator.drop((await parseBody(req, schemas.phone)).phone)];
     case '/control/replace':
       return [200, simulator.replace((await parseBody(req, schemas.phone)).phone)];
+    case '/control/refusals': {
+      const body = await parseBody(req, schemas.refusal);
+      simulator.refuseSends(body.from, body.to, body.code === null ? undefined : { code: body.code, delayMs: body.delayMs });
+      return [200, { ok: true }];
+    }
+    case '/control/client-version': {
+      const body = await parseBody(req, schemas.clientVersion);
+      simulator.requireClientVersion(body.minimum ?? undefined);
+      return [200, { ok: true }];
+    }
+    case '/control/stream-error': {
+      const body = await parseBody(req, schemas.streamError);
+      return [200, simulator.streamError(body.phone, body.kind)];
+    }
     default:
       throw new HttpError(404, 'not found');
   }

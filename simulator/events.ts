@@ -30,7 +30,7 @@ export type SimulatorEventMap = {
   'retry-received': { id: string; from: string; to: string; count: number };
   /**
    * A device refused a contact's message with a nack (`error`, e.g. 487 for a ciphertext it already
-   * decrypted once); `settled` says it will not be redelivered (every code but the transient 500/552).
+   * decrypted once); `settled` says it will not be redelivered (always true: every nack settles).
    */
   'nack-received': { id: string; from: string; to: string; error: string; settled: boolean };
   /**
@@ -38,6 +38,12 @@ export type SimulatorEventMap = {
    * they are delivered again (offline) at its next login, or at once on a connection that replaced it.
    */
   'messages-requeued': { phone: string; device: number; ids: string[] };
+  /** A device's message was refused with an error ack (a switched-on send refusal); the contact never gets it. */
+  'send-refused': { id: string; from: string; to: string; code: number };
+  /** A device asked for the next page of its offline backlog (`<offline_batch count>`). */
+  'offline-batch-requested': { phone: string; device: number; count: number };
+  /** A client announced a version older than the minimum and was refused with a 405 failure. */
+  'client-too-old': { version: string; minimum: string };
   /** Something a client sent could not be handled; the connection or message was dropped. */
   'client-error': { phone?: string | undefined; error: Error };
 };

@@ -60,3 +60,63 @@ test('Baileys logging itself out makes the simulator forget the device', async (
 test('dropping a phone with no connected device is refused', () => {
   expect(() => simulator.drop('6283300000099')).toThrow(NotConnected);
 });
+
+test.each([
+  ['500', DisconnectReason.badSession],
+  ['503', DisconnectReason.unavailableService],
+  ['515', DisconnectReason.restartRequired],
+  ['end', DisconnectReason.connectionClosed],
+] as const)('a mid-session stream error %s closes Baileys with %i and the same creds log in again', async (kind, statusCode) => {
+  const phone = `62833000001${kind === 'end' ? '00' : kind.slice(0, 2)}`;
+  const client = await linkClient(simulator, phone, track);
+  expect(simulator.streamError(phone, kind)).toEqual({ connections: 1 });
+  expect((await client.closed()).statusCode).toBe(statusCode);
+
+  const again = connectClient(simulator.wsUrl, { state: client.state });
+  track(again);
+  expect((await again.connection((u) => u.connection === 'open' || u.connection === 'close')).connection).toBe('open');
+});
+
+test.each([
+  ['at once', 0],
+  ['late', 400],
+])('a refused send gets an error ack %s, which Baileys reports as an ERROR status with the code', async (_name, delayMs) => {
+  const phone = `6283300000${delayMs === 0 ? '201' : '202'}`;
+  const contact = `6289900000${delayMs === 0 ? '201' : '202'}`;
+  const client = await linkClient(simulator, phone, track);
+  simulator.refuseSends(phone, contact, { code: 463, delayMs });
+  const failed = new Promise<string[] | null | undefined>((resolve) => {
+    const check = (m: { key: { fromMe?: boolean | null }; status?: number | null; messageStubParameters?: string[] | null }) =>
+      m.key.fromMe && m.status === 0 && resolve(m.messageStubParameters);
+    client.sock.ev.on('messages.upsert', ({ messages }) => messages.forEach(check));
+    client.sock.ev.on('messages.update', (updates) => updates.forEach((u) => check({ key: u.key, ...u.update })));
+  });
+  await client.sock.sendMessage(`${contact}@s.whatsapp.net`, { text: 'refused' });
+  // Baileys puts the code first (for 463 a text follows: 463 is also its 'reachout timelocked' nack).
+  expect((await failed)?.[0]).toBe('463');
+  expect(simulator.inbox(contact)).toEqual([]);
+
+  simulator.refuseSends(phone, contact);
+  const stored = simulator.events.waitFor('message-stored', (m) => m.from === phone);
+  await client.sock.sendMessage(`${contact}@s.whatsapp.net`, { text: 'allowed again' });
+  expect((await stored).text).toBe('allowed again');
+});
+
+test('a client older than the required version is refused with 405, at login and at registration', async () => {
+  const client = await linkClient(simulator, '6283300000301', track);
+  client.sock.end(undefined);
+  simulator.requireClientVersion([2, 3000, 2_000_000_000]);
+  try {
+    const refused = simulator.events.waitFor('client-too-old', (e) => e.minimum === '2.3000.2000000000');
+    const again = connectClient(simulator.wsUrl, { state: client.state });
+    track(again);
+    expect((await again.closed()).statusCode).toBe(405);
+    expect((await refused).version).toBe('2.3000.1043857760');
+
+    const fresh = connectClient(simulator.wsUrl);
+    track(fresh);
+    expect((await fresh.closed()).statusCode).toBe(405);
+  } finally {
+    simulator.requireClientVersion(undefined);
+  }
+});

@@ -1,7 +1,7 @@
 // Network and session faults a test can inflict on a phone's connected devices.
 import { NotConnected } from './errors.ts';
 import type { Connection } from './connection.ts';
-import { CONNECTION_REPLACED } from './stream-errors.ts';
+import { CONNECTION_REPLACED, MID_SESSION_STREAM_ERRORS, type StreamErrorKind } from './stream-errors.ts';
 import type { World } from './world.ts';
 
 function connected(world: World, phone: string): Connection[] {
@@ -21,5 +21,15 @@ export function drop(world: World, phone: string): { connections: number } {
 export function replace(world: World, phone: string): { connections: number } {
   const connections = connected(world, phone);
   for (const connection of connections) connection.end(CONNECTION_REPLACED);
+  return { connections: connections.length };
+}
+
+/**
+ * Ends the connections mid-session with a stream error (500, 503, 515) or the end of the stream; what
+ * was written to them and not yet receipted comes again at the next login, as for any lost connection.
+ */
+export function streamError(world: World, phone: string, kind: StreamErrorKind): { connections: number } {
+  const connections = connected(world, phone);
+  for (const connection of connections) connection.end(MID_SESSION_STREAM_ERRORS[kind]);
   return { connections: connections.length };
 }

@@ -50,6 +50,15 @@ export async function onDeviceMessage(
   const { id, to } = node.attrs;
   if (!id || !to) return;
   const chat = resolveJid(world.directory, to);
+  const refusal = chat && world.refusals.find(sender.phone, chat.phone);
+  if (refusal) {
+    // Refused: nothing reaches the contact, and the ack says why.
+    const ack = { tag: 'ack', attrs: { class: 'message', id, from: to, t: unixSeconds(), error: String(refusal.code) } };
+    if (refusal.delayMs === 0) connection.send(ack);
+    else world.later(refusal.delayMs, () => connection.send(ack));
+    world.events.emit('send-refused', { id, from: sender.phone, to: chat.phone, code: refusal.code });
+    return;
+  }
   let text: string | undefined;
   for (const { jid, enc } of encryptedCopies(node)) {
     const address = resolveJid(world.directory, jid);
@@ -111,13 +120,10 @@ export async function onDeviceReceipt(world: World, device: LinkedDevice, node: 
   }
 }
 
-// Nack codes for a device-side failure that may pass (the app could not store it, a database error):
-// the message stays pending and is redelivered at the next login. Any other nack is final.
-const TRANSIENT_NACKS = new Set(['500', '552']);
-
 /**
  * A device's ack of a stanza. A plain ack changes nothing (Baileys acks contact messages with their
- * receipt); a nack (`error`) of a contact's message is reported, and settles it unless transient.
+ * receipt); a nack (`error`) of a contact's message is reported and settles it, whatever the code: that
+ * WhatsApp would deliver a nacked message again is nowhere documented, so a client must not count on it.
  * Baileys nacks 487 a ciphertext whose message key it already spent: a redelivered copy of a message
  * it decrypted before its receipt was lost. It keeps no copy and sends no retry; resending the same
  * bytes could never succeed, so the message is settled as WhatsApp's server would.
@@ -127,10 +133,9 @@ export function onDeviceAck(world: World, device: LinkedDevice, node: BinaryNode
   if (stanza !== 'message' || !id || !error) return;
   const message = device.unreceipted.get(id);
   if (!message) return;
-  const settled = !TRANSIENT_NACKS.has(error);
-  if (settled) world.receipted(device, id);
+  world.receipted(device, id);
   const contact = to ? resolveJid(world.directory, to)?.phone : undefined;
-  world.events.emit('nack-received', { id, from: device.phone, to: contact ?? message.from, error, settled });
+  world.events.emit('nack-received', { id, from: device.phone, to: contact ?? message.from, error, settled: true });
 }
 
 /**

@@ -4,10 +4,13 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
 import type { CertRoot } from './cert-chain.ts';
+import type { ClientVersion } from './client-version.ts';
 import { Connection } from './connection.ts';
 import { controlApi } from './control-api.ts';
 import type { ReceiptType, SimulatorEvents } from './events.ts';
-import { drop, replace } from './faults.ts';
+import { drop, replace, streamError } from './faults.ts';
+import type { SendRefusal } from './send-refusals.ts';
+import type { StreamErrorKind } from './stream-errors.ts';
 import type { InboxMessage } from './inbox.ts';
 import { scan, unlink } from './linking.ts';
 import type { ScanOptions } from './linking.ts';
@@ -28,6 +31,8 @@ export type SimulatorOptions = {
   qrRefs?: number;
   /** Receipts come after 0 to this many ms, as WhatsApp's do (300 by default); 0 sends them at once. */
   receiptDelayMaxMs?: number;
+  /** The oldest client version accepted (older get a 405 failure, as from WhatsApp); any by default. */
+  minClientVersion?: ClientVersion;
   /** Seeds the receipt delays; random by default. The seed used is `Simulator.seed`, to replay a run. */
   seed?: number;
 };
@@ -55,6 +60,15 @@ export type Simulator = {
   drop(phone: string): { connections: number };
   /** Tells the phone's device connections another client replaced them (440). */
   replace(phone: string): { connections: number };
+  /** Ends the phone's device connections with a mid-session stream error or the end of the stream. */
+  streamError(phone: string, kind: StreamErrorKind): { connections: number };
+  /**
+   * Messages from `from`'s devices to contact `to` get an error ack with `refusal.code` (after
+   * `refusal.delayMs`) and are not delivered; without a refusal, they are delivered again.
+   */
+  refuseSends(from: string, to: string, refusal?: SendRefusal): void;
+  /** From now on, clients older than `version` are refused at login or registration (405); undefined accepts any. */
+  requireClientVersion(version: ClientVersion | undefined): void;
   /** Ends every connection and timer and stops listening. */
   close(): Promise<void>;
 };
@@ -85,6 +99,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       resolve();
     });
   });
+  world.minClientVersion = options.minClientVersion;
   const { port } = http.address() as AddressInfo;
   const base = `${host.includes(':') ? `[${host}]` : host}:${port}`;
   const simulator: Simulator = {
@@ -100,6 +115,14 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     unlink: (phone) => unlink(world, phone),
     drop: (phone) => drop(world, phone),
     replace: (phone) => replace(world, phone),
+    streamError: (phone, kind) => streamError(world, phone, kind),
+    requireClientVersion: (version) => {
+      world.minClientVersion = version;
+    },
+    refuseSends: (from, to, refusal) => {
+      if (refusal) world.refusals.set(from, to, refusal);
+      else world.refusals.clear(from, to);
+    },
     close: async () => {
       world.close();
       wss.close();

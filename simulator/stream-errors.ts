@@ -21,3 +21,16 @@ export const CONNECTION_REPLACED: BinaryNode = {
 
 /** Login of a device the server does not know (or no longer knows): 401 loggedOut. */
 export const LOGIN_REFUSED: BinaryNode = { tag: 'failure', attrs: { reason: '401', location: 'simulator' } };
+
+/**
+ * Mid-session stream errors WhatsApp sends (Baileys' socket.js: a `code` attribute becomes the close's
+ * status), and `end`, the server closing the XML stream (`xmlstreamend`, which Baileys closes with 428).
+ */
+export const MID_SESSION_STREAM_ERRORS = {
+  '500': { tag: 'stream:error', attrs: { code: '500' } },
+  '503': { tag: 'stream:error', attrs: { code: '503' } },
+  '515': { tag: 'stream:error', attrs: { code: '515' } },
+  end: { tag: 'xmlstreamend', attrs: {} },
+} as const satisfies Record<string, BinaryNode>;
+
+export type StreamErrorKind = keyof typeof MID_SESSION_STREAM_ERRORS;

@@ -4,6 +4,7 @@
 import { Curve } from '@whiskeysockets/baileys';
 import type { BinaryNode, KeyPair } from '@whiskeysockets/baileys';
 import { buildCertChain } from './cert-chain.ts';
+import type { ClientVersion } from './client-version.ts';
 import type { CertRoot } from './cert-chain.ts';
 import type { Connection } from './connection.ts';
 import { ContactBook } from './contacts.ts';
@@ -13,6 +14,7 @@ import { Directory } from './directory.ts';
 import { SimulatorEvents } from './events.ts';
 import type { ReceiptType } from './events.ts';
 import { Inbox } from './inbox.ts';
+import { SendRefusals } from './send-refusals.ts';
 
 export type WorldOptions = {
   /** Which root signs the Noise certificate chain; 'wrong' makes a pinned client refuse the server. */
@@ -35,9 +37,12 @@ export class World {
   readonly registry = new DeviceRegistry();
   readonly contacts = new ContactBook();
   readonly inbox = new Inbox();
+  readonly refusals = new SendRefusals();
   readonly events = new SimulatorEvents();
   readonly serverStatic: KeyPair = Curve.generateKeyPair();
   readonly certChain: Uint8Array;
+  /** The oldest client version allowed to connect; older ones get a 405 failure. Any, when unset. */
+  minClientVersion: ClientVersion | undefined;
   /** Connections showing a QR, by pair-device ref. */
   readonly pendingRefs = new Map<string, Connection>();
   #connections = new Set<Connection>();

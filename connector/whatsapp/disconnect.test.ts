@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DisconnectReason } from '@whiskeysockets/baileys';
-import { WaStatusCode, classifyDisconnect } from './disconnect.ts';
+import { WaStatusCode, classifyDisconnect, closeReason } from './disconnect.ts';
 
 describe('classifyDisconnect', () => {
   it('restarts at once when WhatsApp asks for a restart (515, after pairing)', () => {
@@ -23,6 +23,12 @@ describe('classifyDisconnect', () => {
   it('gives up on forbidden (403) and multi-device mismatch (411) without wiping the login', () => {
     expect(classifyDisconnect(403)).toBe('fail');
     expect(classifyDisconnect(411)).toBe('fail');
+  });
+
+  it('gives up on a client version WhatsApp refuses (405) and names the reason CLIENT_TOO_OLD', () => {
+    expect(classifyDisconnect(405)).toBe('fail');
+    expect(closeReason(405, 'Connection Failure', [2, 3000, 7])).toMatch(/^CLIENT_TOO_OLD: WhatsApp refused client version 2\.3000\.7 \(405\)/);
+    expect(closeReason(503, 'Stream Errored')).toBe('503: Stream Errored');
   });
 
   it('uses the same numbers as Baileys', () => {

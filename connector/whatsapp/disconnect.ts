@@ -6,6 +6,8 @@ export const WaStatusCode = {
   loggedOut: 401,
   /** WhatsApp refuses this account (banned, or a forbidden client): retrying cannot help and risks more. */
   forbidden: 403,
+  /** WhatsApp no longer accepts this client version (a <failure reason="405"/>): the same version never will. */
+  clientTooOld: 405,
   /** Keep-alive silence or a QR that nobody scanned before its refs ran out. Baileys uses 408 for both. */
   timedOut: 408,
   /** The client was downgraded or the multi-device state mismatched; retrying the same creds will not help. */
@@ -46,9 +48,19 @@ export function classifyDisconnect(statusCode: number | undefined): DisconnectAc
     case WaStatusCode.loggedOut:
       return 'logged-out';
     case WaStatusCode.forbidden:
+    case WaStatusCode.clientTooOld:
     case WaStatusCode.multideviceMismatch:
       return 'fail';
     default:
       return 'reconnect';
   }
+}
+
+/** The reason a close is reported with: our own named reason where there is one, else WhatsApp's code and text. */
+export function closeReason(statusCode: number | undefined, message: string | undefined, version?: readonly number[]): string {
+  if (statusCode === WaStatusCode.clientTooOld) {
+    const which = version ? ` ${version.join('.')}` : '';
+    return `CLIENT_TOO_OLD: WhatsApp refused client version${which} (405); set WA_VERSION to a current version or WA_VERSION_FETCH=true`;
+  }
+  return `${statusCode ?? 'no status'}: ${message ?? 'closed'}`.slice(0, 500);
 }

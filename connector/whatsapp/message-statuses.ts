@@ -5,7 +5,7 @@
 // what is new (status-progress.ts), so each status is emitted once and in order, also across restarts.
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { SessionEvent } from '../../shared/protocol.ts';
+import type { SendFailure, SessionEvent } from '../../shared/protocol.ts';
 import type { MessageStatusStore } from './message-status-store.ts';
 import { statusesToReport, type OutgoingStatus } from './status-progress.ts';
 
@@ -65,18 +65,19 @@ export class MessageStatuses {
    * Baileys' upsert of a message it sent, whose status holds any receipt that landed while the upsert was
    * buffered. Only our own sends count: a message the phone sent upserts here too, as merely acked.
    */
-  upserted(messageId: string, status: OutgoingStatus, timestamp: number): Promise<void> {
+  upserted(messageId: string, status: OutgoingStatus, timestamp: number, failure?: SendFailure): Promise<void> {
     const send = this.#sends.get(messageId);
-    return send ? this.report(messageId, send.to, status, timestamp) : Promise.resolve();
+    return send ? this.report(messageId, send.to, status, timestamp, failure) : Promise.resolve();
   }
 
-  /** A status Baileys reported for a message sent to `to`; emits whatever it adds, in order. */
-  report(messageId: string, to: string, status: OutgoingStatus, timestamp: number): Promise<void> {
+  /** A status Baileys reported for a message sent to `to` (with why, if `failed`); emits whatever it adds, in order. */
+  report(messageId: string, to: string, status: OutgoingStatus, timestamp: number, failure?: SendFailure): Promise<void> {
     return this.#chain(messageId, async () => {
       const { sessionId, store, emit, now } = this.#o;
       const next = statusesToReport(await store.last(sessionId, messageId), status);
       for (const step of next) {
-        await emit({ name: 'message.status', messageId, to, status: step, timestamp }, statusEventId(sessionId, messageId, step));
+        const error = step === 'failed' && failure ? { error: failure } : {};
+        await emit({ name: 'message.status', messageId, to, status: step, timestamp, ...error }, statusEventId(sessionId, messageId, step));
         await store.record(sessionId, messageId, step, now());
       }
     });

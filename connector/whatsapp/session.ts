@@ -15,12 +15,14 @@ import type { SessionStatus } from '../../shared/status.ts';
 import { nextReconnectDelay } from '../reconnect-delay.ts';
 import type { AuthStore, SessionAuth } from './auth-state.ts';
 import type { DeviceUnlinker } from './device-unlinker.ts';
-import { classifyDisconnect } from './disconnect.ts';
+import { classifyDisconnect, closeReason } from './disconnect.ts';
 import { createKeyCache } from './key-cache.ts';
 import { bareLid, chatParty, incomingEventId, incomingTextEvent, messageStatusName, phoneFromJid, timestampMs } from './events.ts';
 import type { MessageStatusStore } from './message-status-store.ts';
 import { MessageStatuses } from './message-statuses.ts';
 import { qrEvent } from './qr.ts';
+import { sendFailure } from './send-failure.ts';
+import { UnackedSends } from './unacked-sends.ts';
 import { statusAfterClose, statusFromConnectionUpdate } from './status.ts';
 
 /**
@@ -87,6 +89,7 @@ export class WhatsAppSession {
   /** Messages the receipt hook already stored, so messages.upsert does not store them again. */
   readonly #hooked = new Set<string>();
   readonly #statuses: MessageStatuses;
+  readonly #unacked = new UnackedSends();
 
   constructor(options: SessionOptions) {
     this.sessionId = options.sessionId;
@@ -169,8 +172,13 @@ export class WhatsAppSession {
     // sendMessage resolves, and must be recognised as this message's.
     const messageId = generateMessageIDV2(sock.user?.id);
     const statuses = this.#statuses.sending(messageId, to);
+    this.#unacked.add({ messageId, to, text });
     try {
-      const sent = await sock.sendMessage(`${to}@s.whatsapp.net`, { text }, { messageId });
+      const sent = await sock.sendMessage(`${to}@s.whatsapp.net`, { text }, { messageId }).catch((err: unknown) => {
+        // Baileys throws before writing the stanza: the caller is told it failed, so it is not ours to resend.
+        this.#unacked.settle(messageId);
+        throw err;
+      });
       if (!sent?.key.id || !sent.key.remoteJid) throw new Error('WhatsApp returned no message key');
       const result = { messageId: sent.key.id, remoteJid: sent.key.remoteJid, timestamp: timestampMs(sent.messageTimestamp, this.#o.now()) };
       try {
@@ -217,10 +225,18 @@ export class WhatsAppSession {
         ...this.#o.socketConfig,
         auth: { creds: auth.state.creds, keys },
         ...(this.#o.baileysLogger ? { logger: this.#o.baileysLogger } : {}),
-        // A throw here makes Baileys nack the message, so WhatsApp delivers it again later.
+        // A throw here makes Baileys nack the message, and WhatsApp is not known to deliver a nacked message
+        // again. So a message that could not be stored closes the socket first: neither receipt nor nack can
+        // leave, and at the next login WhatsApp's offline delivery brings every unreceipted message again.
         beforeMessageReceipt: async (msg) => {
           if (!created || !msg.key.id) return;
-          await this.#onMessage(created, msg);
+          try {
+            await this.#onMessage(created, msg);
+          } catch (err) {
+            this.#log.error({ err, messageId: msg.key.id }, 'could not store an incoming message; reconnecting so WhatsApp delivers it again');
+            void created.end(new Error('could not store an incoming message'));
+            throw err;
+          }
           this.#hooked.add(msg.key.id);
           if (this.#hooked.size > HOOKED_IDS) this.#hooked.delete(this.#hooked.values().next().value!);
         },
@@ -257,7 +273,8 @@ export class WhatsAppSession {
         if (msg.key.fromMe) {
           // A receipt landing while Baileys buffers the upsert of our send is folded into it, never an update.
           const status = messageStatusName(msg.status);
-          if (msg.key.id && status) await this.#statuses.upserted(msg.key.id, status, this.#o.now());
+          const failure = status === 'failed' ? sendFailure(msg.messageStubParameters?.[0]) : undefined;
+          if (msg.key.id && status) await this.#statuses.upserted(msg.key.id, status, this.#o.now(), failure);
           continue;
         }
         // Without the patch (or for messages the hook did not see) this is where they are stored.
@@ -266,9 +283,10 @@ export class WhatsAppSession {
       }
     });
     // Baileys emits nothing for the server's ack of a message; it is where `sent` comes from. An error ack
-    // comes back from Baileys as a messages.update with status ERROR, so it is left to that.
+    // comes back from Baileys as status ERROR with the code (an update, or folded into the upsert).
     sock.ws.on('CB:ack,class:message', (node: BinaryNode) => {
       const { id, error, t } = node.attrs;
+      if (id) this.#unacked.settle(id);
       if (id && !error) void this.#statuses.acked(id, timestampMs(Number(t), this.#o.now()));
     });
     on('messages.update', async (updates) => {
@@ -289,14 +307,16 @@ export class WhatsAppSession {
       const phone = phoneFromJid(user?.id) ?? user?.id ?? '';
       await this.#setStatus(status, undefined, { id: phone, ...(user?.name ? { name: user.name } : {}) });
       this.#settle?.();
+      await this.#resendUnacked(sock);
     }
     if (update.connection === 'close') {
       this.#sock = null;
       const error = update.lastDisconnect?.error as { output?: { statusCode?: number }; message?: string } | undefined;
       const code = error?.output?.statusCode;
       const action = classifyDisconnect(code);
-      const reason = `${code ?? 'no status'}: ${error?.message ?? 'closed'}`.slice(0, 500);
-      this.#log.info({ code, action }, 'WhatsApp socket closed');
+      const reason = closeReason(code, error?.message, this.#o.socketConfig.version);
+      if (action === 'fail') this.#log.error({ code }, `WhatsApp refused the session; not retrying: ${reason}`);
+      else this.#log.info({ code, action }, 'WhatsApp socket closed');
       switch (action) {
         case 'restart':
           void this.#open();
@@ -317,6 +337,20 @@ export class WhatsAppSession {
           break;
       }
       this.#settle?.();
+    }
+  }
+
+  /** Sends again, same id, what the last socket wrote but the server never acked (see unacked-sends.ts). */
+  async #resendUnacked(sock: WASocket): Promise<void> {
+    for (const { messageId, to, text } of this.#unacked.list()) {
+      if (this.#sock !== sock) return;
+      try {
+        await sock.sendMessage(`${to}@s.whatsapp.net`, { text }, { messageId });
+        this.#log.info({ messageId }, 'sent again a message the server had not acked before the socket closed');
+      } catch (err) {
+        this.#log.warn({ err, messageId }, 'could not send an unacked message again; trying on the next socket');
+        return;
+      }
     }
   }
 
@@ -360,7 +394,8 @@ export class WhatsAppSession {
     if (!phone) return;
     const status = messageStatusName(update.update.status);
     if (update.key.id && status) {
-      await this.#statuses.report(update.key.id, phone, status, timestampMs(update.update.messageTimestamp, this.#o.now()));
+      const failure = status === 'failed' ? sendFailure(update.update.messageStubParameters?.[0]) : undefined;
+      await this.#statuses.report(update.key.id, phone, status, timestampMs(update.update.messageTimestamp, this.#o.now()), failure);
     }
   }
 

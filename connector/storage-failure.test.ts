@@ -1,0 +1,77 @@
+// An incoming message the connector cannot store (the outbox write fails): it must not be receipted, nor
+// nacked (WhatsApp may drop a nacked message for good), and the connector reconnects so that WhatsApp's
+// offline delivery, which redelivers unreceipted messages at login, brings it again. Real Baileys, the
+// real store with one failing write, the simulator.
+import { join } from 'node:path';
+import type { Client, InStatement } from '@libsql/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Simulator } from '../simulator/server.ts';
+import { hubEvent, pair, startStack, type Stack, useSimulatorWorld } from './test-stack.ts';
+
+let dir: string;
+let simulator: Simulator;
+let stack: Stack;
+
+useSimulatorWorld('kabar-connector-storage-', (world) => ({ simulator, dir } = world));
+
+/** Outbox writes of incoming messages of these sessions fail once each. */
+const failOnce = new Set<string>();
+
+/** The real store, but the first outbox write of an incoming message of an armed session throws. */
+function failingOutbox(db: Client): Client {
+  return new Proxy(db, {
+    get(target, property) {
+      const value: unknown = Reflect.get(target, property, target);
+      // The client's methods use its private fields: they must run on the client, not on the proxy.
+      if (property !== 'execute') return typeof value === 'function' ? value.bind(target) : value;
+      return (statement: InStatement) => {
+        if (typeof statement === 'object' && statement.sql.startsWith('INSERT INTO outbox') && Array.isArray(statement.args)) {
+          const [, id, sessionId] = statement.args;
+          if (String(id).startsWith('rcv-') && failOnce.delete(String(sessionId))) {
+            return Promise.reject(new Error('SQLITE_IOERR: disk I/O error (injected)'));
+          }
+        }
+        return target.execute(statement);
+      };
+    },
+  });
+}
+
+beforeAll(async () => {
+  stack = await startStack(simulator.wsUrl, join(dir, 'main.db'), [], { wrapDb: failingOutbox });
+});
+
+afterAll(async () => {
+  await stack?.close();
+});
+
+describe('an incoming message that cannot be stored', () => {
+  it('is neither receipted nor nacked, and comes again after the connector reconnects', async () => {
+    const phone = '6281800000001';
+    const contact = '6281900000801';
+    await pair(stack, simulator, 'store-fails', phone);
+    const nacks: string[] = [];
+    const receipts: string[] = [];
+    const offs = [
+      simulator.events.on('nack-received', (n) => n.from === phone && nacks.push(n.error)),
+      simulator.events.on('receipt-received', (r) => r.from === phone && receipts.push(r.id)),
+    ];
+    try {
+      failOnce.add('store-fails');
+      const reconnected = simulator.events.waitFor('device-disconnected', (d) => d.phone === phone, 20_000);
+      const receipted = simulator.events.waitFor('receipt-received', (r) => r.from === phone && r.to === contact, 20_000);
+      const { id } = await simulator.contactSend(contact, phone, 'keep me');
+      await reconnected;
+      const received = await hubEvent(stack.hub, 'store-fails', 'message.received', (e) => e.messageId === id);
+      expect(received).toMatchObject({ from: contact, text: 'keep me' });
+      expect(failOnce.has('store-fails')).toBe(false);
+      expect((await receipted).id).toBe(id);
+      expect(receipts).toEqual([id]);
+      expect(nacks).toEqual([]);
+      const frames = stack.hub.received.filter((f) => f.sessionId === 'store-fails' && f.event.name === 'message.received');
+      expect(new Set(frames.map((f) => f.id)).size).toBe(1);
+    } finally {
+      for (const off of offs) off();
+    }
+  });
+});
