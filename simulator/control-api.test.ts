@@ -79,6 +79,8 @@ describe('control API', () => {
     ['a receipt for an unknown message', 'POST', '/control/receipts', { id: 'NOPE', type: 'read' }, 404],
     ['unlinking a phone with no devices', 'POST', '/control/unlink', { phone: '6281234567' }, 404],
     ['dropping a phone with no connection', 'POST', '/control/drop', { phone: '6281234567' }, 409],
+    ['stalling a phone with no connection', 'POST', '/control/stall', { phone: '6281234567' }, 409],
+    ['stalling a non-phone', 'POST', '/control/stall', { phone: 'abc' }, 400],
     ['an inbox for a non-phone', 'GET', '/control/inbox/abc', undefined, 400],
     ['the wrong method', 'GET', '/control/scan', undefined, 405],
     ['an unknown path', 'POST', '/control/nothing', {}, 404],

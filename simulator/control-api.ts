@@ -82,6 +82,7 @@ const DESCRIPTION = {
     'POST /control/unlink {phone} -> {devices}',
     'POST /control/drop {phone} -> {connections}',
     'POST /control/replace {phone} -> {connections}',
+    'POST /control/stall {phone} -> {connections} (open but silent until the device reconnects)',
   ],
 };
 
@@ -118,6 +119,8 @@ async function route(simulator: Simulator, req: IncomingMessage): Promise<[numbe
       return [200, simulator.drop((await parseBody(req, schemas.phone)).phone)];
     case '/control/replace':
       return [200, simulator.replace((await parseBody(req, schemas.phone)).phone)];
+    case '/control/stall':
+      return [200, simulator.stall((await parseBody(req, schemas.phone)).phone)];
     default:
       throw new HttpError(404, 'not found');
   }

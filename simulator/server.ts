@@ -7,7 +7,7 @@ import type { CertRoot } from './cert-chain.ts';
 import { Connection } from './connection.ts';
 import { controlApi } from './control-api.ts';
 import type { ReceiptType, SimulatorEvents } from './events.ts';
-import { drop, replace } from './faults.ts';
+import { drop, replace, stall } from './faults.ts';
 import type { InboxMessage } from './inbox.ts';
 import { scan, unlink } from './linking.ts';
 import type { ScanOptions } from './linking.ts';
@@ -55,6 +55,8 @@ export type Simulator = {
   drop(phone: string): { connections: number };
   /** Tells the phone's device connections another client replaced them (440). */
   replace(phone: string): { connections: number };
+  /** Stalls the phone's device connections: open, but no answer and no delivery until they close. */
+  stall(phone: string): { connections: number };
   /** Ends every connection and timer and stops listening. */
   close(): Promise<void>;
 };
@@ -100,6 +102,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     unlink: (phone) => unlink(world, phone),
     drop: (phone) => drop(world, phone),
     replace: (phone) => replace(world, phone),
+    stall: (phone) => stall(world, phone),
     close: async () => {
       world.close();
       wss.close();
