@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, DEFAULT_CONNECTOR_DB_URL, DEFAULT_WA_WS_URL, loadConfig } from './config.ts';
+import { ConfigError, DEFAULT_CONNECTOR_DB_URL, DEFAULT_WA_KEEPALIVE_INTERVAL_MS, DEFAULT_WA_WS_URL, loadConfig } from './config.ts';
 
 const valid = {
   HUB_URL: 'ws://127.0.0.1:8787/',
@@ -17,6 +17,7 @@ describe('loadConfig', () => {
       logLevel: 'info',
       waWsUrl: DEFAULT_WA_WS_URL,
       waSimulator: false,
+      waKeepAliveIntervalMs: DEFAULT_WA_KEEPALIVE_INTERVAL_MS,
     });
     expect(config.authStateKey).toHaveLength(32);
   });
@@ -29,6 +30,13 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ ...valid, HUB_URL: 'http://hub' })).toThrow(/HUB_URL: must be a ws:\/\/ or wss:\/\/ URL/);
     expect(() => loadConfig({ ...valid, AUTH_STATE_KEY: 'abcd' })).toThrow(/AUTH_STATE_KEY: must be 32 bytes/);
     expect(() => loadConfig({ ...valid, LOG_LEVEL: 'loud' })).toThrow(/LOG_LEVEL/);
+  });
+
+  it('takes the WhatsApp keep-alive interval in whole milliseconds from 1 s', () => {
+    expect(loadConfig({ ...valid, WA_KEEPALIVE_INTERVAL_MS: '1000' }).waKeepAliveIntervalMs).toBe(1_000);
+    expect(() => loadConfig({ ...valid, WA_KEEPALIVE_INTERVAL_MS: '999' })).toThrow(/WA_KEEPALIVE_INTERVAL_MS: must be at least 1000/);
+    expect(() => loadConfig({ ...valid, WA_KEEPALIVE_INTERVAL_MS: 'often' })).toThrow(/WA_KEEPALIVE_INTERVAL_MS: must be a number/);
+    expect(() => loadConfig({ ...valid, WA_KEEPALIVE_INTERVAL_MS: '1500.5' })).toThrow(/WA_KEEPALIVE_INTERVAL_MS: must be a whole number/);
   });
 
   it('accepts AUTH_STATE_KEY as base64 as well as hex', () => {

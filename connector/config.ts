@@ -6,6 +6,14 @@ import { parseAuthStateKey } from './whatsapp/auth-crypto.ts';
 /** WhatsApp Web's own endpoint; overridden only to point at the simulator. */
 export const DEFAULT_WA_WS_URL = 'wss://web.whatsapp.com/ws/chat';
 export const DEFAULT_CONNECTOR_DB_URL = 'file:data/connector.db';
+/**
+ * How often Baileys pings WhatsApp (an iq with xmlns "w:p") on every open socket. Baileys ends a socket
+ * as lost (408) at the first ping tick that finds no frame received for the interval plus 5 s, so a
+ * stalled connection (open but silent, or pings unanswered) is noticed within two intervals whenever
+ * the interval exceeds those 5 s. 30 s is Baileys' own default, the cadence WhatsApp is used to from
+ * Baileys clients: a zombie session is found within a minute, for one small iq per session every 30 s.
+ */
+export const DEFAULT_WA_KEEPALIVE_INTERVAL_MS = 30_000;
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
@@ -26,6 +34,13 @@ const EnvSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   WA_WS_URL: wsUrl.default(DEFAULT_WA_WS_URL),
   WA_SIMULATOR: z.enum(['0', '1']).default('0'),
+  // Down to 1 s for tests; below about 6 s Baileys' fixed 5 s grace, not the interval, sets the detection time.
+  WA_KEEPALIVE_INTERVAL_MS: z.coerce
+    .number({ error: 'must be a number of milliseconds' })
+    .int('must be a whole number of milliseconds')
+    .min(1_000, 'must be at least 1000 (ms)')
+    .max(600_000, 'must be at most 600000 (ms)')
+    .default(DEFAULT_WA_KEEPALIVE_INTERVAL_MS),
   HUB_ALLOW_INSECURE: z.enum(['true', 'false'], { error: 'must be true or false' }).default('false'),
 });
 
@@ -40,6 +55,8 @@ export type ConnectorConfig = {
   waWsUrl: string;
   /** Trust the WhatsApp simulator's test root key; only ever true with a loopback ws:// WA_WS_URL. */
   waSimulator: boolean;
+  /** Baileys' keepAliveIntervalMs: the liveness ping period (see DEFAULT_WA_KEEPALIVE_INTERVAL_MS). */
+  waKeepAliveIntervalMs: number;
 };
 
 export class ConfigError extends Error {
@@ -82,6 +99,7 @@ export function loadConfig(env: Record<string, string | undefined>): ConnectorCo
     logLevel: e.LOG_LEVEL,
     waWsUrl: e.WA_WS_URL,
     waSimulator,
+    waKeepAliveIntervalMs: e.WA_KEEPALIVE_INTERVAL_MS,
   };
 }
 

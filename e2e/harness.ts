@@ -23,6 +23,8 @@ export interface SystemOptions {
   simulator?: SimulatorOptions;
   /** The secret the connector proves; the stack's own by default. */
   connectorSecret?: string;
+  /** More connector variables, e.g. WA_KEEPALIVE_INTERVAL_MS. */
+  connectorEnv?: Record<string, string>;
   /** Start the connector process at once (default true). */
   startConnector?: boolean;
 }
@@ -35,6 +37,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<System> 
     hubUrl: stack.hubUrl,
     connectorSecret: options.connectorSecret ?? stack.connectorSecret,
     waWsUrl: simulator.wsUrl,
+    ...(options.connectorEnv ? { env: options.connectorEnv } : {}),
   });
   const close = async () => {
     await connector.close();
