@@ -36,7 +36,8 @@ await migrateDatabase(databaseUrl, env.TURSO_AUTH_TOKEN || undefined);
 let waWsUrl = env.WA_WS_URL;
 let simulatorUrl: string | undefined;
 if (simulatorMode) {
-  const simulator = await startSimulator({ port: Number(env.SIMULATOR_PORT ?? 8790), autoReceipts: 'delivered' });
+  // The simulated WhatsApp outlives a restart, so devices linked before log in again without a scan.
+  const simulator = await startSimulator({ port: Number(env.SIMULATOR_PORT ?? 8790), autoReceipts: 'delivered', statePath: join(dataDir, 'simulator.json') });
   stops.push(() => simulator.close());
   waWsUrl = simulator.wsUrl;
   simulatorUrl = simulator.url;

@@ -13,6 +13,7 @@ import { scan, unlink } from './linking.ts';
 import type { ScanOptions } from './linking.ts';
 import { contactSend, sendReceipt } from './messaging.ts';
 import { DEFAULT_RECEIPT_DELAY_MS, randomSeed, receiptDelays } from './receipt-timing.ts';
+import { keepWorldInFile, readWorldFile, restoreWorld } from './world-file.ts';
 import { World } from './world.ts';
 
 export type SimulatorOptions = {
@@ -30,6 +31,11 @@ export type SimulatorOptions = {
   receiptDelayMaxMs?: number;
   /** Seeds the receipt delays; random by default. The seed used is `Simulator.seed`, to replay a run. */
   seed?: number;
+  /**
+   * A JSON file that keeps the world (devices, keys, contacts, inboxes, pending messages) across runs:
+   * loaded at start, saved after changes and on close. In memory only by default.
+   */
+  statePath?: string;
 };
 
 export type Simulator = {
@@ -64,12 +70,16 @@ export type Simulator = {
 export async function startSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
   const host = options.host ?? '127.0.0.1';
   const seed = options.seed ?? randomSeed();
+  const saved = options.statePath ? readWorldFile(options.statePath) : undefined;
   const world = new World({
     certRoot: options.certRoot ?? 'test',
     autoReceipts: options.autoReceipts ?? false,
     qrRefs: options.qrRefs ?? 6,
     receiptDelay: receiptDelays({ maxDelayMs: options.receiptDelayMaxMs ?? DEFAULT_RECEIPT_DELAY_MS, seed }),
+    serverStatic: saved?.serverStatic,
   });
+  if (saved) restoreWorld(world, saved);
+  const keeper = options.statePath ? keepWorldInFile(world, options.statePath) : undefined;
   // Deflate off: frames are already encrypted, so compressing them only costs CPU.
   const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false });
   const http = createServer();
@@ -104,7 +114,9 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     replace: (phone) => replace(world, phone),
     stall: (phone) => stall(world, phone),
     close: async () => {
+      keeper?.stop();
       world.close();
+      keeper?.save();
       wss.close();
       http.closeAllConnections();
       await new Promise<void>((resolve) => http.close(() => resolve()));

@@ -23,6 +23,8 @@ export type WorldOptions = {
   qrRefs: number;
   /** The next receipt's delay in ms (see receipt-timing.ts). */
   receiptDelay: () => number;
+  /** The server's Noise key of an earlier run (world-file.ts); a new one by default. */
+  serverStatic?: KeyPair | undefined;
 };
 
 function deviceKey(phone: string, device: number): string {
@@ -36,7 +38,7 @@ export class World {
   readonly contacts = new ContactBook();
   readonly inbox = new Inbox();
   readonly events = new SimulatorEvents();
-  readonly serverStatic: KeyPair = Curve.generateKeyPair();
+  readonly serverStatic: KeyPair;
   readonly certChain: Uint8Array;
   /** Connections showing a QR, by pair-device ref. */
   readonly pendingRefs = new Map<string, Connection>();
@@ -48,6 +50,7 @@ export class World {
 
   constructor(options: WorldOptions) {
     this.options = options;
+    this.serverStatic = options.serverStatic ?? Curve.generateKeyPair();
     this.certChain = buildCertChain(this.serverStatic.public, options.certRoot);
   }
 
