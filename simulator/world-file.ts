@@ -149,8 +149,16 @@ export function keepWorldInFile(world: World, path: string, delayMs = 250): Worl
     writeFileSync(temporary, JSON.stringify(encode(snapshotWorld(world))));
     renameSync(temporary, path);
   };
+  const saveLater = () => {
+    try {
+      save();
+    } catch (error) {
+      // The simulator keeps running on what it holds in memory; the next change or close tries again.
+      console.error(`simulator: could not save its state to ${path}: ${(error as Error).message}`);
+    }
+  };
   const changed = () => {
-    timer ??= setTimeout(save, delayMs).unref();
+    timer ??= setTimeout(saveLater, delayMs).unref();
   };
   const unsubscribe = [
     ...CHANGES.map((event) => world.events.on(event, changed)),
