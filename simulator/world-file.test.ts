@@ -74,6 +74,31 @@ test('a device linked before a restart on the same state file logs in again with
   expect(second.inbox(contact).map((m) => m.text)).toEqual(['balasan', 'masih di sini']);
 });
 
+test('a message written to a connection that never receipted it before the restart is delivered once after it', async () => {
+  const statePath = join(dir, 'unreceipted.json');
+  const phone = '6283400000002';
+  const first = await start(statePath);
+  const client = await linkClient(first, phone, track);
+  // Stalled: the message is taken as written to the device's connection, and never receipted.
+  first.stall(phone);
+  const { id } = await first.contactSend('6289900000032', phone, 'tertulis');
+  await first.close();
+  simulators.splice(0);
+  client.end();
+
+  const second = await start(statePath);
+  const again = connectClient(second.wsUrl, { state: client.state });
+  track(again);
+  const after = texts(again);
+  const receipted = second.events.waitFor('receipt-received', (r) => r.id === id, 15_000);
+  await again.connection((u) => u.connection === 'open');
+  await receipted;
+  const next = second.events.waitFor('receipt-received', (r) => r.from === phone && r.id !== id, 15_000);
+  await second.contactSend('6289900000032', phone, 'berikutnya');
+  await next;
+  expect(after).toEqual(['tertulis', 'berikutnya']);
+});
+
 test('a state file that is not JSON stops the start and is left as it was', async () => {
   const statePath = join(dir, 'broken.json');
   writeFileSync(statePath, '{not json');
