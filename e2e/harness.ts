@@ -73,13 +73,13 @@ export function newPhone(): string {
 }
 
 /** The session's current raw QR as the API serves it (there is no push for a QR; the hub's status is polled). */
-export async function rawQr(api: Api, key: string): Promise<string> {
+export async function rawQr(api: Api, key: string, timeoutMs = 10_000): Promise<string> {
   return eventually(async () => {
     const answer = await api('GET', '/api/session/qr?format=raw', { key });
     expect(answer.status).toBe(200);
     expect(answer.json.qrRaw, `no QR yet: ${JSON.stringify(answer.json)}`).toEqual(expect.any(String));
     return answer.json.qrRaw as string;
-  });
+  }, { timeoutMs });
 }
 
 export async function status(api: Api, key: string): Promise<{ connected: boolean; status: string; user?: { id: string } }> {

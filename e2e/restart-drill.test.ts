@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../testing/eventually.ts';
 import { startWebhookReceiver } from '../testing/webhook-receiver.ts';
-import { connectorUp, newPhone, rawQr, rows, scanApiQr, startSystem, status, type System } from './harness.ts';
+import { connectorUp, newPhone, rawQr, rows, startSystem, status, type System } from './harness.ts';
 
 const SESSIONS = Number(process.env.KABAR_DRILL_SESSIONS || 10);
 /** Sessions paired at a time: the connector's start queue handles five handshakes at once. */
@@ -33,7 +33,11 @@ async function link(): Promise<Linked> {
   const created = await api('POST', '/api/session/create', { admin: true, body: { webhookUrl: `${receiver.url}/drill` } });
   expect(created.status).toBe(201);
   const { sessionId, apiKey } = created.json as { sessionId: string; apiKey: string };
-  await scanApiQr(system, () => rawQr(api, apiKey), phone);
+  // Under load (many sessions starting on shared cores) a new session's first QR and login can take a while.
+  const qr = await rawQr(api, apiKey, 60_000);
+  const connected = system.simulator.events.waitFor('device-connected', (d) => d.phone === phone, 60_000);
+  await system.simulator.scan(qr, phone);
+  await connected;
   return { sessionId, apiKey, phone };
 }
 
