@@ -7,7 +7,7 @@ import type { BinaryNode, KeyPair } from '@whiskeysockets/baileys';
 import { Contact } from './contacts.ts';
 import type { SavedContact } from './contacts.ts';
 import { PreKeyPool } from './device-registry.ts';
-import type { Account, LinkedDevice, SignedPreKey } from './device-registry.ts';
+import type { Account, LinkedDevice } from './device-registry.ts';
 import type { DirectoryDump } from './directory.ts';
 import type { SimulatorEventName } from './events.ts';
 import type { SentMessage } from './inbox.ts';
@@ -110,7 +110,6 @@ export function restoreWorld(world: World, file: WorldFile): void {
     for (const device of saved.devices) {
       const restored: LinkedDevice = {
         ...device,
-        signedPreKey: device.signedPreKey as SignedPreKey,
         preKeys: PreKeyPool.of(device.preKeys),
         unreceipted: new Map(device.unreceipted.map(([id, message]) => [id, { ...message, connection: undefined }])),
       };
