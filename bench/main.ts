@@ -1,6 +1,6 @@
 // `npm run bench`: the benchmark suite on the local stack and the WhatsApp simulator, all on loopback.
 // Prints the table and writes bench/results/latest.json (BENCH_SAVE_BASELINE=1 also writes baseline.json).
-//   BENCH_ONLY=relay,edge,send,memory,restore   a subset (default: all)
+//   BENCH_ONLY=relay,edge,send,memory,restore,drill   a subset (default: all)
 //   BENCH_QUICK=1                               smaller N and shorter runs (about a minute)
 //   BENCH_RUNS=5                                repetitions whose median is reported (default 3, quick 2)
 //   BENCH_CPU_PROF=/tmp/prof                    CPU-profile the connector process (node --cpu-prof)
@@ -13,10 +13,11 @@ import { fleetBenchmarks, fleetPlan } from './fleet.ts';
 import { startLab, type Lab } from './lab.ts';
 import { describeMachine, describeSource } from './machine.ts';
 import { relayLatency } from './relay-latency.ts';
+import { restartDrill } from './restart-drill.ts';
 import { sendThroughput } from './send-throughput.ts';
 import { textTable } from './table.ts';
 
-const NAMES = ['relay', 'edge', 'send', 'memory', 'restore'] as const;
+const NAMES = ['relay', 'edge', 'send', 'memory', 'restore', 'drill'] as const;
 type Name = (typeof NAMES)[number];
 
 function selected(): Set<Name> {
@@ -105,6 +106,10 @@ if (only.has('memory') || only.has('restore')) {
   log('connector memory and restore…');
   const plan = fleetPlan(settings, { memory: only.has('memory'), restore: only.has('restore') });
   figures.push(...(await withLab((lab) => fleetBenchmarks(lab, plan, log))));
+}
+if (only.has('drill')) {
+  log('restart drill…');
+  figures.push(...(await restartDrill(settings)));
 }
 
 const result = await save(true);

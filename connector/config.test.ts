@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, DEFAULT_CONNECTOR_DB_URL, DEFAULT_WA_WS_URL, loadConfig } from './config.ts';
+import { ConfigError, DEFAULT_CONNECTOR_DB_URL, DEFAULT_WA_KEEPALIVE_INTERVAL_MS, DEFAULT_WA_WS_URL, loadConfig } from './config.ts';
 import { PINNED_WA_VERSION } from './wa-version.ts';
 
 const valid = {
@@ -20,6 +20,7 @@ describe('loadConfig', () => {
       waSimulator: false,
       waVersion: PINNED_WA_VERSION,
       waVersionFetch: false,
+      waKeepAliveIntervalMs: DEFAULT_WA_KEEPALIVE_INTERVAL_MS,
     });
     expect(config.authStateKey).toHaveLength(32);
   });
@@ -41,6 +42,13 @@ describe('loadConfig', () => {
     });
     expect(() => loadConfig({ ...valid, WA_VERSION: '2.3000' })).toThrow(/WA_VERSION: must be a WhatsApp Web version/);
     expect(() => loadConfig({ ...valid, WA_VERSION_FETCH: 'yes' })).toThrow(/WA_VERSION_FETCH: must be true or false/);
+  });
+
+  it('takes the WhatsApp keep-alive interval in whole milliseconds from 1 s', () => {
+    expect(loadConfig({ ...valid, WA_KEEPALIVE_INTERVAL_MS: '1000' }).waKeepAliveIntervalMs).toBe(1_000);
+    expect(() => loadConfig({ ...valid, WA_KEEPALIVE_INTERVAL_MS: '999' })).toThrow(/WA_KEEPALIVE_INTERVAL_MS: must be at least 1000/);
+    expect(() => loadConfig({ ...valid, WA_KEEPALIVE_INTERVAL_MS: 'often' })).toThrow(/WA_KEEPALIVE_INTERVAL_MS: must be a number/);
+    expect(() => loadConfig({ ...valid, WA_KEEPALIVE_INTERVAL_MS: '1500.5' })).toThrow(/WA_KEEPALIVE_INTERVAL_MS: must be a whole number/);
   });
 
   it('accepts AUTH_STATE_KEY as base64 as well as hex', () => {

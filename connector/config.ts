@@ -7,6 +7,14 @@ import { parseAuthStateKey } from './whatsapp/auth-crypto.ts';
 /** WhatsApp Web's own endpoint; overridden only to point at the simulator. */
 export const DEFAULT_WA_WS_URL = 'wss://web.whatsapp.com/ws/chat';
 export const DEFAULT_CONNECTOR_DB_URL = 'file:data/connector.db';
+/**
+ * How often Baileys pings WhatsApp (an iq with xmlns "w:p") on every open socket. Baileys ends a socket
+ * as lost (408) at the first ping tick that finds no frame received for the interval plus 5 s, so a
+ * stalled connection (open but silent, or pings unanswered) is noticed within two intervals whenever
+ * the interval exceeds those 5 s. 30 s is Baileys' own default, the cadence WhatsApp is used to from
+ * Baileys clients: a zombie session is found within a minute, for one small iq per session every 30 s.
+ */
+export const DEFAULT_WA_KEEPALIVE_INTERVAL_MS = 30_000;
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
@@ -27,6 +35,13 @@ const EnvSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   WA_WS_URL: wsUrl.default(DEFAULT_WA_WS_URL),
   WA_SIMULATOR: z.enum(['0', '1']).default('0'),
+  // Down to 1 s for tests; below about 6 s Baileys' fixed 5 s grace, not the interval, sets the detection time.
+  WA_KEEPALIVE_INTERVAL_MS: z.coerce
+    .number({ error: 'must be a number of milliseconds' })
+    .int('must be a whole number of milliseconds')
+    .min(1_000, 'must be at least 1000 (ms)')
+    .max(600_000, 'must be at most 600000 (ms)')
+    .default(DEFAULT_WA_KEEPALIVE_INTERVAL_MS),
   HUB_ALLOW_INSECURE: z.enum(['true', 'false'], { error: 'must be true or false' }).default('false'),
   WA_VERSION: z
     .string()
@@ -54,6 +69,8 @@ export type ConnectorConfig = {
   waVersion: WaVersion;
   /** Ask web.whatsapp.com for the current version at start, falling back to waVersion (WA_VERSION_FETCH). */
   waVersionFetch: boolean;
+  /** Baileys' keepAliveIntervalMs: the liveness ping period (see DEFAULT_WA_KEEPALIVE_INTERVAL_MS). */
+  waKeepAliveIntervalMs: number;
 };
 
 export class ConfigError extends Error {
@@ -98,6 +115,7 @@ export function loadConfig(env: Record<string, string | undefined>): ConnectorCo
     waSimulator,
     waVersion: e.WA_VERSION ?? PINNED_WA_VERSION,
     waVersionFetch: e.WA_VERSION_FETCH === 'true',
+    waKeepAliveIntervalMs: e.WA_KEEPALIVE_INTERVAL_MS,
   };
 }
 

@@ -60,7 +60,7 @@ const connector = startConnector({
   // Baileys is chatty at info; it gets warn unless the operator asked for more (or less).
   baileysLogger: logger.child({ module: 'baileys' }, { level: config.logLevel === 'info' ? 'warn' : config.logLevel }),
   makeSocket: makeWASocket,
-  socketConfig: { waWebSocketUrl: config.waWsUrl, browser: Browsers.ubuntu('Kabar'), version: waVersion },
+  socketConfig: { waWebSocketUrl: config.waWsUrl, browser: Browsers.ubuntu('Kabar'), version: waVersion, keepAliveIntervalMs: config.waKeepAliveIntervalMs },
 });
 logger.info({ hubUrl: config.hubUrl, connectorId: config.connectorId, waSimulator: config.waSimulator, waVersion: waVersion.join('.') }, 'connector started');
 

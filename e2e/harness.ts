@@ -23,6 +23,8 @@ export interface SystemOptions {
   simulator?: SimulatorOptions;
   /** The secret the connector proves; the stack's own by default. */
   connectorSecret?: string;
+  /** More connector variables, e.g. WA_KEEPALIVE_INTERVAL_MS. */
+  connectorEnv?: Record<string, string>;
   /** Start the connector process at once (default true). */
   startConnector?: boolean;
 }
@@ -35,6 +37,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<System> 
     hubUrl: stack.hubUrl,
     connectorSecret: options.connectorSecret ?? stack.connectorSecret,
     waWsUrl: simulator.wsUrl,
+    ...(options.connectorEnv ? { env: options.connectorEnv } : {}),
   });
   const close = async () => {
     await connector.close();
@@ -70,13 +73,13 @@ export function newPhone(): string {
 }
 
 /** The session's current raw QR as the API serves it (there is no push for a QR; the hub's status is polled). */
-export async function rawQr(api: Api, key: string): Promise<string> {
+export async function rawQr(api: Api, key: string, timeoutMs = 10_000): Promise<string> {
   return eventually(async () => {
     const answer = await api('GET', '/api/session/qr?format=raw', { key });
     expect(answer.status).toBe(200);
     expect(answer.json.qrRaw, `no QR yet: ${JSON.stringify(answer.json)}`).toEqual(expect.any(String));
     return answer.json.qrRaw as string;
-  });
+  }, { timeoutMs });
 }
 
 export async function status(api: Api, key: string): Promise<{ connected: boolean; status: string; user?: { id: string } }> {

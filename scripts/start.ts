@@ -76,7 +76,8 @@ async function startStack(): Promise<void> {
   let simulatorUrl: string | undefined;
   if (simulatorMode) {
     const simulatorPort = needs.find((need) => need.variable === 'SIMULATOR_PORT')!.port;
-    const simulator = await startSimulator({ port: simulatorPort, autoReceipts: 'delivered' });
+    // The simulated WhatsApp outlives a restart, so devices linked before log in again without a scan.
+    const simulator = await startSimulator({ port: simulatorPort, autoReceipts: 'delivered', statePath: join(dataDir, 'simulator.json') });
     stops.push(() => simulator.close());
     waWsUrl = simulator.wsUrl;
     simulatorUrl = simulator.url;

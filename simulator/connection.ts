@@ -48,6 +48,12 @@ export class Connection {
   device: LinkedDevice | undefined;
   /** True once the device asked to go active: stanzas may then be delivered directly. */
   ready = false;
+  /**
+   * A stalled connection stays open but the server neither reads nor writes on it (pings go unanswered,
+   * messages written to it never arrive), as when WhatsApp's front end holds a socket its backend dropped.
+   * It ends with the connection: the device's next login is served normally.
+   */
+  stalled = false;
   #ws: WebSocket;
   #world: World;
   #state: State = 'hello';
@@ -79,7 +85,7 @@ export class Connection {
 
   /** Encrypts and sends one stanza; a no-op once the connection is closing. */
   send(node: BinaryNode): void {
-    if (this.#state !== 'stanzas' || !this.#transport) return;
+    if (this.#state !== 'stanzas' || !this.#transport || this.stalled) return;
     this.#ws.send(encodeFrame(this.#transport.encrypt(encodeBinaryNode(node))));
   }
 
@@ -195,7 +201,7 @@ export class Connection {
   }
 
   #receive(data: Buffer): void {
-    if (this.#state === 'closed') return;
+    if (this.#state === 'closed' || this.stalled) return;
     let frames: Buffer[];
     try {
       frames = this.#reader.push(data);

@@ -49,13 +49,17 @@ export class Contact {
   #queue: Promise<unknown> = Promise.resolve();
   #store: SignalStorage;
 
-  constructor(phone: string) {
+  /** A new contact, or with `saved` the same contact an earlier run had (world-file.ts). */
+  constructor(phone: string, saved?: SavedContact) {
     this.phone = phone;
-    this.registrationId = randomInt(1, 16380);
-    this.identity = toKeyPair(curve.generateKeyPair());
-    const keyPair = toKeyPair(curve.generateKeyPair());
-    const signature = Buffer.from(curve.calculateSignature(this.identity.privKey, keyPair.pubKey));
+    this.registrationId = saved?.registrationId ?? randomInt(1, 16380);
+    this.identity = saved ? toKeyPair(saved.identity) : toKeyPair(curve.generateKeyPair());
+    const keyPair = saved ? toKeyPair(saved.signedPreKey.keyPair) : toKeyPair(curve.generateKeyPair());
+    const signature = saved
+      ? Buffer.from(saved.signedPreKey.signature)
+      : Buffer.from(curve.calculateSignature(this.identity.privKey, keyPair.pubKey));
     this.signedPreKey = { keyId: SIGNED_PRE_KEY_ID, keyPair, signature };
+    for (const [id, record] of saved?.sessions ?? []) this.#sessions.set(id, libsignal.SessionRecord.deserialize(record));
     const sessions = this.#sessions;
     // The contact hands out no one-time prekeys (they are optional), so loadPreKey finds none.
     this.#store = {
@@ -69,6 +73,16 @@ export class Contact {
       loadSignedPreKey: () => keyPair,
       getOurRegistrationId: () => this.registrationId,
       getOurIdentity: () => this.identity,
+    };
+  }
+
+  /** Its keys and Signal sessions, as `new Contact(phone, saved)` takes them back. */
+  save(): SavedContact {
+    return {
+      registrationId: this.registrationId,
+      identity: this.identity,
+      signedPreKey: { keyPair: this.signedPreKey.keyPair, signature: this.signedPreKey.signature },
+      sessions: [...this.#sessions].map(([id, record]) => [id, record.serialize()]),
     };
   }
 
@@ -115,9 +129,26 @@ export class Contact {
   }
 }
 
+/** What a contact is across restarts: its identity, signed prekey and Signal sessions (libsignal's serialized form). */
+export type SavedContact = {
+  registrationId: number;
+  identity: SignalKeyPair;
+  signedPreKey: { keyPair: SignalKeyPair; signature: Buffer };
+  sessions: [id: string, record: ReturnType<SessionRecord['serialize']>][];
+};
+
 /** Contacts are created on first use: any phone number is a WhatsApp user. */
 export class ContactBook {
   #contacts = new Map<string, Contact>();
+
+  all(): Contact[] {
+    return [...this.#contacts.values()];
+  }
+
+  /** Puts back a contact saved by an earlier run. */
+  restore(contact: Contact): void {
+    this.#contacts.set(contact.phone, contact);
+  }
 
   get(phone: string): Contact {
     let contact = this.#contacts.get(phone);

@@ -83,6 +83,8 @@ describe('control API', () => {
     ['a stream error for a phone with no connection', 'POST', '/control/stream-error', { phone: '6281234567', kind: '503' }, 409],
     ['a refusal code that is not an error', 'POST', '/control/refusals', { from: '6281234567', to: '6289876543', code: 200 }, 400],
     ['a client version that is not three numbers', 'POST', '/control/client-version', { minimum: [2, 3000] }, 400],
+    ['stalling a phone with no connection', 'POST', '/control/stall', { phone: '6281234567' }, 409],
+    ['stalling a non-phone', 'POST', '/control/stall', { phone: 'abc' }, 400],
     ['an inbox for a non-phone', 'GET', '/control/inbox/abc', undefined, 400],
     ['the wrong method', 'GET', '/control/scan', undefined, 405],
     ['an unknown path', 'POST', '/control/nothing', {}, 404],

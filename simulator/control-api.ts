@@ -95,6 +95,7 @@ const DESCRIPTION = {
     'POST /control/refusals {from, to, code: 463|479|...|null, delayMs?} -> {ok}',
     'POST /control/client-version {minimum: [2, 3000, n] | null} -> {ok}',
     'POST /control/stream-error {phone, kind: "500"|"503"|"515"|"end"} -> {connections}',
+    'POST /control/stall {phone} -> {connections} (open but silent until the device reconnects)',
   ],
 };
 
@@ -145,6 +146,8 @@ async function route(simulator: Simulator, req: IncomingMessage): Promise<[numbe
       const body = await parseBody(req, schemas.streamError);
       return [200, simulator.streamError(body.phone, body.kind)];
     }
+    case '/control/stall':
+      return [200, simulator.stall((await parseBody(req, schemas.phone)).phone)];
     default:
       throw new HttpError(404, 'not found');
   }

@@ -28,6 +28,17 @@ export class PreKeyPool {
     this.#records = Buffer.concat([this.#records, added]);
   }
 
+  /** The packed records, to save the pool; `PreKeyPool.of` restores it. */
+  get records(): Buffer {
+    return this.#records;
+  }
+
+  static of(records: Buffer): PreKeyPool {
+    const pool = new PreKeyPool();
+    pool.#records = Buffer.from(records);
+    return pool;
+  }
+
   take(): { id: number; publicKey: Buffer } | undefined {
     if (this.#records.length < PRE_KEY_RECORD) return undefined;
     const id = this.#records.readUIntBE(0, 3);
@@ -104,6 +115,15 @@ export class DeviceRegistry {
 
   devicesOf(phone: string): LinkedDevice[] {
     return [...(this.#accounts.get(phone)?.devices.values() ?? [])];
+  }
+
+  accounts(): Account[] {
+    return [...this.#accounts.values()];
+  }
+
+  /** Puts back an account saved by an earlier run (world-file.ts). */
+  restore(account: Account): void {
+    this.#accounts.set(account.phone, account);
   }
 
   remove(phone: string, device: number): boolean {

@@ -23,7 +23,22 @@ export class Directory {
   phoneOfLid(lid: string): string | undefined {
     return this.#phoneByLid.get(lid);
   }
+
+  /** Every LID handed out and the next one, to keep them stable across a restart (world-file.ts). */
+  dump(): DirectoryDump {
+    return { lids: [...this.#lidByPhone], next: this.#next.toString() };
+  }
+
+  load(dump: DirectoryDump): void {
+    for (const [phone, lid] of dump.lids) {
+      this.#lidByPhone.set(phone, lid);
+      this.#phoneByLid.set(lid, phone);
+    }
+    this.#next = BigInt(dump.next);
+  }
 }
+
+export type DirectoryDump = { lids: [phone: string, lid: string][]; next: string };
 
 export type Address = { phone: string; device: number };
 

@@ -57,6 +57,35 @@ test('Baileys logging itself out makes the simulator forget the device', async (
   await expect(simulator.contactSend('6289900000015', '6283300000005', 'anyone?')).rejects.toThrow(/no linked device/);
 });
 
+test('a stalled connection answers no ping, so Baileys ends it as lost (408); what was sent meanwhile arrives once after the reconnect', async () => {
+  const phone = '6283300000006';
+  // Baileys gives up when no frame came for its interval plus 5 s.
+  const client = await linkClient(simulator, phone, track, { keepAliveIntervalMs: 1_000 });
+  const texts: string[] = [];
+  const ids: string[] = [];
+  expect(simulator.stall(phone)).toEqual({ connections: 1 });
+  client.sock.ev.on('messages.upsert', ({ messages }) => texts.push(...messages.map((m) => m.message?.conversation ?? '')));
+  for (const text of ['satu', 'dua']) ids.push((await simulator.contactSend('6289900000016', phone, text)).id);
+  const requeued = simulator.events.waitFor('messages-requeued', (r) => r.phone === phone, 20_000);
+  expect((await client.closed()).statusCode).toBe(DisconnectReason.connectionLost);
+  expect((await requeued).ids.sort()).toEqual([...ids].sort());
+  // Nothing written to the stalled socket reached Baileys.
+  expect(texts).toEqual([]);
+
+  const again = connectClient(simulator.wsUrl, { state: client.state });
+  track(again);
+  const received: string[] = [];
+  again.sock.ev.on('messages.upsert', ({ messages }) => received.push(...messages.map((m) => m.message?.conversation ?? '')));
+  const receipted = Promise.all(ids.map((id) => simulator.events.waitFor('receipt-received', (r) => r.id === id, 15_000)));
+  await again.connection((u) => u.connection === 'open');
+  await receipted;
+  expect(received.sort()).toEqual(['dua', 'satu']);
+});
+
+test('stalling a phone with no connected device is refused', () => {
+  expect(() => simulator.stall('6283300000099')).toThrow(NotConnected);
+});
+
 test('dropping a phone with no connected device is refused', () => {
   expect(() => simulator.drop('6283300000099')).toThrow(NotConnected);
 });

@@ -33,3 +33,14 @@ export function streamError(world: World, phone: string, kind: StreamErrorKind):
   for (const connection of connections) connection.end(MID_SESSION_STREAM_ERRORS[kind]);
   return { connections: connections.length };
 }
+
+/**
+ * Stalls the connections: they stay open but the server stops answering and delivering. Messages sent
+ * to the phone meanwhile are written into the void and stay unreceipted, so WhatsApp delivers them again
+ * once the stalled connection closes; the stall ends with the connection (the next login is normal).
+ */
+export function stall(world: World, phone: string): { connections: number } {
+  const connections = connected(world, phone).filter((connection) => !connection.stalled);
+  for (const connection of connections) connection.stalled = true;
+  return { connections: connections.length };
+}

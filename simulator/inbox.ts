@@ -37,4 +37,9 @@ export class Inbox {
   sent(id: string): SentMessage | undefined {
     return this.#byId.get(id);
   }
+
+  /** Every message recorded, oldest first: replaying them through record() rebuilds the inbox. */
+  all(): SentMessage[] {
+    return [...this.#byId.values()];
+  }
 }

@@ -1,6 +1,9 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer, type AddressInfo } from 'node:net';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect, test } from 'vitest';
 
@@ -72,5 +75,31 @@ test('the process says in one line that SIMULATOR_PORT is taken, without a stack
     expect(output.trim().split('\n')).toEqual([`SIMULATOR_PORT ${port} is already in use on 127.0.0.1; choose another port`]);
   } finally {
     holder.close();
+  }
+});
+
+test('the process keeps its world in SIMULATOR_STATE_PATH, written when SIGTERM stops it', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'kabar-simulator-main-'));
+  const statePath = join(dir, 'simulator.json');
+  const child = spawn(process.execPath, [MAIN], {
+    env: { ...process.env, SIMULATOR_PORT: '0', SIMULATOR_STATE_PATH: statePath },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  try {
+    let output = '';
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.on('data', (chunk: Buffer) => {
+        output += chunk.toString();
+        if (output.includes('listening')) resolve();
+      });
+      child.once('exit', (code) => reject(new Error(`simulator exited early with ${code}: ${output}`)));
+    });
+    const exited = once(child, 'exit');
+    child.kill('SIGTERM');
+    expect((await exited)[0]).toBe(0);
+    expect(JSON.parse(readFileSync(statePath, 'utf8'))).toMatchObject({ version: 1, accounts: [] });
+  } finally {
+    if (child.exitCode === null) child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -35,6 +35,8 @@ const simulator = await startSimulator({
   autoReceipts: parseAutoReceipts(process.env.SIMULATOR_AUTO_RECEIPTS),
   receiptDelayMaxMs: parseCount('SIMULATOR_RECEIPT_DELAY_MS', process.env.SIMULATOR_RECEIPT_DELAY_MS, 600_000),
   seed: parseCount('SIMULATOR_SEED', process.env.SIMULATOR_SEED, 2 ** 32 - 1),
+  // Unset keeps the world in memory only: a restart then forgets every linked device.
+  ...(process.env.SIMULATOR_STATE_PATH ? { statePath: process.env.SIMULATOR_STATE_PATH } : {}),
 }).catch((error: unknown) => {
   // A busy port is an everyday mistake (a second copy running); it gets a sentence, not a stack trace.
   if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;

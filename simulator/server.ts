@@ -8,7 +8,7 @@ import type { ClientVersion } from './client-version.ts';
 import { Connection } from './connection.ts';
 import { controlApi } from './control-api.ts';
 import type { ReceiptType, SimulatorEvents } from './events.ts';
-import { drop, replace, streamError } from './faults.ts';
+import { drop, replace, stall, streamError } from './faults.ts';
 import type { SendRefusal } from './send-refusals.ts';
 import type { StreamErrorKind } from './stream-errors.ts';
 import type { InboxMessage } from './inbox.ts';
@@ -16,6 +16,7 @@ import { scan, unlink } from './linking.ts';
 import type { ScanOptions } from './linking.ts';
 import { contactSend, sendReceipt } from './messaging.ts';
 import { DEFAULT_RECEIPT_DELAY_MS, randomSeed, receiptDelays } from './receipt-timing.ts';
+import { keepWorldInFile, readWorldFile, restoreWorld } from './world-file.ts';
 import { World } from './world.ts';
 
 export type SimulatorOptions = {
@@ -35,6 +36,11 @@ export type SimulatorOptions = {
   minClientVersion?: ClientVersion;
   /** Seeds the receipt delays; random by default. The seed used is `Simulator.seed`, to replay a run. */
   seed?: number;
+  /**
+   * A JSON file that keeps the world (devices, keys, contacts, inboxes, pending messages) across runs:
+   * loaded at start, saved after changes and on close. In memory only by default.
+   */
+  statePath?: string;
 };
 
 export type Simulator = {
@@ -69,6 +75,8 @@ export type Simulator = {
   refuseSends(from: string, to: string, refusal?: SendRefusal): void;
   /** From now on, clients older than `version` are refused at login or registration (405); undefined accepts any. */
   requireClientVersion(version: ClientVersion | undefined): void;
+  /** Stalls the phone's device connections: open, but no answer and no delivery until they close. */
+  stall(phone: string): { connections: number };
   /** Ends every connection and timer and stops listening. */
   close(): Promise<void>;
 };
@@ -76,12 +84,16 @@ export type Simulator = {
 export async function startSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
   const host = options.host ?? '127.0.0.1';
   const seed = options.seed ?? randomSeed();
+  const saved = options.statePath ? readWorldFile(options.statePath) : undefined;
   const world = new World({
     certRoot: options.certRoot ?? 'test',
     autoReceipts: options.autoReceipts ?? false,
     qrRefs: options.qrRefs ?? 6,
     receiptDelay: receiptDelays({ maxDelayMs: options.receiptDelayMaxMs ?? DEFAULT_RECEIPT_DELAY_MS, seed }),
+    serverStatic: saved?.serverStatic,
   });
+  if (saved) restoreWorld(world, saved);
+  const keeper = options.statePath ? keepWorldInFile(world, options.statePath) : undefined;
   // Deflate off: frames are already encrypted, so compressing them only costs CPU.
   const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false });
   const http = createServer();
@@ -123,8 +135,11 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       if (refusal) world.refusals.set(from, to, refusal);
       else world.refusals.clear(from, to);
     },
+    stall: (phone) => stall(world, phone),
     close: async () => {
+      keeper?.stop();
       world.close();
+      keeper?.save();
       wss.close();
       http.closeAllConnections();
       await new Promise<void>((resolve) => http.close(() => resolve()));

@@ -25,6 +25,8 @@ export type WorldOptions = {
   qrRefs: number;
   /** The next receipt's delay in ms (see receipt-timing.ts). */
   receiptDelay: () => number;
+  /** The server's Noise key of an earlier run (world-file.ts); a new one by default. */
+  serverStatic?: KeyPair | undefined;
 };
 
 function deviceKey(phone: string, device: number): string {
@@ -39,7 +41,7 @@ export class World {
   readonly inbox = new Inbox();
   readonly refusals = new SendRefusals();
   readonly events = new SimulatorEvents();
-  readonly serverStatic: KeyPair = Curve.generateKeyPair();
+  readonly serverStatic: KeyPair;
   readonly certChain: Uint8Array;
   /** The oldest client version allowed to connect; older ones get a 405 failure. Any, when unset. */
   minClientVersion: ClientVersion | undefined;
@@ -53,6 +55,7 @@ export class World {
 
   constructor(options: WorldOptions) {
     this.options = options;
+    this.serverStatic = options.serverStatic ?? Curve.generateKeyPair();
     this.certChain = buildCertChain(this.serverStatic.public, options.certRoot);
   }
 

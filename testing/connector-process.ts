@@ -19,6 +19,8 @@ export interface ConnectorProcessOptions {
   connectorId?: string;
   /** pino level; 'info' (the default) is needed to wait on the hub link's log lines. */
   logLevel?: string;
+  /** More connector variables, e.g. WA_KEEPALIVE_INTERVAL_MS. */
+  env?: Record<string, string>;
 }
 
 /** One pino line of the connector's output (non-JSON output is kept as `{msg: line}`). */
@@ -69,6 +71,7 @@ export function connectorProcess(options: ConnectorProcessOptions): ConnectorPro
     WA_SIMULATOR: '1',
     WA_WS_URL: options.waWsUrl,
     LOG_LEVEL: options.logLevel ?? 'info',
+    ...options.env,
   };
   const lines: LogLine[] = [];
   const listeners = new Set<() => void>();

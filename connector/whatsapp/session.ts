@@ -15,7 +15,7 @@ import type { SessionStatus } from '../../shared/status.ts';
 import { nextReconnectDelay } from '../reconnect-delay.ts';
 import type { AuthStore, SessionAuth } from './auth-state.ts';
 import type { DeviceUnlinker } from './device-unlinker.ts';
-import { classifyDisconnect, closeReason } from './disconnect.ts';
+import { classifyDisconnect, closeReason, WaStatusCode } from './disconnect.ts';
 import { createKeyCache } from './key-cache.ts';
 import { bareLid, chatParty, incomingEventId, incomingTextEvent, messageStatusName, phoneFromJid, timestampMs } from './events.ts';
 import type { MessageStatusStore } from './message-status-store.ts';
@@ -317,6 +317,10 @@ export class WhatsAppSession {
       const reason = closeReason(code, error?.message, this.#o.socketConfig.version);
       if (action === 'fail') this.#log.error({ code }, `WhatsApp refused the session; not retrying: ${reason}`);
       else this.#log.info({ code, action }, 'WhatsApp socket closed');
+      if (code === WaStatusCode.timedOut && this.#status === 'WORKING') {
+        // Baileys' keep-alive found the socket silent past its deadline: open, but nothing answers.
+        this.#log.warn({ code }, 'WhatsApp stopped answering keep-alive pings; reconnecting');
+      }
       switch (action) {
         case 'restart':
           void this.#open();
