@@ -49,7 +49,9 @@ export const SessionEvent = z.discriminatedUnion('name', [
   z.object({
     name: z.literal('message.received'),
     messageId: z.string().min(1).max(128),
-    from: phone,
+    // Null when WhatsApp addressed the message by LID alone and the phone number is not known: WhatsApp
+    // hides some contacts' numbers. `fromLid` then names the sender.
+    from: phone.nullable(),
     fromLid: z.string().max(64).optional(),
     pushName: z.string().max(256).optional(),
     text: z.string().max(65_536),

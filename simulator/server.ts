@@ -3,6 +3,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
+import type { Addressing } from './addressing.ts';
 import type { CertRoot } from './cert-chain.ts';
 import { Connection } from './connection.ts';
 import { controlApi } from './control-api.ts';
@@ -43,8 +44,8 @@ export type Simulator = {
   events: SimulatorEvents;
   /** The phone `phone` scans the QR string Baileys emitted; resolves once the device accepted pairing. */
   scan(qr: string, phone: string, options?: ScanOptions): Promise<{ jid: string }>;
-  /** Contact `from` sends `text` to the devices linked to phone `to`. */
-  contactSend(from: string, to: string, text: string): Promise<{ id: string }>;
+  /** Contact `from` sends `text` to the devices linked to phone `to`, addressed by phone number unless told. */
+  contactSend(from: string, to: string, text: string, options?: { addressing?: Addressing }): Promise<{ id: string }>;
   /** What contact `phone` has received from linked devices, decrypted, oldest first. */
   inbox(phone: string): InboxMessage[];
   /** The recipient of message `id` (sent by a device) sends a receipt for it. */
@@ -94,7 +95,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     seed,
     events: world.events,
     scan: (qr, phone, scanOptions) => scan(world, qr, phone, scanOptions),
-    contactSend: (from, to, text) => contactSend(world, from, to, text),
+    contactSend: (from, to, text, sendOptions) => contactSend(world, from, to, text, sendOptions),
     inbox: (phone) => world.inbox.messagesOf(phone),
     receipt: (id, type) => sendReceipt(world, id, type),
     unlink: (phone) => unlink(world, phone),

@@ -341,13 +341,9 @@ export class WhatsAppSession {
     if (msg.key.fromMe) return;
     const party = chatParty(msg.key);
     if (!party) return;
+    // WhatsApp has no lookup of a phone number by LID: the number comes with the message (sender_pn) or from
+    // the mapping Baileys stored when it was last given; else the message is delivered with its LID alone.
     const phone = phoneFromJid(party.pnJid) ?? (party.lidJid ? phoneFromJid(await sock.signalRepository.lidMapping.getPNForLID(party.lidJid)) : null);
-    if (!phone) {
-      // Without a phone number the event would not be valid; this should not happen for 1:1 chats, because
-      // WhatsApp sends the alternate address with LID-addressed messages and Baileys stores the mapping.
-      this.#log.error({ messageId: msg.key.id, lid: party.lidJid }, 'incoming message from a LID with no known phone number; dropped');
-      return;
-    }
     const event = incomingTextEvent(msg, phone, bareLid(party.lidJid), this.#o.now());
     if (event) await this.#o.emit(event, incomingEventId(this.sessionId, event));
   }
