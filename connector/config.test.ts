@@ -17,8 +17,15 @@ describe('loadConfig', () => {
       logLevel: 'info',
       waWsUrl: DEFAULT_WA_WS_URL,
       waSimulator: false,
+      messageStoreDays: 7,
     });
     expect(config.authStateKey).toHaveLength(32);
+  });
+
+  it('keeps messages for MESSAGE_STORE_DAYS days and refuses a retention that is not a whole number of days', () => {
+    expect(loadConfig({ ...valid, MESSAGE_STORE_DAYS: '30' }).messageStoreDays).toBe(30);
+    expect(() => loadConfig({ ...valid, MESSAGE_STORE_DAYS: 'a week' })).toThrow(/MESSAGE_STORE_DAYS/);
+    expect(() => loadConfig({ ...valid, MESSAGE_STORE_DAYS: '0' })).toThrow(/MESSAGE_STORE_DAYS/);
   });
 
   it('names every missing variable', () => {

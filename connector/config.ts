@@ -27,6 +27,7 @@ const EnvSchema = z.object({
   WA_WS_URL: wsUrl.default(DEFAULT_WA_WS_URL),
   WA_SIMULATOR: z.enum(['0', '1']).default('0'),
   HUB_ALLOW_INSECURE: z.enum(['true', 'false'], { error: 'must be true or false' }).default('false'),
+  MESSAGE_STORE_DAYS: z.coerce.number({ error: 'must be a number of days' }).int('must be a whole number of days').min(1).max(365).default(7),
 });
 
 export type ConnectorConfig = {
@@ -40,6 +41,8 @@ export type ConnectorConfig = {
   waWsUrl: string;
   /** Trust the WhatsApp simulator's test root key; only ever true with a loopback ws:// WA_WS_URL. */
   waSimulator: boolean;
+  /** Days sent and received messages are kept (sealed) to answer retry receipts. */
+  messageStoreDays: number;
 };
 
 export class ConfigError extends Error {
@@ -82,6 +85,7 @@ export function loadConfig(env: Record<string, string | undefined>): ConnectorCo
     logLevel: e.LOG_LEVEL,
     waWsUrl: e.WA_WS_URL,
     waSimulator,
+    messageStoreDays: e.MESSAGE_STORE_DAYS,
   };
 }
 

@@ -11,6 +11,7 @@ import { createAuthStore } from './whatsapp/auth-state.ts';
 import { DeviceUnlinker } from './whatsapp/device-unlinker.ts';
 import { createMessageStatusStore } from './whatsapp/message-status-store.ts';
 import { createPendingUnlinks } from './whatsapp/pending-unlinks.ts';
+import { createRecentMessages } from './whatsapp/recent-messages.ts';
 import { WhatsAppSession } from './whatsapp/session.ts';
 
 let dir: string;
@@ -215,6 +216,7 @@ describe('incoming messages and WhatsApp receipts', () => {
       makeSocket: (config) => (sock = makeWASocket(config)),
       socketConfig,
       statusStore: createMessageStatusStore(db),
+      recentMessages: createRecentMessages(db, KEY, { connectorId: CONNECTOR_ID, retentionMs: 86_400_000 }),
       logger: silent,
       baileysLogger: silent,
       reconnectDelay: () => 50,

@@ -22,6 +22,7 @@ const schemas = {
   scan: z.object({ qr: z.string().min(1), phone, forgeAccountSignature: z.boolean().optional() }),
   messages: z.object({ from: phone, to: phone, text: z.string().min(1).max(65_536), addressing: z.enum(ADDRESSINGS).optional() }),
   receipts: z.object({ id: z.string().min(1), type: z.enum(['delivered', 'read']) }),
+  retries: z.object({ id: z.string().min(1), count: z.number().int().min(1).max(5).optional() }),
   phone: z.object({ phone }),
 };
 
@@ -78,6 +79,7 @@ const DESCRIPTION = {
   control: [
     'POST /control/scan {qr, phone, forgeAccountSignature?} -> {jid}',
     'POST /control/messages {from, to, text, addressing?: pn|lid|lid-without-pn} -> {id}',
+    'POST /control/retries {id, count?} -> {ok}',
     'GET /control/inbox/:phone -> {messages: [{id, from, text, timestamp}]}',
     'POST /control/receipts {id, type: "delivered"|"read"} -> {ok}',
     'POST /control/unlink {phone} -> {devices}',
@@ -111,6 +113,11 @@ async function route(simulator: Simulator, req: IncomingMessage): Promise<[numbe
     case '/control/receipts': {
       const body = await parseBody(req, schemas.receipts);
       simulator.receipt(body.id, body.type);
+      return [200, { ok: true }];
+    }
+    case '/control/retries': {
+      const body = await parseBody(req, schemas.retries);
+      simulator.retryReceipt(body.id, body.count);
       return [200, { ok: true }];
     }
     case '/control/unlink':

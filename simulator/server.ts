@@ -14,6 +14,7 @@ import { scan, unlink } from './linking.ts';
 import type { ScanOptions } from './linking.ts';
 import { contactSend, sendReceipt } from './messaging.ts';
 import { DEFAULT_RECEIPT_DELAY_MS, randomSeed, receiptDelays } from './receipt-timing.ts';
+import { requestRetry } from './retry-requests.ts';
 import { World } from './world.ts';
 
 export type SimulatorOptions = {
@@ -50,6 +51,8 @@ export type Simulator = {
   inbox(phone: string): InboxMessage[];
   /** The recipient of message `id` (sent by a device) sends a receipt for it. */
   receipt(id: string, type: ReceiptType): void;
+  /** The recipient of device-sent message `id` cannot decrypt it and sends a retry receipt (retry number `count`). */
+  retryReceipt(id: string, count?: number): void;
   /** The phone unlinks all its devices; connected ones are logged out (401). */
   unlink(phone: string): { devices: number };
   /** Cuts the phone's device connections (the client sees a plain close). */
@@ -98,6 +101,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     contactSend: (from, to, text, sendOptions) => contactSend(world, from, to, text, sendOptions),
     inbox: (phone) => world.inbox.messagesOf(phone),
     receipt: (id, type) => sendReceipt(world, id, type),
+    retryReceipt: (id, count) => requestRetry(world, id, count),
     unlink: (phone) => unlink(world, phone),
     drop: (phone) => drop(world, phone),
     replace: (phone) => replace(world, phone),

@@ -20,6 +20,7 @@ import { createKeyCache } from './key-cache.ts';
 import { bareLid, chatParty, incomingEventId, incomingTextEvent, messageStatusName, phoneFromJid, timestampMs } from './events.ts';
 import type { MessageStatusStore } from './message-status-store.ts';
 import { MessageStatuses } from './message-statuses.ts';
+import type { RecentMessages } from './recent-messages.ts';
 import { qrEvent } from './qr.ts';
 import { statusAfterClose, statusFromConnectionUpdate } from './status.ts';
 
@@ -46,6 +47,8 @@ export type SessionOptions = {
   emit: (event: SessionEvent, id?: string) => Promise<void>;
   /** The last status reported of each sent message, which keeps statuses once-only and forward across restarts. */
   statusStore: MessageStatusStore;
+  /** Messages sent and received, kept durably so a retry receipt is answered after a reconnect or restart. */
+  recentMessages: RecentMessages;
   logger: Logger;
   /** The logger handed to Baileys, which is chatty at info. */
   baileysLogger?: Logger;
@@ -173,6 +176,7 @@ export class WhatsAppSession {
       const sent = await sock.sendMessage(`${to}@s.whatsapp.net`, { text }, { messageId });
       if (!sent?.key.id || !sent.key.remoteJid) throw new Error('WhatsApp returned no message key');
       const result = { messageId: sent.key.id, remoteJid: sent.key.remoteJid, timestamp: timestampMs(sent.messageTimestamp, this.#o.now()) };
+      if (sent.message) await this.#remember({ id: result.messageId, remoteJid: result.remoteJid, fromMe: true, message: sent.message, at: result.timestamp });
       try {
         // The record of the message goes through the outbox before the caller hears it was sent, so it
         // reaches Turso even if this process dies right after answering.
@@ -217,6 +221,8 @@ export class WhatsAppSession {
         ...this.#o.socketConfig,
         auth: { creds: auth.state.creds, keys },
         ...(this.#o.baileysLogger ? { logger: this.#o.baileysLogger } : {}),
+        // Baileys asks here when a retry receipt names a message its per-socket cache no longer has.
+        getMessage: async (key) => (key.id ? ((await this.#o.recentMessages.get(this.sessionId, key.id))?.message ?? undefined) : undefined),
         // A throw here makes Baileys nack the message, so WhatsApp delivers it again later.
         beforeMessageReceipt: async (msg) => {
           if (!created || !msg.key.id) return;
@@ -346,6 +352,19 @@ export class WhatsAppSession {
     const phone = phoneFromJid(party.pnJid) ?? (party.lidJid ? phoneFromJid(await sock.signalRepository.lidMapping.getPNForLID(party.lidJid)) : null);
     const event = incomingTextEvent(msg, phone, bareLid(party.lidJid), this.#o.now());
     if (event) await this.#o.emit(event, incomingEventId(this.sessionId, event));
+    if (msg.key.id && msg.key.remoteJid && msg.message && !msg.messageStubType) {
+      const at = timestampMs(msg.messageTimestamp, this.#o.now());
+      await this.#remember({ id: msg.key.id, remoteJid: msg.key.remoteJid, fromMe: false, message: msg.message, at });
+    }
+  }
+
+  /** Keeps a message for retry receipts; a failure costs only a later resend, so it is logged, not thrown. */
+  async #remember(message: Parameters<RecentMessages['put']>[1]): Promise<void> {
+    try {
+      await this.#o.recentMessages.put(this.sessionId, message);
+    } catch (err) {
+      this.#log.error({ err, messageId: message.id }, 'could not keep a message for retry receipts');
+    }
   }
 
   async #onMessageUpdate(sock: WASocket, update: BaileysEventMap['messages.update'][number]): Promise<void> {
