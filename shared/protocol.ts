@@ -65,6 +65,9 @@ export const SessionEvent = z.discriminatedUnion('name', [
     to: phone,
     text: z.string().max(65_536),
     timestamp: z.number().int(),
+    // "phone": typed on the user's phone and synced to the session, not sent through the API. Absent in
+    // events from connectors that predate it, which only reported API sends.
+    source: z.enum(['api', 'phone']).optional(),
   }),
   z.object({
     name: z.literal('message.status'),

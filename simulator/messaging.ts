@@ -222,7 +222,7 @@ function withPrefix(key: Buffer): Buffer {
 }
 
 /** The device's published keys as a Signal bundle; takes one of its one-time prekeys. */
-function bundleOf(device: LinkedDevice): PeerBundle {
+export function bundleOf(device: LinkedDevice): PeerBundle {
   const preKey = device.preKeys.take();
   return {
     registrationId: device.registrationId,

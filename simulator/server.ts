@@ -14,6 +14,7 @@ import { scan, unlink } from './linking.ts';
 import type { ScanOptions } from './linking.ts';
 import { contactSend, sendReceipt } from './messaging.ts';
 import { DEFAULT_RECEIPT_DELAY_MS, randomSeed, receiptDelays } from './receipt-timing.ts';
+import { phoneSend } from './phone-sends.ts';
 import { requestRetry } from './retry-requests.ts';
 import { World } from './world.ts';
 
@@ -47,6 +48,8 @@ export type Simulator = {
   scan(qr: string, phone: string, options?: ScanOptions): Promise<{ jid: string }>;
   /** Contact `from` sends `text` to the devices linked to phone `to`, addressed by phone number unless told. */
   contactSend(from: string, to: string, text: string, options?: { addressing?: Addressing }): Promise<{ id: string }>;
+  /** The user types `text` to contact `to` on phone `phone` itself; its linked devices get the synced copy. */
+  phoneSend(phone: string, to: string, text: string): Promise<{ id: string }>;
   /** What contact `phone` has received from linked devices, decrypted, oldest first. */
   inbox(phone: string): InboxMessage[];
   /** The recipient of message `id` (sent by a device) sends a receipt for it. */
@@ -99,6 +102,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     events: world.events,
     scan: (qr, phone, scanOptions) => scan(world, qr, phone, scanOptions),
     contactSend: (from, to, text, sendOptions) => contactSend(world, from, to, text, sendOptions),
+    phoneSend: (phone, to, text) => phoneSend(world, phone, to, text),
     inbox: (phone) => world.inbox.messagesOf(phone),
     receipt: (id, type) => sendReceipt(world, id, type),
     retryReceipt: (id, count) => requestRetry(world, id, count),

@@ -20,6 +20,7 @@ import { createKeyCache } from './key-cache.ts';
 import { bareLid, chatParty, incomingEventId, incomingTextEvent, messageStatusName, phoneFromJid, timestampMs } from './events.ts';
 import type { MessageStatusStore } from './message-status-store.ts';
 import { MessageStatuses } from './message-statuses.ts';
+import { phoneSentEvent, phoneSentEventId } from './phone-messages.ts';
 import type { RecentMessages } from './recent-messages.ts';
 import { qrEvent } from './qr.ts';
 import { statusAfterClose, statusFromConnectionUpdate } from './status.ts';
@@ -180,7 +181,7 @@ export class WhatsAppSession {
       try {
         // The record of the message goes through the outbox before the caller hears it was sent, so it
         // reaches Turso even if this process dies right after answering.
-        await this.#o.emit({ name: 'message.sent', messageId: result.messageId, to, text, timestamp: result.timestamp });
+        await this.#o.emit({ name: 'message.sent', messageId: result.messageId, to, text, timestamp: result.timestamp, source: 'api' });
       } catch (err) {
         // It is on its way to WhatsApp already: failing the command would invite the caller to send it twice.
         this.#log.error({ err, messageId: result.messageId }, 'sent, but could not store the message.sent event');
@@ -261,9 +262,15 @@ export class WhatsAppSession {
       for (const msg of messages) {
         const hooked = !!msg.key.id && this.#hooked.delete(msg.key.id);
         if (msg.key.fromMe) {
+          if (hooked) continue;
+          if (!msg.key.id || !this.#statuses.tracks(msg.key.id)) {
+            // Not one of our sends: a message typed on the phone (the receipt hook did not see it).
+            await this.#onPhoneMessage(sock, msg);
+            continue;
+          }
           // A receipt landing while Baileys buffers the upsert of our send is folded into it, never an update.
           const status = messageStatusName(msg.status);
-          if (msg.key.id && status) await this.#statuses.upserted(msg.key.id, status, this.#o.now());
+          if (status) await this.#statuses.upserted(msg.key.id, status, this.#o.now());
           continue;
         }
         // Without the patch (or for messages the hook did not see) this is where they are stored.
@@ -344,7 +351,10 @@ export class WhatsAppSession {
   }
 
   async #onMessage(sock: WASocket, msg: BaileysEventMap['messages.upsert']['messages'][number]): Promise<void> {
-    if (msg.key.fromMe) return;
+    if (msg.key.fromMe) {
+      await this.#onPhoneMessage(sock, msg);
+      return;
+    }
     const party = chatParty(msg.key);
     if (!party) return;
     // WhatsApp has no lookup of a phone number by LID: the number comes with the message (sender_pn) or from
@@ -367,8 +377,33 @@ export class WhatsAppSession {
     }
   }
 
+  /**
+   * A message typed on the user's phone, synced to this device: recorded as message.sent (source "phone")
+   * and, since WhatsApp's server has it, as `sent`; its receipts then follow as for our own sends.
+   */
+  async #onPhoneMessage(sock: WASocket, msg: WAMessage): Promise<void> {
+    const party = chatParty(msg.key);
+    if (!party || !msg.key.id) return;
+    const to = phoneFromJid(party.pnJid) ?? (party.lidJid ? phoneFromJid(await sock.signalRepository.lidMapping.getPNForLID(party.lidJid)) : null);
+    const event = to ? phoneSentEvent(msg, to, this.#o.now()) : null;
+    if (!to || !event) return;
+    if (msg.message) await this.#remember({ id: event.messageId, remoteJid: msg.key.remoteJid ?? `${to}@s.whatsapp.net`, fromMe: true, message: msg.message, at: event.timestamp });
+    // Receipts that land meanwhile wait until its message.sent is stored, as for our own sends.
+    const statuses = this.#statuses.sending(event.messageId, to);
+    try {
+      await this.#o.emit(event, phoneSentEventId(this.sessionId, event.messageId));
+    } finally {
+      statuses.release();
+    }
+    await this.#statuses.report(event.messageId, to, 'sent', event.timestamp);
+  }
+
   async #onMessageUpdate(sock: WASocket, update: BaileysEventMap['messages.update'][number]): Promise<void> {
     if (!update.key.fromMe || update.update.status === undefined || update.update.status === null) return;
+    const id = update.key.id;
+    // A receipt for a message this session never recorded (the phone sent it before this device was linked,
+    // or it is not a text): no status, which would stand for a message nobody has.
+    if (!id || (!this.#statuses.tracks(id) && (await this.#o.statusStore.last(this.sessionId, id)) === null)) return;
     const party = chatParty(update.key);
     if (!party) return;
     const phone = phoneFromJid(party.pnJid) ?? (party.lidJid ? phoneFromJid(await sock.signalRepository.lidMapping.getPNForLID(party.lidJid)) : null);
