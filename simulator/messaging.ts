@@ -6,6 +6,7 @@ import { getBinaryNodeChild, getBinaryNodeChildren, proto } from '@whiskeysocket
 import type { BinaryNode } from '@whiskeysockets/baileys';
 import { senderAttrs, type Addressing } from './addressing.ts';
 import type { Connection } from './connection.ts';
+import { textMessage, type TextShape } from './message-content.ts';
 import type { PeerBundle, SignalMessageType } from './contacts.ts';
 import type { LinkedDevice } from './device-registry.ts';
 import { resolveJid } from './directory.ts';
@@ -246,7 +247,7 @@ export async function contactSend(
   from: string,
   to: string,
   text: string,
-  options: { addressing?: Addressing } = {},
+  options: { addressing?: Addressing; shape?: TextShape; pushName?: string } = {},
 ): Promise<{ id: string }> {
   if (from === to) throw new InvalidScenario('a phone cannot message its own linked devices here');
   const devices = world.registry.devicesOf(to);
@@ -254,14 +255,16 @@ export async function contactSend(
   const contact = world.contacts.get(from);
   const lid = world.directory.lidOf(from);
   const id = newMessageId();
-  const plaintext = proto.Message.encode({ conversation: text }).finish();
+  const plaintext = proto.Message.encode(textMessage(text, options.shape ?? 'conversation')).finish();
+  // WhatsApp puts the sender's chosen name beside its messages as `notify`.
+  const sender = { ...senderAttrs(from, lid, options.addressing ?? 'pn'), ...(options.pushName ? { notify: options.pushName } : {}) };
   const types: SignalMessageType[] = [];
   for (const device of devices) {
     const { type, ciphertext } = await contact.encrypt({ name: to, device: device.device }, plaintext, () =>
       bundleOf(device),
     );
     types.push(type);
-    world.deliverMessage(device, id, { from, plaintext, node: messageStanza(senderAttrs(from, lid, options.addressing ?? 'pn'), id, type, ciphertext) });
+    world.deliverMessage(device, id, { from, plaintext, node: messageStanza(sender, id, type, ciphertext) });
   }
   world.events.emit('contact-message-sent', { id, from, to, types });
   return { id };

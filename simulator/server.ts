@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
 import type { Addressing } from './addressing.ts';
 import type { CertRoot } from './cert-chain.ts';
+import type { TextShape } from './message-content.ts';
 import { Connection } from './connection.ts';
 import { controlApi } from './control-api.ts';
 import type { ReceiptType, SimulatorEvents } from './events.ts';
@@ -15,8 +16,18 @@ import type { ScanOptions } from './linking.ts';
 import { contactSend, sendReceipt } from './messaging.ts';
 import { DEFAULT_RECEIPT_DELAY_MS, randomSeed, receiptDelays } from './receipt-timing.ts';
 import { phoneSend } from './phone-sends.ts';
+import { sendReceiptList } from './receipt-lists.ts';
 import { requestRetry } from './retry-requests.ts';
 import { World } from './world.ts';
+
+export type ContactSendOptions = {
+  /** How WhatsApp names the sender: by phone number (default), by LID with the number, or by LID alone. */
+  addressing?: Addressing;
+  /** conversation (default), extendedTextMessage, or inside an ephemeral (disappearing) wrapper. */
+  shape?: TextShape;
+  /** The contact's push name, sent as `notify`. */
+  pushName?: string;
+};
 
 export type SimulatorOptions = {
   /** 0 picks a free port. */
@@ -47,7 +58,9 @@ export type Simulator = {
   /** The phone `phone` scans the QR string Baileys emitted; resolves once the device accepted pairing. */
   scan(qr: string, phone: string, options?: ScanOptions): Promise<{ jid: string }>;
   /** Contact `from` sends `text` to the devices linked to phone `to`, addressed by phone number unless told. */
-  contactSend(from: string, to: string, text: string, options?: { addressing?: Addressing }): Promise<{ id: string }>;
+  contactSend(from: string, to: string, text: string, options?: ContactSendOptions): Promise<{ id: string }>;
+  /** The recipient of device-sent messages `ids` (one chat) receipts them all at once, in one `<list>` receipt. */
+  receiptList(ids: string[], type: ReceiptType): void;
   /** The user types `text` to contact `to` on phone `phone` itself; its linked devices get the synced copy. */
   phoneSend(phone: string, to: string, text: string): Promise<{ id: string }>;
   /** What contact `phone` has received from linked devices, decrypted, oldest first. */
@@ -106,6 +119,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     inbox: (phone) => world.inbox.messagesOf(phone),
     receipt: (id, type) => sendReceipt(world, id, type),
     retryReceipt: (id, count) => requestRetry(world, id, count),
+    receiptList: (ids, type) => sendReceiptList(world, ids, type),
     unlink: (phone) => unlink(world, phone),
     drop: (phone) => drop(world, phone),
     replace: (phone) => replace(world, phone),

@@ -1,12 +1,14 @@
 // One WhatsApp session's lifecycle: opens Baileys sockets with the stored auth state, follows
 // connection updates (QR, open, close -> restart / backoff / logged out), and turns messages into events.
 import {
+  areJidsSameUser,
   generateMessageIDV2,
   makeCacheableSignalKeyStore,
   type BaileysEventMap,
   type BinaryNode,
   type UserFacingSocketConfig,
   type WAMessage,
+  type WAMessageKey,
   type WASocket,
 } from '@whiskeysockets/baileys';
 import type { Logger } from 'pino';
@@ -17,10 +19,11 @@ import type { AuthStore, SessionAuth } from './auth-state.ts';
 import type { DeviceUnlinker } from './device-unlinker.ts';
 import { classifyDisconnect } from './disconnect.ts';
 import { createKeyCache } from './key-cache.ts';
-import { bareLid, chatParty, incomingEventId, incomingTextEvent, messageStatusName, phoneFromJid, timestampMs } from './events.ts';
+import { bareLid, chatParty, incomingEventId, incomingTextEvent, messageStatusName, phoneFromJid, timestampMs, type StatusChange } from './events.ts';
 import type { MessageStatusStore } from './message-status-store.ts';
 import { MessageStatuses } from './message-statuses.ts';
 import { phoneSentEvent, phoneSentEventId } from './phone-messages.ts';
+import { receiptStatus } from './receipt-statuses.ts';
 import type { RecentMessages } from './recent-messages.ts';
 import { qrEvent } from './qr.ts';
 import { statusAfterClose, statusFromConnectionUpdate } from './status.ts';
@@ -284,6 +287,9 @@ export class WhatsAppSession {
       const { id, error, t } = node.attrs;
       if (id && !error) void this.#statuses.acked(id, timestampMs(Number(t), this.#o.now()));
     });
+    sock.ws.on('CB:receipt', (node: BinaryNode) => {
+      this.#onReceipt(sock, node).catch((err: unknown) => this.#log.error({ err }, 'could not read a receipt'));
+    });
     on('messages.update', async (updates) => {
       for (const update of updates) await this.#onMessageUpdate(sock, update);
     });
@@ -400,18 +406,27 @@ export class WhatsAppSession {
 
   async #onMessageUpdate(sock: WASocket, update: BaileysEventMap['messages.update'][number]): Promise<void> {
     if (!update.key.fromMe || update.update.status === undefined || update.update.status === null) return;
-    const id = update.key.id;
+    const status = messageStatusName(update.update.status);
+    if (status) await this.#onStatus(sock, update.key, status, timestampMs(update.update.messageTimestamp, this.#o.now()));
+  }
+
+  /** A contact's receipt as WhatsApp sent it, before Baileys' event buffer can merge it away. */
+  async #onReceipt(sock: WASocket, node: BinaryNode): Promise<void> {
+    const receipt = receiptStatus(node, this.#o.now());
+    if (!receipt || areJidsSameUser(receipt.chatJid, sock.user?.id) || areJidsSameUser(receipt.chatJid, sock.user?.lid)) return;
+    for (const id of receipt.ids) await this.#onStatus(sock, { remoteJid: receipt.chatJid, id, fromMe: true }, receipt.status, receipt.timestamp);
+  }
+
+  async #onStatus(sock: WASocket, key: WAMessageKey, status: StatusChange['status'], timestamp: number): Promise<void> {
+    const id = key.id;
     // A receipt for a message this session never recorded (the phone sent it before this device was linked,
     // or it is not a text): no status, which would stand for a message nobody has.
     if (!id || (!this.#statuses.tracks(id) && (await this.#o.statusStore.last(this.sessionId, id)) === null)) return;
-    const party = chatParty(update.key);
+    const party = chatParty(key);
     if (!party) return;
     const phone = phoneFromJid(party.pnJid) ?? (party.lidJid ? phoneFromJid(await sock.signalRepository.lidMapping.getPNForLID(party.lidJid)) : null);
     if (!phone) return;
-    const status = messageStatusName(update.update.status);
-    if (update.key.id && status) {
-      await this.#statuses.report(update.key.id, phone, status, timestampMs(update.update.messageTimestamp, this.#o.now()));
-    }
+    await this.#statuses.report(id, phone, status, timestamp);
   }
 
   /**
