@@ -15,13 +15,14 @@ describe('receiptStatus', () => {
   });
 
   it('ignores receipts that are not a contact delivering or reading our message', () => {
-    for (const attrs of [
+    const receipts: Record<string, string>[] = [
       { from: contact, id: 'A', type: 'retry' },
       { from: contact, id: 'A', type: 'read-self' },
       { from: contact, id: 'A', type: 'sender' },
       { from: contact, id: 'A', recipient: '6281100000001@s.whatsapp.net' },
       { from: '1203630@g.us', id: 'A', participant: contact },
-    ]) {
+    ];
+    for (const attrs of receipts) {
       expect(receiptStatus({ tag: 'receipt', attrs }, 0)).toBeNull();
     }
   });
