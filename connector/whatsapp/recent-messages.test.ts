@@ -46,4 +46,13 @@ describe('recent-message store', () => {
     expect(await store.get('s1', 'OLD')).toBeNull();
     expect(await store.get('s1', 'NEW')).not.toBeNull();
   });
+
+  it("forgets one session's messages and keeps the others'", async () => {
+    const store = createRecentMessages(db, KEY, { connectorId: 'c4', retentionMs: 7 * DAY });
+    await store.put('gone', message('G1', 'bye', 1_000));
+    await store.put('kept', message('K1', 'hi', 1_000));
+    await store.forget('gone');
+    expect(await store.get('gone', 'G1')).toBeNull();
+    expect(await store.get('kept', 'K1')).not.toBeNull();
+  });
 });

@@ -33,6 +33,8 @@ export type RecentMessages = {
   get(sessionId: string, messageId: string): Promise<RecentMessage | null>;
   /** Deletes messages older than the retention; returns how many. */
   prune(now: number): Promise<number>;
+  /** Deletes every message of a session whose login is gone (removed, reset or logged out from the phone). */
+  forget(sessionId: string): Promise<void>;
 };
 
 const rowKey = (sessionId: string, messageId: string) => `recent-message\n${sessionId}\n${messageId}`;
@@ -70,6 +72,9 @@ export function createRecentMessages(db: Client, key: Buffer, { connectorId, ret
     async prune(now) {
       const result = await db.execute({ sql: 'DELETE FROM recent_message WHERE connector_id = ? AND at < ?', args: [connectorId, now - retentionMs] });
       return result.rowsAffected;
+    },
+    async forget(sessionId) {
+      await db.execute({ sql: 'DELETE FROM recent_message WHERE connector_id = ? AND session_id = ?', args: [connectorId, sessionId] });
     },
   };
 }

@@ -165,6 +165,7 @@ export class WhatsAppSession {
     this.#auth = null;
     if (unlinked) await this.#o.authStore.wipe(this.sessionId);
     else await this.#o.unlinker.forgetStoredLogin(this.sessionId);
+    await this.#forgetMessages();
     if (reason) await this.#setStatus('LOGGED_OUT', reason);
     else this.#status = 'STOPPED';
   }
@@ -328,6 +329,7 @@ export class WhatsAppSession {
           await this.#credsWrites;
           this.#auth = null;
           await this.#o.authStore.wipe(this.sessionId);
+          await this.#forgetMessages();
           await this.#setStatus(statusAfterClose(action), reason);
           break;
         case 'fail':
@@ -371,6 +373,15 @@ export class WhatsAppSession {
     if (msg.key.id && msg.key.remoteJid && msg.message && !msg.messageStubType) {
       const at = timestampMs(msg.messageTimestamp, this.#o.now());
       await this.#remember({ id: msg.key.id, remoteJid: msg.key.remoteJid, fromMe: false, message: msg.message, at });
+    }
+  }
+
+  /** The login is gone, and with it any reason to keep its messages; pruning catches a failure here. */
+  async #forgetMessages(): Promise<void> {
+    try {
+      await this.#o.recentMessages.forget(this.sessionId);
+    } catch (err) {
+      this.#log.error({ err }, 'could not delete the stored messages of a wiped session');
     }
   }
 
