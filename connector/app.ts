@@ -11,6 +11,7 @@ import { DeviceUnlinker } from './whatsapp/device-unlinker.ts';
 import { createPendingUnlinks } from './whatsapp/pending-unlinks.ts';
 import { createSessionEpochs } from './whatsapp/session-epochs.ts';
 import { createMessageStatusStore } from './whatsapp/message-status-store.ts';
+import { createRecentMessages } from './whatsapp/recent-messages.ts';
 import { SessionManager } from './whatsapp/session-manager.ts';
 import { WhatsAppSession, type SessionOptions, type SocketFactory } from './whatsapp/session.ts';
 import { createStartQueue } from './whatsapp/start-queue.ts';
@@ -32,7 +33,12 @@ export type ConnectorOptions = {
   sessionReconnectDelay?: (attempt: number) => number;
   /** Delay before retry number `attempt` of a device unlink that did not reach WhatsApp. */
   unlinkRetryDelay?: (attempt: number) => number;
+  /** How long sent and received messages are kept for retry receipts (MESSAGE_STORE_DAYS); 7 days by default. */
+  messageStoreDays?: number;
 };
+
+const DAY_MS = 86_400_000;
+const PRUNE_EVERY_MS = 3_600_000;
 
 export type ShutdownTimeouts = { commandsMs: number; flushMs: number };
 
@@ -50,6 +56,12 @@ export function startConnector(o: ConnectorOptions): RunningConnector {
   const outbox = createOutbox(o.db, o.authStateKey, { connectorId: o.connectorId, logger: log });
   const authStore = createAuthStore(o.db, o.authStateKey, o.connectorId);
   const statusStore = createMessageStatusStore(o.db);
+  const recentMessages = createRecentMessages(o.db, o.authStateKey, { connectorId: o.connectorId, retentionMs: (o.messageStoreDays ?? 7) * DAY_MS });
+  const prune = () =>
+    void recentMessages.prune(Date.now()).catch((err: unknown) => log.error({ err }, 'could not prune the recent-message store'));
+  prune();
+  const pruning = setInterval(prune, PRUNE_EVERY_MS);
+  pruning.unref();
   let hub: HubLink | null = null;
 
   const emit = (sessionId: string) => async (event: SessionEvent, id?: string) => {
@@ -89,6 +101,7 @@ export function startConnector(o: ConnectorOptions): RunningConnector {
         socketConfig: o.socketConfig,
         emit: emit(sessionId),
         statusStore,
+        recentMessages,
         logger: log,
         ...(o.baileysLogger ? { baileysLogger: o.baileysLogger } : {}),
         ...(o.sessionReconnectDelay ? { reconnectDelay: o.sessionReconnectDelay } : {}),
@@ -122,6 +135,7 @@ export function startConnector(o: ConnectorOptions): RunningConnector {
       await link.stopTakingCommands(timeouts.commandsMs);
       // Sockets close before the flush so no event can arrive after it; anything left stays in the outbox.
       await sessions.closeAll();
+      clearInterval(pruning);
       await unlinker.close();
       const outboxFlushed = await link.flush(timeouts.flushMs);
       if (!outboxFlushed) log.warn('outbox not fully acked; the rest is resent after the next start');

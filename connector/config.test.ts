@@ -21,8 +21,15 @@ describe('loadConfig', () => {
       waVersion: PINNED_WA_VERSION,
       waVersionFetch: false,
       waKeepAliveIntervalMs: DEFAULT_WA_KEEPALIVE_INTERVAL_MS,
+      messageStoreDays: 7,
     });
     expect(config.authStateKey).toHaveLength(32);
+  });
+
+  it('keeps messages for MESSAGE_STORE_DAYS days and refuses a retention that is not a whole number of days', () => {
+    expect(loadConfig({ ...valid, MESSAGE_STORE_DAYS: '30' }).messageStoreDays).toBe(30);
+    expect(() => loadConfig({ ...valid, MESSAGE_STORE_DAYS: 'a week' })).toThrow(/MESSAGE_STORE_DAYS/);
+    expect(() => loadConfig({ ...valid, MESSAGE_STORE_DAYS: '0' })).toThrow(/MESSAGE_STORE_DAYS/);
   });
 
   it('names every missing variable', () => {

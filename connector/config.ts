@@ -52,6 +52,7 @@ const EnvSchema = z.object({
     })
     .optional(),
   WA_VERSION_FETCH: z.enum(['true', 'false'], { error: 'must be true or false' }).default('false'),
+  MESSAGE_STORE_DAYS: z.coerce.number({ error: 'must be a number of days' }).int('must be a whole number of days').min(1).max(365).default(7),
 });
 
 export type ConnectorConfig = {
@@ -71,6 +72,8 @@ export type ConnectorConfig = {
   waVersionFetch: boolean;
   /** Baileys' keepAliveIntervalMs: the liveness ping period (see DEFAULT_WA_KEEPALIVE_INTERVAL_MS). */
   waKeepAliveIntervalMs: number;
+  /** Days sent and received messages are kept (sealed) to answer retry receipts. */
+  messageStoreDays: number;
 };
 
 export class ConfigError extends Error {
@@ -116,6 +119,7 @@ export function loadConfig(env: Record<string, string | undefined>): ConnectorCo
     waVersion: e.WA_VERSION ?? PINNED_WA_VERSION,
     waVersionFetch: e.WA_VERSION_FETCH === 'true',
     waKeepAliveIntervalMs: e.WA_KEEPALIVE_INTERVAL_MS,
+    messageStoreDays: e.MESSAGE_STORE_DAYS,
   };
 }
 

@@ -1,6 +1,6 @@
 // The connector's own local store (a libSQL file by default, or a Turso database): auth state, the event
-// outbox, the last applied auth epoch per session, the devices still to unlink and the last status
-// reported of each sent message. Its small schema is
+// outbox, the last applied auth epoch per session, the devices still to unlink, the last status
+// reported of each sent message and recent messages. Its small schema is
 // created here at start.
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -8,6 +8,7 @@ import { createClient, type Client } from '@libsql/client';
 import type { Logger } from 'pino';
 import { LEASE_TABLE } from './lease.ts';
 import { QUARANTINE_TABLE } from './quarantine.ts';
+import { RECENT_MESSAGE_INDEX, RECENT_MESSAGE_TABLE } from './whatsapp/recent-messages.ts';
 
 export type { Client };
 
@@ -59,6 +60,9 @@ const SCHEMA = [
     at INTEGER NOT NULL,
     PRIMARY KEY (session_id, message_id)
   ) WITHOUT ROWID`,
+  // Recent messages, sealed, for answering retry receipts (whatsapp/recent-messages.ts).
+  RECENT_MESSAGE_TABLE,
+  RECENT_MESSAGE_INDEX,
 ];
 
 /** Stores written before rows were owned: their rows are adopted by the connector that opens them first. */

@@ -61,6 +61,7 @@ const connector = startConnector({
   baileysLogger: logger.child({ module: 'baileys' }, { level: config.logLevel === 'info' ? 'warn' : config.logLevel }),
   makeSocket: makeWASocket,
   socketConfig: { waWebSocketUrl: config.waWsUrl, browser: Browsers.ubuntu('Kabar'), version: waVersion, keepAliveIntervalMs: config.waKeepAliveIntervalMs },
+  messageStoreDays: config.messageStoreDays,
 });
 logger.info({ hubUrl: config.hubUrl, connectorId: config.connectorId, waSimulator: config.waSimulator, waVersion: waVersion.join('.') }, 'connector started');
 

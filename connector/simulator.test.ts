@@ -11,6 +11,7 @@ import { createAuthStore } from './whatsapp/auth-state.ts';
 import { DeviceUnlinker } from './whatsapp/device-unlinker.ts';
 import { createMessageStatusStore } from './whatsapp/message-status-store.ts';
 import { createPendingUnlinks } from './whatsapp/pending-unlinks.ts';
+import { createRecentMessages } from './whatsapp/recent-messages.ts';
 import { WhatsAppSession } from './whatsapp/session.ts';
 
 let dir: string;
@@ -57,10 +58,13 @@ describe('connector with real Baileys against the simulator', () => {
 
     const authStore = createAuthStore(stack.db, KEY, CONNECTOR_ID);
     expect(await authStore.listSessions()).toContain('alpha');
+    const keptMessages = () => stack.db.execute({ sql: 'SELECT count(*) AS n FROM recent_message WHERE session_id = ?', args: ['alpha'] }).then((r) => Number(r.rows[0]?.n));
+    expect(await keptMessages()).toBe(2);
     simulator.unlink(phone);
     const loggedOut = await hubEvent(stack.hub, 'alpha', 'connection.update', (e) => e.status === 'LOGGED_OUT');
     expect(loggedOut.reason).toMatch(/^401/);
     expect(await authStore.listSessions()).not.toContain('alpha');
+    expect(await keptMessages()).toBe(0);
     expect(await sendText(stack.hub, 'alpha', contact, 'after logout')).toMatchObject({ ok: false, error: { code: 'SESSION_NOT_CONNECTED' } });
   });
 
@@ -215,6 +219,7 @@ describe('incoming messages and WhatsApp receipts', () => {
       makeSocket: (config) => (sock = makeWASocket(config)),
       socketConfig,
       statusStore: createMessageStatusStore(db),
+      recentMessages: createRecentMessages(db, KEY, { connectorId: CONNECTOR_ID, retentionMs: 86_400_000 }),
       logger: silent,
       baileysLogger: silent,
       reconnectDelay: () => 50,

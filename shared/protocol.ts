@@ -64,7 +64,9 @@ export const SessionEvent = z.discriminatedUnion('name', [
   z.object({
     name: z.literal('message.received'),
     messageId: z.string().min(1).max(128),
-    from: phone,
+    // Null when WhatsApp addressed the message by LID alone and the phone number is not known: WhatsApp
+    // hides some contacts' numbers. `fromLid` then names the sender.
+    from: phone.nullable(),
     fromLid: z.string().max(64).optional(),
     pushName: z.string().max(256).optional(),
     text: z.string().max(65_536),
@@ -78,6 +80,9 @@ export const SessionEvent = z.discriminatedUnion('name', [
     to: phone,
     text: z.string().max(65_536),
     timestamp: z.number().int(),
+    // "phone": typed on the user's phone and synced to the session, not sent through the API. Absent in
+    // events from connectors that predate it, which only reported API sends.
+    source: z.enum(['api', 'phone']).optional(),
   }),
   z.object({
     name: z.literal('message.status'),

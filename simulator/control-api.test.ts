@@ -25,6 +25,14 @@ describe('control API', () => {
     expect(json.control).toContain('POST /control/scan {qr, phone, forgeAccountSignature?} -> {jid}');
   });
 
+  test('refuses a retry request for an unknown message and an unknown addressing, with a 4xx error', async () => {
+    expect(await call('POST', '/control/retries', { id: '3EB0NOTSENT' })).toEqual({ status: 404, json: { error: expect.stringContaining('3EB0NOTSENT') } });
+    expect((await call('POST', '/control/retries', { id: '3EB0X', count: 9 })).status).toBe(400);
+    const bad = await call('POST', '/control/messages', { from: '6289900000021', to: '6284400000001', text: 'x', addressing: 'by-email' });
+    expect(bad.status).toBe(400);
+    expect(bad.json.error).toMatch(/addressing/);
+  });
+
   test('a whole session runs over HTTP: scan, contact message, inbox, receipts, drop and unlink', async () => {
     const pairing = connectClient(simulator.wsUrl);
     track(pairing);

@@ -2,6 +2,7 @@
 // processes and for demos. Bad input gets a 4xx {error}; errors map to statuses in one place.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
+import { ADDRESSINGS } from './addressing.ts';
 import {
   InvalidQr,
   InvalidScenario,
@@ -19,8 +20,9 @@ const MAX_BODY_BYTES = 256 * 1024;
 const phone = z.string().regex(/^\d{5,20}$/, 'must be a phone number in digits, e.g. "6281234567890"');
 const schemas = {
   scan: z.object({ qr: z.string().min(1), phone, forgeAccountSignature: z.boolean().optional() }),
-  messages: z.object({ from: phone, to: phone, text: z.string().min(1).max(65_536) }),
+  messages: z.object({ from: phone, to: phone, text: z.string().min(1).max(65_536), addressing: z.enum(ADDRESSINGS).optional() }),
   receipts: z.object({ id: z.string().min(1), type: z.enum(['delivered', 'read']) }),
+  retries: z.object({ id: z.string().min(1), count: z.number().int().min(1).max(5).optional() }),
   phone: z.object({ phone }),
   refusal: z.object({
     from: phone,
@@ -86,7 +88,8 @@ const DESCRIPTION = {
   websocket: '/ws/chat',
   control: [
     'POST /control/scan {qr, phone, forgeAccountSignature?} -> {jid}',
-    'POST /control/messages {from, to, text} -> {id}',
+    'POST /control/messages {from, to, text, addressing?: pn|lid|lid-without-pn} -> {id}',
+    'POST /control/retries {id, count?} -> {ok}',
     'GET /control/inbox/:phone -> {messages: [{id, from, text, timestamp}]}',
     'POST /control/receipts {id, type: "delivered"|"read"} -> {ok}',
     'POST /control/unlink {phone} -> {devices}',
@@ -119,11 +122,16 @@ async function route(simulator: Simulator, req: IncomingMessage): Promise<[numbe
     }
     case '/control/messages': {
       const body = await parseBody(req, schemas.messages);
-      return [200, await simulator.contactSend(body.from, body.to, body.text)];
+      return [200, await simulator.contactSend(body.from, body.to, body.text, body.addressing ? { addressing: body.addressing } : {})];
     }
     case '/control/receipts': {
       const body = await parseBody(req, schemas.receipts);
       simulator.receipt(body.id, body.type);
+      return [200, { ok: true }];
+    }
+    case '/control/retries': {
+      const body = await parseBody(req, schemas.retries);
+      simulator.retryReceipt(body.id, body.count);
       return [200, { ok: true }];
     }
     case '/control/unlink':

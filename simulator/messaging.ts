@@ -4,10 +4,12 @@
 import { randomBytes } from 'node:crypto';
 import { getBinaryNodeChild, getBinaryNodeChildren, proto } from '@whiskeysockets/baileys';
 import type { BinaryNode } from '@whiskeysockets/baileys';
+import { senderAttrs, type Addressing } from './addressing.ts';
 import type { Connection } from './connection.ts';
+import { textMessage, type TextShape } from './message-content.ts';
 import type { PeerBundle, SignalMessageType } from './contacts.ts';
 import type { LinkedDevice } from './device-registry.ts';
-import { phoneJid, resolveJid } from './directory.ts';
+import { resolveJid } from './directory.ts';
 import { InvalidScenario, NoLinkedDevice, UnknownMessage } from './errors.ts';
 import type { ReceiptType } from './events.ts';
 import type { SentMessage } from './inbox.ts';
@@ -226,7 +228,7 @@ function withPrefix(key: Buffer): Buffer {
 }
 
 /** The device's published keys as a Signal bundle; takes one of its one-time prekeys. */
-function bundleOf(device: LinkedDevice): PeerBundle {
+export function bundleOf(device: LinkedDevice): PeerBundle {
   const preKey = device.preKeys.take();
   return {
     registrationId: device.registrationId,
@@ -245,31 +247,38 @@ function bundleOf(device: LinkedDevice): PeerBundle {
  * start a session, msg after), delivered now or queued until the device is next online, and kept
  * per device until that device receipts it.
  */
-export async function contactSend(world: World, from: string, to: string, text: string): Promise<{ id: string }> {
+export async function contactSend(
+  world: World,
+  from: string,
+  to: string,
+  text: string,
+  options: { addressing?: Addressing; shape?: TextShape; pushName?: string } = {},
+): Promise<{ id: string }> {
   if (from === to) throw new InvalidScenario('a phone cannot message its own linked devices here');
   const devices = world.registry.devicesOf(to);
   if (devices.length === 0) throw new NoLinkedDevice(`phone ${to} has no linked device`);
   const contact = world.contacts.get(from);
   const lid = world.directory.lidOf(from);
   const id = newMessageId();
-  const plaintext = proto.Message.encode({ conversation: text }).finish();
+  const plaintext = proto.Message.encode(textMessage(text, options.shape ?? 'conversation')).finish();
+  // WhatsApp puts the sender's chosen name beside its messages as `notify`.
+  const sender = { ...senderAttrs(from, lid, options.addressing ?? 'pn'), ...(options.pushName ? { notify: options.pushName } : {}) };
   const types: SignalMessageType[] = [];
   for (const device of devices) {
     const { type, ciphertext } = await contact.encrypt({ name: to, device: device.device }, plaintext, () =>
       bundleOf(device),
     );
     types.push(type);
-    world.deliverMessage(device, id, { from, plaintext, node: messageStanza(from, lid, id, type, ciphertext) });
+    world.deliverMessage(device, id, { from, plaintext, node: messageStanza(sender, id, type, ciphertext) });
   }
   world.events.emit('contact-message-sent', { id, from, to, types });
   return { id };
 }
 
-function messageStanza(from: string, lid: string, id: string, type: SignalMessageType, ciphertext: Buffer): BinaryNode {
+function messageStanza(sender: Record<string, string>, id: string, type: SignalMessageType, ciphertext: Buffer): BinaryNode {
   return {
     tag: 'message',
-    // sender_lid spares Baileys a usync round trip to learn the sender's LID before decrypting.
-    attrs: { from: phoneJid(from), id, t: unixSeconds(), type: 'text', sender_lid: `${lid}@lid` },
+    attrs: { ...sender, id, t: unixSeconds(), type: 'text' },
     content: [{ tag: 'enc', attrs: { v: '2', type }, content: ciphertext }],
   };
 }

@@ -3,8 +3,10 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
+import type { Addressing } from './addressing.ts';
 import type { CertRoot } from './cert-chain.ts';
 import type { ClientVersion } from './client-version.ts';
+import type { TextShape } from './message-content.ts';
 import { Connection } from './connection.ts';
 import { controlApi } from './control-api.ts';
 import type { ReceiptType, SimulatorEvents } from './events.ts';
@@ -17,7 +19,20 @@ import type { ScanOptions } from './linking.ts';
 import { contactSend, sendReceipt } from './messaging.ts';
 import { DEFAULT_RECEIPT_DELAY_MS, randomSeed, receiptDelays } from './receipt-timing.ts';
 import { keepWorldInFile, readWorldFile, restoreWorld } from './world-file.ts';
+import { pushHistory, type HistoryChat } from './history-sync.ts';
+import { phoneSend } from './phone-sends.ts';
+import { sendReceiptList } from './receipt-lists.ts';
+import { requestRetry } from './retry-requests.ts';
 import { World } from './world.ts';
+
+export type ContactSendOptions = {
+  /** How WhatsApp names the sender: by phone number (default), by LID with the number, or by LID alone. */
+  addressing?: Addressing;
+  /** conversation (default), extendedTextMessage, or inside an ephemeral (disappearing) wrapper. */
+  shape?: TextShape;
+  /** The contact's push name, sent as `notify`. */
+  pushName?: string;
+};
 
 export type SimulatorOptions = {
   /** 0 picks a free port. */
@@ -54,12 +69,20 @@ export type Simulator = {
   events: SimulatorEvents;
   /** The phone `phone` scans the QR string Baileys emitted; resolves once the device accepted pairing. */
   scan(qr: string, phone: string, options?: ScanOptions): Promise<{ jid: string }>;
-  /** Contact `from` sends `text` to the devices linked to phone `to`. */
-  contactSend(from: string, to: string, text: string): Promise<{ id: string }>;
+  /** Contact `from` sends `text` to the devices linked to phone `to`, addressed by phone number unless told. */
+  contactSend(from: string, to: string, text: string, options?: ContactSendOptions): Promise<{ id: string }>;
+  /** The recipient of device-sent messages `ids` (one chat) receipts them all at once, in one `<list>` receipt. */
+  receiptList(ids: string[], type: ReceiptType): void;
+  /** The user types `text` to contact `to` on phone `phone` itself; its linked devices get the synced copy. */
+  phoneSend(phone: string, to: string, text: string): Promise<{ id: string }>;
+  /** The phone pushes an initial history sync (inline) of these chats, with their LID-phone mappings, to its linked devices. */
+  pushHistory(phone: string, chats: HistoryChat[]): Promise<{ id: string }>;
   /** What contact `phone` has received from linked devices, decrypted, oldest first. */
   inbox(phone: string): InboxMessage[];
   /** The recipient of message `id` (sent by a device) sends a receipt for it. */
   receipt(id: string, type: ReceiptType): void;
+  /** The recipient of device-sent message `id` cannot decrypt it and sends a retry receipt (retry number `count`). */
+  retryReceipt(id: string, count?: number): void;
   /** The phone unlinks all its devices; connected ones are logged out (401). */
   unlink(phone: string): { devices: number };
   /** Cuts the phone's device connections (the client sees a plain close). */
@@ -121,9 +144,13 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     seed,
     events: world.events,
     scan: (qr, phone, scanOptions) => scan(world, qr, phone, scanOptions),
-    contactSend: (from, to, text) => contactSend(world, from, to, text),
+    contactSend: (from, to, text, sendOptions) => contactSend(world, from, to, text, sendOptions),
+    phoneSend: (phone, to, text) => phoneSend(world, phone, to, text),
+    pushHistory: (phone, chats) => pushHistory(world, phone, chats),
     inbox: (phone) => world.inbox.messagesOf(phone),
     receipt: (id, type) => sendReceipt(world, id, type),
+    retryReceipt: (id, count) => requestRetry(world, id, count),
+    receiptList: (ids, type) => sendReceiptList(world, ids, type),
     unlink: (phone) => unlink(world, phone),
     drop: (phone) => drop(world, phone),
     replace: (phone) => replace(world, phone),

@@ -81,9 +81,9 @@ export function timestampMs(value: WAMessage['messageTimestamp'], fallback: numb
 /**
  * The `message.received` event for an incoming 1:1 text, or null when the message is not one (ours,
  * a group, a stub such as a failed decryption, or not text). `phone` is the sender's number, already
- * resolved from a LID where needed.
+ * resolved from a LID where needed, or null when WhatsApp named the sender by LID alone.
  */
-export function incomingTextEvent(msg: WAMessage, phone: string, lid: string | undefined, now: number): IncomingText | null {
+export function incomingTextEvent(msg: WAMessage, phone: string | null, lid: string | undefined, now: number): IncomingText | null {
   if (msg.key.fromMe || !msg.key.id || msg.messageStubType) return null;
   const text = extractText(msg.message);
   if (text === null) return null;
@@ -105,5 +105,6 @@ export function incomingTextEvent(msg: WAMessage, phone: string, lid: string | u
  * redelivers a message it saw no receipt for, and the hub stores each event id once.
  */
 export function incomingEventId(sessionId: string, event: IncomingText): string {
-  return `rcv-${createHash('sha256').update(`${sessionId}\n${event.from}\n${event.messageId}`).digest('hex').slice(0, 40)}`;
+  const sender = event.from ?? event.fromLid ?? '';
+  return `rcv-${createHash('sha256').update(`${sessionId}\n${sender}\n${event.messageId}`).digest('hex').slice(0, 40)}`;
 }

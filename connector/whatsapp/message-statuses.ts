@@ -53,6 +53,11 @@ export class MessageStatuses {
     return { release };
   }
 
+  /** Whether `messageId` is a recent send of this session, whose statuses this tracker awaits. */
+  tracks(messageId: string): boolean {
+    return this.#sends.has(messageId);
+  }
+
   /** The server acked a message stanza; an ack of one of our sends (without an error) means it was sent. */
   acked(messageId: string, timestamp: number): Promise<void> {
     const send = this.#sends.get(messageId);

@@ -1,25 +1,30 @@
 // One WhatsApp session's lifecycle: opens Baileys sockets with the stored auth state, follows
 // connection updates (QR, open, close -> restart / backoff / logged out), and turns messages into events.
 import {
+  areJidsSameUser,
   generateMessageIDV2,
   makeCacheableSignalKeyStore,
   type BaileysEventMap,
   type BinaryNode,
   type UserFacingSocketConfig,
   type WAMessage,
+  type WAMessageKey,
   type WASocket,
 } from '@whiskeysockets/baileys';
 import type { Logger } from 'pino';
-import type { SendTextResult, SessionEvent } from '../../shared/protocol.ts';
+import type { SendFailure, SendTextResult, SessionEvent } from '../../shared/protocol.ts';
 import type { SessionStatus } from '../../shared/status.ts';
 import { nextReconnectDelay } from '../reconnect-delay.ts';
 import type { AuthStore, SessionAuth } from './auth-state.ts';
 import type { DeviceUnlinker } from './device-unlinker.ts';
 import { classifyDisconnect, closeReason, WaStatusCode } from './disconnect.ts';
 import { createKeyCache } from './key-cache.ts';
-import { bareLid, chatParty, incomingEventId, incomingTextEvent, messageStatusName, phoneFromJid, timestampMs } from './events.ts';
+import { bareLid, chatParty, incomingEventId, incomingTextEvent, messageStatusName, phoneFromJid, timestampMs, type StatusChange } from './events.ts';
 import type { MessageStatusStore } from './message-status-store.ts';
 import { MessageStatuses } from './message-statuses.ts';
+import { phoneSentEvent, phoneSentEventId } from './phone-messages.ts';
+import { receiptStatus } from './receipt-statuses.ts';
+import type { RecentMessages } from './recent-messages.ts';
 import { qrEvent } from './qr.ts';
 import { sendFailure } from './send-failure.ts';
 import { UnackedSends } from './unacked-sends.ts';
@@ -48,6 +53,8 @@ export type SessionOptions = {
   emit: (event: SessionEvent, id?: string) => Promise<void>;
   /** The last status reported of each sent message, which keeps statuses once-only and forward across restarts. */
   statusStore: MessageStatusStore;
+  /** Messages sent and received, kept durably so a retry receipt is answered after a reconnect or restart. */
+  recentMessages: RecentMessages;
   logger: Logger;
   /** The logger handed to Baileys, which is chatty at info. */
   baileysLogger?: Logger;
@@ -161,6 +168,7 @@ export class WhatsAppSession {
     this.#auth = null;
     if (unlinked) await this.#o.authStore.wipe(this.sessionId);
     else await this.#o.unlinker.forgetStoredLogin(this.sessionId);
+    await this.#forgetMessages();
     if (reason) await this.#setStatus('LOGGED_OUT', reason);
     else this.#status = 'STOPPED';
   }
@@ -181,10 +189,11 @@ export class WhatsAppSession {
       });
       if (!sent?.key.id || !sent.key.remoteJid) throw new Error('WhatsApp returned no message key');
       const result = { messageId: sent.key.id, remoteJid: sent.key.remoteJid, timestamp: timestampMs(sent.messageTimestamp, this.#o.now()) };
+      if (sent.message) await this.#remember({ id: result.messageId, remoteJid: result.remoteJid, fromMe: true, message: sent.message, at: result.timestamp });
       try {
         // The record of the message goes through the outbox before the caller hears it was sent, so it
         // reaches Turso even if this process dies right after answering.
-        await this.#o.emit({ name: 'message.sent', messageId: result.messageId, to, text, timestamp: result.timestamp });
+        await this.#o.emit({ name: 'message.sent', messageId: result.messageId, to, text, timestamp: result.timestamp, source: 'api' });
       } catch (err) {
         // It is on its way to WhatsApp already: failing the command would invite the caller to send it twice.
         this.#log.error({ err, messageId: result.messageId }, 'sent, but could not store the message.sent event');
@@ -225,6 +234,8 @@ export class WhatsAppSession {
         ...this.#o.socketConfig,
         auth: { creds: auth.state.creds, keys },
         ...(this.#o.baileysLogger ? { logger: this.#o.baileysLogger } : {}),
+        // Baileys asks here when a retry receipt names a message its per-socket cache no longer has.
+        getMessage: async (key) => (key.id ? ((await this.#o.recentMessages.get(this.sessionId, key.id))?.message ?? undefined) : undefined),
         // A throw here makes Baileys nack the message, and WhatsApp is not known to deliver a nacked message
         // again. So a message that could not be stored closes the socket first: neither receipt nor nack can
         // leave, and at the next login WhatsApp's offline delivery brings every unreceipted message again.
@@ -271,10 +282,16 @@ export class WhatsAppSession {
       for (const msg of messages) {
         const hooked = !!msg.key.id && this.#hooked.delete(msg.key.id);
         if (msg.key.fromMe) {
+          if (hooked) continue;
+          if (!msg.key.id || !this.#statuses.tracks(msg.key.id)) {
+            // Not one of our sends: a message typed on the phone (the receipt hook did not see it).
+            await this.#onPhoneMessage(sock, msg);
+            continue;
+          }
           // A receipt landing while Baileys buffers the upsert of our send is folded into it, never an update.
           const status = messageStatusName(msg.status);
           const failure = status === 'failed' ? sendFailure(msg.messageStubParameters?.[0]) : undefined;
-          if (msg.key.id && status) await this.#statuses.upserted(msg.key.id, status, this.#o.now(), failure);
+          if (status) await this.#statuses.upserted(msg.key.id, status, this.#o.now(), failure);
           continue;
         }
         // Without the patch (or for messages the hook did not see) this is where they are stored.
@@ -288,6 +305,9 @@ export class WhatsAppSession {
       const { id, error, t } = node.attrs;
       if (id) this.#unacked.settle(id);
       if (id && !error) void this.#statuses.acked(id, timestampMs(Number(t), this.#o.now()));
+    });
+    sock.ws.on('CB:receipt', (node: BinaryNode) => {
+      this.#onReceipt(sock, node).catch((err: unknown) => this.#log.error({ err }, 'could not read a receipt'));
     });
     on('messages.update', async (updates) => {
       for (const update of updates) await this.#onMessageUpdate(sock, update);
@@ -333,6 +353,7 @@ export class WhatsAppSession {
           await this.#credsWrites;
           this.#auth = null;
           await this.#o.authStore.wipe(this.sessionId);
+          await this.#forgetMessages();
           await this.#setStatus(statusAfterClose(action), reason);
           break;
         case 'fail':
@@ -376,31 +397,87 @@ export class WhatsAppSession {
   }
 
   async #onMessage(sock: WASocket, msg: BaileysEventMap['messages.upsert']['messages'][number]): Promise<void> {
-    if (msg.key.fromMe) return;
-    const party = chatParty(msg.key);
-    if (!party) return;
-    const phone = phoneFromJid(party.pnJid) ?? (party.lidJid ? phoneFromJid(await sock.signalRepository.lidMapping.getPNForLID(party.lidJid)) : null);
-    if (!phone) {
-      // Without a phone number the event would not be valid; this should not happen for 1:1 chats, because
-      // WhatsApp sends the alternate address with LID-addressed messages and Baileys stores the mapping.
-      this.#log.error({ messageId: msg.key.id, lid: party.lidJid }, 'incoming message from a LID with no known phone number; dropped');
+    if (msg.key.fromMe) {
+      await this.#onPhoneMessage(sock, msg);
       return;
     }
+    const party = chatParty(msg.key);
+    if (!party) return;
+    // WhatsApp has no lookup of a phone number by LID: the number comes with the message (sender_pn) or from
+    // the mapping Baileys stored when it was last given; else the message is delivered with its LID alone.
+    const phone = phoneFromJid(party.pnJid) ?? (party.lidJid ? phoneFromJid(await sock.signalRepository.lidMapping.getPNForLID(party.lidJid)) : null);
     const event = incomingTextEvent(msg, phone, bareLid(party.lidJid), this.#o.now());
     if (event) await this.#o.emit(event, incomingEventId(this.sessionId, event));
+    if (msg.key.id && msg.key.remoteJid && msg.message && !msg.messageStubType) {
+      const at = timestampMs(msg.messageTimestamp, this.#o.now());
+      await this.#remember({ id: msg.key.id, remoteJid: msg.key.remoteJid, fromMe: false, message: msg.message, at });
+    }
+  }
+
+  /** The login is gone, and with it any reason to keep its messages; pruning catches a failure here. */
+  async #forgetMessages(): Promise<void> {
+    try {
+      await this.#o.recentMessages.forget(this.sessionId);
+    } catch (err) {
+      this.#log.error({ err }, 'could not delete the stored messages of a wiped session');
+    }
+  }
+
+  /** Keeps a message for retry receipts; a failure costs only a later resend, so it is logged, not thrown. */
+  async #remember(message: Parameters<RecentMessages['put']>[1]): Promise<void> {
+    try {
+      await this.#o.recentMessages.put(this.sessionId, message);
+    } catch (err) {
+      this.#log.error({ err, messageId: message.id }, 'could not keep a message for retry receipts');
+    }
+  }
+
+  /**
+   * A message typed on the user's phone, synced to this device: recorded as message.sent (source "phone")
+   * and, since WhatsApp's server has it, as `sent`; its receipts then follow as for our own sends.
+   */
+  async #onPhoneMessage(sock: WASocket, msg: WAMessage): Promise<void> {
+    const party = chatParty(msg.key);
+    if (!party || !msg.key.id) return;
+    const to = phoneFromJid(party.pnJid) ?? (party.lidJid ? phoneFromJid(await sock.signalRepository.lidMapping.getPNForLID(party.lidJid)) : null);
+    const event = to ? phoneSentEvent(msg, to, this.#o.now()) : null;
+    if (!to || !event) return;
+    if (msg.message) await this.#remember({ id: event.messageId, remoteJid: msg.key.remoteJid ?? `${to}@s.whatsapp.net`, fromMe: true, message: msg.message, at: event.timestamp });
+    // Receipts that land meanwhile wait until its message.sent is stored, as for our own sends.
+    const statuses = this.#statuses.sending(event.messageId, to);
+    try {
+      await this.#o.emit(event, phoneSentEventId(this.sessionId, event.messageId));
+    } finally {
+      statuses.release();
+    }
+    await this.#statuses.report(event.messageId, to, 'sent', event.timestamp);
   }
 
   async #onMessageUpdate(sock: WASocket, update: BaileysEventMap['messages.update'][number]): Promise<void> {
     if (!update.key.fromMe || update.update.status === undefined || update.update.status === null) return;
-    const party = chatParty(update.key);
+    const status = messageStatusName(update.update.status);
+    if (!status) return;
+    const failure = status === 'failed' ? sendFailure(update.update.messageStubParameters?.[0]) : undefined;
+    await this.#onStatus(sock, update.key, status, timestampMs(update.update.messageTimestamp, this.#o.now()), failure);
+  }
+
+  /** A contact's receipt as WhatsApp sent it, before Baileys' event buffer can merge it away. */
+  async #onReceipt(sock: WASocket, node: BinaryNode): Promise<void> {
+    const receipt = receiptStatus(node, this.#o.now());
+    if (!receipt || areJidsSameUser(receipt.chatJid, sock.user?.id) || areJidsSameUser(receipt.chatJid, sock.user?.lid)) return;
+    for (const id of receipt.ids) await this.#onStatus(sock, { remoteJid: receipt.chatJid, id, fromMe: true }, receipt.status, receipt.timestamp);
+  }
+
+  async #onStatus(sock: WASocket, key: WAMessageKey, status: StatusChange['status'], timestamp: number, failure?: SendFailure): Promise<void> {
+    const id = key.id;
+    // A receipt for a message this session never recorded (the phone sent it before this device was linked,
+    // or it is not a text): no status, which would stand for a message nobody has.
+    if (!id || (!this.#statuses.tracks(id) && (await this.#o.statusStore.last(this.sessionId, id)) === null)) return;
+    const party = chatParty(key);
     if (!party) return;
     const phone = phoneFromJid(party.pnJid) ?? (party.lidJid ? phoneFromJid(await sock.signalRepository.lidMapping.getPNForLID(party.lidJid)) : null);
     if (!phone) return;
-    const status = messageStatusName(update.update.status);
-    if (update.key.id && status) {
-      const failure = status === 'failed' ? sendFailure(update.update.messageStubParameters?.[0]) : undefined;
-      await this.#statuses.report(update.key.id, phone, status, timestampMs(update.update.messageTimestamp, this.#o.now()), failure);
-    }
+    await this.#statuses.report(id, phone, status, timestamp, failure);
   }
 
   /**

@@ -107,7 +107,8 @@ function writesFor(db: Db, { id, sessionId, at, event }: StoredEvent): BatchItem
             id,
             sessionId,
             direction: 'in',
-            remoteJid: `${event.from}@s.whatsapp.net`,
+            // A sender WhatsApp named by LID alone is stored under its LID, with no phone.
+            remoteJid: event.from ? `${event.from}@s.whatsapp.net` : (event.fromLid ?? ''),
             remotePhone: event.from,
             text: event.text,
             providerMessageId: event.messageId,

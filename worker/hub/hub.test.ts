@@ -213,6 +213,17 @@ describe('events from the connector', () => {
     await script.close();
   });
 
+  it('stores a message from a sender WhatsApp named by LID alone under its LID, with no phone', async () => {
+    const { script } = await connectScripted(stack.hubUrl, { secret: stack.connectorSecret, connectorId: 'lid-only' });
+    const { sessionId } = await createSession(api);
+    const frame = event(sessionId, { name: 'message.received', messageId: 'IN-LID', from: null, fromLid: '100000000000777@lid', text: 'siapa', timestamp: 1700000002 });
+    script.send(frame);
+    await script.next('ack', (a) => a.ids.includes(frame.id));
+    const row = await stack.db.execute({ sql: `select remote_jid, remote_phone from messages where session_id = ? and provider_message_id = 'IN-LID'`, args: [sessionId] });
+    expect(row.rows.map((r) => ({ ...r }))).toEqual([{ remote_jid: '100000000000777@lid', remote_phone: null }]);
+    await script.close();
+  });
+
   it('keeps QR and status so reads answer without the connector', async () => {
     const { script } = await connectScripted(stack.hubUrl, { secret: stack.connectorSecret, connectorId: 'status' });
     const { sessionId, apiKey } = await createSession(api);

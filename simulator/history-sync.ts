@@ -1,0 +1,60 @@
+// After pairing, WhatsApp's phone pushes history to the new device: a peer `protocolMessage`
+// HISTORY_SYNC_NOTIFICATION from the own number. WhatsApp puts the zlib-compressed `HistorySync` on its media
+// server; the simulator has none, so it sends the initial bootstrap inline
+// (`initialHistBootstrapInlinePayload`), which Baileys reads first (Utils/history.js,
+// downloadAndProcessHistorySyncNotification). The history carries the chats' LID-phone mappings
+// (`phoneNumberToLidMappings`), which Baileys stores when the app lets that history type through.
+import { deflateSync } from 'node:zlib';
+import { proto } from '@whiskeysockets/baileys';
+import { lidJid, phoneJid } from './directory.ts';
+import { NoLinkedDevice } from './errors.ts';
+import { bundleOf, newMessageId } from './messaging.ts';
+import type { World } from './world.ts';
+
+export type HistoryChat = { contact: string; texts: string[] };
+
+/** Phone `phone` pushes an initial-bootstrap history of `chats` (each contact's texts to it) to its linked devices. */
+export async function pushHistory(world: World, phone: string, chats: HistoryChat[]): Promise<{ id: string }> {
+  const devices = world.registry.devicesOf(phone);
+  if (devices.length === 0) throw new NoLinkedDevice(`phone ${phone} has no linked device`);
+  const now = Math.floor(Date.now() / 1000);
+  const history = proto.HistorySync.encode({
+    syncType: proto.HistorySync.HistorySyncType.INITIAL_BOOTSTRAP,
+    progress: 100,
+    chunkOrder: 0,
+    phoneNumberToLidMappings: chats.map(({ contact }) => ({ pnJid: phoneJid(contact), lidJid: lidJid(world.directory.lidOf(contact)) })),
+    conversations: chats.map(({ contact, texts }) => ({
+      id: phoneJid(contact),
+      lidJid: lidJid(world.directory.lidOf(contact)),
+      messages: texts.map((text, i) => ({
+        message: { key: { remoteJid: phoneJid(contact), fromMe: false, id: newMessageId() }, message: { conversation: text }, messageTimestamp: now - texts.length + i },
+      })),
+    })),
+  }).finish();
+  const id = newMessageId();
+  const plaintext = proto.Message.encode({
+    protocolMessage: {
+      type: proto.Message.ProtocolMessage.Type.HISTORY_SYNC_NOTIFICATION,
+      historySyncNotification: {
+        syncType: proto.Message.HistorySyncType.INITIAL_BOOTSTRAP,
+        chunkOrder: 0,
+        progress: 100,
+        initialHistBootstrapInlinePayload: deflateSync(history),
+      },
+    },
+  }).finish();
+  const self = world.contacts.get(phone);
+  for (const device of devices) {
+    const { type, ciphertext } = await self.encrypt({ name: phone, device: device.device }, plaintext, () => bundleOf(device));
+    world.deliverMessage(device, id, {
+      from: phone,
+      plaintext,
+      node: {
+        tag: 'message',
+        attrs: { from: phoneJid(phone), id, t: String(now), type: 'text', category: 'peer' },
+        content: [{ tag: 'enc', attrs: { v: '2', type }, content: ciphertext }],
+      },
+    });
+  }
+  return { id };
+}
