@@ -10,6 +10,7 @@ import { createAuthStore } from './whatsapp/auth-state.ts';
 import { DeviceUnlinker } from './whatsapp/device-unlinker.ts';
 import { createPendingUnlinks } from './whatsapp/pending-unlinks.ts';
 import { createSessionEpochs } from './whatsapp/session-epochs.ts';
+import { createSessionHolds } from './whatsapp/session-holds.ts';
 import { createMessageStatusStore } from './whatsapp/message-status-store.ts';
 import { SessionManager } from './whatsapp/session-manager.ts';
 import { WhatsAppSession, type SessionOptions, type SocketFactory } from './whatsapp/session.ts';
@@ -32,6 +33,8 @@ export type ConnectorOptions = {
   sessionReconnectDelay?: (attempt: number) => number;
   /** Delay before retry number `attempt` of a device unlink that did not reach WhatsApp. */
   unlinkRetryDelay?: (attempt: number) => number;
+  /** Unscanned QR rounds before a session stops with QR_TIMEOUT (QR_MAX_ROUNDS). */
+  qrMaxRounds?: number;
 };
 
 export type ShutdownTimeouts = { commandsMs: number; flushMs: number };
@@ -75,9 +78,10 @@ export function startConnector(o: ConnectorOptions): RunningConnector {
   // Logouts left pending by an earlier run (WhatsApp was unreachable) are tried again now, in the background.
   void unlinker.resume().catch((err: unknown) => log.error({ err }, 'could not resume pending device unlinks'));
 
-  const sessions = new SessionManager({
+  const sessions: SessionManager = new SessionManager({
     authStore,
     epochs: createSessionEpochs(o.db, o.connectorId),
+    holds: createSessionHolds(o.db, o.connectorId),
     startQueue: createStartQueue(o.startConcurrency ?? 5),
     logger: log,
     createSession: (sessionId) =>
@@ -92,6 +96,8 @@ export function startConnector(o: ConnectorOptions): RunningConnector {
         logger: log,
         ...(o.baileysLogger ? { baileysLogger: o.baileysLogger } : {}),
         ...(o.sessionReconnectDelay ? { reconnectDelay: o.sessionReconnectDelay } : {}),
+        ...(o.qrMaxRounds ? { qrMaxRounds: o.qrMaxRounds } : {}),
+        onQrTimeout: (why) => sessions.qrTimedOut(sessionId, why),
       }),
   });
 

@@ -26,6 +26,8 @@ const EnvSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   WA_WS_URL: wsUrl.default(DEFAULT_WA_WS_URL),
   WA_SIMULATOR: z.enum(['0', '1']).default('0'),
+  // Each round is one connection's worth of QR codes (about a minute on WhatsApp); 5 gives a user ~5 minutes.
+  QR_MAX_ROUNDS: z.coerce.number({ error: 'must be a whole number from 1' }).int('must be a whole number from 1').min(1, 'must be a whole number from 1').default(5),
   HUB_ALLOW_INSECURE: z.enum(['true', 'false'], { error: 'must be true or false' }).default('false'),
 });
 
@@ -40,6 +42,8 @@ export type ConnectorConfig = {
   waWsUrl: string;
   /** Trust the WhatsApp simulator's test root key; only ever true with a loopback ws:// WA_WS_URL. */
   waSimulator: boolean;
+  /** Unscanned QR rounds before a session stops with QR_TIMEOUT. */
+  qrMaxRounds: number;
 };
 
 export class ConfigError extends Error {
@@ -82,6 +86,7 @@ export function loadConfig(env: Record<string, string | undefined>): ConnectorCo
     logLevel: e.LOG_LEVEL,
     waWsUrl: e.WA_WS_URL,
     waSimulator,
+    qrMaxRounds: e.QR_MAX_ROUNDS,
   };
 }
 

@@ -59,6 +59,7 @@ const connector = startConnector({
   baileysLogger: logger.child({ module: 'baileys' }, { level: config.logLevel === 'info' ? 'warn' : config.logLevel }),
   makeSocket: makeWASocket,
   socketConfig: { waWebSocketUrl: config.waWsUrl, browser: Browsers.ubuntu('Kabar') },
+  qrMaxRounds: config.qrMaxRounds,
 });
 logger.info({ hubUrl: config.hubUrl, connectorId: config.connectorId, waSimulator: config.waSimulator }, 'connector started');
 

@@ -61,7 +61,7 @@ export async function startStack(
   waWsUrl: string,
   dbPath: string,
   sessions: DesiredSession[] = [],
-  overrides: Partial<Pick<ConnectorOptions, 'makeSocket' | 'unlinkRetryDelay' | 'connectorId'>> = {},
+  overrides: Partial<Pick<ConnectorOptions, 'makeSocket' | 'unlinkRetryDelay' | 'connectorId' | 'qrMaxRounds' | 'socketConfig'>> = {},
   /** Runs once the hub listens and before the connector dials it, e.g. to catch its hello. */
   beforeConnect: (hub: TestHub) => void = () => {},
 ): Promise<Stack> {
@@ -81,6 +81,7 @@ export async function startStack(
     hubReconnectDelay: () => 50,
     sessionReconnectDelay: () => 50,
     ...overrides,
+    socketConfig: { waWebSocketUrl: waWsUrl, defaultQueryTimeoutMs: 5_000, connectTimeoutMs: 5_000, ...overrides.socketConfig },
   });
   await new Promise<void>((resolve) => connector.hub.once('ready', () => resolve()));
   return {

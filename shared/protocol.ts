@@ -1,7 +1,7 @@
 // The hub <-> connector wire protocol, version 1: every frame is one JSON text message, a union keyed on
 // `type`, checked with safeParse on receipt by both sides. shared/protocol.md explains the flow.
 import { z } from 'zod';
-import { MessageStatus, SessionStatus } from './status.ts';
+import { MessageStatus, SessionStatus, StatusReasonCode } from './status.ts';
 
 export const PROTOCOL_VERSION = 1;
 
@@ -32,6 +32,13 @@ export const DesiredSession = z.object({
   sessionId,
   state: z.enum(['running', 'stopped']),
   authEpoch: z.number().int().nonnegative(),
+  /** The number this session must be linked to; a scan by another phone is unlinked again. Optional, additive. */
+  phone: phone.optional(),
+  /**
+   * Bumped by every explicit start. A session the connector stopped by itself (QR_TIMEOUT) stays stopped,
+   * even across its restarts, until this is higher than when it stopped. Optional (0), additive.
+   */
+  startEpoch: z.number().int().nonnegative().optional(),
 });
 export type DesiredSession = z.infer<typeof DesiredSession>;
 
@@ -44,7 +51,10 @@ export const SessionEvent = z.discriminatedUnion('name', [
     name: z.literal('connection.update'),
     status: SessionStatus,
     user: ConnectedUser.optional(),
+    /** Why, in words (e.g. the network error). */
     reason: z.string().max(500).optional(),
+    /** Why, as our code; present on every status but WORKING. Optional on the wire, so protocol 1 still holds. */
+    code: StatusReasonCode.optional(),
   }),
   z.object({
     name: z.literal('message.received'),
