@@ -77,7 +77,6 @@ export async function startStack(
     logger: silent,
     baileysLogger: silent,
     makeSocket: makeWASocket,
-    socketConfig: { waWebSocketUrl: waWsUrl, defaultQueryTimeoutMs: 5_000, connectTimeoutMs: 5_000 },
     hubReconnectDelay: () => 50,
     sessionReconnectDelay: () => 50,
     ...overrides,
