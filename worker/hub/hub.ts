@@ -24,6 +24,7 @@ import { readConfig } from '../config.ts';
 import type { Env } from '../env.ts';
 import { toEnvelope } from '../events/envelope.ts';
 import { webhookTarget, type WebhookSubscription } from '../webhooks/subscription.ts';
+import { desiredOf } from './desired.ts';
 import { storeEvents } from './event-store.ts';
 import { Snapshots, type Snapshot } from './snapshots.ts';
 
@@ -263,12 +264,18 @@ export class Hub extends DurableObject<Env> {
       await db.update(sessions).set({ connectorId }).where(and(inArray(sessions.id, chunk), away));
     }
     const rows = await db
-      .select({ sessionId: sessions.id, state: sessions.desiredState, authEpoch: sessions.authEpoch })
+      .select({
+        sessionId: sessions.id,
+        state: sessions.desiredState,
+        authEpoch: sessions.authEpoch,
+        startEpoch: sessions.startEpoch,
+        expectedPhone: sessions.expectedPhone,
+      })
       .from(sessions)
       .where(eq(sessions.connectorId, connectorId));
     const now = Date.now();
     for (const row of rows) this.snapshots.route(row.sessionId, connectorId, now);
-    return rows;
+    return rows.map(desiredOf);
   }
 
   /**
@@ -366,7 +373,7 @@ export class Hub extends DurableObject<Env> {
     }
     this.snapshots.route(sessionId, row.connectorId, Date.now());
     const ws = row.connectorId ? connectors.get(row.connectorId) : undefined;
-    const desired: DesiredSession = { sessionId, state: row.desiredState, authEpoch: row.authEpoch };
+    const desired = desiredOf({ sessionId, ...row, state: row.desiredState });
     ws?.send(JSON.stringify({ type: 'desired', sessions: [desired] } satisfies HubFrame));
   }
 

@@ -130,7 +130,13 @@ describe('session-key authentication', () => {
 describe('status, QR, start and logout', () => {
   it('reports a new session as starting, with no QR yet', async () => {
     const { apiKey } = await createSession(api);
-    expect((await api('GET', '/api/session/status', { key: apiKey })).json).toEqual({ success: true, connected: false, status: 'STARTING' });
+    expect((await api('GET', '/api/session/status', { key: apiKey })).json).toEqual({
+      success: true,
+      connected: false,
+      status: 'STARTING',
+      reason: { code: 'CONNECTOR_OFFLINE', message: expect.any(String), at: expect.any(Number) },
+      since: expect.any(Number),
+    });
     const qr = await api('GET', '/api/session/qr', { key: apiKey });
     expect(qr.json).toMatchObject({ success: true, connected: false, qr: null, message: expect.any(String) });
     expect((await api('GET', '/api/session/qr?format=raw', { key: apiKey })).json).toMatchObject({ qrRaw: null });

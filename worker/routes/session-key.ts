@@ -1,7 +1,7 @@
 // The session-key surface (`x-api-key`): create, QR, status, start, logout and send, each acting only on
 // the session the key belongs to.
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
-import { EventName } from '../../shared/status.ts';
+import { EventName, StatusReason } from '../../shared/status.ts';
 import type { AppEnv } from '../app-env.ts';
 import { ApiError } from '../errors.ts';
 import { adminAuth } from '../middleware/admin-auth.ts';
@@ -28,6 +28,8 @@ const CreateBody = z
     webhookUrl: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).max(2048, 'must be at most 2048 characters').optional(),
     webhookSecret: text('text').min(16, 'must be at least 16 characters').max(256, 'must be at most 256 characters').optional(),
     webhookEvents: z.array(EventName, { error: `must be a list of: ${EventName.options.join(', ')}` }).max(10).optional(),
+    // Checked and normalised by the service, as a send's recipient is.
+    phone: text('text').max(32, 'must be at most 32 characters').optional().openapi({ description: 'The only number that may link this session' }),
   })
   .strict()
   .openapi('CreateSessionRequest');
@@ -82,8 +84,17 @@ const statusRoute = createRoute({
   middleware: [apiKeyAuth('other')] as const,
   responses: {
     200: json(
-      z.object({ success: z.literal(true), connected: z.boolean(), status: z.string(), user: UserSchema.optional() }),
-      'Status',
+      z.object({
+        success: z.literal(true),
+        connected: z.boolean(),
+        status: z.string(),
+        reason: StatusReason.optional().openapi({
+          description: 'Why it is not WORKING, or not usable (CONNECTOR_OFFLINE); see the README table of statuses and reasons',
+        }),
+        since: z.number().int().nullable().openapi({ description: 'When the session entered this status (epoch ms)' }),
+        user: UserSchema.optional(),
+      }),
+      'Status, with why it is not WORKING',
     ),
     ...errors(401, 429),
   },
@@ -198,7 +209,14 @@ sessionKeyRoutes.openapi(qrRoute, async (c) => {
 sessionKeyRoutes.openapi(statusRoute, async (c) => {
   const state = await sessionState(c.var.services, c.var.sessionId);
   return c.json(
-    { success: true as const, connected: state.connected, status: state.status, ...(state.user ? { user: state.user } : {}) },
+    {
+      success: true as const,
+      connected: state.connected,
+      status: state.status,
+      ...(state.reason ? { reason: state.reason } : {}),
+      since: state.since,
+      ...(state.user ? { user: state.user } : {}),
+    },
     200,
   );
 });
