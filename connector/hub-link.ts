@@ -12,15 +12,15 @@ import {
   PROTOCOL_VERSION,
   parseFrame,
   type Command,
+  type CommandData,
   type CommandErrorCode,
   type DesiredSession,
-  type SendTextResult,
 } from '../shared/protocol.ts';
 import { connectorProof } from '../shared/connector-proof.ts';
 import { nextReconnectDelay } from './reconnect-delay.ts';
 import type { Outbox } from './outbox.ts';
 
-export type CommandOutcome = { ok: true; data: SendTextResult } | { ok: false; error: { code: CommandErrorCode; message: string } };
+export type CommandOutcome = { ok: true; data: CommandData } | { ok: false; error: { code: CommandErrorCode; message: string } };
 
 export type HubHandlers = {
   /**

@@ -1,10 +1,10 @@
-// Statuses that say why, through real Baileys: an unreachable WhatsApp, QR rounds nobody scans (and the
-// stop that outlives a connector restart), and a scan by a phone other than the session's own.
+// Logging in and statuses that say why, through real Baileys: pairing by code, an unreachable WhatsApp, QR
+// rounds nobody scans (and the stop that outlives a connector restart), and a scan by another phone.
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Simulator } from '../simulator/server.ts';
-import { WAIT_MS, desire, hubEvent, sessionEvents, startStack, useSimulatorWorld } from './test-stack.ts';
+import { WAIT_MS, desire, hubEvent, requestPairingCode, sessionEvents, startStack, useSimulatorWorld } from './test-stack.ts';
 
 let dir: string;
 let simulator: Simulator;
@@ -89,6 +89,56 @@ describe('statuses that say why', () => {
       await simulator.scan(qr, '6281200000003');
       const working = await hubEvent(stack.hub, 'matches', 'connection.update', (e) => e.status === 'WORKING');
       expect(working.user?.id).toBe('6281200000003');
+    } finally {
+      await stack.close();
+    }
+  });
+});
+
+describe('pairing by code', () => {
+  it('links the phone that enters the code, WORKING as that number, and refuses a second code once linked', async () => {
+    const stack = await startStack(simulator.wsUrl, join(dir, 'code.db'));
+    try {
+      const phone = '6281200000010';
+      desire(stack.hub, [{ sessionId: 'bycode', state: 'running', authEpoch: 0 }]);
+      await hubEvent(stack.hub, 'bycode', 'qr');
+      const result = await requestPairingCode(stack.hub, 'bycode', phone);
+      if (!result.ok) throw new Error(`no code: ${result.error.message}`);
+      expect(result.data.code).toMatch(/^[0-9A-Z]{4}-[0-9A-Z]{4}$/);
+      expect(result.data.expiresAt).toBeGreaterThan(Date.now());
+      expect(await hubEvent(stack.hub, 'bycode', 'pairing.code')).toEqual({ name: 'pairing.code', ...result.data });
+
+      expect(await simulator.enterPairingCode(phone, result.data.code)).toMatchObject({ jid: expect.stringContaining(phone) });
+      const working = await hubEvent(stack.hub, 'bycode', 'connection.update', (e) => e.status === 'WORKING');
+      expect(working.user?.id).toBe(phone);
+      expect(await requestPairingCode(stack.hub, 'bycode', phone)).toMatchObject({ ok: false, error: { code: 'ALREADY_LOGGED_IN' } });
+    } finally {
+      await stack.close();
+    }
+  });
+
+  it('links nothing when the phone enters another code', async () => {
+    const stack = await startStack(simulator.wsUrl, join(dir, 'wrong-code.db'));
+    try {
+      const phone = '6281200000011';
+      desire(stack.hub, [{ sessionId: 'wrongcode', state: 'running', authEpoch: 0 }]);
+      await hubEvent(stack.hub, 'wrongcode', 'qr');
+      const result = await requestPairingCode(stack.hub, 'wrongcode', phone);
+      if (!result.ok) throw new Error(`no code: ${result.error.message}`);
+      const wrong = result.data.code.startsWith('AAAA') ? 'BBBB-BBBB' : 'AAAA-AAAA';
+      await expect(simulator.enterPairingCode(phone, wrong)).rejects.toThrow(/not the one the device showed/);
+      expect(sessionEvents(stack.hub, 'wrongcode').some((e) => e.name === 'connection.update' && e.status === 'WORKING')).toBe(false);
+    } finally {
+      await stack.close();
+    }
+  });
+
+  it('answers NOT_READY before the session shows a QR', async () => {
+    const stack = await startStack(`ws://127.0.0.1:${await closedPort()}/ws/chat`, join(dir, 'code-offline.db'));
+    try {
+      desire(stack.hub, [{ sessionId: 'notready', state: 'running', authEpoch: 0 }]);
+      await hubEvent(stack.hub, 'notready', 'connection.update', (e) => e.code === 'WHATSAPP_UNREACHABLE');
+      expect(await requestPairingCode(stack.hub, 'notready', '6281200000012')).toMatchObject({ ok: false, error: { code: 'NOT_READY' } });
     } finally {
       await stack.close();
     }

@@ -19,6 +19,7 @@ const MAX_BODY_BYTES = 256 * 1024;
 const phone = z.string().regex(/^\d{5,20}$/, 'must be a phone number in digits, e.g. "6281234567890"');
 const schemas = {
   scan: z.object({ qr: z.string().min(1), phone, forgeAccountSignature: z.boolean().optional() }),
+  pair: z.object({ phone, code: z.string().regex(/^[0-9A-Za-z]{4}-?[0-9A-Za-z]{4}$/, 'must be the 8-character code, e.g. "ABCD-EFGH"') }),
   messages: z.object({ from: phone, to: phone, text: z.string().min(1).max(65_536) }),
   receipts: z.object({ id: z.string().min(1), type: z.enum(['delivered', 'read']) }),
   phone: z.object({ phone }),
@@ -76,6 +77,7 @@ const DESCRIPTION = {
   websocket: '/ws/chat',
   control: [
     'POST /control/scan {qr, phone, forgeAccountSignature?} -> {jid}',
+    'POST /control/pair {phone, code} -> {jid}: the phone enters the pairing code its device shows',
     'POST /control/messages {from, to, text} -> {id}',
     'GET /control/inbox/:phone -> {messages: [{id, from, text, timestamp}]}',
     'POST /control/receipts {id, type: "delivered"|"read"} -> {ok}',
@@ -102,6 +104,10 @@ async function route(simulator: Simulator, req: IncomingMessage): Promise<[numbe
     case '/control/scan': {
       const body = await parseBody(req, schemas.scan);
       return [200, await simulator.scan(body.qr, body.phone, { forgeAccountSignature: body.forgeAccountSignature })];
+    }
+    case '/control/pair': {
+      const body = await parseBody(req, schemas.pair);
+      return [200, await simulator.enterPairingCode(body.phone, body.code)];
     }
     case '/control/messages': {
       const body = await parseBody(req, schemas.messages);

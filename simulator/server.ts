@@ -9,6 +9,7 @@ import { controlApi } from './control-api.ts';
 import type { ReceiptType, SimulatorEvents } from './events.ts';
 import { drop, replace } from './faults.ts';
 import type { InboxMessage } from './inbox.ts';
+import { enterPairingCode } from './link-code.ts';
 import { scan, unlink } from './linking.ts';
 import type { ScanOptions } from './linking.ts';
 import { contactSend, sendReceipt } from './messaging.ts';
@@ -43,6 +44,8 @@ export type Simulator = {
   events: SimulatorEvents;
   /** The phone `phone` scans the QR string Baileys emitted; resolves once the device accepted pairing. */
   scan(qr: string, phone: string, options?: ScanOptions): Promise<{ jid: string }>;
+  /** The phone `phone` enters the pairing code its device shows ("ABCD-EFGH"); resolves once it is linked. */
+  enterPairingCode(phone: string, code: string): Promise<{ jid: string }>;
   /** Contact `from` sends `text` to the devices linked to phone `to`. */
   contactSend(from: string, to: string, text: string): Promise<{ id: string }>;
   /** What contact `phone` has received from linked devices, decrypted, oldest first. */
@@ -94,6 +97,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     seed,
     events: world.events,
     scan: (qr, phone, scanOptions) => scan(world, qr, phone, scanOptions),
+    enterPairingCode: (phone, code) => enterPairingCode(world, phone, code),
     contactSend: (from, to, text) => contactSend(world, from, to, text),
     inbox: (phone) => world.inbox.messagesOf(phone),
     receipt: (id, type) => sendReceipt(world, id, type),

@@ -44,6 +44,9 @@ class FakeSession implements ManagedSession {
     this.active = false;
     this.status = reason ? 'LOGGED_OUT' : 'STOPPED';
   }
+  async requestPairingCode() {
+    return { code: 'ABCD-EFGH', expiresAt: 0 };
+  }
   async sendText() {
     return { messageId: 'm', remoteJid: 'j', timestamp: 0 };
   }

@@ -10,7 +10,7 @@ import {
   type WASocket,
 } from '@whiskeysockets/baileys';
 import type { Logger } from 'pino';
-import type { SendTextResult, SessionEvent } from '../../shared/protocol.ts';
+import type { PairingCodeResult, SendTextResult, SessionEvent } from '../../shared/protocol.ts';
 import type { SessionStatus, StatusReasonCode } from '../../shared/status.ts';
 import { nextReconnectDelay } from '../reconnect-delay.ts';
 import type { AuthStore, SessionAuth } from './auth-state.ts';
@@ -36,6 +36,12 @@ const HOOKED_IDS = 2_000;
 
 /** Why a session is in its status: our code and the detail. */
 export type Why = { code: StatusReasonCode; message: string };
+
+/**
+ * How long a pairing code is promised to work. It lives as long as the connection that asked for it, which
+ * shows QR codes for about a minute at least (Baileys: 60 s for the first, 20 s for each next one).
+ */
+export const PAIRING_CODE_TTL_MS = 60_000;
 
 const CONNECTING: Why = { code: 'CONNECTING', message: 'connecting to WhatsApp' };
 
@@ -193,6 +199,19 @@ export class WhatsAppSession {
     }
   }
 
+  /**
+   * Asks WhatsApp for a code that links `phone` when typed on that phone, and reports it as a pairing.code
+   * event too. Only while a QR is showing: that is a connection registering a new device.
+   */
+  async requestPairingCode(phone: string): Promise<PairingCodeResult> {
+    const sock = this.#sock;
+    if (!sock || this.#status !== 'SCAN_QR_CODE') throw new Error('session is not showing a QR');
+    const raw = await sock.requestPairingCode(phone);
+    const result = { code: `${raw.slice(0, 4)}-${raw.slice(4)}`, expiresAt: this.#o.now() + PAIRING_CODE_TTL_MS };
+    await this.#o.emit({ name: 'pairing.code', ...result });
+    return result;
+  }
+
   async sendText(to: string, text: string): Promise<SendTextResult> {
     const sock = this.#sock;
     if (!sock || this.#status !== 'WORKING') throw new Error('session is not connected');
@@ -239,6 +258,12 @@ export class WhatsAppSession {
       await this.#credsWrites;
       if (!this.#auth) {
         const auth = await this.#o.authStore.load(this.sessionId);
+        // requestPairingCode names the account before pairing; a code never entered must not turn the next
+        // connection into a login of an account this device never joined (which WhatsApp answers with 401).
+        if (auth.state.creds.me && !auth.state.creds.account) {
+          delete auth.state.creds.me;
+          delete auth.state.creds.pairingCode;
+        }
         this.#auth = { auth, keys: makeCacheableSignalKeyStore(auth.state.keys, this.#o.baileysLogger, createKeyCache()) };
       }
       if (epoch !== this.#epoch || !this.#wanted) return;

@@ -54,6 +54,7 @@ function writesFor(db: Db, { id, sessionId, at, event }: StoredEvent): BatchItem
     .onConflictDoNothing();
   switch (event.name) {
     case 'qr':
+    case 'pairing.code':
       return [record];
     case 'connection.update': {
       const user = event.user;

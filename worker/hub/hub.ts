@@ -13,10 +13,10 @@ import {
   PROTOCOL_VERSION,
   parseFrame,
   type Command,
+  type CommandData,
   type CommandErrorCode,
   type DesiredSession,
   type HubFrame,
-  type SendTextResult,
 } from '../../shared/protocol.ts';
 import type { SessionStatus } from '../../shared/status.ts';
 import { createDb, type Db } from '../db/client.ts';
@@ -48,7 +48,7 @@ type Attachment =
   | { stage: 'replaced' };
 
 export type CommandOutcome =
-  | { ok: true; data: SendTextResult }
+  | { ok: true; data: CommandData }
   | { ok: false; code: CommandErrorCode | 'CONNECTOR_OFFLINE' | 'CONNECTOR_TIMEOUT'; message: string };
 
 export interface SessionView extends Snapshot {

@@ -237,6 +237,7 @@ describe('the rest of the surface', () => {
         '/api/send-message',
         '/api/session/create',
         '/api/session/logout',
+        '/api/session/pair',
         '/api/session/qr',
         '/api/session/rotate-key',
         '/api/session/start',

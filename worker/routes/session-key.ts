@@ -8,6 +8,7 @@ import { adminAuth } from '../middleware/admin-auth.ts';
 import { apiKeyAuth } from '../middleware/api-key-auth.ts';
 import { ErrorSchema, SessionIdSchema, text, UserSchema } from '../schemas.ts';
 import { checkMessageText, parseRecipient, sendText } from '../services/messaging.ts';
+import { requestPairingCode } from '../services/pairing.ts';
 import { createSession, logoutSession, rotateApiKey, sessionState, startSession, type SessionState } from '../services/sessions.ts';
 import { throwOnInvalid } from '../validation.ts';
 
@@ -97,6 +98,27 @@ const statusRoute = createRoute({
       'Status, with why it is not WORKING',
     ),
     ...errors(401, 429),
+  },
+});
+
+const PairBody = z
+  .object({ phone: text('text').max(32, 'must be at most 32 characters').openapi({ description: 'The number to link, e.g. "6281234567890"' }) })
+  .strict()
+  .openapi('PairRequest');
+
+const pairRoute = createRoute({
+  method: 'post',
+  path: '/api/session/pair',
+  summary: 'Link a phone by code instead of a QR: type the code on the phone (Linked devices > Link with phone number)',
+  security: keyed,
+  middleware: [apiKeyAuth('other')] as const,
+  request: { body: { content: { 'application/json': { schema: PairBody } }, required: true } },
+  responses: {
+    200: json(
+      z.object({ success: z.literal(true), code: z.string().openapi({ example: 'ABCD-EFGH' }), expiresAt: z.number().int() }),
+      'The code, also sent as a pairing.code event',
+    ),
+    ...errors(400, 401, 409, 413, 415, 429, 502, 503, 504),
   },
 });
 
@@ -204,6 +226,11 @@ sessionKeyRoutes.openapi(qrRoute, async (c) => {
     },
     200,
   );
+});
+
+sessionKeyRoutes.openapi(pairRoute, async (c) => {
+  const { code, expiresAt } = await requestPairingCode(c.var.services, c.var.sessionId, c.req.valid('json').phone);
+  return c.json({ success: true as const, code, expiresAt }, 200);
 });
 
 sessionKeyRoutes.openapi(statusRoute, async (c) => {
