@@ -6,6 +6,7 @@ import { SessionEvent } from '../shared/protocol.ts';
 import { runCommand } from './commands.ts';
 import { HubLink } from './hub-link.ts';
 import { createOutbox } from './outbox.ts';
+import { startSeenReporter } from './seen-reporter.ts';
 import { createAuthStore } from './whatsapp/auth-state.ts';
 import { DeviceUnlinker } from './whatsapp/device-unlinker.ts';
 import { createPendingUnlinks } from './whatsapp/pending-unlinks.ts';
@@ -35,6 +36,8 @@ export type ConnectorOptions = {
   unlinkRetryDelay?: (attempt: number) => number;
   /** Unscanned QR rounds before a session stops with QR_TIMEOUT (QR_MAX_ROUNDS). */
   qrMaxRounds?: number;
+  /** How often the hub hears when WORKING sessions last heard from WhatsApp (SEEN_INTERVAL_MS). */
+  seenIntervalMs?: number;
 };
 
 export type ShutdownTimeouts = { commandsMs: number; flushMs: number };
@@ -118,6 +121,12 @@ export function startConnector(o: ConnectorOptions): RunningConnector {
     },
   });
   const link = hub;
+  const seen = startSeenReporter({
+    lastSeen: () => sessions.lastSeen(),
+    send: (list) => link.sendVolatile({ type: 'seen', sessions: list }),
+    ...(o.seenIntervalMs ? { intervalMs: o.seenIntervalMs } : {}),
+  });
+  link.on('ready', () => seen.linkReady());
   link.start();
 
   return {
@@ -126,6 +135,7 @@ export function startConnector(o: ConnectorOptions): RunningConnector {
     async shutdown(timeouts = DEFAULT_SHUTDOWN_TIMEOUTS) {
       log.info('shutting down: refusing new commands');
       await link.stopTakingCommands(timeouts.commandsMs);
+      seen.stop();
       // Sockets close before the flush so no event can arrive after it; anything left stays in the outbox.
       await sessions.closeAll();
       await unlinker.close();

@@ -95,6 +95,39 @@ describe('statuses that say why', () => {
   });
 });
 
+describe('lastSeenAt', () => {
+  it('tells the hub, without an event, when a WORKING session last heard from WhatsApp, and a later time once it hears more', async () => {
+    const stack = await startStack(simulator.wsUrl, join(dir, 'seen.db'), [], { seenIntervalMs: 100 });
+    try {
+      const phone = '6281200000020';
+      desire(stack.hub, [{ sessionId: 'seen', state: 'running', authEpoch: 0 }]);
+      const { qr } = await hubEvent(stack.hub, 'seen', 'qr');
+      const before = Date.now();
+      await simulator.scan(qr, phone);
+      await hubEvent(stack.hub, 'seen', 'connection.update', (e) => e.status === 'WORKING');
+      const nextSeen = () =>
+        new Promise<number>((resolve) => {
+          const listener = (frame: { sessions: { sessionId: string; at: number }[] }) => {
+            const entry = frame.sessions.find((s) => s.sessionId === 'seen');
+            if (!entry) return;
+            stack.hub.events.off('seen', listener);
+            resolve(entry.at);
+          };
+          stack.hub.events.on('seen', listener);
+        });
+      const first = await nextSeen();
+      expect(first).toBeGreaterThanOrEqual(before);
+      // A message from a contact is a frame from WhatsApp: the next report is later than the first.
+      const later = nextSeen();
+      await simulator.contactSend('6281900000020', phone, 'ping');
+      expect(await later).toBeGreaterThan(first);
+      expect(sessionEvents(stack.hub, 'seen').filter((e) => e.name === 'connection.update' && e.status === 'WORKING')).toHaveLength(1);
+    } finally {
+      await stack.close();
+    }
+  });
+});
+
 describe('pairing by code', () => {
   it('links the phone that enters the code, WORKING as that number, and refuses a second code once linked', async () => {
     const stack = await startStack(simulator.wsUrl, join(dir, 'code.db'));

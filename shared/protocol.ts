@@ -173,6 +173,11 @@ export const ConnectorFrame = z.discriminatedUnion('type', [
   ResultFrame,
   z.object({ type: z.literal('event'), id: eventId, sessionId, at: z.number().int(), event: SessionEvent }),
   z.object({ type: z.literal('ping') }),
+  /**
+   * When each WORKING session last heard from WhatsApp (epoch ms), sent at most every SEEN_INTERVAL_MS and
+   * only for sessions heard from since: not durable, not an event. Additive: an older hub drops it.
+   */
+  z.object({ type: z.literal('seen'), sessions: z.array(z.object({ sessionId, at: z.number().int() })).max(100_000) }),
 ]);
 export type ConnectorFrame = z.infer<typeof ConnectorFrame>;
 

@@ -34,6 +34,7 @@ class FakeSession implements ManagedSession {
     this.active = false;
     this.status = 'STOPPED';
   }
+  lastSeenAt = null;
   expectPhone() {}
   async hold() {
     this.calls.push('hold');

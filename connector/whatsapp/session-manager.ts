@@ -10,7 +10,7 @@ import type { SessionEpochs } from './session-epochs.ts';
 import type { StartQueue } from './start-queue.ts';
 
 /** What the manager needs of a session (WhatsAppSession in production). */
-export type ManagedSession = Pick<WhatsAppSession, 'status' | 'active' | 'start' | 'stop' | 'unlinkAndWipe' | 'sendText' | 'requestPairingCode' | 'expectPhone' | 'hold'>;
+export type ManagedSession = Pick<WhatsAppSession, 'status' | 'active' | 'start' | 'stop' | 'unlinkAndWipe' | 'sendText' | 'requestPairingCode' | 'expectPhone' | 'hold' | 'lastSeenAt'>;
 
 export type SessionManagerOptions = {
   createSession: (sessionId: string) => ManagedSession;
@@ -42,6 +42,13 @@ export class SessionManager {
   /** The status of every session held in memory, for the hello: the hub's view may be older than ours. */
   statuses(): { sessionId: string; status: SessionStatus }[] {
     return [...this.#held].map(([sessionId, { session }]) => ({ sessionId, status: session.status }));
+  }
+
+  /** When each WORKING session last heard from WhatsApp. */
+  lastSeen(): { sessionId: string; at: number }[] {
+    const seen: { sessionId: string; at: number }[] = [];
+    for (const [sessionId, { session }] of this.#held) if (session.lastSeenAt !== null) seen.push({ sessionId, at: session.lastSeenAt });
+    return seen;
   }
 
   /**

@@ -86,6 +86,8 @@ export const BASE_SOCKET_CONFIG: Partial<UserFacingSocketConfig> = {
 export class WhatsAppSession {
   readonly sessionId: string;
   #status: SessionStatus = 'STOPPED';
+  /** When the last frame came from WhatsApp on this session's socket; set per frame, so only an assignment. */
+  #lastSeenAt: number | null = null;
   #reason: Why | undefined;
   /** The number this session must be linked to, if the API gave one. */
   #expectedPhone: string | undefined;
@@ -122,6 +124,11 @@ export class WhatsAppSession {
 
   get status(): SessionStatus {
     return this.#status;
+  }
+
+  /** When WhatsApp was last heard from, while WORKING; null otherwise. */
+  get lastSeenAt(): number | null {
+    return this.#status === 'WORKING' ? this.#lastSeenAt : null;
   }
 
   /** True while a socket is open or about to be (including backoff waits). */
@@ -323,6 +330,9 @@ export class WhatsAppSession {
         if (hooked) continue;
         await this.#onMessage(sock, msg);
       }
+    });
+    sock.ws.on('frame', () => {
+      if (epoch === this.#epoch) this.#lastSeenAt = this.#o.now();
     });
     // Baileys emits nothing for the server's ack of a message; it is where `sent` comes from. An error ack
     // comes back from Baileys as a messages.update with status ERROR, so it is left to that.

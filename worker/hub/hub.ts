@@ -171,6 +171,9 @@ export class Hub extends DurableObject<Env> {
       case 'ping': // answered by the auto-response; a ping that reaches here was not byte-identical
         ws.send(PONG_FRAME);
         return;
+      case 'seen':
+        this.snapshots.seen(attachment.connectorId, frame.sessions);
+        return;
       case 'hello':
         return;
     }

@@ -13,6 +13,8 @@ export interface Snapshot {
   reason: StatusReason | null;
   /** When the session entered this status. */
   since: number;
+  /** While WORKING: when its connector last heard from WhatsApp (reported every SEEN_INTERVAL_MS at most). */
+  lastSeenAt: number | null;
   updatedAt: number;
 }
 
@@ -25,6 +27,7 @@ interface Row extends Record<string, SqlStorageValue> {
   connector_id: string | null;
   reason_json: string | null;
   since: number | null;
+  last_seen_at: number | null;
 }
 
 export class Snapshots {
@@ -39,6 +42,7 @@ export class Snapshots {
     const columns = new Set(sql.exec<{ name: string }>('PRAGMA table_info(snapshots)').toArray().map((c) => c.name));
     if (!columns.has('reason_json')) sql.exec('ALTER TABLE snapshots ADD COLUMN reason_json TEXT');
     if (!columns.has('since')) sql.exec('ALTER TABLE snapshots ADD COLUMN since INTEGER');
+    if (!columns.has('last_seen_at')) sql.exec('ALTER TABLE snapshots ADD COLUMN last_seen_at INTEGER');
   }
 
   get(sessionId: string): Snapshot | null {
@@ -51,6 +55,7 @@ export class Snapshots {
       user: row.user_json ? (JSON.parse(row.user_json) as ConnectedUser) : null,
       reason: row.reason_json ? (JSON.parse(row.reason_json) as StatusReason) : null,
       since: row.since ?? row.updated_at,
+      lastSeenAt: row.status === 'WORKING' ? row.last_seen_at : null,
       updatedAt: row.updated_at,
     };
   }
@@ -101,6 +106,18 @@ export class Snapshots {
     }
   }
 
+  /** When WhatsApp was last heard from, as the connector holding each session reports; kept here only. */
+  seen(connectorId: string, sessions: readonly { sessionId: string; at: number }[]): void {
+    for (const { sessionId, at } of sessions) {
+      this.sql.exec(
+        `UPDATE snapshots SET last_seen_at = max(coalesce(last_seen_at, 0), ?) WHERE session_id = ? AND connector_id = ? AND status = 'WORKING'`,
+        at,
+        sessionId,
+        connectorId,
+      );
+    }
+  }
+
   /** Which connector holds the session, as far as the hub knows; undefined when it has no record. */
   connectorOf(sessionId: string): string | null | undefined {
     const row = this.sql.exec<Row>('SELECT connector_id FROM snapshots WHERE session_id = ?', sessionId).toArray()[0];
@@ -123,12 +140,15 @@ export class Snapshots {
     this.sql.exec('DELETE FROM snapshots WHERE session_id = ?', sessionId);
   }
 
-  private write(sessionId: string, s: Snapshot): void {
+  private write(sessionId: string, s: Omit<Snapshot, 'lastSeenAt'>): void {
     this.sql.exec(
       `INSERT INTO snapshots (session_id, status, qr_data_url, qr_raw, user_json, reason_json, since, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT(session_id) DO UPDATE SET status = excluded.status, qr_data_url = excluded.qr_data_url,
          qr_raw = excluded.qr_raw, user_json = excluded.user_json, reason_json = excluded.reason_json,
-         since = excluded.since, updated_at = excluded.updated_at`,
+         since = excluded.since, updated_at = excluded.updated_at,
+         -- a session that just opened was heard from then; an earlier WORKING's time would claim too much
+         last_seen_at = CASE WHEN excluded.status != 'WORKING' THEN NULL
+           WHEN snapshots.status = 'WORKING' THEN snapshots.last_seen_at ELSE excluded.updated_at END`,
       sessionId,
       s.status,
       s.qrDataUrl,

@@ -2,6 +2,7 @@
 // the API shows and Turso keeps, the expected phone and the start epoch the connector is told.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiOf, createSession, type Api } from '../../testing/api.ts';
+import { eventually } from '../../testing/eventually.ts';
 import { connectScripted } from '../../testing/scripted-connector.ts';
 import { startStack, type Stack } from '../../testing/stack.ts';
 import type { ConnectorFrame, SessionEvent } from '../../shared/protocol.ts';
@@ -57,6 +58,35 @@ describe('statuses that say why', () => {
       reason: { code: 'LOGGED_OUT_BY_PHONE', message: '401: Connection Failure', at: t0 + 4 },
       since: t0 + 4,
     });
+    await script.close();
+  });
+
+  it('shows lastSeenAt while WORKING from the seen frames of the connector holding the session, and ignores others', async () => {
+    const { script } = await connectScripted(stack.hubUrl, { secret: stack.connectorSecret, connectorId: 'seer' });
+    const { sessionId, apiKey } = await createSession(api);
+    await script.next('desired', (f) => f.sessions[0]?.sessionId === sessionId);
+    const t0 = Date.now();
+    const open = event(sessionId, { name: 'connection.update', status: 'WORKING', user: { id: '6281288888888' } }, t0);
+    script.send(open);
+    await script.next('ack', (a) => a.ids.includes(open.id));
+    expect((await api('GET', '/api/session/status', { key: apiKey })).json).toMatchObject({ status: 'WORKING', lastSeenAt: t0 });
+
+    script.send({ type: 'seen', sessions: [{ sessionId, at: t0 + 5_000 }] });
+    await eventually(async () => expect((await api('GET', '/api/session/status', { key: apiKey })).json.lastSeenAt).toBe(t0 + 5_000));
+
+    // Another connector cannot vouch for a session it does not hold.
+    const other = await connectScripted(stack.hubUrl, { secret: stack.connectorSecret, connectorId: 'stranger' });
+    other.script.send({ type: 'seen', sessions: [{ sessionId, at: t0 + 60_000 }] });
+    // A ping that is not byte-identical is answered by the handler, after the frame before it on this socket.
+    other.script.send('{"type": "ping"}');
+    await other.script.next('pong');
+    expect((await api('GET', '/api/session/status', { key: apiKey })).json.lastSeenAt).toBe(t0 + 5_000);
+    await other.script.close();
+
+    const lost = event(sessionId, { name: 'connection.update', status: 'STARTING', code: 'CONNECTION_LOST', reason: '428: closed' }, t0 + 7_000);
+    script.send(lost);
+    await script.next('ack', (a) => a.ids.includes(lost.id));
+    expect((await api('GET', '/api/session/status', { key: apiKey })).json.lastSeenAt).toBeUndefined();
     await script.close();
   });
 

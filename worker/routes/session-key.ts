@@ -93,6 +93,9 @@ const statusRoute = createRoute({
           description: 'Why it is not WORKING, or not usable (CONNECTOR_OFFLINE); see the README table of statuses and reasons',
         }),
         since: z.number().int().nullable().openapi({ description: 'When the session entered this status (epoch ms)' }),
+        lastSeenAt: z.number().int().optional().openapi({
+          description: 'While WORKING: when WhatsApp was last heard from (epoch ms; reported every 30 s at most)',
+        }),
         user: UserSchema.optional(),
       }),
       'Status, with why it is not WORKING',
@@ -242,6 +245,7 @@ sessionKeyRoutes.openapi(statusRoute, async (c) => {
       status: state.status,
       ...(state.reason ? { reason: state.reason } : {}),
       since: state.since,
+      ...(state.lastSeenAt !== null ? { lastSeenAt: state.lastSeenAt } : {}),
       ...(state.user ? { user: state.user } : {}),
     },
     200,

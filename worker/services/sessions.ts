@@ -121,6 +121,8 @@ export interface SessionState {
   reason: StatusReason | null;
   /** When it entered this status; null when not known (a session older than the record of it). */
   since: number | null;
+  /** While WORKING: when its connector last heard from WhatsApp. */
+  lastSeenAt: number | null;
   connected: boolean;
   connectorAttached: boolean;
   user: ConnectedUser | null;
@@ -139,6 +141,7 @@ export async function sessionState(s: Services, sessionId: string): Promise<Sess
       status: view.status,
       reason: offline ? { code: 'CONNECTOR_OFFLINE', message: 'no connector holding this session is attached to the hub', at: view.updatedAt } : view.reason,
       since: view.since,
+      lastSeenAt: view.lastSeenAt,
       connected: view.status === 'WORKING' && view.connectorAttached,
       connectorAttached: view.connectorAttached,
       user: view.user,
@@ -152,6 +155,7 @@ export async function sessionState(s: Services, sessionId: string): Promise<Sess
     status: row.status as SessionStatus,
     reason: row.statusReason ? (JSON.parse(row.statusReason) as StatusReason) : null,
     since: row.statusSince,
+    lastSeenAt: null,
     connected: false,
     connectorAttached: false,
     user: row.meJid ? { id: row.meJid, ...(row.meName ? { name: row.meName } : {}) } : null,
