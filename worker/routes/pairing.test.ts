@@ -45,6 +45,15 @@ describe('POST /api/session/pair', () => {
     }
   });
 
+  it("refuses, with 400 and before asking a connector, a phone other than the session's own", async () => {
+    const { apiKey } = await createSession(api, { phone: '6281234500001' });
+    const { status, json } = await api('POST', '/api/session/pair', { key: apiKey, body: { phone: '6281234500002' } });
+    expect(status).toBe(400);
+    expect(json).toMatchObject({ code: 'VALIDATION_FAILED', details: [{ field: 'phone', message: expect.stringContaining('6281234500001') }] });
+    // Its own number gets as far as the connector (none is attached: 503).
+    expect((await api('POST', '/api/session/pair', { key: apiKey, body: { phone: '6281234500001' } })).status).toBe(503);
+  });
+
   it('answers 503 at once while no connector is attached, and 401 without a key', async () => {
     const { apiKey } = await createSession(api);
     expect(await api('POST', '/api/session/pair', { key: apiKey, body: { phone: '6281234567890' } })).toMatchObject({

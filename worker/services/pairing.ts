@@ -5,6 +5,7 @@ import { ApiError } from '../errors.ts';
 import type { CommandOutcome } from '../hub/hub.ts';
 import { parseRecipient } from './messaging.ts';
 import type { Services } from './ports.ts';
+import { findSession } from './sessions.ts';
 
 function failure(outcome: Extract<CommandOutcome, { ok: false }>, sessionId: string): ApiError {
   switch (outcome.code) {
@@ -28,6 +29,12 @@ function failure(outcome: Extract<CommandOutcome, { ok: false }>, sessionId: str
 /** `rawPhone` as the user typed it; a code for it comes back and goes out as a pairing.code event. */
 export async function requestPairingCode(s: Services, sessionId: string, rawPhone: string): Promise<PairingCodeResult> {
   const phone = parseRecipient(s.config, rawPhone, 'phone');
+  // A code for another number would only link a device the connector must unlink again (PHONE_MISMATCH).
+  const expected = (await findSession(s, sessionId))?.expectedPhone;
+  if (expected && expected !== phone) {
+    const message = `must be this session's number, ${expected}`;
+    throw new ApiError('VALIDATION_FAILED', `Invalid request: phone ${message}`, { details: [{ field: 'phone', message }] });
+  }
   const outcome = await s.hub.command({ name: 'session.pair', sessionId, phone }, s.config.COMMAND_TIMEOUT_MS);
   if (!outcome.ok) throw failure(outcome, sessionId);
   if (!('code' in outcome.data)) throw new ApiError('SEND_FAILED', 'The connector answered the pairing request with something else');
