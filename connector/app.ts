@@ -6,10 +6,12 @@ import { SessionEvent } from '../shared/protocol.ts';
 import { runCommand } from './commands.ts';
 import { HubLink } from './hub-link.ts';
 import { createOutbox } from './outbox.ts';
+import { startSeenReporter } from './seen-reporter.ts';
 import { createAuthStore } from './whatsapp/auth-state.ts';
 import { DeviceUnlinker } from './whatsapp/device-unlinker.ts';
 import { createPendingUnlinks } from './whatsapp/pending-unlinks.ts';
 import { createSessionEpochs } from './whatsapp/session-epochs.ts';
+import { createSessionHolds } from './whatsapp/session-holds.ts';
 import { createMessageStatusStore } from './whatsapp/message-status-store.ts';
 import { createRecentMessages } from './whatsapp/recent-messages.ts';
 import { SessionManager } from './whatsapp/session-manager.ts';
@@ -35,6 +37,10 @@ export type ConnectorOptions = {
   unlinkRetryDelay?: (attempt: number) => number;
   /** How long sent and received messages are kept for retry receipts (MESSAGE_STORE_DAYS); 7 days by default. */
   messageStoreDays?: number;
+  /** Unscanned QR rounds before a session stops with QR_TIMEOUT (QR_MAX_ROUNDS). */
+  qrMaxRounds?: number;
+  /** How often the hub hears when WORKING sessions last heard from WhatsApp (SEEN_INTERVAL_MS). */
+  seenIntervalMs?: number;
 };
 
 const DAY_MS = 86_400_000;
@@ -87,9 +93,10 @@ export function startConnector(o: ConnectorOptions): RunningConnector {
   // Logouts left pending by an earlier run (WhatsApp was unreachable) are tried again now, in the background.
   void unlinker.resume().catch((err: unknown) => log.error({ err }, 'could not resume pending device unlinks'));
 
-  const sessions = new SessionManager({
+  const sessions: SessionManager = new SessionManager({
     authStore,
     epochs: createSessionEpochs(o.db, o.connectorId),
+    holds: createSessionHolds(o.db, o.connectorId),
     startQueue: createStartQueue(o.startConcurrency ?? 5),
     logger: log,
     createSession: (sessionId) =>
@@ -105,6 +112,8 @@ export function startConnector(o: ConnectorOptions): RunningConnector {
         logger: log,
         ...(o.baileysLogger ? { baileysLogger: o.baileysLogger } : {}),
         ...(o.sessionReconnectDelay ? { reconnectDelay: o.sessionReconnectDelay } : {}),
+        ...(o.qrMaxRounds ? { qrMaxRounds: o.qrMaxRounds } : {}),
+        onQrTimeout: (why) => sessions.qrTimedOut(sessionId, why),
       }),
   });
 
@@ -125,6 +134,12 @@ export function startConnector(o: ConnectorOptions): RunningConnector {
     },
   });
   const link = hub;
+  const seen = startSeenReporter({
+    lastSeen: () => sessions.lastSeen(),
+    send: (list) => link.sendVolatile({ type: 'seen', sessions: list }),
+    ...(o.seenIntervalMs ? { intervalMs: o.seenIntervalMs } : {}),
+  });
+  link.on('ready', () => seen.linkReady());
   link.start();
 
   return {
@@ -133,6 +148,7 @@ export function startConnector(o: ConnectorOptions): RunningConnector {
     async shutdown(timeouts = DEFAULT_SHUTDOWN_TIMEOUTS) {
       log.info('shutting down: refusing new commands');
       await link.stopTakingCommands(timeouts.commandsMs);
+      seen.stop();
       // Sockets close before the flush so no event can arrive after it; anything left stays in the outbox.
       await sessions.closeAll();
       clearInterval(pruning);

@@ -22,6 +22,7 @@ describe('loadConfig', () => {
       waVersionFetch: false,
       waKeepAliveIntervalMs: DEFAULT_WA_KEEPALIVE_INTERVAL_MS,
       messageStoreDays: 7,
+      qrMaxRounds: 5,
     });
     expect(config.authStateKey).toHaveLength(32);
   });
@@ -34,6 +35,11 @@ describe('loadConfig', () => {
 
   it('names every missing variable', () => {
     expect(() => loadConfig({})).toThrow(/HUB_URL: is required[\s\S]*CONNECTOR_ID[\s\S]*CONNECTOR_SECRET[\s\S]*AUTH_STATE_KEY/);
+  });
+
+  it('reads QR_MAX_ROUNDS and refuses one below 1', () => {
+    expect(loadConfig({ ...valid, QR_MAX_ROUNDS: '2' }).qrMaxRounds).toBe(2);
+    expect(() => loadConfig({ ...valid, QR_MAX_ROUNDS: '0' })).toThrow(/QR_MAX_ROUNDS: must be a whole number from 1/);
   });
 
   it('names a bad variable with what is wrong with it', () => {

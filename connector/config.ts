@@ -42,6 +42,8 @@ const EnvSchema = z.object({
     .min(1_000, 'must be at least 1000 (ms)')
     .max(600_000, 'must be at most 600000 (ms)')
     .default(DEFAULT_WA_KEEPALIVE_INTERVAL_MS),
+  // Each round is one connection's worth of QR codes (about a minute on WhatsApp); 5 gives a user ~5 minutes.
+  QR_MAX_ROUNDS: z.coerce.number({ error: 'must be a whole number from 1' }).int('must be a whole number from 1').min(1, 'must be a whole number from 1').default(5),
   HUB_ALLOW_INSECURE: z.enum(['true', 'false'], { error: 'must be true or false' }).default('false'),
   WA_VERSION: z
     .string()
@@ -74,6 +76,8 @@ export type ConnectorConfig = {
   waKeepAliveIntervalMs: number;
   /** Days sent and received messages are kept (sealed) to answer retry receipts. */
   messageStoreDays: number;
+  /** Unscanned QR rounds before a session stops with QR_TIMEOUT. */
+  qrMaxRounds: number;
 };
 
 export class ConfigError extends Error {
@@ -120,6 +124,7 @@ export function loadConfig(env: Record<string, string | undefined>): ConnectorCo
     waVersionFetch: e.WA_VERSION_FETCH === 'true',
     waKeepAliveIntervalMs: e.WA_KEEPALIVE_INTERVAL_MS,
     messageStoreDays: e.MESSAGE_STORE_DAYS,
+    qrMaxRounds: e.QR_MAX_ROUNDS,
   };
 }
 

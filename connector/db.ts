@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import { LEASE_TABLE } from './lease.ts';
 import { QUARANTINE_TABLE } from './quarantine.ts';
 import { RECENT_MESSAGE_INDEX, RECENT_MESSAGE_TABLE } from './whatsapp/recent-messages.ts';
+import { SESSION_HOLD_TABLE } from './whatsapp/session-holds.ts';
 
 export type { Client };
 
@@ -52,6 +53,7 @@ const SCHEMA = [
   ) WITHOUT ROWID`,
   QUARANTINE_TABLE,
   LEASE_TABLE,
+  SESSION_HOLD_TABLE,
   // The last status reported per sent message, so a restart neither repeats a status nor goes back.
   `CREATE TABLE IF NOT EXISTS message_status (
     session_id TEXT NOT NULL,

@@ -71,7 +71,7 @@ describe('unlinking a device whose session has no open socket', () => {
       await hubEvent(stack.hub, 'lima', 'connection.update', (e) => e.status === 'LOGGED_OUT');
       expect(() => simulator.unlink(phone)).toThrow(/no linked device/);
       // The logout socket reported nothing: the only event is the logout itself.
-      expect(sessionEvents(stack.hub, 'lima')).toEqual([{ name: 'connection.update', status: 'LOGGED_OUT', reason: 'login reset (auth epoch 1)' }]);
+      expect(sessionEvents(stack.hub, 'lima')).toEqual([{ name: 'connection.update', status: 'LOGGED_OUT', reason: 'login reset (auth epoch 1)', code: 'LOGIN_RESET' }]);
       expect(await createAuthStore(stack.db, KEY, CONNECTOR_ID).listSessions()).not.toContain('lima');
       expect(await createPendingUnlinks(stack.db, KEY, { connectorId: CONNECTOR_ID, logger: silent }).list()).toEqual([]);
     } finally {

@@ -13,15 +13,15 @@ import {
   PROTOCOL_VERSION,
   parseFrame,
   type Command,
+  type CommandData,
   type CommandErrorCode,
   type DesiredSession,
-  type SendTextResult,
 } from '../shared/protocol.ts';
 import { connectorProof } from '../shared/connector-proof.ts';
 import { nextReconnectDelay } from './reconnect-delay.ts';
 import type { Outbox } from './outbox.ts';
 
-export type CommandOutcome = { ok: true; data: SendTextResult } | { ok: false; error: { code: CommandErrorCode; message: string } };
+export type CommandOutcome = { ok: true; data: CommandData } | { ok: false; error: { code: CommandErrorCode; message: string } };
 
 export type HubHandlers = {
   /**
@@ -120,6 +120,14 @@ export class HubLink extends EventEmitter<HubLinkEvents> {
    * current turn, so a command's result that is answered in this turn goes to the hub ahead of the
    * events its command just stored (the hub answers the caller first, then stores the events).
    */
+  /** Sends a frame that needs no ack and may be lost (it is sent again later); false when the link is down. */
+  sendVolatile(frame: Extract<ConnectorFrame, { type: 'seen' }>): boolean {
+    const ws = this.#ws;
+    if (!this.#ready || !ws) return false;
+    this.#send(ws, frame);
+    return true;
+  }
+
   notifyOutbox(): void {
     setImmediate(() => void this.#pump());
   }

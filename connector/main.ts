@@ -62,6 +62,7 @@ const connector = startConnector({
   makeSocket: makeWASocket,
   socketConfig: { waWebSocketUrl: config.waWsUrl, browser: Browsers.ubuntu('Kabar'), version: waVersion, keepAliveIntervalMs: config.waKeepAliveIntervalMs },
   messageStoreDays: config.messageStoreDays,
+  qrMaxRounds: config.qrMaxRounds,
 });
 logger.info({ hubUrl: config.hubUrl, connectorId: config.connectorId, waSimulator: config.waSimulator, waVersion: waVersion.join('.') }, 'connector started');
 

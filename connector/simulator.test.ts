@@ -63,6 +63,7 @@ describe('connector with real Baileys against the simulator', () => {
     simulator.unlink(phone);
     const loggedOut = await hubEvent(stack.hub, 'alpha', 'connection.update', (e) => e.status === 'LOGGED_OUT');
     expect(loggedOut.reason).toMatch(/^401/);
+    expect(loggedOut.code).toBe('LOGGED_OUT_BY_PHONE');
     expect(await authStore.listSessions()).not.toContain('alpha');
     expect(await keptMessages()).toBe(0);
     expect(await sendText(stack.hub, 'alpha', contact, 'after logout')).toMatchObject({ ok: false, error: { code: 'SESSION_NOT_CONNECTED' } });
@@ -88,6 +89,7 @@ describe('connector with real Baileys against the simulator', () => {
     simulator.replace(phone);
     const retrying = await hubEvent(stack.hub, 'kilo', 'connection.update', (e) => e.status === 'STARTING', mark);
     expect(retrying.reason).toMatch(/^440/);
+    expect(retrying.code).toBe('REPLACED');
     await reconnected;
     await hubEvent(stack.hub, 'kilo', 'connection.update', (e) => e.status === 'WORKING', mark);
   });
@@ -127,7 +129,7 @@ describe('connector with real Baileys against the simulator', () => {
     const other = await startStack(wrong.wsUrl, join(dir, 'wrong-root.db'));
     try {
       desire(other.hub, [{ sessionId: 'foxtrot', state: 'running', authEpoch: 0 }]);
-      const retrying = await hubEvent(other.hub, 'foxtrot', 'connection.update', (e) => e.status === 'STARTING' && !!e.reason);
+      const retrying = await hubEvent(other.hub, 'foxtrot', 'connection.update', (e) => e.status === 'STARTING' && !!e.reason && e.code !== 'CONNECTING');
       expect(retrying.reason).toMatch(/certificate/);
       expect(other.hub.received.some((f) => f.event.name === 'qr')).toBe(false);
     } finally {

@@ -19,6 +19,7 @@ import {
 
 type EventFrame = Extract<ConnectorFrame, { type: 'event' }>;
 type ResultFrame = Extract<ConnectorFrame, { type: 'result' }>;
+type SeenFrame = Extract<ConnectorFrame, { type: 'seen' }>;
 type HelloFrame = Extract<ConnectorFrame, { type: 'hello' }>;
 
 export type TestHubOptions = {
@@ -34,7 +35,7 @@ export type TestHubOptions = {
 export type TestHub = {
   url: string;
   /** Frames and socket changes, for tests to wait on with once(). */
-  events: EventEmitter<{ hello: [HelloFrame]; welcomed: [WebSocket]; event: [EventFrame]; result: [ResultFrame]; ping: []; closed: [number] }>;
+  events: EventEmitter<{ hello: [HelloFrame]; welcomed: [WebSocket]; event: [EventFrame]; result: [ResultFrame]; seen: [SeenFrame]; ping: []; closed: [number] }>;
   /** Every event frame received, in order, including resends. */
   received: EventFrame[];
   setSessions(sessions: DesiredSession[]): void;
@@ -100,6 +101,8 @@ export async function startTestHub(options: TestHubOptions): Promise<TestHub> {
         events.emit('event', frame);
       } else if (frame?.type === 'result') {
         events.emit('result', frame);
+      } else if (frame?.type === 'seen') {
+        events.emit('seen', frame);
       }
     });
   });

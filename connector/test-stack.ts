@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { makeWASocket } from '@whiskeysockets/baileys';
 import { pino } from 'pino';
 import { afterAll, beforeAll } from 'vitest';
-import type { ConnectorFrame, DesiredSession, SessionEvent } from '../shared/protocol.ts';
+import type { Command, ConnectorFrame, DesiredSession, PairingCodeResult, SendTextResult, SessionEvent } from '../shared/protocol.ts';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../simulator/server.ts';
 import { quietSignalLogs } from '../simulator/signal-logs.ts';
 import { trustSimulatorRoot } from '../simulator/test-root.ts';
@@ -61,7 +61,7 @@ export async function startStack(
   waWsUrl: string,
   dbPath: string,
   sessions: DesiredSession[] = [],
-  overrides: Partial<Pick<ConnectorOptions, 'makeSocket' | 'unlinkRetryDelay' | 'connectorId'>> & {
+  overrides: Partial<Pick<ConnectorOptions, 'makeSocket' | 'unlinkRetryDelay' | 'connectorId' | 'qrMaxRounds' | 'socketConfig' | 'seenIntervalMs'>> & {
     /** Wraps the connector's store, e.g. to make one write fail. */
     wrapDb?: (db: Client) => Client;
   } = {},
@@ -81,10 +81,10 @@ export async function startStack(
     logger: silent,
     baileysLogger: silent,
     makeSocket: makeWASocket,
-    socketConfig: { waWebSocketUrl: waWsUrl, defaultQueryTimeoutMs: 5_000, connectTimeoutMs: 5_000 },
     hubReconnectDelay: () => 50,
     sessionReconnectDelay: () => 50,
     ...connectorOverrides,
+    socketConfig: { waWebSocketUrl: waWsUrl, defaultQueryTimeoutMs: 5_000, connectTimeoutMs: 5_000, ...connectorOverrides.socketConfig },
   });
   await new Promise<void>((resolve) => connector.hub.once('ready', () => resolve()));
   return {
@@ -131,8 +131,21 @@ export function sessionEvents(hub: TestHub, sessionId: string): SessionEvent[] {
   return hub.received.filter((f) => f.sessionId === sessionId).map((f) => f.event);
 }
 
+type ResultFrame = Extract<ConnectorFrame, { type: 'result' }>;
+/** A command's result whose data, when ok, is that command's own. */
+export type ResultOf<D> = Exclude<ResultFrame, { ok: true }> | (Extract<ResultFrame, { ok: true }> & { data: D });
+
 /** Sends a send.text command as the hub would and resolves with the connector's result. */
-export function sendText(hub: TestHub, sessionId: string, to: string, text: string): Promise<Extract<ConnectorFrame, { type: 'result' }>> {
+export function sendText(hub: TestHub, sessionId: string, to: string, text: string): Promise<ResultOf<SendTextResult>> {
+  return command(hub, { name: 'send.text', sessionId, to, text }) as Promise<ResultOf<SendTextResult>>;
+}
+
+/** Sends a session.pair command as the hub would and resolves with the connector's result. */
+export function requestPairingCode(hub: TestHub, sessionId: string, phone: string): Promise<ResultOf<PairingCodeResult>> {
+  return command(hub, { name: 'session.pair', sessionId, phone }) as Promise<ResultOf<PairingCodeResult>>;
+}
+
+function command(hub: TestHub, command: Command): Promise<ResultFrame> {
   const id = `cmd-${Math.random().toString(36).slice(2)}`;
   const result = new Promise<Extract<ConnectorFrame, { type: 'result' }>>((resolve) => {
     const listener = (frame: Extract<ConnectorFrame, { type: 'result' }>) => {
@@ -142,7 +155,7 @@ export function sendText(hub: TestHub, sessionId: string, to: string, text: stri
     };
     hub.events.on('result', listener);
   });
-  hub.send({ type: 'command', id, deadline: Date.now() + 30_000, command: { name: 'send.text', sessionId, to, text } });
+  hub.send({ type: 'command', id, deadline: Date.now() + 30_000, command });
   return result;
 }
 

@@ -1,7 +1,7 @@
 // The hub <-> connector wire protocol, version 1: every frame is one JSON text message, a union keyed on
 // `type`, checked with safeParse on receipt by both sides. shared/protocol.md explains the flow.
 import { z } from 'zod';
-import { MessageStatus, SessionStatus } from './status.ts';
+import { MessageStatus, SessionStatus, StatusReasonCode } from './status.ts';
 
 export const PROTOCOL_VERSION = 1;
 
@@ -38,6 +38,13 @@ export const DesiredSession = z.object({
   sessionId,
   state: z.enum(['running', 'stopped']),
   authEpoch: z.number().int().nonnegative(),
+  /** The number this session must be linked to; a scan by another phone is unlinked again. Optional, additive. */
+  phone: phone.optional(),
+  /**
+   * Bumped by every explicit start. A session the connector stopped by itself (QR_TIMEOUT) stays stopped,
+   * even across its restarts, until this is higher than when it stopped. Optional (0), additive.
+   */
+  startEpoch: z.number().int().nonnegative().optional(),
 });
 export type DesiredSession = z.infer<typeof DesiredSession>;
 
@@ -59,8 +66,13 @@ export const SessionEvent = z.discriminatedUnion('name', [
     name: z.literal('connection.update'),
     status: SessionStatus,
     user: ConnectedUser.optional(),
+    /** Why, in words (e.g. the network error). */
     reason: z.string().max(500).optional(),
+    /** Why, as our code; present on every status but WORKING. Optional on the wire, so protocol 1 still holds. */
+    code: StatusReasonCode.optional(),
   }),
+  // A code for the user to type on the phone (WhatsApp > Linked devices > Link with phone number).
+  z.object({ name: z.literal('pairing.code'), code: z.string().regex(/^[0-9A-Z]{4}-[0-9A-Z]{4}$/), expiresAt: z.number().int() }),
   z.object({
     name: z.literal('message.received'),
     messageId: z.string().min(1).max(128),
@@ -98,11 +110,21 @@ export type SessionEvent = z.infer<typeof SessionEvent>;
 
 export const Command = z.discriminatedUnion('name', [
   z.object({ name: z.literal('send.text'), sessionId, to: phone, text: z.string().min(1).max(65_536) }),
+  // Asks WhatsApp for a pairing code that links `phone` to this session: the session must be showing a QR.
+  z.object({ name: z.literal('session.pair'), sessionId, phone }),
 ]);
 export type Command = z.infer<typeof Command>;
 
 export const SendTextResult = z.object({ messageId: z.string(), remoteJid: z.string(), timestamp: z.number().int() });
 export type SendTextResult = z.infer<typeof SendTextResult>;
+
+/** The answer to session.pair: the code as the user types it, and until when it can be entered. */
+export const PairingCodeResult = z.object({ code: z.string().regex(/^[0-9A-Z]{4}-[0-9A-Z]{4}$/), expiresAt: z.number().int() });
+export type PairingCodeResult = z.infer<typeof PairingCodeResult>;
+
+/** A successful command's data, by command: send.text -> SendTextResult, session.pair -> PairingCodeResult. */
+export const CommandData = z.union([SendTextResult, PairingCodeResult]);
+export type CommandData = z.infer<typeof CommandData>;
 
 /** Error codes a connector may answer a command with; the hub maps them to API errors. */
 export const CommandErrorCode = z.enum([
@@ -111,6 +133,8 @@ export const CommandErrorCode = z.enum([
   'SEND_FAILED', // WhatsApp refused or the send threw
   'INVALID_COMMAND', // the frame did not parse
   'SHUTTING_DOWN', // the connector is draining and takes no new commands
+  'ALREADY_LOGGED_IN', // session.pair for a session that is linked already
+  'NOT_READY', // session.pair before the session shows a QR (still connecting); retry shortly
 ]);
 export type CommandErrorCode = z.infer<typeof CommandErrorCode>;
 
@@ -142,7 +166,7 @@ export type HubFrame = z.infer<typeof HubFrame>;
 
 /** A command's one answer; nested on `ok` so both variants share `type: "result"`. */
 const ResultFrame = z.discriminatedUnion('ok', [
-  z.object({ type: z.literal('result'), id: z.string(), ok: z.literal(true), data: SendTextResult }),
+  z.object({ type: z.literal('result'), id: z.string(), ok: z.literal(true), data: CommandData }),
   z.object({
     type: z.literal('result'),
     id: z.string(),
@@ -171,6 +195,11 @@ export const ConnectorFrame = z.discriminatedUnion('type', [
   ResultFrame,
   z.object({ type: z.literal('event'), id: eventId, sessionId, at: z.number().int(), event: SessionEvent }),
   z.object({ type: z.literal('ping') }),
+  /**
+   * When each WORKING session last heard from WhatsApp (epoch ms), sent at most every SEEN_INTERVAL_MS and
+   * only for sessions heard from since: not durable, not an event. Additive: an older hub drops it.
+   */
+  z.object({ type: z.literal('seen'), sessions: z.array(z.object({ sessionId, at: z.number().int() })).max(100_000) }),
 ]);
 export type ConnectorFrame = z.infer<typeof ConnectorFrame>;
 

@@ -20,6 +20,7 @@ const MAX_BODY_BYTES = 256 * 1024;
 const phone = z.string().regex(/^\d{5,20}$/, 'must be a phone number in digits, e.g. "6281234567890"');
 const schemas = {
   scan: z.object({ qr: z.string().min(1), phone, forgeAccountSignature: z.boolean().optional() }),
+  pair: z.object({ phone, code: z.string().regex(/^[0-9A-Za-z]{4}-?[0-9A-Za-z]{4}$/, 'must be the 8-character code, e.g. "ABCD-EFGH"') }),
   messages: z.object({ from: phone, to: phone, text: z.string().min(1).max(65_536), addressing: z.enum(ADDRESSINGS).optional() }),
   receipts: z.object({ id: z.string().min(1), type: z.enum(['delivered', 'read']) }),
   retries: z.object({ id: z.string().min(1), count: z.number().int().min(1).max(5).optional() }),
@@ -88,6 +89,7 @@ const DESCRIPTION = {
   websocket: '/ws/chat',
   control: [
     'POST /control/scan {qr, phone, forgeAccountSignature?} -> {jid}',
+    'POST /control/pair {phone, code} -> {jid}: the phone enters the pairing code its device shows',
     'POST /control/messages {from, to, text, addressing?: pn|lid|lid-without-pn} -> {id}',
     'POST /control/retries {id, count?} -> {ok}',
     'GET /control/inbox/:phone -> {messages: [{id, from, text, timestamp}]}',
@@ -119,6 +121,10 @@ async function route(simulator: Simulator, req: IncomingMessage): Promise<[numbe
     case '/control/scan': {
       const body = await parseBody(req, schemas.scan);
       return [200, await simulator.scan(body.qr, body.phone, { forgeAccountSignature: body.forgeAccountSignature })];
+    }
+    case '/control/pair': {
+      const body = await parseBody(req, schemas.pair);
+      return [200, await simulator.enterPairingCode(body.phone, body.code)];
     }
     case '/control/messages': {
       const body = await parseBody(req, schemas.messages);

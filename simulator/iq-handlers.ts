@@ -6,6 +6,7 @@ import type { BinaryNode } from '@whiskeysockets/baileys';
 import type { Connection } from './connection.ts';
 import type { LinkedDevice } from './device-registry.ts';
 import { resolveJid, SERVER_JID } from './directory.ts';
+import { onCompanionFinish, onCompanionHello } from './link-code.ts';
 import type { World } from './world.ts';
 
 const KEY_TYPE_DJB = Buffer.from([5]);
@@ -80,6 +81,13 @@ function answerIq(world: World, connection: Connection, iq: BinaryNode): void {
     connection.send(
       result(iq, [{ tag: 'privacy', attrs: {}, content: [{ tag: 'category', attrs: { name: 'readreceipts', value: 'all' } }] }]),
     );
+    return;
+  }
+  if (xmlns === 'md' && first?.tag === 'link_code_companion_reg') {
+    // Answered first: companion_finish is a query the device waits on before it expects pair-success.
+    connection.send(result(iq));
+    if (first.attrs.stage === 'companion_hello') onCompanionHello(world, connection, first);
+    else if (first.attrs.stage === 'companion_finish') onCompanionFinish(world, connection, first);
     return;
   }
   if (xmlns === 'md' && first?.tag === 'remove-companion-device' && device) {

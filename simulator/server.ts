@@ -14,6 +14,7 @@ import { drop, replace, stall, streamError } from './faults.ts';
 import type { SendRefusal } from './send-refusals.ts';
 import type { StreamErrorKind } from './stream-errors.ts';
 import type { InboxMessage } from './inbox.ts';
+import { enterPairingCode } from './link-code.ts';
 import { scan, unlink } from './linking.ts';
 import type { ScanOptions } from './linking.ts';
 import { contactSend, sendReceipt } from './messaging.ts';
@@ -69,6 +70,8 @@ export type Simulator = {
   events: SimulatorEvents;
   /** The phone `phone` scans the QR string Baileys emitted; resolves once the device accepted pairing. */
   scan(qr: string, phone: string, options?: ScanOptions): Promise<{ jid: string }>;
+  /** The phone `phone` enters the pairing code its device shows ("ABCD-EFGH"); resolves once it is linked. */
+  enterPairingCode(phone: string, code: string): Promise<{ jid: string }>;
   /** Contact `from` sends `text` to the devices linked to phone `to`, addressed by phone number unless told. */
   contactSend(from: string, to: string, text: string, options?: ContactSendOptions): Promise<{ id: string }>;
   /** The recipient of device-sent messages `ids` (one chat) receipts them all at once, in one `<list>` receipt. */
@@ -144,6 +147,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     seed,
     events: world.events,
     scan: (qr, phone, scanOptions) => scan(world, qr, phone, scanOptions),
+    enterPairingCode: (phone, code) => enterPairingCode(world, phone, code),
     contactSend: (from, to, text, sendOptions) => contactSend(world, from, to, text, sendOptions),
     phoneSend: (phone, to, text) => phoneSend(world, phone, to, text),
     pushHistory: (phone, chats) => pushHistory(world, phone, chats),

@@ -15,6 +15,7 @@ import { SimulatorEvents } from './events.ts';
 import type { ReceiptType } from './events.ts';
 import { Inbox } from './inbox.ts';
 import { SendRefusals } from './send-refusals.ts';
+import type { PendingLinkCode } from './link-code.ts';
 
 export type WorldOptions = {
   /** Which root signs the Noise certificate chain; 'wrong' makes a pinned client refuse the server. */
@@ -47,6 +48,8 @@ export class World {
   minClientVersion: ClientVersion | undefined;
   /** Connections showing a QR, by pair-device ref. */
   readonly pendingRefs = new Map<string, Connection>();
+  /** Devices waiting for a pairing code to be entered, by the phone number they asked for. */
+  readonly pendingCodes = new Map<string, PendingLinkCode>();
   #connections = new Set<Connection>();
   #online = new Map<string, Connection>();
   #timers = new Set<NodeJS.Timeout>();
@@ -89,6 +92,7 @@ export class World {
   closed(connection: Connection): void {
     this.#connections.delete(connection);
     for (const ref of connection.refs) this.pendingRefs.delete(ref);
+    for (const [phone, pending] of this.pendingCodes) if (pending.connection === connection) this.pendingCodes.delete(phone);
     const device = connection.device;
     // Before device-disconnected, so whoever waits for it sees the messages already queued again.
     if (device) this.#requeue(device, connection);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DisconnectReason } from '@whiskeysockets/baileys';
-import { WaStatusCode, classifyDisconnect, closeReason } from './disconnect.ts';
+import { WaStatusCode, classifyDisconnect, closeCause, closeReason, reasonForClose } from './disconnect.ts';
 
 describe('classifyDisconnect', () => {
   it('restarts at once when WhatsApp asks for a restart (515, after pairing)', () => {
@@ -41,5 +41,41 @@ describe('classifyDisconnect', () => {
     expect(WaStatusCode.multideviceMismatch).toBe(DisconnectReason.multideviceMismatch);
     expect(WaStatusCode.unavailableService).toBe(DisconnectReason.unavailableService);
     expect(WaStatusCode.badSession).toBe(DisconnectReason.badSession);
+  });
+});
+
+describe('reasonForClose', () => {
+  const closed = (statusCode: number | undefined) => ({ statusCode, networkError: false });
+
+  it('says WhatsApp is unreachable after a network error, whatever status Baileys gave it', () => {
+    expect(reasonForClose(closed(undefined), false)).toBe('WHATSAPP_UNREACHABLE');
+    expect(reasonForClose({ statusCode: 408, networkError: true }, true)).toBe('WHATSAPP_UNREACHABLE');
+  });
+
+  it('names the phone logout, a ban, a replaced connection and a rejected client', () => {
+    expect(reasonForClose(closed(401), false)).toBe('LOGGED_OUT_BY_PHONE');
+    expect(reasonForClose(closed(403), false)).toBe('BANNED');
+    expect(reasonForClose(closed(440), false)).toBe('REPLACED');
+    expect(reasonForClose(closed(411), false)).toBe('CLIENT_REJECTED');
+  });
+
+  it('tells an unscanned QR round from a lost connection by whether a QR was showing', () => {
+    expect(reasonForClose(closed(408), true)).toBe('QR_TIMEOUT');
+    expect(reasonForClose(closed(408), false)).toBe('CONNECTION_LOST');
+    for (const code of [428, 500, 503, 599]) expect(reasonForClose(closed(code), false)).toBe('CONNECTION_LOST');
+  });
+
+  it('treats the restart WhatsApp asks for after pairing as connecting', () => {
+    expect(reasonForClose(closed(515), false)).toBe('CONNECTING');
+  });
+});
+
+describe('closeCause', () => {
+  it('finds the Node network error Baileys wraps in its Boom', () => {
+    const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9'), { code: 'ECONNREFUSED' });
+    // The shape of Baileys' Boom (output.statusCode, data), which is not our dependency to import.
+    expect(closeCause({ message: 'WebSocket Error (connect ECONNREFUSED)', output: { statusCode: 408 }, data: refused })).toEqual({ statusCode: 408, networkError: true });
+    expect(closeCause({ message: 'QR refs attempts ended', output: { statusCode: 408 } })).toEqual({ statusCode: 408, networkError: false });
+    expect(closeCause(undefined)).toEqual({ statusCode: undefined, networkError: false });
   });
 });

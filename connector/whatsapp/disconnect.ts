@@ -1,4 +1,6 @@
-// What to do when a WhatsApp socket closes, decided from the close's status code alone.
+// What to do when a WhatsApp socket closes, decided from the close's status code alone, and which of our
+// reason codes the status after it shows.
+import type { StatusReasonCode } from '../../shared/status.ts';
 
 /** The status codes Baileys reports in `lastDisconnect.error.output.statusCode`, with why each matters. */
 export const WaStatusCode = {
@@ -63,4 +65,47 @@ export function closeReason(statusCode: number | undefined, message: string | un
     return `CLIENT_TOO_OLD: WhatsApp refused client version${which} (405); set WA_VERSION to a current version or WA_VERSION_FETCH=true`;
   }
   return `${statusCode ?? 'no status'}: ${message ?? 'closed'}`.slice(0, 500);
+}
+
+/** What a close tells about its cause: Baileys' status code, and whether the network failed under it. */
+export type CloseCause = { statusCode: number | undefined; networkError: boolean };
+
+/**
+ * Reads a close's cause from Baileys' `lastDisconnect.error`. Baileys wraps a WebSocket error (refused,
+ * DNS, reset, TLS) in a 408 or 500 Boom whose `data` is the Node error; its `E...` code is what tells a
+ * network failure from WhatsApp's own 408.
+ */
+export function closeCause(error: unknown): CloseCause {
+  const e = error as { output?: { statusCode?: number }; data?: { code?: unknown } } | undefined;
+  const code = e?.data?.code;
+  return { statusCode: e?.output?.statusCode, networkError: typeof code === 'string' && code.startsWith('E') };
+}
+
+/**
+ * Our reason code for a close, for the status that follows it. A network error or no status code means
+ * WhatsApp never answered: it is unreachable from here. A 408 while a QR was showing is a QR round nobody
+ * scanned, which the session counts (see QR_MAX_ROUNDS).
+ */
+export function reasonForClose(cause: CloseCause, showingQr: boolean): StatusReasonCode {
+  if (cause.networkError) return 'WHATSAPP_UNREACHABLE';
+  switch (cause.statusCode) {
+    case undefined:
+      return 'WHATSAPP_UNREACHABLE';
+    case WaStatusCode.restartRequired:
+      return 'CONNECTING';
+    case WaStatusCode.loggedOut:
+      return 'LOGGED_OUT_BY_PHONE';
+    case WaStatusCode.forbidden:
+      return 'BANNED';
+    case WaStatusCode.multideviceMismatch:
+      return 'CLIENT_REJECTED';
+    case WaStatusCode.clientTooOld:
+      return 'CLIENT_TOO_OLD';
+    case WaStatusCode.connectionReplaced:
+      return 'REPLACED';
+    case WaStatusCode.timedOut:
+      return showingQr ? 'QR_TIMEOUT' : 'CONNECTION_LOST';
+    default:
+      return 'CONNECTION_LOST';
+  }
 }

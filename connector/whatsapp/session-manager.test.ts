@@ -8,6 +8,7 @@ import { eventually } from '../../testing/eventually.ts';
 import { openConnectorDb, type Client } from '../db.ts';
 import { createAuthStore, type AuthStore } from './auth-state.ts';
 import { createSessionEpochs } from './session-epochs.ts';
+import { createSessionHolds } from './session-holds.ts';
 import { SessionManager, type ManagedSession } from './session-manager.ts';
 import { createStartQueue } from './start-queue.ts';
 
@@ -33,11 +34,19 @@ class FakeSession implements ManagedSession {
     this.active = false;
     this.status = 'STOPPED';
   }
-  async unlinkAndWipe(reason?: string) {
+  lastSeenAt = null;
+  expectPhone() {}
+  async hold() {
+    this.calls.push('hold');
+  }
+  async unlinkAndWipe(reason?: { code: string; message: string }) {
     this.calls.push('unlinkAndWipe');
     await this.unlinking();
     this.active = false;
     this.status = reason ? 'LOGGED_OUT' : 'STOPPED';
+  }
+  async requestPairingCode() {
+    return { code: 'ABCD-EFGH', expiresAt: 0 };
   }
   async sendText() {
     return { messageId: 'm', remoteJid: 'j', timestamp: 0 };
@@ -64,6 +73,7 @@ function manager(unlinking?: (sessionId: string) => Promise<void>) {
   const m = new SessionManager({
     authStore,
     epochs: createSessionEpochs(db, 'c1'),
+    holds: createSessionHolds(db, 'c1'),
     startQueue: {
       run: (task) => {
         const run = queue.run(task);

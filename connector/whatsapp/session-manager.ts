@@ -4,17 +4,19 @@ import type { SessionStatus } from '../../shared/status.ts';
 import type { Logger } from 'pino';
 import type { DesiredSession } from '../../shared/protocol.ts';
 import type { AuthStore } from './auth-state.ts';
-import type { WhatsAppSession } from './session.ts';
+import type { WhatsAppSession, Why } from './session.ts';
+import type { SessionHolds } from './session-holds.ts';
 import type { SessionEpochs } from './session-epochs.ts';
 import type { StartQueue } from './start-queue.ts';
 
 /** What the manager needs of a session (WhatsAppSession in production). */
-export type ManagedSession = Pick<WhatsAppSession, 'status' | 'active' | 'start' | 'stop' | 'unlinkAndWipe' | 'sendText'>;
+export type ManagedSession = Pick<WhatsAppSession, 'status' | 'active' | 'start' | 'stop' | 'unlinkAndWipe' | 'sendText' | 'requestPairingCode' | 'expectPhone' | 'hold' | 'lastSeenAt'>;
 
 export type SessionManagerOptions = {
   createSession: (sessionId: string) => ManagedSession;
   authStore: AuthStore;
   epochs: SessionEpochs;
+  holds: SessionHolds;
   startQueue: StartQueue;
   logger: Logger;
 };
@@ -40,6 +42,13 @@ export class SessionManager {
   /** The status of every session held in memory, for the hello: the hub's view may be older than ours. */
   statuses(): { sessionId: string; status: SessionStatus }[] {
     return [...this.#held].map(([sessionId, { session }]) => ({ sessionId, status: session.status }));
+  }
+
+  /** When each WORKING session last heard from WhatsApp. */
+  lastSeen(): { sessionId: string; at: number }[] {
+    const seen: { sessionId: string; at: number }[] = [];
+    for (const [sessionId, { session }] of this.#held) if (session.lastSeenAt !== null) seen.push({ sessionId, at: session.lastSeenAt });
+    return seen;
   }
 
   /**
@@ -68,6 +77,15 @@ export class SessionManager {
     await Promise.all(sessionIds.map((id) => this.#serial(id, () => this.#drop(id))));
   }
 
+  /**
+   * A session stopped itself after unscanned QR rounds: it stays stopped, across restarts too, until a
+   * start newer than the desired state it was running under.
+   */
+  async qrTimedOut(sessionId: string, why: Why): Promise<void> {
+    const startEpoch = this.#held.get(sessionId)?.desired?.startEpoch ?? 0;
+    await this.#o.holds.set(sessionId, { startEpoch, reason: 'QR_TIMEOUT', message: why.message });
+  }
+
   /** Process shutdown: closes every socket without unlinking and without status events. */
   async closeAll(): Promise<void> {
     await Promise.all([...this.#held.values()].map(({ session }) => session.stop({ quiet: true })));
@@ -83,13 +101,15 @@ export class SessionManager {
     const { session } = held;
     const previous = held.desired;
     held.desired = desired;
+    session.expectPhone(desired.phone);
 
     const applied = await this.#o.epochs.get(id);
     // A session seen for the first time adopts the hub's epoch: there is no older login to forget.
     const epochBumped = applied !== null && desired.authEpoch > applied;
     if (epochBumped) {
       this.#log.info({ sessionId: id, from: applied, to: desired.authEpoch }, 'auth epoch bumped; forgetting the WhatsApp login');
-      await session.unlinkAndWipe(`login reset (auth epoch ${desired.authEpoch})`);
+      await session.unlinkAndWipe({ code: 'LOGIN_RESET', message: `login reset (auth epoch ${desired.authEpoch})` });
+      await this.#o.holds.delete(id);
     }
     if (applied === null || epochBumped) await this.#o.epochs.set(id, desired.authEpoch);
 
@@ -103,6 +123,15 @@ export class SessionManager {
     // A logged-out session waits for the user (a new epoch or a stop and start) instead of showing QR
     // codes to nobody; any other idle session is (re)started.
     const userAskedAgain = epochBumped || previous?.state === 'stopped';
+    const hold = await this.#o.holds.get(id);
+    if (hold) {
+      if ((desired.startEpoch ?? 0) <= hold.startEpoch) {
+        // Reported again after a restart (the hub would show STARTING), deduplicated otherwise.
+        if (!session.active) await session.hold({ code: hold.reason, message: hold.message });
+        return;
+      }
+      await this.#o.holds.delete(id);
+    }
     if (session.active || (session.status === 'LOGGED_OUT' && !userAskedAgain)) return;
     void this.#o.startQueue.run(() => session.start()).catch((err: unknown) => this.#log.error({ err, sessionId: id }, 'session start failed'));
   }
@@ -125,6 +154,7 @@ export class SessionManager {
     const session = held?.session ?? this.#o.createSession(sessionId);
     await session.unlinkAndWipe();
     await this.#o.epochs.delete(sessionId);
+    await this.#o.holds.delete(sessionId);
     this.#log.info({ sessionId }, 'session dropped');
   }
 

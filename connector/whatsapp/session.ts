@@ -12,12 +12,12 @@ import {
   type WASocket,
 } from '@whiskeysockets/baileys';
 import type { Logger } from 'pino';
-import type { SendFailure, SendTextResult, SessionEvent } from '../../shared/protocol.ts';
-import type { SessionStatus } from '../../shared/status.ts';
+import type { PairingCodeResult, SendFailure, SendTextResult, SessionEvent } from '../../shared/protocol.ts';
+import type { SessionStatus, StatusReasonCode } from '../../shared/status.ts';
 import { nextReconnectDelay } from '../reconnect-delay.ts';
 import type { AuthStore, SessionAuth } from './auth-state.ts';
 import type { DeviceUnlinker } from './device-unlinker.ts';
-import { classifyDisconnect, closeReason, WaStatusCode } from './disconnect.ts';
+import { classifyDisconnect, closeCause, closeReason, reasonForClose, WaStatusCode } from './disconnect.ts';
 import { createKeyCache } from './key-cache.ts';
 import { bareLid, chatParty, incomingEventId, incomingTextEvent, messageStatusName, phoneFromJid, timestampMs, type StatusChange } from './events.ts';
 import type { MessageStatusStore } from './message-status-store.ts';
@@ -41,6 +41,17 @@ export type SocketFactory = (config: PatchedSocketConfig) => WASocket;
 /** How many recent message ids to remember as already stored by the receipt hook. */
 const HOOKED_IDS = 2_000;
 
+/** Why a session is in its status: our code and the detail. */
+export type Why = { code: StatusReasonCode; message: string };
+
+/**
+ * How long a pairing code is promised to work. It lives as long as the connection that asked for it, which
+ * shows QR codes for about a minute at least (Baileys: 60 s for the first, 20 s for each next one).
+ */
+export const PAIRING_CODE_TTL_MS = 60_000;
+
+const CONNECTING: Why = { code: 'CONNECTING', message: 'connecting to WhatsApp' };
+
 export type SessionOptions = {
   sessionId: string;
   authStore: AuthStore;
@@ -61,6 +72,10 @@ export type SessionOptions = {
   reconnectDelay?: (attempt: number) => number;
   /** Transient closes in a row before the session is marked FAILED. */
   maxReconnectAttempts?: number;
+  /** Unscanned QR rounds (connection attempts ending in a QR timeout) before the session stops (QR_TIMEOUT). */
+  qrMaxRounds?: number;
+  /** Called when the session stops after qrMaxRounds, before it reports so: it must stay stopped until started again. */
+  onQrTimeout?: (why: Why) => Promise<void>;
   /** How long start() waits for the first QR, open or close before letting the next session start. */
   settleTimeoutMs?: number;
   now?: () => number;
@@ -80,7 +95,13 @@ export const BASE_SOCKET_CONFIG: Partial<UserFacingSocketConfig> = {
 export class WhatsAppSession {
   readonly sessionId: string;
   #status: SessionStatus = 'STOPPED';
-  #reason: string | undefined;
+  /** When the last frame came from WhatsApp on this session's socket; set per frame, so only an assignment. */
+  #lastSeenAt: number | null = null;
+  #reason: Why | undefined;
+  /** The number this session must be linked to, if the API gave one. */
+  #expectedPhone: string | undefined;
+  /** QR rounds in a row that ended unscanned since the last start. */
+  #qrRounds = 0;
   readonly #o: SessionOptions & { reconnectDelay: (attempt: number) => number; now: () => number };
   readonly #log: Logger;
   /** Bumped for every socket and on stop, so a late event from an old socket is recognised and dropped. */
@@ -115,9 +136,25 @@ export class WhatsAppSession {
     return this.#status;
   }
 
+  /** When WhatsApp was last heard from, while WORKING; null otherwise. */
+  get lastSeenAt(): number | null {
+    return this.#status === 'WORKING' ? this.#lastSeenAt : null;
+  }
+
   /** True while a socket is open or about to be (including backoff waits). */
   get active(): boolean {
     return this.#wanted;
+  }
+
+  /** The number a scan must come from; undefined accepts any. */
+  expectPhone(phone: string | undefined): void {
+    this.#expectedPhone = phone;
+  }
+
+  /** Reports the session STOPPED for `why` without opening anything (kept stopped across a restart). */
+  async hold(why: Why): Promise<void> {
+    this.#halt();
+    await this.#setStatus('STOPPED', why);
   }
 
   /** Starts keeping a socket open; resolves when the first attempt shows a QR, opens or closes. */
@@ -125,6 +162,7 @@ export class WhatsAppSession {
     if (this.#wanted) return Promise.resolve();
     this.#wanted = true;
     this.#attempt = 0;
+    this.#qrRounds = 0;
     const settled = new Promise<void>((resolve) => {
       const timer = setTimeout(() => done(), this.#o.settleTimeoutMs ?? 30_000);
       const done = () => {
@@ -142,7 +180,7 @@ export class WhatsAppSession {
   async stop(options: { quiet?: boolean } = {}): Promise<void> {
     this.#halt();
     await this.#credsWrites;
-    if (!options.quiet) await this.#setStatus('STOPPED');
+    if (!options.quiet) await this.#setStatus('STOPPED', { code: 'STOPPED_BY_USER', message: 'stopped on request' });
   }
 
   /**
@@ -150,14 +188,17 @@ export class WhatsAppSession {
    * own socket; otherwise (or if that fails) the unlinker logs the stored login out, now or later.
    * `reason` reports the session LOGGED_OUT with it (a reset); without one the session is being dropped.
    */
-  async unlinkAndWipe(reason?: string): Promise<void> {
+  unlinkAndWipe(reason?: Why): Promise<void> {
+    return this.#unlinkAndWipe(reason, this.#status === 'WORKING');
+  }
+
+  async #unlinkAndWipe(reason: Why | undefined, connected: boolean): Promise<void> {
     const sock = this.#sock;
-    const connected = this.#status === 'WORKING';
     this.#halt({ keepSocket: connected });
     let unlinked = false;
     if (sock && connected) {
       try {
-        await sock.logout(reason ?? 'session removed');
+        await sock.logout(reason?.message ?? 'session removed');
         unlinked = true;
       } catch (err) {
         this.#log.warn({ err }, 'logout did not reach WhatsApp on the open socket; handing it to the unlinker');
@@ -170,7 +211,23 @@ export class WhatsAppSession {
     else await this.#o.unlinker.forgetStoredLogin(this.sessionId);
     await this.#forgetMessages();
     if (reason) await this.#setStatus('LOGGED_OUT', reason);
-    else this.#status = 'STOPPED';
+    else {
+      this.#status = 'STOPPED';
+      this.#reason = undefined;
+    }
+  }
+
+  /**
+   * Asks WhatsApp for a code that links `phone` when typed on that phone, and reports it as a pairing.code
+   * event too. Only while a QR is showing: that is a connection registering a new device.
+   */
+  async requestPairingCode(phone: string): Promise<PairingCodeResult> {
+    const sock = this.#sock;
+    if (!sock || this.#status !== 'SCAN_QR_CODE') throw new Error('session is not showing a QR');
+    const raw = await sock.requestPairingCode(phone);
+    const result = { code: `${raw.slice(0, 4)}-${raw.slice(4)}`, expiresAt: this.#o.now() + PAIRING_CODE_TTL_MS };
+    await this.#o.emit({ name: 'pairing.code', ...result });
+    return result;
   }
 
   async sendText(to: string, text: string): Promise<SendTextResult> {
@@ -219,11 +276,18 @@ export class WhatsAppSession {
   async #open(): Promise<void> {
     const epoch = ++this.#epoch;
     try {
-      await this.#setStatus('STARTING');
+      // A retry keeps the reason it is retrying for; only a first attempt says it is connecting.
+      if (this.#status !== 'STARTING') await this.#setStatus('STARTING', CONNECTING);
       // Creds written by the previous socket (pairing, then 515) must be stored before the next one reads them.
       await this.#credsWrites;
       if (!this.#auth) {
         const auth = await this.#o.authStore.load(this.sessionId);
+        // requestPairingCode names the account before pairing; a code never entered must not turn the next
+        // connection into a login of an account this device never joined (which WhatsApp answers with 401).
+        if (auth.state.creds.me && !auth.state.creds.account) {
+          delete auth.state.creds.me;
+          delete auth.state.creds.pairingCode;
+        }
         this.#auth = { auth, keys: makeCacheableSignalKeyStore(auth.state.keys, this.#o.baileysLogger, createKeyCache()) };
       }
       if (epoch !== this.#epoch || !this.#wanted) return;
@@ -257,7 +321,9 @@ export class WhatsAppSession {
       this.#listen(sock, epoch, auth);
     } catch (err) {
       this.#log.error({ err }, 'could not open a WhatsApp socket');
-      if (epoch === this.#epoch && this.#wanted) await this.#scheduleReconnect('socket could not be opened');
+      if (epoch === this.#epoch && this.#wanted) {
+        await this.#scheduleReconnect({ code: 'WHATSAPP_UNREACHABLE', message: `socket could not be opened: ${String(err)}`.slice(0, 500) });
+      }
     }
   }
 
@@ -299,6 +365,9 @@ export class WhatsAppSession {
         await this.#onMessage(sock, msg);
       }
     });
+    sock.ws.on('frame', () => {
+      if (epoch === this.#epoch) this.#lastSeenAt = this.#o.now();
+    });
     // Baileys emits nothing for the server's ack of a message; it is where `sent` comes from. An error ack
     // comes back from Baileys as status ERROR with the code (an update, or folded into the upsert).
     sock.ws.on('CB:ack,class:message', (node: BinaryNode) => {
@@ -317,36 +386,54 @@ export class WhatsAppSession {
   async #onConnectionUpdate(sock: WASocket, update: BaileysEventMap['connection.update']): Promise<void> {
     const status = statusFromConnectionUpdate(update);
     if (status === 'SCAN_QR_CODE' && update.qr) {
-      await this.#setStatus(status);
+      await this.#setStatus(status, { code: 'WAITING_FOR_SCAN', message: 'waiting for a phone to scan the QR' });
       await this.#o.emit(await qrEvent(update.qr));
       this.#settle?.();
     }
     if (status === 'WORKING') {
       this.#attempt = 0;
+      this.#qrRounds = 0;
       const user = sock.user;
       const phone = phoneFromJid(user?.id) ?? user?.id ?? '';
+      if (this.#expectedPhone && phone !== this.#expectedPhone) {
+        // Never WORKING as the wrong account: the link is undone before anything is reported or received.
+        this.#log.warn({ expected: this.#expectedPhone, linked: phone }, 'a different phone linked; unlinking it');
+        await this.#unlinkAndWipe({ code: 'PHONE_MISMATCH', message: `linked by ${phone}, but this session is for ${this.#expectedPhone}; unlinked` }, true);
+        this.#settle?.();
+        return;
+      }
       await this.#setStatus(status, undefined, { id: phone, ...(user?.name ? { name: user.name } : {}) });
       this.#settle?.();
       await this.#resendUnacked(sock);
     }
     if (update.connection === 'close') {
       this.#sock = null;
-      const error = update.lastDisconnect?.error as { output?: { statusCode?: number }; message?: string } | undefined;
-      const code = error?.output?.statusCode;
+      const error = update.lastDisconnect?.error as { message?: string } | undefined;
+      const cause = closeCause(error);
+      const code = cause.statusCode;
       const action = classifyDisconnect(code);
-      const reason = closeReason(code, error?.message, this.#o.socketConfig.version);
-      if (action === 'fail') this.#log.error({ code }, `WhatsApp refused the session; not retrying: ${reason}`);
-      else this.#log.info({ code, action }, 'WhatsApp socket closed');
+      const why: Why = { code: reasonForClose(cause, this.#status === 'SCAN_QR_CODE'), message: closeReason(code, error?.message, this.#o.socketConfig.version) };
+      if (action === 'fail') this.#log.error({ code, reason: why.code }, `WhatsApp refused the session; not retrying: ${why.message}`);
+      else this.#log.info({ code, action, reason: why.code }, 'WhatsApp socket closed');
       if (code === WaStatusCode.timedOut && this.#status === 'WORKING') {
         // Baileys' keep-alive found the socket silent past its deadline: open, but nothing answers.
         this.#log.warn({ code }, 'WhatsApp stopped answering keep-alive pings; reconnecting');
+      }
+      if (why.code === 'QR_TIMEOUT' && ++this.#qrRounds >= (this.#o.qrMaxRounds ?? 5)) {
+        // Nobody is scanning: cycling QR codes for ever (and again at every boot) helps no one.
+        this.#halt();
+        const stopped: Why = { code: 'QR_TIMEOUT', message: `no phone scanned the QR in ${this.#qrRounds} rounds; start the session again` };
+        await this.#o.onQrTimeout?.(stopped);
+        await this.#setStatus('STOPPED', stopped);
+        this.#settle?.();
+        return;
       }
       switch (action) {
         case 'restart':
           void this.#open();
           break;
         case 'reconnect':
-          await this.#scheduleReconnect(reason);
+          await this.#scheduleReconnect(why);
           break;
         case 'logged-out':
           this.#halt();
@@ -354,11 +441,11 @@ export class WhatsAppSession {
           this.#auth = null;
           await this.#o.authStore.wipe(this.sessionId);
           await this.#forgetMessages();
-          await this.#setStatus(statusAfterClose(action), reason);
+          await this.#setStatus(statusAfterClose(action), why);
           break;
         case 'fail':
           this.#halt();
-          await this.#setStatus(statusAfterClose(action), reason);
+          await this.#setStatus(statusAfterClose(action), why);
           break;
       }
       this.#settle?.();
@@ -379,15 +466,15 @@ export class WhatsAppSession {
     }
   }
 
-  async #scheduleReconnect(reason: string): Promise<void> {
+  async #scheduleReconnect(reason: Why): Promise<void> {
     const max = this.#o.maxReconnectAttempts ?? 10;
     if (this.#attempt >= max) {
       this.#halt();
-      await this.#setStatus('FAILED', `gave up after ${max} attempts; last: ${reason}`.slice(0, 500));
+      await this.#setStatus('FAILED', { code: reason.code, message: `gave up after ${max} attempts; last: ${reason.message}`.slice(0, 500) });
       return;
     }
     const delay = this.#o.reconnectDelay(this.#attempt++);
-    this.#log.warn({ delayMs: delay, attempt: this.#attempt, reason }, 'reconnecting to WhatsApp');
+    this.#log.warn({ delayMs: delay, attempt: this.#attempt, reason: reason.message }, 'reconnecting to WhatsApp');
     await this.#setStatus('STARTING', reason);
     const epoch = this.#epoch;
     this.#reconnectTimer = setTimeout(() => {
@@ -485,12 +572,18 @@ export class WhatsAppSession {
    * retry that fails differently); repeats are swallowed so a reconnect loop does not flood the outbox.
    * Status events are serialised.
    */
-  #setStatus(status: SessionStatus, reason?: string, user?: { id: string; name?: string }): Promise<void> {
+  #setStatus(status: SessionStatus, reason?: Why, user?: { id: string; name?: string }): Promise<void> {
     const next = this.#statusEvents.then(async () => {
-      if (this.#status === status && !user && (reason === undefined || reason === this.#reason)) return;
+      const same = reason === undefined || (reason.code === this.#reason?.code && reason.message === this.#reason.message);
+      if (this.#status === status && !user && same) return;
       if (this.#status !== status || reason !== undefined) this.#reason = reason;
       this.#status = status;
-      await this.#o.emit({ name: 'connection.update', status, ...(reason ? { reason } : {}), ...(user ? { user } : {}) });
+      await this.#o.emit({
+        name: 'connection.update',
+        status,
+        ...(reason ? { reason: reason.message, code: reason.code } : {}),
+        ...(user ? { user } : {}),
+      });
     });
     this.#statusEvents = next.catch(() => undefined);
     return next;

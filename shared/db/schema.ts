@@ -14,6 +14,17 @@ export const sessions = sqliteTable(
     /** The owner's user id in their own backend (Laravel `user_id`). */
     userId: text('user_id'),
     status: text('status').notNull().default('STOPPED'),
+    /** Why the status is not WORKING, as JSON `{code, message, at}` (shared/status.ts StatusReason); null when WORKING. */
+    statusReason: text('status_reason'),
+    /** When the session entered its current status (epoch ms). */
+    statusSince: integer('status_since'),
+    /**
+     * The number a scan must come from (Laravel sessions, or a session-key session created with `phone`);
+     * unlike `phone`, never learned from a scan, so another number is refused with PHONE_MISMATCH.
+     */
+    expectedPhone: text('expected_phone'),
+    /** Bumped by every explicit start; resumes a session its connector stopped by itself (QR_TIMEOUT). */
+    startEpoch: integer('start_epoch').notNull().default(0),
     desiredState: text('desired_state', { enum: ['running', 'stopped'] }).notNull().default('running'),
     /** Bumped by logout and reset; a connector that applied a lower epoch forgets the WhatsApp login. */
     authEpoch: integer('auth_epoch').notNull().default(0),

@@ -9,6 +9,7 @@ import type { SessionEvent } from '../../shared/protocol.ts';
 import type { MessageStatus } from '../../shared/status.ts';
 import type { Db } from '../db/client.ts';
 import type { WebhookSubscription } from '../webhooks/subscription.ts';
+import { eventReason } from './status-reason.ts';
 
 /** A status may only move forward: a late "delivered" must not undo "read". */
 const LATER_STATUSES: Record<string, MessageStatus[]> = {
@@ -82,15 +83,20 @@ function writesFor(db: Db, { id, sessionId, at, event }: StoredEvent): BatchItem
     .onConflictDoNothing();
   switch (event.name) {
     case 'qr':
+    case 'pairing.code':
       return [record];
     case 'connection.update': {
       const user = event.user;
+      const reason = eventReason(event, at);
       return [
         record,
         db
           .update(sessions)
           .set({
             status: event.status,
+            statusReason: reason ? JSON.stringify(reason) : null,
+            // SET sees the row as it was: a repeat of the same status keeps when it began.
+            statusSince: sql`case when ${sessions.status} = ${event.status} then coalesce(${sessions.statusSince}, ${at}) else ${at} end`,
             updatedAt: at,
             ...(user ? { meJid: user.id, meName: user.name ?? null, phone: sql`coalesce(${sessions.phone}, ${user.id.split(/[:@]/)[0]})` } : {}),
           })

@@ -240,6 +240,8 @@ describe('events from the connector', () => {
       success: true,
       connected: true,
       status: 'WORKING',
+      since: expect.any(Number),
+      lastSeenAt: expect.any(Number),
       user: { id: '6281211111111:3@s.whatsapp.net', name: 'Toko' },
     });
     expect((await api('GET', '/api/session/qr', { key: apiKey })).json).toMatchObject({ connected: true, user: { name: 'Toko' } });
@@ -276,6 +278,8 @@ describe('events from the connector', () => {
       success: true,
       connected: true,
       status: 'WORKING',
+      since: expect.any(Number),
+      lastSeenAt: expect.any(Number),
       user: { id: '6281233333333@s.whatsapp.net' },
     });
     await relinked.script.close();

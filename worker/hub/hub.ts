@@ -13,16 +13,17 @@ import {
   PROTOCOL_VERSION,
   parseFrame,
   type Command,
+  type CommandData,
   type CommandErrorCode,
   type DesiredSession,
   type HubFrame,
-  type SendTextResult,
 } from '../../shared/protocol.ts';
 import type { SessionStatus } from '../../shared/status.ts';
 import { createDb, type Db } from '../db/client.ts';
 import { readConfig } from '../config.ts';
 import type { Env } from '../env.ts';
 import { InboundEvents } from './inbound-events.ts';
+import { desiredOf } from './desired.ts';
 import { Snapshots, type Snapshot } from './snapshots.ts';
 import { STREAM_TICKET_HEADER, Watchers, type StreamRefusal, type WatcherAttachment } from './watchers.ts';
 
@@ -39,7 +40,7 @@ type Attachment =
   | WatcherAttachment;
 
 export type CommandOutcome =
-  | { ok: true; data: SendTextResult }
+  | { ok: true; data: CommandData }
   | { ok: false; code: CommandErrorCode | 'CONNECTOR_OFFLINE' | 'CONNECTOR_TIMEOUT'; message: string };
 
 export interface SessionView extends Snapshot {
@@ -174,6 +175,9 @@ export class Hub extends DurableObject<Env> {
       case 'ping': // answered by the auto-response; a ping that reaches here was not byte-identical
         ws.send(PONG_FRAME);
         return;
+      case 'seen':
+        this.snapshots.seen(attachment.connectorId, frame.sessions);
+        return;
       case 'hello':
         return;
     }
@@ -267,12 +271,18 @@ export class Hub extends DurableObject<Env> {
       await db.update(sessions).set({ connectorId }).where(and(inArray(sessions.id, chunk), away));
     }
     const rows = await db
-      .select({ sessionId: sessions.id, state: sessions.desiredState, authEpoch: sessions.authEpoch })
+      .select({
+        sessionId: sessions.id,
+        state: sessions.desiredState,
+        authEpoch: sessions.authEpoch,
+        startEpoch: sessions.startEpoch,
+        expectedPhone: sessions.expectedPhone,
+      })
       .from(sessions)
       .where(eq(sessions.connectorId, connectorId));
     const now = Date.now();
     for (const row of rows) this.snapshots.route(row.sessionId, connectorId, now);
-    return rows;
+    return rows.map(desiredOf);
   }
 
   // --- calls from the Worker (RPC) ---------------------------------------------------------------------
@@ -302,7 +312,7 @@ export class Hub extends DurableObject<Env> {
     }
     this.snapshots.route(sessionId, row.connectorId, Date.now());
     const ws = row.connectorId ? connectors.get(row.connectorId) : undefined;
-    const desired: DesiredSession = { sessionId, state: row.desiredState, authEpoch: row.authEpoch };
+    const desired = desiredOf({ sessionId, ...row, state: row.desiredState });
     ws?.send(JSON.stringify({ type: 'desired', sessions: [desired] } satisfies HubFrame));
   }
 

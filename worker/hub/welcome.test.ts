@@ -58,7 +58,7 @@ describe('the welcome names deleted sessions, and only those', () => {
 
     const welcome = await welcomeFor('away-2', [phone]);
     expect(welcome.removed).toEqual([]);
-    expect(welcome.sessions).toContainEqual({ sessionId: phone, state: 'running', authEpoch: 2 });
+    expect(welcome.sessions).toContainEqual({ sessionId: phone, state: 'running', authEpoch: 2, phone });
   });
 
   it('clears the tombstone when the session-key surface creates the id again', async () => {

@@ -178,7 +178,13 @@ describe('POST /api/sessions/{sessionId}/keys (admin)', () => {
 describe('status, QR, start and logout', () => {
   it('reports a new session as starting, with no QR yet', async () => {
     const { apiKey } = await createSession(api);
-    expect((await api('GET', '/api/session/status', { key: apiKey })).json).toEqual({ success: true, connected: false, status: 'STARTING' });
+    expect((await api('GET', '/api/session/status', { key: apiKey })).json).toEqual({
+      success: true,
+      connected: false,
+      status: 'STARTING',
+      reason: { code: 'CONNECTOR_OFFLINE', message: expect.any(String), at: expect.any(Number) },
+      since: expect.any(Number),
+    });
     const qr = await api('GET', '/api/session/qr', { key: apiKey });
     expect(qr.json).toMatchObject({ success: true, connected: false, qr: null, message: expect.any(String) });
     expect((await api('GET', '/api/session/qr?format=raw', { key: apiKey })).json).toMatchObject({ qrRaw: null });
@@ -319,6 +325,7 @@ describe('the rest of the surface', () => {
         '/api/send-message',
         '/api/session/create',
         '/api/session/logout',
+        '/api/session/pair',
         '/api/session/qr',
         '/api/session/rotate-key',
         '/api/session/start',

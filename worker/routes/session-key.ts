@@ -1,13 +1,14 @@
 // The session-key surface (`x-api-key`): create, QR, status, start, logout and send, each acting only on
 // the session the key belongs to.
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
-import { EventName } from '../../shared/status.ts';
+import { EventName, StatusReason } from '../../shared/status.ts';
 import type { AppEnv } from '../app-env.ts';
 import { ApiError } from '../errors.ts';
 import { adminAuth } from '../middleware/admin-auth.ts';
 import { apiKeyAuth } from '../middleware/api-key-auth.ts';
 import { ErrorSchema, SessionIdSchema, text, UserSchema } from '../schemas.ts';
 import { checkMessageText, parseRecipient, sendText } from '../services/messaging.ts';
+import { requestPairingCode } from '../services/pairing.ts';
 import { createSession, logoutSession, rotateApiKey, sessionState, startSession, type SessionState } from '../services/sessions.ts';
 import { throwOnInvalid } from '../validation.ts';
 
@@ -28,6 +29,8 @@ const CreateBody = z
     webhookUrl: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).max(2048, 'must be at most 2048 characters').optional(),
     webhookSecret: text('text').min(16, 'must be at least 16 characters').max(256, 'must be at most 256 characters').optional(),
     webhookEvents: z.array(EventName, { error: `must be a list of: ${EventName.options.join(', ')}` }).max(10).optional(),
+    // Checked and normalised by the service, as a send's recipient is.
+    phone: text('text').max(32, 'must be at most 32 characters').optional().openapi({ description: 'The only number that may link this session' }),
   })
   .strict()
   .openapi('CreateSessionRequest');
@@ -82,10 +85,43 @@ const statusRoute = createRoute({
   middleware: [apiKeyAuth('other')] as const,
   responses: {
     200: json(
-      z.object({ success: z.literal(true), connected: z.boolean(), status: z.string(), user: UserSchema.optional() }),
-      'Status',
+      z.object({
+        success: z.literal(true),
+        connected: z.boolean(),
+        status: z.string(),
+        reason: StatusReason.optional().openapi({
+          description: 'Why it is not WORKING, or not usable (CONNECTOR_OFFLINE); see the README table of statuses and reasons',
+        }),
+        since: z.number().int().nullable().openapi({ description: 'When the session entered this status (epoch ms)' }),
+        lastSeenAt: z.number().int().optional().openapi({
+          description: 'While WORKING: when WhatsApp was last heard from (epoch ms; reported every 30 s at most)',
+        }),
+        user: UserSchema.optional(),
+      }),
+      'Status, with why it is not WORKING',
     ),
     ...errors(401, 429),
+  },
+});
+
+const PairBody = z
+  .object({ phone: text('text').max(32, 'must be at most 32 characters').openapi({ description: 'The number to link, e.g. "6281234567890"' }) })
+  .strict()
+  .openapi('PairRequest');
+
+const pairRoute = createRoute({
+  method: 'post',
+  path: '/api/session/pair',
+  summary: 'Link a phone by code instead of a QR: type the code on the phone (Linked devices > Link with phone number)',
+  security: keyed,
+  middleware: [apiKeyAuth('other')] as const,
+  request: { body: { content: { 'application/json': { schema: PairBody } }, required: true } },
+  responses: {
+    200: json(
+      z.object({ success: z.literal(true), code: z.string().openapi({ example: 'ABCD-EFGH' }), expiresAt: z.number().int() }),
+      'The code, also sent as a pairing.code event',
+    ),
+    ...errors(400, 401, 409, 413, 415, 429, 502, 503, 504),
   },
 });
 
@@ -201,10 +237,23 @@ sessionKeyRoutes.openapi(qrRoute, async (c) => {
   );
 });
 
+sessionKeyRoutes.openapi(pairRoute, async (c) => {
+  const { code, expiresAt } = await requestPairingCode(c.var.services, c.var.sessionId, c.req.valid('json').phone);
+  return c.json({ success: true as const, code, expiresAt }, 200);
+});
+
 sessionKeyRoutes.openapi(statusRoute, async (c) => {
   const state = await sessionState(c.var.services, c.var.sessionId);
   return c.json(
-    { success: true as const, connected: state.connected, status: state.status, ...(state.user ? { user: state.user } : {}) },
+    {
+      success: true as const,
+      connected: state.connected,
+      status: state.status,
+      ...(state.reason ? { reason: state.reason } : {}),
+      since: state.since,
+      ...(state.lastSeenAt !== null ? { lastSeenAt: state.lastSeenAt } : {}),
+      ...(state.user ? { user: state.user } : {}),
+    },
     200,
   );
 });

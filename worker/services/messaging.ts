@@ -21,6 +21,8 @@ function failure(outcome: Extract<CommandOutcome, { ok: false }>, sessionId: str
       return new ApiError('CONNECTOR_TIMEOUT', 'The WhatsApp connector did not answer in time');
     case 'SESSION_NOT_FOUND':
     case 'SESSION_NOT_CONNECTED':
+    case 'ALREADY_LOGGED_IN':
+    case 'NOT_READY':
       return new ApiError('SESSION_NOT_CONNECTED', `Session ${sessionId} is not connected to WhatsApp`);
     case 'SEND_FAILED':
     case 'INVALID_COMMAND':
@@ -50,5 +52,6 @@ export async function sendText(s: Services, sessionId: string, to: string, text:
   if (!outcome.ok) throw failure(outcome, sessionId);
   // The message's record in Turso comes from the connector's message.sent event, written to its outbox
   // before this answer: durable without a database write on the caller's time.
+  if (!('messageId' in outcome.data)) throw new ApiError('SEND_FAILED', 'The connector answered the send with something else');
   return outcome.data;
 }

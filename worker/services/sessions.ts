@@ -2,12 +2,14 @@
 // answers at once; the hub passes it on to the connector, which converges whenever it is attached.
 import { eq, sql } from 'drizzle-orm';
 import { apiKeys, deletedSessions, sessions } from '../../shared/db/schema.ts';
-import type { SessionStatus } from '../../shared/status.ts';
+import type { SessionStatus, StatusReason } from '../../shared/status.ts';
 import type { ConnectedUser } from '../../shared/protocol.ts';
 import { ApiError } from '../errors.ts';
 import { newWebhookSecret } from '../webhooks/signing-secret.ts';
 import { webhookTargetProblem } from '../webhooks/target-address.ts';
+import { presumedReason } from '../hub/status-reason.ts';
 import { newApiKey, revokeSessionKeys } from './api-keys.ts';
+import { parseRecipient } from './messaging.ts';
 import type { Services } from './ports.ts';
 
 export interface NewSession {
@@ -18,6 +20,8 @@ export interface NewSession {
   webhookUrl?: string;
   webhookSecret?: string;
   webhookEvents?: string[];
+  /** The number the session must be linked to: a scan by another phone is refused (PHONE_MISMATCH). */
+  phone?: string;
 }
 
 function generatedSessionId(): string {
@@ -84,6 +88,7 @@ export async function createSession(s: Services, input: NewSession): Promise<{ s
   if (urlProblem) {
     throw new ApiError('VALIDATION_FAILED', `Invalid request: webhookUrl ${urlProblem}`, { details: [{ field: 'webhookUrl', message: urlProblem }] });
   }
+  const phone = input.phone === undefined ? null : parseRecipient(s.config, input.phone, 'phone');
   const sessionId = input.sessionId ?? generatedSessionId();
   const generatedSecret = input.webhookUrl && !input.webhookSecret ? newWebhookSecret() : undefined;
   if (await findSession(s, sessionId)) throw new ApiError('SESSION_EXISTS', `Session ${sessionId} already exists`);
@@ -102,7 +107,10 @@ export async function createSession(s: Services, input: NewSession): Promise<{ s
         webhookUrl: input.webhookUrl ?? null,
         webhookSecret: input.webhookSecret ?? generatedSecret ?? null,
         webhookEvents: input.webhookEvents ? JSON.stringify(input.webhookEvents) : null,
+        phone,
+        expectedPhone: phone,
         status: 'STARTING',
+        ...statusColumns('STARTING', Date.now()),
         desiredState: 'running',
         createdBy: input.anonymous ? 'anonymous' : 'admin',
       }),
@@ -144,8 +152,20 @@ export async function rotateApiKey(s: Services, sessionId: string): Promise<stri
   return key;
 }
 
+/** The status columns as the API sets them, with the reason the status is presumed to have until the connector says. */
+function statusColumns(status: SessionStatus, at: number) {
+  const reason = presumedReason(status, at);
+  return { statusReason: reason ? JSON.stringify(reason) : null, statusSince: at };
+}
+
 export interface SessionState {
   status: SessionStatus;
+  /** Why it is not WORKING; null when WORKING. */
+  reason: StatusReason | null;
+  /** When it entered this status; null when not known (a session older than the record of it). */
+  since: number | null;
+  /** While WORKING: when its connector last heard from WhatsApp. */
+  lastSeenAt: number | null;
   connected: boolean;
   connectorAttached: boolean;
   user: ConnectedUser | null;
@@ -157,8 +177,14 @@ export interface SessionState {
 export async function sessionState(s: Services, sessionId: string): Promise<SessionState> {
   const view = await s.hub.view(sessionId);
   if (view) {
+    // A snapshot is only as fresh as its connector's link: without one, nothing is watching WhatsApp, and
+    // that is why the session cannot be used, whatever it last reported.
+    const offline = !view.connectorAttached && (view.status === 'WORKING' || view.status === 'STARTING' || view.status === 'SCAN_QR_CODE');
     return {
       status: view.status,
+      reason: offline ? { code: 'CONNECTOR_OFFLINE', message: 'no connector holding this session is attached to the hub', at: view.updatedAt } : view.reason,
+      since: view.since,
+      lastSeenAt: view.lastSeenAt,
       connected: view.status === 'WORKING' && view.connectorAttached,
       connectorAttached: view.connectorAttached,
       user: view.user,
@@ -170,6 +196,9 @@ export async function sessionState(s: Services, sessionId: string): Promise<Sess
   if (!row) throw new ApiError('SESSION_NOT_FOUND', `Session ${sessionId} not found`);
   return {
     status: row.status as SessionStatus,
+    reason: row.statusReason ? (JSON.parse(row.statusReason) as StatusReason) : null,
+    since: row.statusSince,
+    lastSeenAt: null,
     connected: false,
     connectorAttached: false,
     user: row.meJid ? { id: row.meJid, ...(row.meName ? { name: row.meName } : {}) } : null,
@@ -202,7 +231,9 @@ async function setDesired(
   if (!current) throw new ApiError('SESSION_NOT_FOUND', `Session ${sessionId} not found`);
   if (typeof forgetLogin === 'function') forgetLogin = await forgetLogin(current);
   if (!forgetLogin && current.desiredState === desired) {
-    // Nothing changes (e.g. start on a running session): re-send the desired state, keep the status.
+    // Nothing changes (e.g. start on a running session): re-send the desired state, keep the status. A start
+    // still counts: it resumes a session stopped after unscanned QR rounds (QR_TIMEOUT).
+    if (desired === 'running') await s.db.update(sessions).set({ startEpoch: sql`${sessions.startEpoch} + 1` }).where(eq(sessions.id, sessionId));
     await tellHub(s, sessionId);
     return;
   }
@@ -211,6 +242,9 @@ async function setDesired(
     .set({
       desiredState: desired,
       status: expect,
+      ...statusColumns(expect, Date.now()),
+      // Every start is an explicit instruction to run, which resumes a session its connector stopped by itself.
+      ...(desired === 'running' ? { startEpoch: sql`${sessions.startEpoch} + 1` } : {}),
       updatedAt: Date.now(),
       ...(forgetLogin ? { authEpoch: sql`${sessions.authEpoch} + 1`, meJid: null, meName: null } : {}),
     })
@@ -282,8 +316,9 @@ export async function ensureRunningSession(s: Services, input: SessionUpsert): P
     s.db.delete(deletedSessions).where(eq(deletedSessions.sessionId, input.sessionId)),
     s.db
       .insert(sessions)
-      .values({ id: input.sessionId, phone: input.phone, status: 'STARTING', desiredState: 'running', authEpoch, ...owner })
-      .onConflictDoUpdate({ target: sessions.id, set: { desiredState: 'running', updatedAt: Date.now(), ...owner, ...restart } }),
+      .values({ id: input.sessionId, phone: input.phone, expectedPhone: input.phone, status: 'STARTING', ...statusColumns('STARTING', Date.now()), desiredState: 'running', authEpoch, ...owner })
+      // Laravel sessions are keyed by their phone: that phone is the one a scan must come from.
+      .onConflictDoUpdate({ target: sessions.id, set: { desiredState: 'running', expectedPhone: input.phone, startEpoch: sql`${sessions.startEpoch} + 1`, updatedAt: Date.now(), ...owner, ...restart } }),
   ]);
   await tellHub(s, input.sessionId, wasRunning ? undefined : 'STARTING');
 }
