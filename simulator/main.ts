@@ -43,8 +43,8 @@ const simulator = await startSimulator({
   console.error(`SIMULATOR_PORT ${port} is already in use on ${host}; choose another port`);
   process.exit(1);
 });
-console.log(`WhatsApp simulator listening: ${simulator.url} (WebSocket ${simulator.wsUrl}); receipt seed ${simulator.seed}`);
 
+// Handlers first, then the line a supervisor (or a test) waits for: a signal after it is always handled.
 let stopping = false;
 async function stop(): Promise<void> {
   if (stopping) return;
@@ -54,3 +54,4 @@ async function stop(): Promise<void> {
 }
 process.on('SIGINT', () => void stop());
 process.on('SIGTERM', () => void stop());
+console.log(`WhatsApp simulator listening: ${simulator.url} (WebSocket ${simulator.wsUrl}); receipt seed ${simulator.seed}`);
