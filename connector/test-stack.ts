@@ -64,6 +64,8 @@ export async function startStack(
   overrides: Partial<Pick<ConnectorOptions, 'makeSocket' | 'unlinkRetryDelay' | 'connectorId'>> & {
     /** Wraps the connector's store, e.g. to make one write fail. */
     wrapDb?: (db: Client) => Client;
+    /** Baileys options added to the test defaults, e.g. a HISTORY_SYNC mode's. */
+    socketConfig?: ConnectorOptions['socketConfig'];
   } = {},
   /** Runs once the hub listens and before the connector dials it, e.g. to catch its hello. */
   beforeConnect: (hub: TestHub) => void = () => {},
@@ -71,7 +73,7 @@ export async function startStack(
   const hub = await startTestHub({ secret: SECRET, autoAck: true, heartbeatMs: 5_000, sessions });
   beforeConnect(hub);
   const db = await openConnectorDb(`file:${dbPath}`);
-  const { wrapDb = (store: Client) => store, ...connectorOverrides } = overrides;
+  const { wrapDb = (store: Client) => store, socketConfig = {}, ...connectorOverrides } = overrides;
   const connector = startConnector({
     db: wrapDb(db),
     authStateKey: KEY,
@@ -81,7 +83,7 @@ export async function startStack(
     logger: silent,
     baileysLogger: silent,
     makeSocket: makeWASocket,
-    socketConfig: { waWebSocketUrl: waWsUrl, defaultQueryTimeoutMs: 5_000, connectTimeoutMs: 5_000 },
+    socketConfig: { waWebSocketUrl: waWsUrl, defaultQueryTimeoutMs: 5_000, connectTimeoutMs: 5_000, ...socketConfig },
     hubReconnectDelay: () => 50,
     sessionReconnectDelay: () => 50,
     ...connectorOverrides,

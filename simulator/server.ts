@@ -19,7 +19,7 @@ import type { ScanOptions } from './linking.ts';
 import { contactSend, sendReceipt } from './messaging.ts';
 import { DEFAULT_RECEIPT_DELAY_MS, randomSeed, receiptDelays } from './receipt-timing.ts';
 import { keepWorldInFile, readWorldFile, restoreWorld } from './world-file.ts';
-import { pushHistory, type HistoryChat } from './history-sync.ts';
+import { pushHistory, type HistoryChat, type HistorySyncTypeName } from './history-sync.ts';
 import { phoneSend } from './phone-sends.ts';
 import { sendReceiptList } from './receipt-lists.ts';
 import { requestRetry } from './retry-requests.ts';
@@ -75,8 +75,8 @@ export type Simulator = {
   receiptList(ids: string[], type: ReceiptType): void;
   /** The user types `text` to contact `to` on phone `phone` itself; its linked devices get the synced copy. */
   phoneSend(phone: string, to: string, text: string): Promise<{ id: string }>;
-  /** The phone pushes an initial history sync (inline) of these chats, with their LID-phone mappings, to its linked devices. */
-  pushHistory(phone: string, chats: HistoryChat[]): Promise<{ id: string }>;
+  /** The phone pushes a history chunk (inline; an initial bootstrap unless told) of these chats, with their LID-phone mappings, to its linked devices. */
+  pushHistory(phone: string, chats: HistoryChat[], syncType?: HistorySyncTypeName): Promise<{ id: string }>;
   /** What contact `phone` has received from linked devices, decrypted, oldest first. */
   inbox(phone: string): InboxMessage[];
   /** The recipient of message `id` (sent by a device) sends a receipt for it. */
@@ -146,7 +146,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     scan: (qr, phone, scanOptions) => scan(world, qr, phone, scanOptions),
     contactSend: (from, to, text, sendOptions) => contactSend(world, from, to, text, sendOptions),
     phoneSend: (phone, to, text) => phoneSend(world, phone, to, text),
-    pushHistory: (phone, chats) => pushHistory(world, phone, chats),
+    pushHistory: (phone, chats, syncType) => pushHistory(world, phone, chats, syncType),
     inbox: (phone) => world.inbox.messagesOf(phone),
     receipt: (id, type) => sendReceipt(world, id, type),
     retryReceipt: (id, count) => requestRetry(world, id, count),
