@@ -15,7 +15,8 @@ let dir: string;
 let simulator: Simulator;
 const stacks = new Map<HistorySyncMode, Stack>();
 
-useSimulatorWorld('kabar-connector-history-', (world) => ({ simulator, dir } = world));
+// The phone pushes its bootstrap and app-state keys after pairing, as WhatsApp does.
+useSimulatorWorld('kabar-connector-history-', (world) => ({ simulator, dir } = world), { historyAfterPairing: true });
 
 beforeAll(async () => {
   for (const mode of ['none', 'mappings'] as const) {
@@ -66,6 +67,26 @@ describe('history sync after pairing', () => {
     await hubEvent(stack.hub, sessionId, 'message.received', (e) => e.messageId === id);
     expect(await storedMappings(stack, sessionId, Object.values(contacts))).toEqual(taken.map((chunk) => contacts[chunk]));
     expect(sessionEvents(stack.hub, sessionId).flatMap((e) => (e.name === 'message.received' && e.text.includes('history') ? [e.text] : []))).toEqual([]);
+  });
+
+  it('takes the app-state keys the phone shares after pairing without asking for app-state patches', async () => {
+    const stack = stacks.get('mappings')!;
+    const phone = '6281100000930';
+    const asked: string[] = [];
+    simulator.events.on('iq-answered', (iq) => {
+      if (iq.phone === phone) asked.push(iq.xmlns);
+    });
+    await pair(stack, simulator, 'app-state-keys', phone);
+    await eventually(async () => {
+      const auth = await createAuthStore(stack.db, KEY, CONNECTOR_ID).load('app-state-keys');
+      const keyId = auth.state.creds.myAppStateKeyId;
+      expect(keyId).toBeTruthy();
+      expect((await auth.state.keys.get('app-state-sync-key', [keyId!]))[keyId!]).toBeTruthy();
+    });
+    const { id } = await simulator.contactSend('6281900000931', phone, 'after the keys');
+    await hubEvent(stack.hub, 'app-state-keys', 'message.received', (e) => e.messageId === id);
+    expect(asked).not.toContain('w:sync:app:state');
+    expect(sessionEvents(stack.hub, 'app-state-keys').filter((e) => e.name === 'connection.update').at(-1)).toMatchObject({ status: 'WORKING' });
   });
 
   // Through the simulator only none and mappings: once Baileys processes a history chunk while it awaits the

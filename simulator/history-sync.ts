@@ -7,6 +7,7 @@
 import { deflateSync } from 'node:zlib';
 import { proto } from '@whiskeysockets/baileys';
 import { lidJid, phoneJid } from './directory.ts';
+import type { LinkedDevice } from './device-registry.ts';
 import { NoLinkedDevice } from './errors.ts';
 import { bundleOf, newMessageId } from './messaging.ts';
 import type { World } from './world.ts';
@@ -28,9 +29,14 @@ export type HistorySyncTypeName = keyof typeof HISTORY_SYNC_TYPES;
  * initial bootstrap unless told. Every chunk rides inline: WhatsApp puts RECENT and FULL chunks on its media
  * server, which the simulator lacks, and Baileys reads an inline payload of any type first.
  */
-export async function pushHistory(world: World, phone: string, chats: HistoryChat[], syncTypeName: HistorySyncTypeName = 'INITIAL_BOOTSTRAP'): Promise<{ id: string }> {
+export async function pushHistory(
+  world: World,
+  phone: string,
+  chats: HistoryChat[],
+  syncTypeName: HistorySyncTypeName = 'INITIAL_BOOTSTRAP',
+  devices: LinkedDevice[] = world.registry.devicesOf(phone),
+): Promise<{ id: string }> {
   const syncType = HISTORY_SYNC_TYPES[syncTypeName];
-  const devices = world.registry.devicesOf(phone);
   if (devices.length === 0) throw new NoLinkedDevice(`phone ${phone} has no linked device`);
   const now = Math.floor(Date.now() / 1000);
   const history = proto.HistorySync.encode({
@@ -58,6 +64,12 @@ export async function pushHistory(world: World, phone: string, chats: HistoryCha
       },
     },
   }).finish();
+  await sendToOwnDevices(world, phone, devices, id, plaintext, now);
+  return { id };
+}
+
+/** The phone sends a peer protocol message (from its own number) to its devices `devices`. */
+export async function sendToOwnDevices(world: World, phone: string, devices: LinkedDevice[], id: string, plaintext: Uint8Array, now: number): Promise<void> {
   const self = world.contacts.get(phone);
   for (const device of devices) {
     const { type, ciphertext } = await self.encrypt({ name: phone, device: device.device }, plaintext, () => bundleOf(device));
@@ -71,5 +83,4 @@ export async function pushHistory(world: World, phone: string, chats: HistoryCha
       },
     });
   }
-  return { id };
 }

@@ -19,6 +19,7 @@ import type { ScanOptions } from './linking.ts';
 import { contactSend, sendReceipt } from './messaging.ts';
 import { DEFAULT_RECEIPT_DELAY_MS, randomSeed, receiptDelays } from './receipt-timing.ts';
 import { keepWorldInFile, readWorldFile, restoreWorld } from './world-file.ts';
+import { pushAfterPairing } from './after-pairing.ts';
 import { pushHistory, type HistoryChat, type HistorySyncTypeName } from './history-sync.ts';
 import { phoneSend } from './phone-sends.ts';
 import { sendReceiptList } from './receipt-lists.ts';
@@ -56,6 +57,11 @@ export type SimulatorOptions = {
    * loaded at start, saved after changes and on close. In memory only by default.
    */
   statePath?: string;
+  /**
+   * The phone pushes the initial history bootstrap and app-state sync keys to a device at its first login
+   * after pairing, as WhatsApp does. Off by default here (tests push history themselves); on under `npm start`.
+   */
+  historyAfterPairing?: boolean;
 };
 
 export type Simulator = {
@@ -116,6 +122,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     serverStatic: saved?.serverStatic,
   });
   if (saved) restoreWorld(world, saved);
+  if (options.historyAfterPairing) pushAfterPairing(world);
   const keeper = options.statePath ? keepWorldInFile(world, options.statePath) : undefined;
   // Deflate off: frames are already encrypted, so compressing them only costs CPU.
   const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false });
