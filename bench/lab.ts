@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startConnectorProcess, type ConnectorProcess } from './connector-process.ts';
 import { httpClient, type HttpClient } from './http-client.ts';
+import { GATEWAY_PHONES } from './phones.ts';
 import { runPool } from './pool.ts';
 import { startRawBaileys, type RawBaileys } from './raw-baileys.ts';
 import { startSimulatorProcess, type SimulatorProcess } from './simulator-process.ts';
@@ -14,9 +15,7 @@ import { startBenchStack, type BenchStack } from './stack.ts';
 
 export type GatewaySession = { sessionId: string; apiKey: string; phone: string };
 
-/** Phones of gateway sessions and of raw sessions never collide, so the simulator counts them apart. */
-const GATEWAY_PHONES = '628110';
-export const RAW_PHONES = '628120';
+export { RAW_PHONES } from './phones.ts';
 /** The contact every benchmark message goes to. */
 export const RECIPIENT = '6289900000001';
 
@@ -48,8 +47,13 @@ async function poll<T>(what: string, probe: () => Promise<T | null>, timeoutMs =
   }
 }
 
-export async function startLab(): Promise<Lab> {
-  const simulator = await startSimulatorProcess();
+export type LabOptions = {
+  /** Environment of the simulator helper, e.g. BENCH_HISTORY_CHATS (see simulator-child.ts). */
+  simulatorEnv?: Record<string, string>;
+};
+
+export async function startLab(options: LabOptions = {}): Promise<Lab> {
+  const simulator = await startSimulatorProcess(options.simulatorEnv);
   const stack = await startBenchStack();
   const http = httpClient(stack.url);
   const raw = await startRawBaileys(simulator);

@@ -1,12 +1,35 @@
 // Helper process: the WhatsApp simulator on its own event loop (so its CPU shows up apart from the
 // gateway's), with counters the bench reads over IPC: devices connected now, logins over time, messages
 // stored. Started by simulator-process.ts.
+//   BENCH_HISTORY_CHATS=n   phones push history after pairing, as WhatsApp does (historyAfterPairing), and
+//                           gateway phones (GATEWAY_PHONES) also an initial bootstrap and a RECENT chunk of n
+//                           chats with 20 texts each at the device's first login
 import { startSimulator } from '../simulator/server.ts';
 import { quietSignalLogs } from '../simulator/signal-logs.ts';
 import { serve } from './ipc.ts';
+import { GATEWAY_PHONES } from './phones.ts';
 
 quietSignalLogs();
-const simulator = await startSimulator({ port: 0, autoReceipts: false });
+const historyChats = Number(process.env.BENCH_HISTORY_CHATS ?? 0);
+const simulator = await startSimulator({ port: 0, autoReceipts: false, historyAfterPairing: historyChats > 0 });
+/** History chunks pushed, to show a history figure measured what it claims. */
+let historyPushed = 0;
+if (historyChats > 0) {
+  const fresh = new Set<string>();
+  simulator.events.on('device-linked', ({ phone, device }) => fresh.add(`${phone}:${device}`));
+  simulator.events.on('device-connected', ({ phone, device }) => {
+    if (!fresh.delete(`${phone}:${device}`) || !phone.startsWith(GATEWAY_PHONES)) return;
+    const chats = Array.from({ length: historyChats }, (_, i) => ({
+      contact: `6287${phone.slice(-5)}${String(i).padStart(3, '0')}`,
+      texts: Array.from({ length: 20 }, (_, j) => `history message ${j} of chat ${i}, about as long as a chat line usually is`),
+    }));
+    void (async () => {
+      await simulator.pushHistory(phone, chats, 'INITIAL_BOOTSTRAP');
+      await simulator.pushHistory(phone, chats, 'RECENT');
+      historyPushed += 2;
+    })();
+  });
+}
 const online = new Set<string>();
 /** Login times (ms since epoch), to see whether a restore arrives as a stampede. */
 const logins: number[] = [];
@@ -36,6 +59,7 @@ serve({
   scan: (qr: string, phone: string) => simulator.scan(qr, phone),
   online: () => online.size,
   stored: () => stored,
+  historyPushed: () => historyPushed,
   untilOnline: (n: number, timeoutMs: number) => until(() => online.size, n, timeoutMs, 'devices online'),
   untilOffline: (timeoutMs: number) => until(() => -online.size, 0, timeoutMs, 'devices still online (negated)'),
   untilStored: (n: number, timeoutMs: number) => until(() => stored, n, timeoutMs, 'messages stored'),

@@ -8,6 +8,8 @@ export type SimulatorProcess = {
   scan(qr: string, phone: string): Promise<{ jid: string }>;
   online(): Promise<number>;
   stored(): Promise<number>;
+  /** History chunks the gateway phones pushed (BENCH_HISTORY_CHATS). */
+  historyPushed(): Promise<number>;
   untilOnline(n: number, timeoutMs: number): Promise<number>;
   untilOffline(timeoutMs: number): Promise<number>;
   untilStored(n: number, timeoutMs: number): Promise<number>;
@@ -15,8 +17,8 @@ export type SimulatorProcess = {
   close(): Promise<void>;
 };
 
-export async function startSimulatorProcess(): Promise<SimulatorProcess> {
-  const helper = await startHelper(new URL('./simulator-child.ts', import.meta.url).pathname);
+export async function startSimulatorProcess(env: Record<string, string> = {}): Promise<SimulatorProcess> {
+  const helper = await startHelper(new URL('./simulator-child.ts', import.meta.url).pathname, [], env);
   const { url, wsUrl } = await helper.call<{ url: string; wsUrl: string }>('info');
   return {
     url,
@@ -25,6 +27,7 @@ export async function startSimulatorProcess(): Promise<SimulatorProcess> {
     scan: (qr, phone) => helper.call('scan', qr, phone),
     online: () => helper.call('online'),
     stored: () => helper.call('stored'),
+    historyPushed: () => helper.call('historyPushed'),
     untilOnline: (n, timeoutMs) => helper.call('untilOnline', n, timeoutMs),
     untilOffline: (timeoutMs) => helper.call('untilOffline', timeoutMs),
     untilStored: (n, timeoutMs) => helper.call('untilStored', n, timeoutMs),

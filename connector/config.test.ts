@@ -23,6 +23,7 @@ describe('loadConfig', () => {
       waKeepAliveIntervalMs: DEFAULT_WA_KEEPALIVE_INTERVAL_MS,
       messageStoreDays: 7,
       qrMaxRounds: 5,
+      historySync: 'mappings',
     });
     expect(config.authStateKey).toHaveLength(32);
   });
@@ -31,6 +32,12 @@ describe('loadConfig', () => {
     expect(loadConfig({ ...valid, MESSAGE_STORE_DAYS: '30' }).messageStoreDays).toBe(30);
     expect(() => loadConfig({ ...valid, MESSAGE_STORE_DAYS: 'a week' })).toThrow(/MESSAGE_STORE_DAYS/);
     expect(() => loadConfig({ ...valid, MESSAGE_STORE_DAYS: '0' })).toThrow(/MESSAGE_STORE_DAYS/);
+  });
+
+  it('takes how much history to sync from HISTORY_SYNC and refuses an unknown mode', () => {
+    expect(loadConfig({ ...valid, HISTORY_SYNC: 'none' }).historySync).toBe('none');
+    expect(loadConfig({ ...valid, HISTORY_SYNC: 'recent' }).historySync).toBe('recent');
+    expect(() => loadConfig({ ...valid, HISTORY_SYNC: 'full' })).toThrow(/HISTORY_SYNC: must be one of none, mappings, recent/);
   });
 
   it('names every missing variable', () => {

@@ -1,6 +1,7 @@
 // The connector's configuration: read from the environment once at start and checked with zod, so a bad or
 // missing variable stops the process with the variable's name instead of failing later.
 import { z } from 'zod';
+import { DEFAULT_HISTORY_SYNC, HISTORY_SYNC_MODES, type HistorySyncMode } from './whatsapp/history-sync.ts';
 import { PINNED_WA_VERSION, parseWaVersion, type WaVersion } from './wa-version.ts';
 import { parseAuthStateKey } from './whatsapp/auth-crypto.ts';
 
@@ -54,6 +55,7 @@ const EnvSchema = z.object({
     })
     .optional(),
   WA_VERSION_FETCH: z.enum(['true', 'false'], { error: 'must be true or false' }).default('false'),
+  HISTORY_SYNC: z.enum(HISTORY_SYNC_MODES, { error: `must be one of ${HISTORY_SYNC_MODES.join(', ')}` }).default(DEFAULT_HISTORY_SYNC),
   MESSAGE_STORE_DAYS: z.coerce.number({ error: 'must be a number of days' }).int('must be a whole number of days').min(1).max(365).default(7),
 });
 
@@ -78,6 +80,8 @@ export type ConnectorConfig = {
   messageStoreDays: number;
   /** Unscanned QR rounds before a session stops with QR_TIMEOUT. */
   qrMaxRounds: number;
+  /** How much pushed history Baileys processes (HISTORY_SYNC); history messages are never reported as new. */
+  historySync: HistorySyncMode;
 };
 
 export class ConfigError extends Error {
@@ -125,6 +129,7 @@ export function loadConfig(env: Record<string, string | undefined>): ConnectorCo
     waKeepAliveIntervalMs: e.WA_KEEPALIVE_INTERVAL_MS,
     messageStoreDays: e.MESSAGE_STORE_DAYS,
     qrMaxRounds: e.QR_MAX_ROUNDS,
+    historySync: e.HISTORY_SYNC,
   };
 }
 

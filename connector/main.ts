@@ -8,6 +8,7 @@ import { LEASE_HELD_EXIT_CODE, acquireLease } from './lease.ts';
 import { createLogger } from './logger.ts';
 import { fetchWaWebVersion, resolveWaVersion } from './wa-version.ts';
 import { ensureCurveVerify } from './whatsapp/curve-verify.ts';
+import { historySyncConfig } from './whatsapp/history-sync.ts';
 import { receiptHookInstalled } from './whatsapp/receipt-hook.ts';
 import { muteLibsignalConsole } from '../shared/libsignal-console.ts';
 import { trustSimulator } from './whatsapp/simulator-trust.ts';
@@ -60,7 +61,7 @@ const connector = startConnector({
   // Baileys is chatty at info; it gets warn unless the operator asked for more (or less).
   baileysLogger: logger.child({ module: 'baileys' }, { level: config.logLevel === 'info' ? 'warn' : config.logLevel }),
   makeSocket: makeWASocket,
-  socketConfig: { waWebSocketUrl: config.waWsUrl, browser: Browsers.ubuntu('Kabar'), version: waVersion, keepAliveIntervalMs: config.waKeepAliveIntervalMs },
+  socketConfig: { waWebSocketUrl: config.waWsUrl, browser: Browsers.ubuntu('Kabar'), version: waVersion, keepAliveIntervalMs: config.waKeepAliveIntervalMs, ...historySyncConfig(config.historySync) },
   messageStoreDays: config.messageStoreDays,
   qrMaxRounds: config.qrMaxRounds,
 });

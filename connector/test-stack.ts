@@ -71,7 +71,7 @@ export async function startStack(
   const hub = await startTestHub({ secret: SECRET, autoAck: true, heartbeatMs: 5_000, sessions });
   beforeConnect(hub);
   const db = await openConnectorDb(`file:${dbPath}`);
-  const { wrapDb = (store: Client) => store, ...connectorOverrides } = overrides;
+  const { wrapDb = (store: Client) => store, socketConfig = {}, ...connectorOverrides } = overrides;
   const connector = startConnector({
     db: wrapDb(db),
     authStateKey: KEY,
@@ -84,7 +84,7 @@ export async function startStack(
     hubReconnectDelay: () => 50,
     sessionReconnectDelay: () => 50,
     ...connectorOverrides,
-    socketConfig: { waWebSocketUrl: waWsUrl, defaultQueryTimeoutMs: 5_000, connectTimeoutMs: 5_000, ...connectorOverrides.socketConfig },
+    socketConfig: { waWebSocketUrl: waWsUrl, defaultQueryTimeoutMs: 5_000, connectTimeoutMs: 5_000, ...socketConfig },
   });
   await new Promise<void>((resolve) => connector.hub.once('ready', () => resolve()));
   return {

@@ -77,7 +77,7 @@ async function startStack(): Promise<void> {
   if (simulatorMode) {
     const simulatorPort = needs.find((need) => need.variable === 'SIMULATOR_PORT')!.port;
     // The simulated WhatsApp outlives a restart, so devices linked before log in again without a scan.
-    const simulator = await startSimulator({ port: simulatorPort, autoReceipts: 'delivered', statePath: join(dataDir, 'simulator.json') });
+    const simulator = await startSimulator({ port: simulatorPort, autoReceipts: 'delivered', statePath: join(dataDir, 'simulator.json'), historyAfterPairing: true });
     stops.push(() => simulator.close());
     waWsUrl = simulator.wsUrl;
     simulatorUrl = simulator.url;

@@ -7,19 +7,40 @@
 import { deflateSync } from 'node:zlib';
 import { proto } from '@whiskeysockets/baileys';
 import { lidJid, phoneJid } from './directory.ts';
+import type { LinkedDevice } from './device-registry.ts';
 import { NoLinkedDevice } from './errors.ts';
 import { bundleOf, newMessageId } from './messaging.ts';
 import type { World } from './world.ts';
 
 export type HistoryChat = { contact: string; texts: string[] };
 
-/** Phone `phone` pushes an initial-bootstrap history of `chats` (each contact's texts to it) to its linked devices. */
-export async function pushHistory(world: World, phone: string, chats: HistoryChat[]): Promise<{ id: string }> {
-  const devices = world.registry.devicesOf(phone);
+/** The chunk types a phone pushes; the numbers are WhatsApp's (the same in HistorySync and the notification). */
+export const HISTORY_SYNC_TYPES = {
+  INITIAL_BOOTSTRAP: proto.HistorySync.HistorySyncType.INITIAL_BOOTSTRAP,
+  INITIAL_STATUS_V3: proto.HistorySync.HistorySyncType.INITIAL_STATUS_V3,
+  RECENT: proto.HistorySync.HistorySyncType.RECENT,
+  FULL: proto.HistorySync.HistorySyncType.FULL,
+  PUSH_NAME: proto.HistorySync.HistorySyncType.PUSH_NAME,
+} as const;
+export type HistorySyncTypeName = keyof typeof HISTORY_SYNC_TYPES;
+
+/**
+ * Phone `phone` pushes a history chunk of `chats` (each contact's texts to it) to its linked devices; an
+ * initial bootstrap unless told. Every chunk rides inline: WhatsApp puts RECENT and FULL chunks on its media
+ * server, which the simulator lacks, and Baileys reads an inline payload of any type first.
+ */
+export async function pushHistory(
+  world: World,
+  phone: string,
+  chats: HistoryChat[],
+  syncTypeName: HistorySyncTypeName = 'INITIAL_BOOTSTRAP',
+  devices: LinkedDevice[] = world.registry.devicesOf(phone),
+): Promise<{ id: string }> {
+  const syncType = HISTORY_SYNC_TYPES[syncTypeName];
   if (devices.length === 0) throw new NoLinkedDevice(`phone ${phone} has no linked device`);
   const now = Math.floor(Date.now() / 1000);
   const history = proto.HistorySync.encode({
-    syncType: proto.HistorySync.HistorySyncType.INITIAL_BOOTSTRAP,
+    syncType,
     progress: 100,
     chunkOrder: 0,
     phoneNumberToLidMappings: chats.map(({ contact }) => ({ pnJid: phoneJid(contact), lidJid: lidJid(world.directory.lidOf(contact)) })),
@@ -36,13 +57,19 @@ export async function pushHistory(world: World, phone: string, chats: HistoryCha
     protocolMessage: {
       type: proto.Message.ProtocolMessage.Type.HISTORY_SYNC_NOTIFICATION,
       historySyncNotification: {
-        syncType: proto.Message.HistorySyncType.INITIAL_BOOTSTRAP,
+        syncType: syncType as number as proto.Message.HistorySyncType,
         chunkOrder: 0,
         progress: 100,
         initialHistBootstrapInlinePayload: deflateSync(history),
       },
     },
   }).finish();
+  await sendToOwnDevices(world, phone, devices, id, plaintext, now);
+  return { id };
+}
+
+/** The phone sends a peer protocol message (from its own number) to its devices `devices`. */
+export async function sendToOwnDevices(world: World, phone: string, devices: LinkedDevice[], id: string, plaintext: Uint8Array, now: number): Promise<void> {
   const self = world.contacts.get(phone);
   for (const device of devices) {
     const { type, ciphertext } = await self.encrypt({ name: phone, device: device.device }, plaintext, () => bundleOf(device));
@@ -56,5 +83,4 @@ export async function pushHistory(world: World, phone: string, chats: HistoryCha
       },
     });
   }
-  return { id };
 }

@@ -20,7 +20,8 @@ import type { ScanOptions } from './linking.ts';
 import { contactSend, sendReceipt } from './messaging.ts';
 import { DEFAULT_RECEIPT_DELAY_MS, randomSeed, receiptDelays } from './receipt-timing.ts';
 import { keepWorldInFile, readWorldFile, restoreWorld } from './world-file.ts';
-import { pushHistory, type HistoryChat } from './history-sync.ts';
+import { pushAfterPairing } from './after-pairing.ts';
+import { pushHistory, type HistoryChat, type HistorySyncTypeName } from './history-sync.ts';
 import { phoneSend } from './phone-sends.ts';
 import { sendReceiptList } from './receipt-lists.ts';
 import { requestRetry } from './retry-requests.ts';
@@ -57,6 +58,11 @@ export type SimulatorOptions = {
    * loaded at start, saved after changes and on close. In memory only by default.
    */
   statePath?: string;
+  /**
+   * The phone pushes the initial history bootstrap and app-state sync keys to a device at its first login
+   * after pairing, as WhatsApp does. Off by default here (tests push history themselves); on under `npm start`.
+   */
+  historyAfterPairing?: boolean;
 };
 
 export type Simulator = {
@@ -78,8 +84,8 @@ export type Simulator = {
   receiptList(ids: string[], type: ReceiptType): void;
   /** The user types `text` to contact `to` on phone `phone` itself; its linked devices get the synced copy. */
   phoneSend(phone: string, to: string, text: string): Promise<{ id: string }>;
-  /** The phone pushes an initial history sync (inline) of these chats, with their LID-phone mappings, to its linked devices. */
-  pushHistory(phone: string, chats: HistoryChat[]): Promise<{ id: string }>;
+  /** The phone pushes a history chunk (inline; an initial bootstrap unless told) of these chats, with their LID-phone mappings, to its linked devices. */
+  pushHistory(phone: string, chats: HistoryChat[], syncType?: HistorySyncTypeName): Promise<{ id: string }>;
   /** What contact `phone` has received from linked devices, decrypted, oldest first. */
   inbox(phone: string): InboxMessage[];
   /** The recipient of message `id` (sent by a device) sends a receipt for it. */
@@ -119,6 +125,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     serverStatic: saved?.serverStatic,
   });
   if (saved) restoreWorld(world, saved);
+  if (options.historyAfterPairing) pushAfterPairing(world);
   const keeper = options.statePath ? keepWorldInFile(world, options.statePath) : undefined;
   // Deflate off: frames are already encrypted, so compressing them only costs CPU.
   const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false });
@@ -150,7 +157,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     enterPairingCode: (phone, code) => enterPairingCode(world, phone, code),
     contactSend: (from, to, text, sendOptions) => contactSend(world, from, to, text, sendOptions),
     phoneSend: (phone, to, text) => phoneSend(world, phone, to, text),
-    pushHistory: (phone, chats) => pushHistory(world, phone, chats),
+    pushHistory: (phone, chats, syncType) => pushHistory(world, phone, chats, syncType),
     inbox: (phone) => world.inbox.messagesOf(phone),
     receipt: (id, type) => sendReceipt(world, id, type),
     retryReceipt: (id, count) => requestRetry(world, id, count),

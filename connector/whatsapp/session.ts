@@ -19,6 +19,7 @@ import type { AuthStore, SessionAuth } from './auth-state.ts';
 import type { DeviceUnlinker } from './device-unlinker.ts';
 import { classifyDisconnect, closeCause, closeReason, reasonForClose, WaStatusCode } from './disconnect.ts';
 import { createKeyCache } from './key-cache.ts';
+import { DEFAULT_HISTORY_SYNC, historySyncConfig } from './history-sync.ts';
 import { bareLid, chatParty, incomingEventId, incomingTextEvent, messageStatusName, phoneFromJid, timestampMs, type StatusChange } from './events.ts';
 import type { MessageStatusStore } from './message-status-store.ts';
 import { MessageStatuses } from './message-statuses.ts';
@@ -83,10 +84,8 @@ export type SessionOptions = {
 
 /** Baileys options every connector socket uses; see shared docs on the simulator notes, sections 1 and 9. */
 export const BASE_SOCKET_CONFIG: Partial<UserFacingSocketConfig> = {
-  // No history sync for RECENT (3) and FULL (2): skips Baileys' 20 s initial-sync wait; a gateway does
-  // not need the backlog. Other types stay on, which also avoids Baileys' "DANGER" warning.
-  shouldSyncHistoryMessage: ({ syncType }) => syncType !== 3 && syncType !== 2,
-  syncFullHistory: false,
+  // HISTORY_SYNC's default; main.ts passes the configured mode in socketConfig.
+  ...historySyncConfig(DEFAULT_HISTORY_SYNC),
   // Staying "offline" keeps the user's phone notifying them; we are a gateway, not a chat client.
   markOnlineOnConnect: false,
   defaultQueryTimeoutMs: 60_000,
