@@ -145,6 +145,16 @@ export class ContactBook {
     return [...this.#contacts.values()];
   }
 
+  /**
+   * The contact reinstalled WhatsApp: a new identity, registration id and signed prekey, and none of
+   * its Signal sessions. The number and its LID stay.
+   */
+  reinstall(phone: string): Contact {
+    const contact = new Contact(phone);
+    this.#contacts.set(phone, contact);
+    return contact;
+  }
+
   /** Puts back a contact saved by an earlier run. */
   restore(contact: Contact): void {
     this.#contacts.set(contact.phone, contact);

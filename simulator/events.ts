@@ -16,6 +16,10 @@ export type SimulatorEventMap = {
   'message-stored': { id: string; from: string; to: string; text: string; timestamp: number };
   /** A contact's message was encrypted to the receiving phone's devices (one Signal type per device). */
   'contact-message-sent': { id: string; from: string; to: string; types: ('pkmsg' | 'msg')[] };
+  /** A device fetched the key bundles of these phones' devices (to start Signal sessions with them). */
+  'bundles-fetched': { phone?: string | undefined; phones: string[] };
+  /** Contact `phone` reinstalled WhatsApp (new identity keys); `notified` devices were sent the identity notification. */
+  'contact-reinstalled': { phone: string; notified: number };
   /** The server answered an iq from a device (ping, prekeys, usync, ...). */
   'iq-answered': { phone?: string | undefined; xmlns: string; type: string };
   /**

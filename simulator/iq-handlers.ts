@@ -57,7 +57,10 @@ function answerIq(world: World, connection: Connection, iq: BinaryNode): void {
       return;
     }
     if (first?.tag === 'key') {
-      connection.send(result(iq, [{ tag: 'list', attrs: {}, content: keyBundles(world, first) }]));
+      const bundles = keyBundles(world, first);
+      connection.send(result(iq, [{ tag: 'list', attrs: {}, content: bundles }]));
+      const phones = bundles.flatMap((user) => resolveJid(world.directory, user.attrs.jid ?? '')?.phone ?? []);
+      world.events.emit('bundles-fetched', { phone: device.phone, phones });
       return;
     }
     if (type === 'set') {

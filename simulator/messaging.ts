@@ -13,9 +13,12 @@ import { resolveJid } from './directory.ts';
 import { InvalidScenario, NoLinkedDevice, UnknownMessage } from './errors.ts';
 import type { ReceiptType } from './events.ts';
 import type { SentMessage } from './inbox.ts';
+import { sendRetryReceipt } from './retry-requests.ts';
 import type { World } from './world.ts';
 
 const DJB = Buffer.from([5]);
+/** Baileys answers at most 5 retries of a message (its default maxMsgRetryCount, Defaults/index.js). */
+const MAX_RETRIES = 5;
 
 function unixSeconds(): string {
   return String(Math.floor(Date.now() / 1000));
@@ -62,6 +65,7 @@ export async function onDeviceMessage(
     return;
   }
   let text: string | undefined;
+  let undecryptable: string | undefined;
   for (const { jid, enc } of encryptedCopies(node)) {
     const address = resolveJid(world.directory, jid);
     const type = enc.attrs.type;
@@ -77,10 +81,19 @@ export async function onDeviceMessage(
       );
       text = messageText(proto.Message.decode(plaintext));
     } catch (error) {
+      undecryptable = address.phone;
       world.events.emit('client-error', { phone: sender.phone, error: error as Error });
     }
   }
   connection.send({ tag: 'ack', attrs: { class: 'message', id, from: to, t: unixSeconds() } });
+  if (text === undefined && undecryptable && chat) {
+    // As a WhatsApp phone does: it asks the sender again, up to Baileys' limit of 5 retries.
+    const count = (world.decryptRetries.get(id) ?? 0) + 1;
+    world.decryptRetries.set(id, count);
+    if (count <= MAX_RETRIES) sendRetryReceipt(world, { id, chatJid: to, from: sender.phone, to: undecryptable }, count);
+    return;
+  }
+  world.decryptRetries.delete(id);
   if (text === undefined || !chat) return;
   const sent: SentMessage = {
     id,

@@ -21,6 +21,7 @@ import { DEFAULT_RECEIPT_DELAY_MS, randomSeed, receiptDelays } from './receipt-t
 import { keepWorldInFile, readWorldFile, restoreWorld } from './world-file.ts';
 import { pushHistory, type HistoryChat } from './history-sync.ts';
 import { phoneSend } from './phone-sends.ts';
+import { reinstallContact } from './contact-reinstall.ts';
 import { sendReceiptList } from './receipt-lists.ts';
 import { requestRetry } from './retry-requests.ts';
 import { World } from './world.ts';
@@ -83,6 +84,11 @@ export type Simulator = {
   receipt(id: string, type: ReceiptType): void;
   /** The recipient of device-sent message `id` cannot decrypt it and sends a retry receipt (retry number `count`). */
   retryReceipt(id: string, count?: number): void;
+  /**
+   * Contact `phone` reinstalls WhatsApp: new identity keys, no Signal sessions; linked devices get the
+   * identity-change notification (`notified` of them), unless `notify` is false.
+   */
+  reinstallContact(phone: string, options?: { notify?: boolean }): { notified: number };
   /** The phone unlinks all its devices; connected ones are logged out (401). */
   unlink(phone: string): { devices: number };
   /** Cuts the phone's device connections (the client sees a plain close). */
@@ -151,6 +157,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     receipt: (id, type) => sendReceipt(world, id, type),
     retryReceipt: (id, count) => requestRetry(world, id, count),
     receiptList: (ids, type) => sendReceiptList(world, ids, type),
+    reinstallContact: (phone, reinstallOptions) => reinstallContact(world, phone, reinstallOptions),
     unlink: (phone) => unlink(world, phone),
     drop: (phone) => drop(world, phone),
     replace: (phone) => replace(world, phone),
