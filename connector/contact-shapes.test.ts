@@ -109,3 +109,27 @@ describe('a contact that reinstalled without the devices hearing of it', () => {
     expect(simulator.inbox(contact).map((m) => m.text)).toEqual(['first', 'to the old keys']);
   });
 });
+
+describe('a contact with several devices', () => {
+  it('gets each message on every device, and its devices send and receipt', async () => {
+    const contact = '6281900000805';
+    const companions = [simulator.addContactDevice(contact).device, simulator.addContactDevice(contact).device];
+    const stored = simulator.events.waitFor('message-stored', (m) => m.to === contact && m.text === 'to all your devices', WAIT_MS);
+    const sent = await sendText(stack.hub, 'shapes', contact, 'to all your devices');
+    if (!sent.ok) throw new Error('send failed');
+    expect((await stored).devices).toEqual([0, ...companions]);
+
+    for (const device of companions) {
+      const message = await simulator.contactSend(contact, phone, `from device ${device}`, { device });
+      expect(await hubEvent(stack.hub, 'shapes', 'message.received', (e) => e.messageId === message.id)).toMatchObject({
+        from: contact,
+        text: `from device ${device}`,
+      });
+    }
+
+    simulator.receipt(sent.data.messageId, 'delivered', companions[1]);
+    await hubEvent(stack.hub, 'shapes', 'message.status', (e) => e.messageId === sent.data.messageId && e.status === 'delivered');
+    simulator.receipt(sent.data.messageId, 'read', companions[0]);
+    await hubEvent(stack.hub, 'shapes', 'message.status', (e) => e.messageId === sent.data.messageId && e.status === 'read');
+  });
+});

@@ -33,6 +33,8 @@ export type ContactSendOptions = {
   shape?: TextShape;
   /** The contact's push name, sent as `notify`. */
   pushName?: string;
+  /** Which of the contact's devices sends it: 0 (its phone, the default) or a companion from addContactDevice. */
+  device?: number;
 };
 
 export type SimulatorOptions = {
@@ -80,8 +82,10 @@ export type Simulator = {
   pushHistory(phone: string, chats: HistoryChat[]): Promise<{ id: string }>;
   /** What contact `phone` has received from linked devices, decrypted, oldest first. */
   inbox(phone: string): InboxMessage[];
-  /** The recipient of message `id` (sent by a device) sends a receipt for it. */
-  receipt(id: string, type: ReceiptType): void;
+  /** The recipient of message `id` (sent by a device) sends a receipt for it, from its `device` (0 by default). */
+  receipt(id: string, type: ReceiptType, device?: number): void;
+  /** Contact `phone` links a companion device: usync lists it, Baileys encrypts to it, it can send and receipt. */
+  addContactDevice(phone: string): { device: number };
   /** The recipient of device-sent message `id` cannot decrypt it and sends a retry receipt (retry number `count`). */
   retryReceipt(id: string, count?: number): void;
   /**
@@ -154,7 +158,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     phoneSend: (phone, to, text) => phoneSend(world, phone, to, text),
     pushHistory: (phone, chats) => pushHistory(world, phone, chats),
     inbox: (phone) => world.inbox.messagesOf(phone),
-    receipt: (id, type) => sendReceipt(world, id, type),
+    receipt: (id, type, device) => sendReceipt(world, id, type, device),
+    addContactDevice: (phone) => ({ device: world.contacts.addDevice(phone, world.registry.allocateDevice(phone)).device }),
     retryReceipt: (id, count) => requestRetry(world, id, count),
     receiptList: (ids, type) => sendReceiptList(world, ids, type),
     reinstallContact: (phone, reinstallOptions) => reinstallContact(world, phone, reinstallOptions),
