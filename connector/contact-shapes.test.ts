@@ -133,3 +133,17 @@ describe('a contact with several devices', () => {
     await hubEvent(stack.hub, 'shapes', 'message.status', (e) => e.messageId === sent.data.messageId && e.status === 'read');
   });
 });
+
+describe("a contact's one-time prekeys", () => {
+  it('lets the first message start the session with the one-time prekey the bundle handed out', async () => {
+    const contact = '6281900000806';
+    const fetched = simulator.events.waitFor('bundles-fetched', (e) => e.phone === phone && e.phones.includes(contact), WAIT_MS);
+    const stored = simulator.events.waitFor('message-stored', (m) => m.to === contact && m.text === 'first contact', WAIT_MS);
+    const sent = await sendText(stack.hub, 'shapes', contact, 'first contact');
+    if (!sent.ok) throw new Error('send failed');
+    await fetched;
+    expect((await stored).id).toBe(sent.data.messageId);
+    // The pkmsg named the handed-out prekey and used it up.
+    expect(simulator.preKeyCounts(contact)).toEqual({ handedOut: 1, unused: 0 });
+  });
+});

@@ -48,6 +48,9 @@ export class Contact {
   readonly identity: SignalKeyPair;
   readonly signedPreKey: { keyId: number; keyPair: SignalKeyPair; signature: Buffer };
   #sessions = new Map<string, SessionRecord>();
+  // One-time prekeys handed out and not yet used by a pkmsg; each is handed out once and used once.
+  #preKeys = new Map<number, SignalKeyPair>();
+  #nextPreKeyId = 1;
   // libsignal queues per address only; this queue also makes "no session yet -> build one" atomic.
   #queue: Promise<unknown> = Promise.resolve();
   #store: SignalStorage;
@@ -64,16 +67,21 @@ export class Contact {
       : Buffer.from(curve.calculateSignature(this.identity.privKey, keyPair.pubKey));
     this.signedPreKey = { keyId: SIGNED_PRE_KEY_ID, keyPair, signature };
     for (const [id, record] of saved?.sessions ?? []) this.#sessions.set(id, libsignal.SessionRecord.deserialize(record));
+    for (const [id, pair] of saved?.preKeys ?? []) this.#preKeys.set(id, toKeyPair(pair));
+    this.#nextPreKeyId = saved?.nextPreKeyId ?? 1;
     const sessions = this.#sessions;
-    // The contact hands out no one-time prekeys (they are optional), so loadPreKey finds none.
+    const preKeys = this.#preKeys;
     this.#store = {
       loadSession: async (id) => sessions.get(id),
       storeSession: async (id, record) => {
         sessions.set(id, record);
       },
       isTrustedIdentity: () => true,
-      loadPreKey: async () => undefined,
-      removePreKey: () => {},
+      // A prekey a pkmsg names that was never handed out, or was used already, is missing: libsignal fails.
+      loadPreKey: async (id) => preKeys.get(Number(id)),
+      removePreKey: (id) => {
+        preKeys.delete(Number(id));
+      },
       loadSignedPreKey: () => keyPair,
       getOurRegistrationId: () => this.registrationId,
       getOurIdentity: () => this.identity,
@@ -88,7 +96,25 @@ export class Contact {
       identity: this.identity,
       signedPreKey: { keyPair: this.signedPreKey.keyPair, signature: this.signedPreKey.signature },
       sessions: [...this.#sessions].map(([id, record]) => [id, record.serialize()]),
+      preKeys: [...this.#preKeys],
+      nextPreKeyId: this.#nextPreKeyId,
     };
+  }
+
+  /**
+   * A one-time prekey for a bundle, as WhatsApp's server hands out each uploaded key once (the phone
+   * keeps enough uploaded, so there always is one). It stays usable until a pkmsg uses it.
+   */
+  takePreKey(): { id: number; publicKey: Buffer } {
+    const id = this.#nextPreKeyId++;
+    const pair = toKeyPair(curve.generateKeyPair());
+    this.#preKeys.set(id, pair);
+    return { id, publicKey: pair.pubKey.subarray(1) };
+  }
+
+  /** One-time prekeys handed out in bundles, and those of them no pkmsg has used yet. */
+  preKeyCounts(): { handedOut: number; unused: number } {
+    return { handedOut: this.#nextPreKeyId - 1, unused: this.#preKeys.size };
   }
 
   /** Decrypts a Signal message from the peer and strips Baileys' padding. */
@@ -142,6 +168,9 @@ export type SavedContact = {
   identity: SignalKeyPair;
   signedPreKey: { keyPair: SignalKeyPair; signature: Buffer };
   sessions: [id: string, record: ReturnType<SessionRecord['serialize']>][];
+  /** Absent in files written before contacts had one-time prekeys. */
+  preKeys?: [id: number, keyPair: SignalKeyPair][];
+  nextPreKeyId?: number;
 };
 
 function contactKey(phone: string, device: number): string {

@@ -134,7 +134,7 @@ function keyBundles(world: World, keyNode: BinaryNode): BinaryNode[] {
           id: contact.signedPreKey.keyId,
           publicKey: contact.signedPreKey.keyPair.pubKey.subarray(1),
           signature: contact.signedPreKey.signature,
-        }),
+        }, contact.takePreKey()),
       );
       continue;
     }

@@ -84,6 +84,8 @@ export type Simulator = {
   inbox(phone: string): InboxMessage[];
   /** The recipient of message `id` (sent by a device) sends a receipt for it, from its `device` (0 by default). */
   receipt(id: string, type: ReceiptType, device?: number): void;
+  /** One-time prekeys of contact `phone`'s phone handed out in bundles, and those not yet used by a pkmsg. */
+  preKeyCounts(phone: string): { handedOut: number; unused: number };
   /** Contact `phone` links a companion device: usync lists it, Baileys encrypts to it, it can send and receipt. */
   addContactDevice(phone: string): { device: number };
   /** The recipient of device-sent message `id` cannot decrypt it and sends a retry receipt (retry number `count`). */
@@ -159,6 +161,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     pushHistory: (phone, chats) => pushHistory(world, phone, chats),
     inbox: (phone) => world.inbox.messagesOf(phone),
     receipt: (id, type, device) => sendReceipt(world, id, type, device),
+    preKeyCounts: (phone) => world.contacts.get(phone).preKeyCounts(),
     addContactDevice: (phone) => ({ device: world.contacts.addDevice(phone, world.registry.allocateDevice(phone)).device }),
     retryReceipt: (id, count) => requestRetry(world, id, count),
     receiptList: (ids, type) => sendReceiptList(world, ids, type),
