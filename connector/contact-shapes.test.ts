@@ -64,3 +64,86 @@ describe('receipts as WhatsApp sends them', () => {
     }
   });
 });
+
+describe('a contact that reinstalls WhatsApp', () => {
+  it('keeps messages flowing both ways under the new identity', async () => {
+    const contact = '6281900000803';
+    const before = await simulator.contactSend(contact, phone, 'before the reinstall');
+    await hubEvent(stack.hub, 'shapes', 'message.received', (e) => e.messageId === before.id);
+    const storedBefore = simulator.events.waitFor('message-stored', (m) => m.to === contact && m.text === 'reply before', WAIT_MS);
+    const reply = await sendText(stack.hub, 'shapes', contact, 'reply before');
+    if (!reply.ok) throw new Error('send failed');
+    await storedBefore;
+
+    // Baileys drops its session with the contact and fetches the new bundle.
+    const refetched = simulator.events.waitFor('bundles-fetched', (e) => e.phone === phone && e.phones.includes(contact), WAIT_MS);
+    expect(simulator.reinstallContact(contact).notified).toBeGreaterThan(0);
+    await refetched;
+
+    const storedAfter = simulator.events.waitFor('message-stored', (m) => m.to === contact && m.text === 'reply after', WAIT_MS);
+    const after = await sendText(stack.hub, 'shapes', contact, 'reply after');
+    if (!after.ok) throw new Error('send failed');
+    expect((await storedAfter).id).toBe(after.data.messageId);
+
+    const fromNewPhone = await simulator.contactSend(contact, phone, 'from the new phone');
+    expect(await hubEvent(stack.hub, 'shapes', 'message.received', (e) => e.messageId === fromNewPhone.id)).toMatchObject({
+      from: contact,
+      text: 'from the new phone',
+    });
+  });
+});
+
+describe('a contact that reinstalled without the devices hearing of it', () => {
+  it('gets the message sent to its old identity again after its retry receipt', async () => {
+    const contact = '6281900000804';
+    const storedBefore = simulator.events.waitFor('message-stored', (m) => m.to === contact && m.text === 'first', WAIT_MS);
+    const first = await sendText(stack.hub, 'shapes', contact, 'first');
+    if (!first.ok) throw new Error('send failed');
+    await storedBefore;
+
+    expect(simulator.reinstallContact(contact, { notify: false }).notified).toBe(0);
+    const storedAfter = simulator.events.waitFor('message-stored', (m) => m.to === contact && m.text === 'to the old keys', WAIT_MS);
+    const after = await sendText(stack.hub, 'shapes', contact, 'to the old keys');
+    if (!after.ok) throw new Error('send failed');
+    expect((await storedAfter).id).toBe(after.data.messageId);
+    expect(simulator.inbox(contact).map((m) => m.text)).toEqual(['first', 'to the old keys']);
+  });
+});
+
+describe('a contact with several devices', () => {
+  it('gets each message on every device, and its devices send and receipt', async () => {
+    const contact = '6281900000805';
+    const companions = [simulator.addContactDevice(contact).device, simulator.addContactDevice(contact).device];
+    const stored = simulator.events.waitFor('message-stored', (m) => m.to === contact && m.text === 'to all your devices', WAIT_MS);
+    const sent = await sendText(stack.hub, 'shapes', contact, 'to all your devices');
+    if (!sent.ok) throw new Error('send failed');
+    expect((await stored).devices).toEqual([0, ...companions]);
+
+    for (const device of companions) {
+      const message = await simulator.contactSend(contact, phone, `from device ${device}`, { device });
+      expect(await hubEvent(stack.hub, 'shapes', 'message.received', (e) => e.messageId === message.id)).toMatchObject({
+        from: contact,
+        text: `from device ${device}`,
+      });
+    }
+
+    simulator.receipt(sent.data.messageId, 'delivered', companions[1]);
+    await hubEvent(stack.hub, 'shapes', 'message.status', (e) => e.messageId === sent.data.messageId && e.status === 'delivered');
+    simulator.receipt(sent.data.messageId, 'read', companions[0]);
+    await hubEvent(stack.hub, 'shapes', 'message.status', (e) => e.messageId === sent.data.messageId && e.status === 'read');
+  });
+});
+
+describe("a contact's one-time prekeys", () => {
+  it('lets the first message start the session with the one-time prekey the bundle handed out', async () => {
+    const contact = '6281900000806';
+    const fetched = simulator.events.waitFor('bundles-fetched', (e) => e.phone === phone && e.phones.includes(contact), WAIT_MS);
+    const stored = simulator.events.waitFor('message-stored', (m) => m.to === contact && m.text === 'first contact', WAIT_MS);
+    const sent = await sendText(stack.hub, 'shapes', contact, 'first contact');
+    if (!sent.ok) throw new Error('send failed');
+    await fetched;
+    expect((await stored).id).toBe(sent.data.messageId);
+    // The pkmsg named the handed-out prekey and used it up.
+    expect(simulator.preKeyCounts(contact)).toEqual({ handedOut: 1, unused: 0 });
+  });
+});

@@ -9,15 +9,18 @@ export type Addressing = 'pn' | 'lid' | 'lid-without-pn';
 
 export const ADDRESSINGS: readonly Addressing[] = ['pn', 'lid', 'lid-without-pn'];
 
-/** The sender attributes of a message stanza from `phone` (whose LID is `lid`) addressed as `addressing`. */
-export function senderAttrs(phone: string, lid: string, addressing: Addressing): Record<string, string> {
+/**
+ * The sender attributes of a message stanza from `phone` (whose LID is `lid`) addressed as
+ * `addressing`, sent by the contact's `device` (0: its phone).
+ */
+export function senderAttrs(phone: string, lid: string, addressing: Addressing, device = 0): Record<string, string> {
   switch (addressing) {
     case 'pn':
       // sender_lid spares Baileys a usync round trip to learn the sender's LID before decrypting.
-      return { from: phoneJid(phone), sender_lid: lidJid(lid) };
+      return { from: phoneJid(phone, device), sender_lid: lidJid(lid, device) };
     case 'lid':
-      return { from: lidJid(lid), sender_pn: phoneJid(phone) };
+      return { from: lidJid(lid, device), sender_pn: phoneJid(phone, device) };
     case 'lid-without-pn':
-      return { from: lidJid(lid) };
+      return { from: lidJid(lid, device) };
   }
 }

@@ -12,10 +12,14 @@ export type SimulatorEventMap = {
   'device-disconnected': { phone: string; device: number };
   /** A device was unlinked, by the phone (unlink) or by itself (logout). */
   'device-unlinked': { phone: string; device: number };
-  /** A contact decrypted a message a device sent; it is now in the contact's inbox. */
-  'message-stored': { id: string; from: string; to: string; text: string; timestamp: number };
+  /** A contact decrypted a message a device sent (`devices`: which of its devices did); it is now in the contact's inbox. */
+  'message-stored': { id: string; from: string; to: string; text: string; timestamp: number; devices: number[] };
   /** A contact's message was encrypted to the receiving phone's devices (one Signal type per device). */
   'contact-message-sent': { id: string; from: string; to: string; types: ('pkmsg' | 'msg')[] };
+  /** A device fetched the key bundles of these phones' devices (to start Signal sessions with them). */
+  'bundles-fetched': { phone?: string | undefined; phones: string[] };
+  /** Contact `phone` reinstalled WhatsApp (new identity keys); `notified` devices were sent the identity notification. */
+  'contact-reinstalled': { phone: string; notified: number };
   /** The server answered an iq from a device (ping, prekeys, usync, ...). */
   'iq-answered': { phone?: string | undefined; xmlns: string; type: string };
   /**

@@ -58,7 +58,10 @@ function answerIq(world: World, connection: Connection, iq: BinaryNode): void {
       return;
     }
     if (first?.tag === 'key') {
-      connection.send(result(iq, [{ tag: 'list', attrs: {}, content: keyBundles(world, first) }]));
+      const bundles = keyBundles(world, first);
+      connection.send(result(iq, [{ tag: 'list', attrs: {}, content: bundles }]));
+      const phones = bundles.flatMap((user) => resolveJid(world.directory, user.attrs.jid ?? '')?.phone ?? []);
+      world.events.emit('bundles-fetched', { phone: device.phone, phones });
       return;
     }
     if (type === 'set') {
@@ -132,14 +135,14 @@ function keyBundles(world: World, keyNode: BinaryNode): BinaryNode[] {
     const jid = user.attrs.jid;
     const address = jid ? resolveJid(world.directory, jid) : undefined;
     if (!jid || !address) continue;
-    if (address.device === 0) {
-      const contact = world.contacts.get(address.phone);
+    const contact = world.contacts.find(address.phone, address.device);
+    if (contact) {
       users.push(
         bundleNode(jid, contact.registrationId, contact.identity.pubKey.subarray(1), {
           id: contact.signedPreKey.keyId,
           publicKey: contact.signedPreKey.keyPair.pubKey.subarray(1),
           signature: contact.signedPreKey.signature,
-        }),
+        }, contact.takePreKey()),
       );
       continue;
     }
@@ -187,7 +190,8 @@ function bundleNode(
 }
 
 /**
- * usync: every number is a WhatsApp user. Contacts have one device (their phone, id 0). The asking
+ * usync: every number is a WhatsApp user. Contacts have their phone (id 0) and the companion devices
+ * they linked, each with a key index (Baileys skips a companion without one). The asking
  * device's own number lists its phone (id 0) and the asking device, as WhatsApp does: Baileys caches a
  * user's device list only when a device is left after dropping itself, and without the phone it would
  * ask again, and force a new Signal session with the phone, on every send. Baileys sends the phone a
@@ -209,7 +213,12 @@ function usync(world: World, self: LinkedDevice | undefined, query: BinaryNode |
               { tag: 'device', attrs: { id: '0' } },
               { tag: 'device', attrs: { id: String(self.device), 'key-index': String(self.keyIndex) } },
             ]
-          : [{ tag: 'device', attrs: { id: '0' } }];
+          : world.contacts
+              .devicesOf(address.phone)
+              .map((id): BinaryNode => {
+                const attrs: Record<string, string> = id === 0 ? { id: '0' } : { id: String(id), 'key-index': String(id) };
+                return { tag: 'device', attrs };
+              });
       content.push({ tag: 'devices', attrs: {}, content: [{ tag: 'device-list', attrs: {}, content: devices }] });
     }
     if (protocols.has('lid')) {

@@ -13,9 +13,12 @@ import { resolveJid } from './directory.ts';
 import { InvalidScenario, NoLinkedDevice, UnknownMessage } from './errors.ts';
 import type { ReceiptType } from './events.ts';
 import type { SentMessage } from './inbox.ts';
+import { sendRetryReceipt } from './retry-requests.ts';
 import type { World } from './world.ts';
 
 const DJB = Buffer.from([5]);
+/** Baileys answers at most 5 retries of a message (its default maxMsgRetryCount, Defaults/index.js). */
+const MAX_RETRIES = 5;
 
 function unixSeconds(): string {
   return String(Math.floor(Date.now() / 1000));
@@ -62,25 +65,37 @@ export async function onDeviceMessage(
     return;
   }
   let text: string | undefined;
+  let undecryptable: string | undefined;
+  const devices: number[] = [];
   for (const { jid, enc } of encryptedCopies(node)) {
     const address = resolveJid(world.directory, jid);
     const type = enc.attrs.type;
-    // Copies for the sender's own devices (DSM) are not simulated; contacts have device 0 only.
-    if (!address || address.phone === sender.phone || address.device !== 0) continue;
-    if ((type !== 'pkmsg' && type !== 'msg') || !(enc.content instanceof Uint8Array)) continue;
+    // Copies for the sender's own devices (DSM) are not simulated.
+    if (!address || address.phone === sender.phone) continue;
+    const contact = world.contacts.find(address.phone, address.device);
+    if (!contact || (type !== 'pkmsg' && type !== 'msg') || !(enc.content instanceof Uint8Array)) continue;
     try {
-      const contact = world.contacts.get(address.phone);
       const plaintext = await contact.decrypt(
         { name: sender.phone, device: sender.device },
         type,
         Buffer.from(enc.content),
       );
       text = messageText(proto.Message.decode(plaintext));
+      devices.push(address.device);
     } catch (error) {
+      undecryptable = address.phone;
       world.events.emit('client-error', { phone: sender.phone, error: error as Error });
     }
   }
   connection.send({ tag: 'ack', attrs: { class: 'message', id, from: to, t: unixSeconds() } });
+  if (text === undefined && undecryptable && chat) {
+    // As a WhatsApp phone does: it asks the sender again, up to Baileys' limit of 5 retries.
+    const count = (world.decryptRetries.get(id) ?? 0) + 1;
+    world.decryptRetries.set(id, count);
+    if (count <= MAX_RETRIES) sendRetryReceipt(world, { id, chatJid: to, from: sender.phone, to: undecryptable }, count);
+    return;
+  }
+  world.decryptRetries.delete(id);
   if (text === undefined || !chat) return;
   const sent: SentMessage = {
     id,
@@ -91,7 +106,7 @@ export async function onDeviceMessage(
     chatJid: to,
   };
   world.inbox.record(sent);
-  world.events.emit('message-stored', { id, from: sent.from, to: sent.to, text, timestamp: sent.timestamp });
+  world.events.emit('message-stored', { id, from: sent.from, to: sent.to, text, timestamp: sent.timestamp, devices });
   const auto = world.options.autoReceipts;
   // A phone reads a message only after it has it: its read receipt follows its delivery receipt.
   if (auto) scheduleReceipt(world, sent, 'delivered', auto === 'read' ? () => scheduleReceipt(world, sent, 'read') : undefined);
@@ -200,23 +215,25 @@ async function onRetryReceipt(world: World, device: LinkedDevice, contact: strin
 }
 
 /** The recipient of a message a device sent acknowledges it; reaches the sender's devices as a status update. */
-export function sendReceipt(world: World, id: string, type: ReceiptType): void {
+export function sendReceipt(world: World, id: string, type: ReceiptType, device = 0): void {
   const sent = world.inbox.sent(id);
   if (!sent) throw new UnknownMessage(`no device sent a message with id ${id}`);
-  scheduleReceipt(world, sent, type);
+  if (!world.contacts.find(sent.to, device)) throw new InvalidScenario(`contact ${sent.to} has no device ${device}`);
+  scheduleReceipt(world, sent, type, undefined, device);
 }
 
 /**
  * Sends the receipt after the world's next receipt delay, which may be 0: WhatsApp passes a phone's
  * receipt on as soon as it has it, however soon after its ack of the message that is.
  */
-function scheduleReceipt(world: World, sent: SentMessage, type: ReceiptType, then?: () => void): void {
+function scheduleReceipt(world: World, sent: SentMessage, type: ReceiptType, then?: () => void, device = 0): void {
   world.later(world.options.receiptDelay(), () => {
     // No `recipient` attribute: its absence tells Baileys the receipt is about its own message.
-    // `from` repeats the jid the message was addressed to, so Baileys' key.remoteJid matches.
+    // `from` repeats the jid the message was addressed to, so Baileys' key.remoteJid matches; a
+    // companion's receipt names that device in it.
     const receipt: BinaryNode = {
       tag: 'receipt',
-      attrs: { from: sent.chatJid, id: sent.id, t: unixSeconds(), ...(type === 'read' ? { type: 'read' } : {}) },
+      attrs: { from: device === 0 ? sent.chatJid : sent.chatJid.replace('@', `:${device}@`), id: sent.id, t: unixSeconds(), ...(type === 'read' ? { type: 'read' } : {}) },
     };
     for (const device of world.registry.devicesOf(sent.from)) world.deliver(device, receipt);
     then?.();
@@ -252,17 +269,18 @@ export async function contactSend(
   from: string,
   to: string,
   text: string,
-  options: { addressing?: Addressing; shape?: TextShape; pushName?: string } = {},
+  options: { addressing?: Addressing; shape?: TextShape; pushName?: string; device?: number } = {},
 ): Promise<{ id: string }> {
   if (from === to) throw new InvalidScenario('a phone cannot message its own linked devices here');
   const devices = world.registry.devicesOf(to);
   if (devices.length === 0) throw new NoLinkedDevice(`phone ${to} has no linked device`);
-  const contact = world.contacts.get(from);
+  const contact = world.contacts.find(from, options.device ?? 0);
+  if (!contact) throw new InvalidScenario(`contact ${from} has no device ${options.device}`);
   const lid = world.directory.lidOf(from);
   const id = newMessageId();
   const plaintext = proto.Message.encode(textMessage(text, options.shape ?? 'conversation')).finish();
   // WhatsApp puts the sender's chosen name beside its messages as `notify`.
-  const sender = { ...senderAttrs(from, lid, options.addressing ?? 'pn'), ...(options.pushName ? { notify: options.pushName } : {}) };
+  const sender = { ...senderAttrs(from, lid, options.addressing ?? 'pn', contact.device), ...(options.pushName ? { notify: options.pushName } : {}) };
   const types: SignalMessageType[] = [];
   for (const device of devices) {
     const { type, ciphertext } = await contact.encrypt({ name: to, device: device.device }, plaintext, () =>

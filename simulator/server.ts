@@ -23,6 +23,7 @@ import { keepWorldInFile, readWorldFile, restoreWorld } from './world-file.ts';
 import { pushAfterPairing } from './after-pairing.ts';
 import { pushHistory, type HistoryChat, type HistorySyncTypeName } from './history-sync.ts';
 import { phoneSend } from './phone-sends.ts';
+import { reinstallContact } from './contact-reinstall.ts';
 import { sendReceiptList } from './receipt-lists.ts';
 import { requestRetry } from './retry-requests.ts';
 import { World } from './world.ts';
@@ -34,6 +35,8 @@ export type ContactSendOptions = {
   shape?: TextShape;
   /** The contact's push name, sent as `notify`. */
   pushName?: string;
+  /** Which of the contact's devices sends it: 0 (its phone, the default) or a companion from addContactDevice. */
+  device?: number;
 };
 
 export type SimulatorOptions = {
@@ -88,10 +91,19 @@ export type Simulator = {
   pushHistory(phone: string, chats: HistoryChat[], syncType?: HistorySyncTypeName): Promise<{ id: string }>;
   /** What contact `phone` has received from linked devices, decrypted, oldest first. */
   inbox(phone: string): InboxMessage[];
-  /** The recipient of message `id` (sent by a device) sends a receipt for it. */
-  receipt(id: string, type: ReceiptType): void;
+  /** The recipient of message `id` (sent by a device) sends a receipt for it, from its `device` (0 by default). */
+  receipt(id: string, type: ReceiptType, device?: number): void;
+  /** One-time prekeys of contact `phone`'s phone handed out in bundles, and those not yet used by a pkmsg. */
+  preKeyCounts(phone: string): { handedOut: number; unused: number };
+  /** Contact `phone` links a companion device: usync lists it, Baileys encrypts to it, it can send and receipt. */
+  addContactDevice(phone: string): { device: number };
   /** The recipient of device-sent message `id` cannot decrypt it and sends a retry receipt (retry number `count`). */
   retryReceipt(id: string, count?: number): void;
+  /**
+   * Contact `phone` reinstalls WhatsApp: new identity keys, no Signal sessions; linked devices get the
+   * identity-change notification (`notified` of them), unless `notify` is false.
+   */
+  reinstallContact(phone: string, options?: { notify?: boolean }): { notified: number };
   /** The phone unlinks all its devices; connected ones are logged out (401). */
   unlink(phone: string): { devices: number };
   /** Cuts the phone's device connections (the client sees a plain close). */
@@ -159,9 +171,12 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     phoneSend: (phone, to, text) => phoneSend(world, phone, to, text),
     pushHistory: (phone, chats, syncType) => pushHistory(world, phone, chats, syncType),
     inbox: (phone) => world.inbox.messagesOf(phone),
-    receipt: (id, type) => sendReceipt(world, id, type),
+    receipt: (id, type, device) => sendReceipt(world, id, type, device),
+    preKeyCounts: (phone) => world.contacts.get(phone).preKeyCounts(),
+    addContactDevice: (phone) => ({ device: world.contacts.addDevice(phone, world.registry.allocateDevice(phone)).device }),
     retryReceipt: (id, count) => requestRetry(world, id, count),
     receiptList: (ids, type) => sendReceiptList(world, ids, type),
+    reinstallContact: (phone, reinstallOptions) => reinstallContact(world, phone, reinstallOptions),
     unlink: (phone) => unlink(world, phone),
     drop: (phone) => drop(world, phone),
     replace: (phone) => replace(world, phone),

@@ -46,6 +46,8 @@ export class World {
   readonly certChain: Uint8Array;
   /** The oldest client version allowed to connect; older ones get a 405 failure. Any, when unset. */
   minClientVersion: ClientVersion | undefined;
+  /** Retry receipts contacts sent for device messages they could not decrypt, by message id. */
+  readonly decryptRetries = new Map<string, number>();
   /** Connections showing a QR, by pair-device ref. */
   readonly pendingRefs = new Map<string, Connection>();
   /** Devices waiting for a pairing code to be entered, by the phone number they asked for. */
