@@ -6,8 +6,9 @@
 // processes history while awaiting its initial sync, i.e. when the app lets RECENT history through).
 import { randomBytes } from 'node:crypto';
 import { proto } from '@whiskeysockets/baileys';
-import { pushHistory, sendToOwnDevices } from './history-sync.ts';
+import { pushHistory } from './history-sync.ts';
 import { newMessageId } from './messaging.ts';
+import { sendToOwnDevices } from './own-devices.ts';
 import type { World } from './world.ts';
 
 /** Makes the phone push history and app-state keys to each device at the first login after it was linked. */
@@ -21,7 +22,7 @@ export function pushAfterPairing(world: World): void {
     const contacts = new Set(world.inbox.all().filter((message) => message.from === phone).map((message) => message.to));
     void (async () => {
       await pushHistory(world, phone, [...contacts].map((contact) => ({ contact, texts: [] })), 'INITIAL_BOOTSTRAP', [linked]);
-      await sendToOwnDevices(world, phone, [linked], newMessageId(), appStateKeyShare(), Math.floor(Date.now() / 1000));
+      await sendToOwnDevices(world, phone, [linked], newMessageId(), appStateKeyShare(), { t: String(Math.floor(Date.now() / 1000)), category: 'peer' });
     })().catch((error: unknown) => world.events.emit('client-error', { phone, error: error instanceof Error ? error : new Error(String(error)) }));
   });
 }

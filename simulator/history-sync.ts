@@ -9,7 +9,8 @@ import { proto } from '@whiskeysockets/baileys';
 import { lidJid, phoneJid } from './directory.ts';
 import type { LinkedDevice } from './device-registry.ts';
 import { NoLinkedDevice } from './errors.ts';
-import { bundleOf, newMessageId } from './messaging.ts';
+import { newMessageId } from './messaging.ts';
+import { sendToOwnDevices } from './own-devices.ts';
 import type { World } from './world.ts';
 
 export type HistoryChat = { contact: string; texts: string[] };
@@ -64,23 +65,6 @@ export async function pushHistory(
       },
     },
   }).finish();
-  await sendToOwnDevices(world, phone, devices, id, plaintext, now);
+  await sendToOwnDevices(world, phone, devices, id, plaintext, { t: String(now), category: 'peer' });
   return { id };
-}
-
-/** The phone sends a peer protocol message (from its own number) to its devices `devices`. */
-export async function sendToOwnDevices(world: World, phone: string, devices: LinkedDevice[], id: string, plaintext: Uint8Array, now: number): Promise<void> {
-  const self = world.contacts.get(phone);
-  for (const device of devices) {
-    const { type, ciphertext } = await self.encrypt({ name: phone, device: device.device }, plaintext, () => bundleOf(device));
-    world.deliverMessage(device, id, {
-      from: phone,
-      plaintext,
-      node: {
-        tag: 'message',
-        attrs: { from: phoneJid(phone), id, t: String(now), type: 'text', category: 'peer' },
-        content: [{ tag: 'enc', attrs: { v: '2', type }, content: ciphertext }],
-      },
-    });
-  }
 }

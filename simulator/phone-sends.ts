@@ -6,7 +6,8 @@
 import { proto } from '@whiskeysockets/baileys';
 import { phoneJid } from './directory.ts';
 import { InvalidScenario } from './errors.ts';
-import { bundleOf, newMessageId } from './messaging.ts';
+import { newMessageId } from './messaging.ts';
+import { sendToOwnDevices } from './own-devices.ts';
 import type { World } from './world.ts';
 
 /**
@@ -19,18 +20,6 @@ export async function phoneSend(world: World, phone: string, to: string, text: s
   const timestamp = Date.now();
   world.inbox.record({ id, from: phone, to, text, timestamp, chatJid: phoneJid(to) });
   const plaintext = proto.Message.encode({ deviceSentMessage: { destinationJid: phoneJid(to), message: { conversation: text } } }).finish();
-  const self = world.contacts.get(phone);
-  for (const device of world.registry.devicesOf(phone)) {
-    const { type, ciphertext } = await self.encrypt({ name: phone, device: device.device }, plaintext, () => bundleOf(device));
-    world.deliverMessage(device, id, {
-      from: phone,
-      plaintext,
-      node: {
-        tag: 'message',
-        attrs: { from: phoneJid(phone), recipient: phoneJid(to), id, t: String(Math.floor(timestamp / 1000)), type: 'text' },
-        content: [{ tag: 'enc', attrs: { v: '2', type }, content: ciphertext }],
-      },
-    });
-  }
+  await sendToOwnDevices(world, phone, world.registry.devicesOf(phone), id, plaintext, { t: String(Math.floor(timestamp / 1000)), recipient: phoneJid(to) });
   return { id };
 }
