@@ -12,6 +12,18 @@ export async function runCommand(sessions: SessionManager, command: Command, dea
   if (session.status !== 'WORKING') {
     return { ok: false, error: { code: 'SESSION_NOT_CONNECTED', message: `session is ${session.status}` } };
   }
+  if (command.name === 'send.message') {
+    // Until the other kinds land here, send.message carries what send.text did: text to a phone.
+    const { message, to } = command;
+    if (message.type !== 'text' || !/^\d+$/.test(to) || command.replyTo) {
+      return { ok: false, error: { code: 'INVALID_COMMAND', message: `this connector cannot send ${message.type} messages yet` } };
+    }
+    try {
+      return { ok: true, data: { ...(await session.sendText(to, message.text)), type: 'text' } };
+    } catch (err) {
+      return { ok: false, error: { code: 'SEND_FAILED', message: errorText(err) } };
+    }
+  }
   try {
     return { ok: true, data: await session.sendText(command.to, command.text) };
   } catch (err) {

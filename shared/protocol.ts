@@ -28,6 +28,14 @@ export const CloseCode = {
 const sessionId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/);
 const phone = z.string().regex(/^\d{7,15}$/);
 const eventId = z.string().min(1).max(64);
+const messageId = z.string().min(1).max(128);
+const mediaId = z.string().regex(/^[A-Za-z0-9_-]{16,64}$/);
+const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/);
+/** A WhatsApp group as the API names it: `<digits>@g.us` or the older `<creator>-<time>@g.us`. */
+export const GroupJid = z.string().regex(/^\d{5,40}(-\d{1,20})?@g\.us$/);
+/** Where a message goes: a phone number (digits only) or a group. Nothing else (no broadcast, status, newsletter). */
+export const Recipient = z.union([phone, GroupJid]);
+export type Recipient = z.infer<typeof Recipient>;
 
 /**
  * What the API wants a session to be. The connector converges on it: `running` keeps a socket open,
@@ -60,6 +68,60 @@ export const SendFailureCode = z.enum(['ACCOUNT_RESTRICTED', 'MESSAGE_REJECTED',
 export const SendFailure = z.object({ code: SendFailureCode, message: z.string().max(500) });
 export type SendFailure = z.infer<typeof SendFailure>;
 
+/** The kinds of message kabar sends and reports; `unknown` is a received kind it does not model yet. */
+export const MessageKind = z.enum(['text', 'image', 'video', 'audio', 'document', 'sticker', 'location', 'contacts', 'poll', 'unknown']);
+export type MessageKind = z.infer<typeof MessageKind>;
+export const MediaKind = z.enum(['image', 'video', 'audio', 'document', 'sticker']);
+export type MediaKind = z.infer<typeof MediaKind>;
+
+/**
+ * Media bytes the Worker stored in R2 for a send. `url` is a signed GET media link (shared/media-link.ts):
+ * the connector streams the bytes from there and from nowhere else.
+ */
+export const OutgoingMedia = z.object({
+  id: mediaId,
+  url: z.string().url().max(2048),
+  mimetype: z.string().min(1).max(255),
+  size: z.number().int().nonnegative(),
+  sha256: sha256Hex,
+});
+export type OutgoingMedia = z.infer<typeof OutgoingMedia>;
+
+/** What send.message carries; one variant per kind. Other kinds are added to this union as they land. */
+export const OutgoingMessage = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('text'), text: z.string().min(1).max(65_536) }),
+  z.object({
+    type: MediaKind,
+    media: OutgoingMedia,
+    caption: z.string().max(65_536).optional(),
+    filename: z.string().min(1).max(255).optional(),
+    /** audio only: a voice note (PTT). */
+    voice: z.boolean().optional(),
+    /** video only: plays as a GIF. */
+    gif: z.boolean().optional(),
+  }),
+]);
+export type OutgoingMessage = z.infer<typeof OutgoingMessage>;
+
+/**
+ * Media a session received, as stored in R2 under `id` (the connector PUTs the decrypted bytes through a media
+ * link before it emits the event). The Worker adds a signed `url` and `expiresAt` when it delivers the event.
+ * `error` instead of the bytes when they could not be fetched after retries; then `size`/`sha256` are what
+ * WhatsApp announced.
+ */
+export const ReceivedMedia = z.object({
+  id: mediaId.optional(),
+  mimetype: z.string().max(255),
+  size: z.number().int().nonnegative(),
+  sha256: sha256Hex.optional(),
+  filename: z.string().max(255).optional(),
+  caption: z.string().max(65_536).optional(),
+  voice: z.boolean().optional(),
+  gif: z.boolean().optional(),
+  error: z.object({ code: z.enum(['EXPIRED', 'DOWNLOAD_FAILED', 'TOO_LARGE']), message: z.string().max(500) }).optional(),
+});
+export type ReceivedMedia = z.infer<typeof ReceivedMedia>;
+
 export const SessionEvent = z.discriminatedUnion('name', [
   z.object({ name: z.literal('qr'), qr: z.string().min(1).max(4096), qrDataUrl: z.string().startsWith('data:image/png;base64,') }),
   z.object({
@@ -81,8 +143,12 @@ export const SessionEvent = z.discriminatedUnion('name', [
     from: phone.nullable(),
     fromLid: z.string().max(64).optional(),
     pushName: z.string().max(256).optional(),
+    /** The text, or a media message's caption ('' when it has none). */
     text: z.string().max(65_536),
     timestamp: z.number().int(),
+    /** Absent from connectors that predate it: 'text'. */
+    type: MessageKind.optional(),
+    media: ReceivedMedia.optional(),
   }),
   // A message this session sent, with its text: stored by the connector before the send's result is
   // answered, so the record of it is as durable as the outbox.
@@ -110,6 +176,14 @@ export type SessionEvent = z.infer<typeof SessionEvent>;
 
 export const Command = z.discriminatedUnion('name', [
   z.object({ name: z.literal('send.text'), sessionId, to: phone, text: z.string().min(1).max(65_536) }),
+  // Any kind of message. `replyTo` quotes a message the connector still has in its recent-message store.
+  z.object({
+    name: z.literal('send.message'),
+    sessionId,
+    to: Recipient,
+    message: OutgoingMessage,
+    replyTo: messageId.optional(),
+  }),
   // Asks WhatsApp for a pairing code that links `phone` to this session: the session must be showing a QR.
   z.object({ name: z.literal('session.pair'), sessionId, phone }),
 ]);
@@ -118,12 +192,18 @@ export type Command = z.infer<typeof Command>;
 export const SendTextResult = z.object({ messageId: z.string(), remoteJid: z.string(), timestamp: z.number().int() });
 export type SendTextResult = z.infer<typeof SendTextResult>;
 
+export const SendMessageResult = SendTextResult.extend({ type: MessageKind });
+export type SendMessageResult = z.infer<typeof SendMessageResult>;
+
 /** The answer to session.pair: the code as the user types it, and until when it can be entered. */
 export const PairingCodeResult = z.object({ code: z.string().regex(/^[0-9A-Z]{4}-[0-9A-Z]{4}$/), expiresAt: z.number().int() });
 export type PairingCodeResult = z.infer<typeof PairingCodeResult>;
 
-/** A successful command's data, by command: send.text -> SendTextResult, session.pair -> PairingCodeResult. */
-export const CommandData = z.union([SendTextResult, PairingCodeResult]);
+/**
+ * A successful command's data, by command: send.text -> SendTextResult, send.message -> SendMessageResult,
+ * session.pair -> PairingCodeResult. The most specific shape comes first, as a union keeps the first match.
+ */
+export const CommandData = z.union([SendMessageResult, SendTextResult, PairingCodeResult]);
 export type CommandData = z.infer<typeof CommandData>;
 
 /** Error codes a connector may answer a command with; the hub maps them to API errors. */
@@ -135,6 +215,8 @@ export const CommandErrorCode = z.enum([
   'SHUTTING_DOWN', // the connector is draining and takes no new commands
   'ALREADY_LOGGED_IN', // session.pair for a session that is linked already
   'NOT_READY', // session.pair before the session shows a QR (still connecting); retry shortly
+  'MESSAGE_NOT_FOUND', // replyTo (or another message reference) names a message the connector no longer has
+  'MEDIA_UNAVAILABLE', // the media link could not be read (expired, deleted, or the Worker unreachable)
 ]);
 export type CommandErrorCode = z.infer<typeof CommandErrorCode>;
 

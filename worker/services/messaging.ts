@@ -27,6 +27,10 @@ function failure(outcome: Extract<CommandOutcome, { ok: false }>, sessionId: str
     case 'SEND_FAILED':
     case 'INVALID_COMMAND':
       return new ApiError('SEND_FAILED', `WhatsApp did not accept the message: ${outcome.message}`);
+    case 'MESSAGE_NOT_FOUND':
+      return new ApiError('MESSAGE_NOT_FOUND', outcome.message);
+    case 'MEDIA_UNAVAILABLE':
+      return new ApiError('MEDIA_UNAVAILABLE', `The connector could not read the media: ${outcome.message}`);
   }
 }
 

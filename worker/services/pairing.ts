@@ -22,6 +22,8 @@ function failure(outcome: Extract<CommandOutcome, { ok: false }>, sessionId: str
       return new ApiError('CONNECTOR_TIMEOUT', 'The WhatsApp connector did not answer in time');
     case 'SEND_FAILED':
     case 'INVALID_COMMAND':
+    case 'MESSAGE_NOT_FOUND':
+    case 'MEDIA_UNAVAILABLE':
       return new ApiError('SEND_FAILED', `WhatsApp did not give a pairing code: ${outcome.message}`);
   }
 }
