@@ -97,6 +97,51 @@ describe('media a device sends', () => {
   });
 });
 
+describe('large media', () => {
+  test('a 100 MiB upload streams to disk: the simulator never holds it in memory', { timeout: 120_000 }, async () => {
+    const client = await linkClient(simulator, '6282300000006', track);
+    const { auth } = await client.sock.refreshMediaConn(false);
+    const size = 100 * 1024 * 1024;
+    // The same 1 MiB block, so the client side holds 1 MiB; its hash is computed up front, block by block.
+    const block = randomBytes(1024 * 1024);
+    const hash = createHash('sha256');
+    for (let sent = 0; sent < size; sent += block.length) hash.update(block);
+    const token = uploadToken(hash.digest());
+    const uploaded = simulator.events.waitFor('media-uploaded', (event) => event.size === size, 120_000);
+    const before = process.memoryUsage();
+    let peak = 0;
+    const sample = () => {
+      const { rss, arrayBuffers } = process.memoryUsage();
+      peak = Math.max(peak, rss - before.rss, arrayBuffers - before.arrayBuffers);
+    };
+    const response = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = request(`${simulator.mediaUrl}/mms/document/${token}?auth=${encodeURIComponent(auth)}&token=${token}`, { method: 'POST', ca: MEDIA_TEST_CA, headers: { 'content-length': size } }, (res) => {
+        sample();
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
+      });
+      req.on('error', reject);
+      let written = 0;
+      const pump = () => {
+        while (written < size) {
+          sample();
+          written += block.length;
+          if (!req.write(block)) return void req.once('drain', pump);
+        }
+        req.end();
+      };
+      pump();
+    });
+    expect(response.status).toBe(200);
+    const { direct_path } = JSON.parse(response.body) as { direct_path: string };
+    expect(JSON.parse(response.body).url).toContain(direct_path);
+    expect(await uploaded).toMatchObject({ type: 'document', directPath: direct_path });
+    // Buffering the body would add 100 MiB; streaming keeps it to socket and file buffers.
+    expect(peak).toBeLessThan(48 * 1024 * 1024);
+  });
+});
+
 describe('uploads the media host refuses or the contact rejects', () => {
   test('an upload whose token is not the SHA-256 of its body, or with the wrong auth, is refused', async () => {
     const body = randomBytes(1_000);
