@@ -80,3 +80,9 @@ export async function openMedia(s: Services, sessionId: string, mediaId: string)
   if (!object) throw new ApiError('MEDIA_NOT_FOUND', `No media ${mediaId} in this session`);
   return { media: found, body: object.body };
 }
+
+/** Removes a file and its row (a send's own copy, when the send failed). */
+export async function discardMedia(s: Services, sessionId: string, mediaId: string): Promise<void> {
+  await s.media.delete(mediaKey(sessionId, mediaId));
+  await s.db.delete(media).where(and(eq(media.id, mediaId), eq(media.sessionId, sessionId)));
+}
