@@ -5,6 +5,8 @@ import type { Logger } from 'pino';
 import { SessionEvent } from '../shared/protocol.ts';
 import { runCommand } from './commands.ts';
 import { HubLink } from './hub-link.ts';
+import { mediaLinkSource } from './media/media-link-source.ts';
+import { workerOrigin } from './media/worker-origin.ts';
 import { createOutbox } from './outbox.ts';
 import { startSeenReporter } from './seen-reporter.ts';
 import { createAuthStore } from './whatsapp/auth-state.ts';
@@ -69,6 +71,8 @@ export function startConnector(o: ConnectorOptions): RunningConnector {
   const pruning = setInterval(prune, PRUNE_EVERY_MS);
   pruning.unref();
   let hub: HubLink | null = null;
+  const origin = workerOrigin(o.hubUrl);
+  const mediaSource = mediaLinkSource(origin);
 
   const emit = (sessionId: string) => async (event: SessionEvent, id?: string) => {
     // Checked before it is stored: an event the hub would reject must not sit in the outbox forever.
@@ -130,7 +134,7 @@ export function startConnector(o: ConnectorOptions): RunningConnector {
       welcome: (list, removed) => sessions.applyWelcome(list, removed),
       desired: (list) => sessions.applyDesired(list),
       remove: (ids) => sessions.remove(ids),
-      command: (command, deadline) => runCommand(sessions, command, deadline, Date.now()),
+      command: (command, deadline) => runCommand(sessions, command, deadline, Date.now(), mediaSource),
     },
   });
   const link = hub;

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { makeWASocket } from '@whiskeysockets/baileys';
 import { pino } from 'pino';
 import { afterAll, beforeAll } from 'vitest';
-import type { Command, ConnectorFrame, DesiredSession, PairingCodeResult, SendTextResult, SessionEvent } from '../shared/protocol.ts';
+import type { Command, ConnectorFrame, DesiredSession, OutgoingMessage, PairingCodeResult, SendMessageResult, SendTextResult, SessionEvent } from '../shared/protocol.ts';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../simulator/server.ts';
 import { quietSignalLogs } from '../simulator/signal-logs.ts';
 import { trustSimulatorRoot } from '../simulator/test-root.ts';
@@ -138,6 +138,11 @@ export type ResultOf<D> = Exclude<ResultFrame, { ok: true }> | (Extract<ResultFr
 /** Sends a send.text command as the hub would and resolves with the connector's result. */
 export function sendText(hub: TestHub, sessionId: string, to: string, text: string): Promise<ResultOf<SendTextResult>> {
   return command(hub, { name: 'send.text', sessionId, to, text }) as Promise<ResultOf<SendTextResult>>;
+}
+
+/** Sends a send.message command as the hub would and resolves with the connector's result. */
+export function sendMessage(hub: TestHub, sessionId: string, to: string, message: OutgoingMessage): Promise<ResultOf<SendMessageResult>> {
+  return command(hub, { name: 'send.message', sessionId, to, message }) as Promise<ResultOf<SendMessageResult>>;
 }
 
 /** Sends a session.pair command as the hub would and resolves with the connector's result. */

@@ -51,6 +51,9 @@ class FakeSession implements ManagedSession {
   async sendText() {
     return { messageId: 'm', remoteJid: 'j', timestamp: 0 };
   }
+  async send() {
+    return { messageId: 'm', remoteJid: 'j', timestamp: 0 };
+  }
 }
 
 let dir: string;

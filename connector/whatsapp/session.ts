@@ -2,6 +2,7 @@
 // connection updates (QR, open, close -> restart / backoff / logged out), and turns messages into events.
 import {
   areJidsSameUser,
+  type AnyMessageContent,
   generateMessageIDV2,
   makeCacheableSignalKeyStore,
   type BaileysEventMap,
@@ -13,6 +14,7 @@ import {
 } from '@whiskeysockets/baileys';
 import type { Logger } from 'pino';
 import type { PairingCodeResult, SendFailure, SendTextResult, SessionEvent } from '../../shared/protocol.ts';
+import type { SentRecord } from './sent-record.ts';
 import type { SessionStatus, StatusReasonCode } from '../../shared/status.ts';
 import { nextReconnectDelay } from '../reconnect-delay.ts';
 import type { AuthStore, SessionAuth } from './auth-state.ts';
@@ -230,26 +232,37 @@ export class WhatsAppSession {
   }
 
   async sendText(to: string, text: string): Promise<SendTextResult> {
+    return this.send(to, { text }, { text });
+  }
+
+  /**
+   * Sends any content to a phone. `record` is what message.sent reports of it (the text, or a caption with
+   * the media's type and stored id). Media content uploads first, so the stanza is written only once the
+   * bytes are with WhatsApp.
+   */
+  async send(to: string, content: AnyMessageContent, record: SentRecord): Promise<SendTextResult> {
     const sock = this.#sock;
     if (!sock || this.#status !== 'WORKING') throw new Error('session is not connected');
     // The id is ours before the send: the server's ack (which is `sent`) and receipts can come back before
     // sendMessage resolves, and must be recognised as this message's.
     const messageId = generateMessageIDV2(sock.user?.id);
     const statuses = this.#statuses.sending(messageId, to);
-    this.#unacked.add({ messageId, to, text });
+    // A media message can only be sent again once Baileys has uploaded it and we hold the finished message.
+    this.#unacked.add({ messageId, to, ...('text' in content && typeof content.text === 'string' ? { text: content.text } : {}) });
     try {
-      const sent = await sock.sendMessage(`${to}@s.whatsapp.net`, { text }, { messageId }).catch((err: unknown) => {
+      const sent = await sock.sendMessage(`${to}@s.whatsapp.net`, content, { messageId }).catch((err: unknown) => {
         // Baileys throws before writing the stanza: the caller is told it failed, so it is not ours to resend.
         this.#unacked.settle(messageId);
         throw err;
       });
       if (!sent?.key.id || !sent.key.remoteJid) throw new Error('WhatsApp returned no message key');
+      if (sent.message && record.media) this.#unacked.prepared(messageId, sent.message);
       const result = { messageId: sent.key.id, remoteJid: sent.key.remoteJid, timestamp: timestampMs(sent.messageTimestamp, this.#o.now()) };
       if (sent.message) await this.#remember({ id: result.messageId, remoteJid: result.remoteJid, fromMe: true, message: sent.message, at: result.timestamp });
       try {
         // The record of the message goes through the outbox before the caller hears it was sent, so it
         // reaches Turso even if this process dies right after answering.
-        await this.#o.emit({ name: 'message.sent', messageId: result.messageId, to, text, timestamp: result.timestamp, source: 'api' });
+        await this.#o.emit({ name: 'message.sent', messageId: result.messageId, to, timestamp: result.timestamp, source: 'api', ...record });
       } catch (err) {
         // It is on its way to WhatsApp already: failing the command would invite the caller to send it twice.
         this.#log.error({ err, messageId: result.messageId }, 'sent, but could not store the message.sent event');
@@ -453,10 +466,12 @@ export class WhatsAppSession {
 
   /** Sends again, same id, what the last socket wrote but the server never acked (see unacked-sends.ts). */
   async #resendUnacked(sock: WASocket): Promise<void> {
-    for (const { messageId, to, text } of this.#unacked.list()) {
+    for (const { messageId, to, text, message } of this.#unacked.list()) {
       if (this.#sock !== sock) return;
       try {
-        await sock.sendMessage(`${to}@s.whatsapp.net`, { text }, { messageId });
+        if (message) await sock.relayMessage(`${to}@s.whatsapp.net`, message, { messageId });
+        else if (text !== undefined) await sock.sendMessage(`${to}@s.whatsapp.net`, { text }, { messageId });
+        else continue;
         this.#log.info({ messageId }, 'sent again a message the server had not acked before the socket closed');
       } catch (err) {
         this.#log.warn({ err, messageId }, 'could not send an unacked message again; trying on the next socket');
