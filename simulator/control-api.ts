@@ -107,7 +107,7 @@ const DESCRIPTION = {
 async function route(simulator: Simulator, req: IncomingMessage): Promise<[number, unknown]> {
   const path = new URL(req.url ?? '/', 'http://simulator').pathname;
   const method = req.method ?? 'GET';
-  if (path === '/' && method === 'GET') return [200, DESCRIPTION];
+  if (path === '/' && method === 'GET') return [200, { ...DESCRIPTION, media: simulator.mediaUrl }];
   const inbox = /^\/control\/inbox\/([^/]+)$/.exec(path);
   if (inbox && method === 'GET') {
     const parsed = phone.safeParse(decodeURIComponent(inbox[1]!));

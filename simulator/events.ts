@@ -1,5 +1,7 @@
 // What happens inside the simulator, as typed events tests can await instead of sleeping.
 import { EventEmitter } from 'node:events';
+import type { InboxMedia } from './inbox.ts';
+import type { MediaType } from './media-crypto.ts';
 
 export type ReceiptType = 'delivered' | 'read';
 
@@ -13,7 +15,7 @@ export type SimulatorEventMap = {
   /** A device was unlinked, by the phone (unlink) or by itself (logout). */
   'device-unlinked': { phone: string; device: number };
   /** A contact decrypted a message a device sent (`devices`: which of its devices did); it is now in the contact's inbox. */
-  'message-stored': { id: string; from: string; to: string; text: string; timestamp: number; devices: number[] };
+  'message-stored': { id: string; from: string; to: string; text: string; timestamp: number; devices: number[]; type?: MediaType | undefined; media?: InboxMedia | undefined };
   /** A contact's message was encrypted to the receiving phone's devices (one Signal type per device). */
   'contact-message-sent': { id: string; from: string; to: string; types: ('pkmsg' | 'msg')[] };
   /** A device fetched the key bundles of these phones' devices (to start Signal sessions with them). */
@@ -48,6 +50,12 @@ export type SimulatorEventMap = {
   'offline-batch-requested': { phone: string; device: number; count: number };
   /** A client announced a version older than the minimum and was refused with a 405 failure. */
   'client-too-old': { version: string; minimum: string };
+  /** The media host stored an upload (encrypted bytes) under `directPath`. */
+  'media-uploaded': { type: string; directPath: string; size: number };
+  /** The media host refused an upload (wrong auth or token, too large); nothing was stored. */
+  'media-upload-refused': { status: number; reason: string };
+  /** The media host answered a download (200, or 404/410 for a blob it never had or expired). */
+  'media-fetched': { directPath: string; status: number };
   /** Something a client sent could not be handled; the connection or message was dropped. */
   'client-error': { phone?: string | undefined; error: Error };
 };

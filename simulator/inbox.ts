@@ -1,12 +1,34 @@
 // What simulated contacts received from linked devices, decrypted, and which account sent each
 // message (so receipts can be routed back to it).
+import type { MediaType } from './media-crypto.ts';
+
+/**
+ * Media as the receiving contact found it after downloading, checking and decrypting it: what the message
+ * said (mimetype, caption, filename, voice note, GIF) and the size and SHA-256 (hex) of the decrypted bytes,
+ * or `error` naming the first check that failed (the bytes then are not known).
+ */
+export type InboxMedia = {
+  mimetype: string;
+  caption?: string;
+  filename?: string;
+  voice?: boolean;
+  gif?: boolean;
+  size?: number;
+  sha256?: string;
+  error?: string;
+};
+
 export type InboxMessage = {
   id: string;
   /** Phone number of the sending account. */
   from: string;
+  /** The text, or a media message's caption ('' when it has none). */
   text: string;
   /** When the simulator received it, in milliseconds since the epoch. */
   timestamp: number;
+  /** Only on media messages (a text message has neither). */
+  type?: MediaType;
+  media?: InboxMedia;
 };
 
 export type SentMessage = InboxMessage & {
@@ -26,7 +48,8 @@ export class Inbox {
       list = [];
       this.#byContact.set(message.to, list);
     }
-    list.push({ id: message.id, from: message.from, text: message.text, timestamp: message.timestamp });
+    const { id, from, text, timestamp, type, media } = message;
+    list.push({ id, from, text, timestamp, ...(type && media ? { type, media } : {}) });
     this.#byId.set(message.id, message);
   }
 

@@ -7,6 +7,7 @@ import type { Connection } from './connection.ts';
 import type { LinkedDevice } from './device-registry.ts';
 import { resolveJid, SERVER_JID } from './directory.ts';
 import { onCompanionFinish, onCompanionHello } from './link-code.ts';
+import { mediaConnNode } from './media-conn.ts';
 import type { World } from './world.ts';
 
 const KEY_TYPE_DJB = Buffer.from([5]);
@@ -73,6 +74,10 @@ function answerIq(world: World, connection: Connection, iq: BinaryNode): void {
   if (xmlns === 'passive') {
     connection.send(result(iq));
     if (first?.tag === 'active') connection.goOnline();
+    return;
+  }
+  if (xmlns === 'w:m' && first?.tag === 'media_conn' && world.media) {
+    connection.send(result(iq, [mediaConnNode(world.media)]));
     return;
   }
   if (xmlns === 'usync') {

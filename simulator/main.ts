@@ -3,11 +3,11 @@
 import { startSimulator } from './server.ts';
 import { quietSignalLogs } from './signal-logs.ts';
 
-function parsePort(raw: string | undefined): number {
-  if (raw === undefined || raw === '') return 8790;
+function parsePort(raw: string | undefined, name = 'SIMULATOR_PORT', fallback = 8790): number {
+  if (raw === undefined || raw === '') return fallback;
   const port = Number(raw);
   if (!Number.isInteger(port) || port < 0 || port > 65_535) {
-    throw new Error(`SIMULATOR_PORT must be a port number (0-65535), got "${raw}"`);
+    throw new Error(`${name} must be a port number (0-65535), got "${raw}"`);
   }
   return port;
 }
@@ -31,6 +31,8 @@ const port = parsePort(process.env.SIMULATOR_PORT);
 const host = process.env.SIMULATOR_HOST || '127.0.0.1';
 const simulator = await startSimulator({
   port,
+  // Any free port by default: media_conn tells clients where the media host is.
+  mediaPort: parsePort(process.env.SIMULATOR_MEDIA_PORT, 'SIMULATOR_MEDIA_PORT', 0),
   host,
   autoReceipts: parseAutoReceipts(process.env.SIMULATOR_AUTO_RECEIPTS),
   receiptDelayMaxMs: parseCount('SIMULATOR_RECEIPT_DELAY_MS', process.env.SIMULATOR_RECEIPT_DELAY_MS, 600_000),
@@ -54,4 +56,4 @@ async function stop(): Promise<void> {
 }
 process.on('SIGINT', () => void stop());
 process.on('SIGTERM', () => void stop());
-console.log(`WhatsApp simulator listening: ${simulator.url} (WebSocket ${simulator.wsUrl}); receipt seed ${simulator.seed}`);
+console.log(`WhatsApp simulator listening: ${simulator.url} (WebSocket ${simulator.wsUrl}, media ${simulator.mediaUrl}); receipt seed ${simulator.seed}`);

@@ -7,6 +7,7 @@ import type { BinaryNode } from '@whiskeysockets/baileys';
 import { senderAttrs, type Addressing } from './addressing.ts';
 import type { Connection } from './connection.ts';
 import { textMessage, type TextShape } from './message-content.ts';
+import { mediaContentOf, receiveMedia } from './media-receive.ts';
 import type { PeerBundle, SignalMessageType } from './contacts.ts';
 import type { LinkedDevice } from './device-registry.ts';
 import { resolveJid } from './directory.ts';
@@ -65,6 +66,7 @@ export async function onDeviceMessage(
     return;
   }
   let text: string | undefined;
+  let message: proto.IMessage | undefined;
   let undecryptable: string | undefined;
   const devices: number[] = [];
   for (const { jid, enc } of encryptedCopies(node)) {
@@ -80,7 +82,8 @@ export async function onDeviceMessage(
         type,
         Buffer.from(enc.content),
       );
-      text = messageText(proto.Message.decode(plaintext));
+      message = proto.Message.decode(plaintext);
+      text = messageText(message);
       devices.push(address.device);
     } catch (error) {
       undecryptable = address.phone;
@@ -97,6 +100,8 @@ export async function onDeviceMessage(
   }
   world.decryptRetries.delete(id);
   if (text === undefined || !chat) return;
+  const media = message && mediaContentOf(message);
+  if (media) text = media.content.caption ?? '';
   const sent: SentMessage = {
     id,
     from: sender.phone,
@@ -104,9 +109,10 @@ export async function onDeviceMessage(
     text,
     timestamp: Date.now(),
     chatJid: to,
+    ...(media ? { type: media.type, media: await receiveMedia(world.media, media.type, media.content) } : {}),
   };
   world.inbox.record(sent);
-  world.events.emit('message-stored', { id, from: sent.from, to: sent.to, text, timestamp: sent.timestamp, devices });
+  world.events.emit('message-stored', { id, from: sent.from, to: sent.to, text, timestamp: sent.timestamp, devices, ...(sent.media ? { type: sent.type, media: sent.media } : {}) });
   const auto = world.options.autoReceipts;
   // A phone reads a message only after it has it: its read receipt follows its delivery receipt.
   if (auto) scheduleReceipt(world, sent, 'delivered', auto === 'read' ? () => scheduleReceipt(world, sent, 'read') : undefined);

@@ -1,5 +1,6 @@
 // Starts the simulator: one loopback HTTP server carrying the WhatsApp WebSocket (any /ws path) and
-// the control API, plus the same scenario operations as methods for in-process tests.
+// the control API, an HTTPS media host beside it, plus the same scenario operations as methods for in-process tests.
+import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
@@ -27,6 +28,8 @@ import { reinstallContact } from './contact-reinstall.ts';
 import { sendReceiptList } from './receipt-lists.ts';
 import { requestRetry } from './retry-requests.ts';
 import { World } from './world.ts';
+import { startMediaServer } from './media-server.ts';
+import { MediaStore } from './media-store.ts';
 
 export type ContactSendOptions = {
   /** How WhatsApp names the sender: by phone number (default), by LID with the number, or by LID alone. */
@@ -42,6 +45,8 @@ export type ContactSendOptions = {
 export type SimulatorOptions = {
   /** 0 picks a free port. */
   port?: number;
+  /** The HTTPS media host's port (0, the default, picks a free one); media_conn announces it. */
+  mediaPort?: number;
   /** Loopback by default: the control API has no authentication. */
   host?: string;
   /** 'wrong' presents a certificate chain signed by a root nobody trusts. */
@@ -74,6 +79,9 @@ export type Simulator = {
   /** What Baileys' waWebSocketUrl should be. */
   wsUrl: string;
   port: number;
+  /** The HTTPS media host, e.g. "https://localhost:40123"; clients trust MEDIA_TEST_CA (media-tls.ts) for it. */
+  mediaUrl: string;
+  mediaPort: number;
   /** The seed of this run's receipt delays. */
   seed: number;
   events: SimulatorEvents;
@@ -157,12 +165,17 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     });
   });
   world.minClientVersion = options.minClientVersion;
+  const store = await MediaStore.open(options.statePath);
+  const mediaServer = await startMediaServer(() => world.media!, world.events, { host, port: options.mediaPort ?? 0 });
+  world.media = { hostname: `localhost:${mediaServer.port}`, auth: randomBytes(24).toString('base64url'), store };
   const { port } = http.address() as AddressInfo;
   const base = `${host.includes(':') ? `[${host}]` : host}:${port}`;
   const simulator: Simulator = {
     url: `http://${base}`,
     wsUrl: `ws://${base}/ws/chat`,
     port,
+    mediaUrl: mediaServer.url,
+    mediaPort: mediaServer.port,
     seed,
     events: world.events,
     scan: (qr, phone, scanOptions) => scan(world, qr, phone, scanOptions),
@@ -196,6 +209,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       wss.close();
       http.closeAllConnections();
       await new Promise<void>((resolve) => http.close(() => resolve()));
+      await mediaServer.close();
+      await store.close();
     },
   };
   http.on('request', controlApi(simulator));

@@ -10,7 +10,9 @@ import type {
   SignalKeyStore,
   WASocket,
 } from '@whiskeysockets/baileys';
+import { Agent } from 'node:https';
 import { pino } from 'pino';
+import { MEDIA_TEST_CA } from './media-tls.ts';
 import type { Simulator } from './server.ts';
 import { trustSimulatorRoot } from './test-root.ts';
 
@@ -58,7 +60,8 @@ export type TestClient = {
 
 /**
  * The socket options a gateway uses against the simulator. History sync RECENT/FULL is off so the
- * first login after pairing does not wait 20 s for history that never comes.
+ * first login after pairing does not wait 20 s for history that never comes. Media uploads go through
+ * `fetchAgent`, which trusts the simulator's media host (and nothing else).
  */
 export function simulatorSocketOptions(wsUrl: string, state: AuthenticationState) {
   return {
@@ -69,6 +72,7 @@ export function simulatorSocketOptions(wsUrl: string, state: AuthenticationState
     defaultQueryTimeoutMs: 5_000,
     connectTimeoutMs: 5_000,
     markOnlineOnConnect: false,
+    fetchAgent: new Agent({ ca: MEDIA_TEST_CA }),
   };
 }
 

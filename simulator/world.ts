@@ -14,6 +14,7 @@ import { Directory } from './directory.ts';
 import { SimulatorEvents } from './events.ts';
 import type { ReceiptType } from './events.ts';
 import { Inbox } from './inbox.ts';
+import type { MediaHost } from './media-server.ts';
 import { SendRefusals } from './send-refusals.ts';
 import type { PendingLinkCode } from './link-code.ts';
 
@@ -46,6 +47,8 @@ export class World {
   readonly certChain: Uint8Array;
   /** The oldest client version allowed to connect; older ones get a 405 failure. Any, when unset. */
   minClientVersion: ClientVersion | undefined;
+  /** The media host (media_conn, uploads, downloads); set once it listens. */
+  media: MediaHost | undefined;
   /** Retry receipts contacts sent for device messages they could not decrypt, by message id. */
   readonly decryptRetries = new Map<string, number>();
   /** Connections showing a QR, by pair-device ref. */
