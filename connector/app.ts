@@ -6,6 +6,8 @@ import { SessionEvent } from '../shared/protocol.ts';
 import { runCommand } from './commands.ts';
 import { HubLink } from './hub-link.ts';
 import { mediaLinkSource } from './media/media-link-source.ts';
+import { createMediaJobs } from './media/media-jobs.ts';
+import { MediaReceiver } from './media/media-receiver.ts';
 import { workerOrigin } from './media/worker-origin.ts';
 import { createOutbox } from './outbox.ts';
 import { startSeenReporter } from './seen-reporter.ts';
@@ -43,6 +45,10 @@ export type ConnectorOptions = {
   qrMaxRounds?: number;
   /** How often the hub hears when WORKING sessions last heard from WhatsApp (SEEN_INTERVAL_MS). */
   seenIntervalMs?: number;
+  /** Received media over this many bytes is reported with media.error TOO_LARGE (MAX_MEDIA_BYTES). */
+  maxMediaBytes?: number;
+  /** Delay before retry number `attempt` of a received media download. */
+  mediaRetryDelay?: (attempt: number) => number;
 };
 
 const DAY_MS = 86_400_000;
@@ -85,6 +91,26 @@ export function startConnector(o: ConnectorOptions): RunningConnector {
     hub?.notifyOutbox();
   };
 
+  const media = new MediaReceiver({
+    jobs: createMediaJobs(o.db, o.authStateKey, {
+      connectorId: o.connectorId,
+      onUnreadable: (sessionId, messageId) => log.error({ sessionId, messageId }, 'a media job no longer opens under AUTH_STATE_KEY; dropped'),
+    }),
+    secret: o.connectorSecret,
+    origin,
+    emit: (sessionId, event, id) => emit(sessionId)(event, id),
+    reupload: (sessionId, message) => {
+      const session = sessions.get(sessionId);
+      if (!session) return Promise.reject(new Error(`session ${sessionId} is not held by this connector`));
+      return session.reuploadMedia(message);
+    },
+    logger: log,
+    ...(o.maxMediaBytes ? { maxBytes: o.maxMediaBytes } : {}),
+    ...(o.mediaRetryDelay ? { retryDelay: o.mediaRetryDelay } : {}),
+  });
+  // Media a crashed run left half-fetched is fetched again now.
+  media.kick();
+
   const unlinker = new DeviceUnlinker({
     authStore,
     pending: createPendingUnlinks(o.db, o.authStateKey, { connectorId: o.connectorId, logger: log }),
@@ -113,6 +139,7 @@ export function startConnector(o: ConnectorOptions): RunningConnector {
         emit: emit(sessionId),
         statusStore,
         recentMessages,
+        media,
         logger: log,
         ...(o.baileysLogger ? { baileysLogger: o.baileysLogger } : {}),
         ...(o.sessionReconnectDelay ? { reconnectDelay: o.sessionReconnectDelay } : {}),
@@ -153,6 +180,7 @@ export function startConnector(o: ConnectorOptions): RunningConnector {
       log.info('shutting down: refusing new commands');
       await link.stopTakingCommands(timeouts.commandsMs);
       seen.stop();
+      media.close();
       // Sockets close before the flush so no event can arrive after it; anything left stays in the outbox.
       await sessions.closeAll();
       clearInterval(pruning);

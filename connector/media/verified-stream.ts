@@ -1,6 +1,7 @@
 // Passes bytes through while counting and hashing them, and fails the stream at its end (or as soon as it
-// runs long) when they are not the bytes announced. A consumer that reads to the end therefore never
-// completes with wrong bytes: the upload to WhatsApp or the Worker aborts instead.
+// runs long) when they are not the bytes announced. The last chunk is held back until the check passes, so
+// a consumer never even receives all the announced bytes of a wrong file: an upload with a Content-Length
+// (to the Worker) or an encryption (Baileys) cannot complete, and aborts instead.
 import { createHash } from 'node:crypto';
 import { Transform } from 'node:stream';
 import { MediaUnavailable } from './media-unavailable.ts';
@@ -20,6 +21,7 @@ export function verifiedStream(expected: Expected): Verified {
   const hash = createHash('sha256');
   let size = 0;
   let digest: string | undefined;
+  let held: Buffer | null = null;
   const stream = new Transform({
     transform(chunk: Buffer, _encoding, callback) {
       size += chunk.length;
@@ -28,13 +30,15 @@ export function verifiedStream(expected: Expected): Verified {
         return;
       }
       hash.update(chunk);
-      callback(null, chunk);
+      const previous = held;
+      held = chunk;
+      callback(null, previous ?? undefined);
     },
     flush(callback) {
       digest = hash.digest('hex');
       if (size !== expected.size) callback(new MediaUnavailable(`media has ${size} bytes, ${expected.size} were announced`));
       else if (expected.sha256 && digest !== expected.sha256) callback(new MediaUnavailable('media SHA-256 differs from the announced one'));
-      else callback();
+      else callback(null, held ?? undefined);
     },
   }) as Verified;
   Object.defineProperty(stream, 'seen', { value: () => ({ size, sha256: digest ?? '' }) });

@@ -54,6 +54,9 @@ class FakeSession implements ManagedSession {
   async send() {
     return { messageId: 'm', remoteJid: 'j', timestamp: 0 };
   }
+  async reuploadMedia(): Promise<never> {
+    throw new Error('not connected');
+  }
 }
 
 let dir: string;

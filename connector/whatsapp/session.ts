@@ -15,6 +15,8 @@ import {
 import type { Logger } from 'pino';
 import type { PairingCodeResult, SendFailure, SendTextResult, SessionEvent } from '../../shared/protocol.ts';
 import type { SentRecord } from './sent-record.ts';
+import type { MediaReceiver } from '../media/media-receiver.ts';
+import { announcedMedia, incomingMediaEvent } from './incoming-media.ts';
 import type { SessionStatus, StatusReasonCode } from '../../shared/status.ts';
 import { nextReconnectDelay } from '../reconnect-delay.ts';
 import type { AuthStore, SessionAuth } from './auth-state.ts';
@@ -69,6 +71,8 @@ export type SessionOptions = {
   statusStore: MessageStatusStore;
   /** Messages sent and received, kept durably so a retry receipt is answered after a reconnect or restart. */
   recentMessages: RecentMessages;
+  /** Takes received media messages: stores their job durably, then fetches the bytes. Without it they are not reported. */
+  media?: Pick<MediaReceiver, 'receive'>;
   logger: Logger;
   /** The logger handed to Baileys, which is chatty at info. */
   baileysLogger?: Logger;
@@ -272,6 +276,13 @@ export class WhatsAppSession {
       // Its statuses were held back so that none reaches the outbox before its message.sent.
       statuses.release();
     }
+  }
+
+  /** Asks the sender's phone to upload a received message's media again (it expired on the CDN). */
+  async reuploadMedia(message: WAMessage): Promise<WAMessage> {
+    const sock = this.#sock;
+    if (!sock || this.#status !== 'WORKING') throw new Error('session is not connected');
+    return sock.updateMediaMessage(message);
   }
 
   #halt(options: { keepSocket?: boolean } = {}): void {
@@ -507,8 +518,11 @@ export class WhatsAppSession {
     // WhatsApp has no lookup of a phone number by LID: the number comes with the message (sender_pn) or from
     // the mapping Baileys stored when it was last given; else the message is delivered with its LID alone.
     const phone = phoneFromJid(party.pnJid) ?? (party.lidJid ? phoneFromJid(await sock.signalRepository.lidMapping.getPNForLID(party.lidJid)) : null);
-    const event = incomingTextEvent(msg, phone, bareLid(party.lidJid), this.#o.now());
-    if (event) await this.#o.emit(event, incomingEventId(this.sessionId, event));
+    const media = this.#o.media && msg.key.id && !msg.messageStubType ? announcedMedia(msg.message) : null;
+    const event = media ? incomingMediaEvent(msg, media, phone, bareLid(party.lidJid), this.#o.now()) : incomingTextEvent(msg, phone, bareLid(party.lidJid), this.#o.now());
+    // Media goes out once its bytes are stored; its job is what is durable before the receipt.
+    if (event && media) await this.#o.media!.receive(this.sessionId, msg, event, incomingEventId(this.sessionId, event));
+    else if (event) await this.#o.emit(event, incomingEventId(this.sessionId, event));
     if (msg.key.id && msg.key.remoteJid && msg.message && !msg.messageStubType) {
       const at = timestampMs(msg.messageTimestamp, this.#o.now());
       await this.#remember({ id: msg.key.id, remoteJid: msg.key.remoteJid, fromMe: false, message: msg.message, at });
