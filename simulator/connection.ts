@@ -12,6 +12,7 @@ import { PairingRejected, QrMismatch } from './errors.ts';
 import { encodeFrame, FrameReader } from './frames.ts';
 import { handleIq } from './iq-handlers.ts';
 import { onDeviceAck, onDeviceMessage, onDeviceReceipt } from './messaging.ts';
+import { onMediaRetryRequest } from './media-retry.ts';
 import { NoiseResponder } from './noise.ts';
 import { OfflinePager } from './offline-delivery.ts';
 import type { NoiseTransport } from './noise.ts';
@@ -264,6 +265,7 @@ export class Connection {
     }
     if (!this.device) return;
     if (node.tag === 'message') await onDeviceMessage(this.#world, this, this.device, node);
+    else if (node.tag === 'receipt' && node.attrs.type === 'server-error') await onMediaRetryRequest(this.#world, this.device, node);
     else if (node.tag === 'receipt') await onDeviceReceipt(this.#world, this.device, node);
     else if (node.tag === 'ack') onDeviceAck(this.#world, this.device, node);
     else if (node.tag === 'ib') {

@@ -3,6 +3,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { ADDRESSINGS } from './addressing.ts';
+import { MEDIA_TYPES } from './media-crypto.ts';
 import {
   InvalidQr,
   InvalidScenario,
@@ -16,12 +17,34 @@ import {
 import type { Simulator } from './server.ts';
 
 const MAX_BODY_BYTES = 256 * 1024;
+/** A contact's media comes base64 in the JSON body: up to about 24 MiB of bytes here. */
+const MAX_MEDIA_BODY_BYTES = 32 * 1024 * 1024;
 
 const phone = z.string().regex(/^\d{5,20}$/, 'must be a phone number in digits, e.g. "6281234567890"');
 const schemas = {
   scan: z.object({ qr: z.string().min(1), phone, forgeAccountSignature: z.boolean().optional() }),
   pair: z.object({ phone, code: z.string().regex(/^[0-9A-Za-z]{4}-?[0-9A-Za-z]{4}$/, 'must be the 8-character code, e.g. "ABCD-EFGH"') }),
-  messages: z.object({ from: phone, to: phone, text: z.string().min(1).max(65_536), addressing: z.enum(ADDRESSINGS).optional() }),
+  messages: z
+    .object({
+      from: phone,
+      to: phone,
+      text: z.string().min(1).max(65_536).optional(),
+      addressing: z.enum(ADDRESSINGS).optional(),
+      media: z
+        .object({
+          type: z.enum(MEDIA_TYPES),
+          data: z.base64().min(1),
+          mimetype: z.string().min(1).max(255).optional(),
+          caption: z.string().max(65_536).optional(),
+          filename: z.string().min(1).max(255).optional(),
+          voice: z.boolean().optional(),
+          gif: z.boolean().optional(),
+        })
+        .strict()
+        .optional(),
+    })
+    .refine((body) => (body.text === undefined) !== (body.media === undefined), 'send either text or media (with its caption), not both'),
+  mediaExpire: z.union([z.object({ directPath: z.string().startsWith('/v/').max(1024) }).strict(), z.object({ messageId: z.string().min(1).max(128) }).strict()]),
   receipts: z.object({ id: z.string().min(1), type: z.enum(['delivered', 'read']) }),
   retries: z.object({ id: z.string().min(1), count: z.number().int().min(1).max(5).optional() }),
   phone: z.object({ phone }),
@@ -59,12 +82,12 @@ function reply(res: ServerResponse, status: number, body: unknown): void {
   res.end(json);
 }
 
-async function readJson(req: IncomingMessage): Promise<unknown> {
+async function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
     size += chunk.length;
-    if (size > MAX_BODY_BYTES) throw new HttpError(413, 'request body too large');
+    if (size > limit) throw new HttpError(413, 'request body too large');
     chunks.push(chunk);
   }
   try {
@@ -74,8 +97,8 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
   }
 }
 
-async function parseBody<T>(req: IncomingMessage, schema: z.ZodType<T>): Promise<T> {
-  const parsed = schema.safeParse(await readJson(req));
+async function parseBody<T>(req: IncomingMessage, schema: z.ZodType<T>, limit = MAX_BODY_BYTES): Promise<T> {
+  const parsed = schema.safeParse(await readJson(req, limit));
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const where = issue?.path.length ? `${issue.path.join('.')}: ` : '';
@@ -91,8 +114,10 @@ const DESCRIPTION = {
     'POST /control/scan {qr, phone, forgeAccountSignature?} -> {jid}',
     'POST /control/pair {phone, code} -> {jid}: the phone enters the pairing code its device shows',
     'POST /control/messages {from, to, text, addressing?: pn|lid|lid-without-pn} -> {id}',
+    'POST /control/messages {from, to, media: {type: image|video|audio|document|sticker, data: base64, mimetype?, caption?, filename?, voice?, gif?}, addressing?} -> {id}',
+    'POST /control/media/expire {directPath} | {messageId} -> {directPath}: downloads get 410 until the phone re-uploads it',
     'POST /control/retries {id, count?} -> {ok}',
-    'GET /control/inbox/:phone -> {messages: [{id, from, text, timestamp}]}',
+    'GET /control/inbox/:phone -> {messages: [{id, from, text, timestamp, type?, media?: {mimetype, caption?, filename?, voice?, gif?, size, sha256} | {..., error}}]}',
     'POST /control/receipts {id, type: "delivered"|"read"} -> {ok}',
     'POST /control/unlink {phone} -> {devices}',
     'POST /control/drop {phone} -> {connections}',
@@ -127,9 +152,16 @@ async function route(simulator: Simulator, req: IncomingMessage): Promise<[numbe
       return [200, await simulator.enterPairingCode(body.phone, body.code)];
     }
     case '/control/messages': {
-      const body = await parseBody(req, schemas.messages);
-      return [200, await simulator.contactSend(body.from, body.to, body.text, body.addressing ? { addressing: body.addressing } : {})];
+      const body = await parseBody(req, schemas.messages, MAX_MEDIA_BODY_BYTES);
+      const options = body.addressing ? { addressing: body.addressing } : {};
+      if (body.media) {
+        const { data, ...media } = body.media;
+        return [200, await simulator.contactSendMedia(body.from, body.to, { ...media, data: Buffer.from(data, 'base64') }, options)];
+      }
+      return [200, await simulator.contactSend(body.from, body.to, body.text!, options)];
     }
+    case '/control/media/expire':
+      return [200, await simulator.expireMedia(await parseBody(req, schemas.mediaExpire))];
     case '/control/receipts': {
       const body = await parseBody(req, schemas.receipts);
       simulator.receipt(body.id, body.type);

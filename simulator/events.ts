@@ -56,6 +56,8 @@ export type SimulatorEventMap = {
   'media-upload-refused': { status: number; reason: string };
   /** The media host answered a download (200, or 404/410 for a blob it never had or expired). */
   'media-fetched': { directPath: string; status: number };
+  /** A device asked for message `id`'s media again; the phone answered (SUCCESS with the new `directPath`, NOT_FOUND, DECRYPTION_ERROR). */
+  'media-retry-answered': { id: string; phone: string; result: string; directPath?: string };
   /** Something a client sent could not be handled; the connection or message was dropped. */
   'client-error': { phone?: string | undefined; error: Error };
 };

@@ -29,7 +29,7 @@ export type MediaDigest = { fileSha256: Buffer; fileEncSha256: Buffer; fileLengt
 
 /** Encrypts `plain` chunk by chunk, handing each piece of the file (ciphertext, then MAC) to `write`. */
 export async function encryptMedia(
-  plain: AsyncIterable<Uint8Array>,
+  plain: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
   keys: MediaKeys,
   write: (chunk: Buffer) => Promise<void>,
 ): Promise<MediaDigest> {

@@ -3,12 +3,13 @@ import { readFile, writeFile, rm } from 'node:fs/promises';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { generateWAMessage } from '@whiskeysockets/baileys';
+import { downloadMediaMessage, generateWAMessage, type WAMessage } from '@whiskeysockets/baileys';
+import { Agent as UndiciAgent } from 'undici';
 import sharp from 'sharp';
 import { describe, expect, test } from 'vitest';
 import { useSimulator } from './test-fixture.ts';
 import type { Simulator } from './server.ts';
-import { linkClient } from './test-client.ts';
+import { linkClient, type TestClient } from './test-client.ts';
 import { MEDIA_TEST_CA } from './media-tls.ts';
 import { uploadToken } from './media-crypto.ts';
 
@@ -96,8 +97,53 @@ describe('media a device sends', () => {
   });
 });
 
+describe('large media', () => {
+  test('a 100 MiB upload streams to disk: the simulator never holds it in memory', { timeout: 120_000 }, async () => {
+    const client = await linkClient(simulator, '6282300000006', track);
+    const { auth } = await client.sock.refreshMediaConn(false);
+    const size = 100 * 1024 * 1024;
+    // The same 1 MiB block, so the client side holds 1 MiB; its hash is computed up front, block by block.
+    const block = randomBytes(1024 * 1024);
+    const hash = createHash('sha256');
+    for (let sent = 0; sent < size; sent += block.length) hash.update(block);
+    const token = uploadToken(hash.digest());
+    const uploaded = simulator.events.waitFor('media-uploaded', (event) => event.size === size, 120_000);
+    const before = process.memoryUsage();
+    let peak = 0;
+    const sample = () => {
+      // Buffers live outside the JS heap, in arrayBuffers; rss moves with everything else the process does.
+      peak = Math.max(peak, process.memoryUsage().arrayBuffers - before.arrayBuffers);
+    };
+    const response = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = request(`${simulator.mediaUrl}/mms/document/${token}?auth=${encodeURIComponent(auth)}&token=${token}`, { method: 'POST', ca: MEDIA_TEST_CA, headers: { 'content-length': size } }, (res) => {
+        sample();
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
+      });
+      req.on('error', reject);
+      let written = 0;
+      const pump = () => {
+        while (written < size) {
+          sample();
+          written += block.length;
+          if (!req.write(block)) return void req.once('drain', pump);
+        }
+        req.end();
+      };
+      pump();
+    });
+    expect(response.status).toBe(200);
+    const { direct_path } = JSON.parse(response.body) as { direct_path: string };
+    expect(JSON.parse(response.body).url).toContain(direct_path);
+    expect(await uploaded).toMatchObject({ type: 'document', directPath: direct_path });
+    // Buffering the body would add 100 MiB; streaming keeps it to socket and file buffers.
+    expect(peak).toBeLessThan(48 * 1024 * 1024);
+  });
+});
+
 describe('uploads the media host refuses or the contact rejects', () => {
-  test('an upload whose token is not the SHA-256 of its body, or with the wrong auth, is refused and stores nothing', async () => {
+  test('an upload whose token is not the SHA-256 of its body, or with the wrong auth, is refused', async () => {
     const body = randomBytes(1_000);
     const other = uploadToken(createHash('sha256').update('something else').digest());
     const refusal = simulator.events.waitFor('media-upload-refused');
@@ -147,5 +193,122 @@ describe('uploads the media host refuses or the contact rejects', () => {
     const stored = storedFor('6289800000005');
     await client.sock.relayMessage(jid, message.message!, { messageId: message.key.id! });
     expect((await stored).media).toEqual({ mimetype: 'application/pdf', filename: 'x.pdf', error: 'the MAC does not match the mediaKey' });
+  });
+});
+
+/** POST to the control API (plain HTTP). */
+async function control(path: string, body: unknown): Promise<{ status: number; json: any }> {
+  const response = await fetch(`${simulator.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  return { status: response.status, json: await response.json() };
+}
+
+/** The next message a contact sent that reaches this device. */
+function nextFromContact(client: TestClient): Promise<WAMessage> {
+  return client.next('messages.upsert', ({ messages }) => messages.some((m) => !m.key.fromMe)).then(({ messages }) => messages.find((m) => !m.key.fromMe)!);
+}
+
+/** Baileys' download, trusting the media host's CA only; `host` as the connector would pass its media host. */
+function download(message: WAMessage): Promise<Buffer> {
+  const dispatcher = new UndiciAgent({ connect: { ca: MEDIA_TEST_CA } });
+  return downloadMediaMessage(message, 'buffer', { host: new URL(simulator.mediaUrl).host, options: { dispatcher } as RequestInit });
+}
+
+describe('media a contact sends', () => {
+  test('an image, a captioned document and a voice note a contact sends download through Baileys to the same bytes', async () => {
+    const client = await linkClient(simulator, '6282300000011', track);
+    const contact = '6289800000011';
+    const image = randomBytes(70_000);
+    const imageArrived = nextFromContact(client);
+    const sent = await control('/control/messages', { from: contact, to: '6282300000011', media: { type: 'image', data: image.toString('base64'), caption: 'dari kontak' } });
+    expect(sent.status).toBe(200);
+    const imageMessage = await imageArrived;
+    expect(imageMessage.key.id).toBe(sent.json.id);
+    expect(imageMessage.message?.imageMessage).toMatchObject({ caption: 'dari kontak', mimetype: 'image/jpeg' });
+    expect(imageMessage.message?.imageMessage?.url).toMatch(new RegExp(`^https://localhost:${simulator.mediaPort}/v/`));
+    expect(sha256(await download(imageMessage))).toBe(sha256(image));
+
+    const document = randomBytes(123_457);
+    const documentArrived = nextFromContact(client);
+    await simulator.contactSendMedia(contact, '6282300000011', { type: 'document', data: document, filename: 'laporan.xlsx', mimetype: 'application/vnd.ms-excel', caption: 'laporan bulan ini' });
+    const documentMessage = await documentArrived;
+    // A phone wraps a captioned document in documentWithCaptionMessage.
+    expect(documentMessage.message?.documentWithCaptionMessage?.message?.documentMessage).toMatchObject({ fileName: 'laporan.xlsx', caption: 'laporan bulan ini', mimetype: 'application/vnd.ms-excel' });
+    expect(sha256(await download(documentMessage))).toBe(sha256(document));
+
+    const voice = randomBytes(4_000);
+    const voiceArrived = nextFromContact(client);
+    await simulator.contactSendMedia(contact, '6282300000011', { type: 'audio', data: voice, voice: true });
+    const voiceMessage = await voiceArrived;
+    expect(voiceMessage.message?.audioMessage).toMatchObject({ ptt: true, mimetype: 'audio/ogg; codecs=opus' });
+    expect(sha256(await download(voiceMessage))).toBe(sha256(voice));
+  });
+
+  test('media that does not fit its type, or comes with text too, is refused with a 400 and nothing is sent', async () => {
+    await linkClient(simulator, '6282300000012', track);
+    const data = randomBytes(100).toString('base64');
+    const sentIds: string[] = [];
+    const stop = simulator.events.on('contact-message-sent', (event) => event.to === '6282300000012' && sentIds.push(event.id));
+    for (const body of [
+      { from: '6289800000012', to: '6282300000012', media: { type: 'image', data, voice: true } },
+      { from: '6289800000012', to: '6282300000012', media: { type: 'audio', data, caption: 'no' } },
+      { from: '6289800000012', to: '6282300000012', text: 'both', media: { type: 'image', data } },
+      { from: '6289800000012', to: '6282300000012', media: { type: 'gif', data } },
+      { from: '6289800000012', to: '6282300000012', media: { type: 'image', data: 'not base64!' } },
+    ]) {
+      const refused = await control('/control/messages', body);
+      expect(refused.status).toBe(400);
+      expect(refused.json.error).toEqual(expect.any(String));
+    }
+    // A text after them is the first message the contact sends.
+    const text = await control('/control/messages', { from: '6289800000012', to: '6282300000012', text: 'only this' });
+    stop();
+    expect(sentIds).toEqual([text.json.id]);
+  });
+});
+
+describe('expired media', () => {
+  test("an expired blob answers 410, and Baileys' re-upload request gets the phone to upload it again under a new path", async () => {
+    const client = await linkClient(simulator, '6282300000021', track);
+    const bytes = randomBytes(50_000);
+    const arrived = nextFromContact(client);
+    const { id } = await simulator.contactSendMedia('6289800000021', '6282300000021', { type: 'video', data: bytes, caption: 'lama' });
+    const message = await arrived;
+    const oldPath = message.message!.videoMessage!.directPath!;
+
+    const expired = await control('/control/media/expire', { messageId: id });
+    expect(expired).toEqual({ status: 200, json: { directPath: oldPath } });
+    // Baileys' own re-upload on a 404/410 never fires: it looks for error.status, its Boom has output.statusCode.
+    let reuploadAsked = false;
+    const dispatcher = new UndiciAgent({ connect: { ca: MEDIA_TEST_CA } });
+    const failure = await downloadMediaMessage(message, 'buffer', { options: { dispatcher } as RequestInit }, {
+      logger: client.sock.logger,
+      reuploadRequest: async (m) => {
+        reuploadAsked = true;
+        return m;
+      },
+    }).then(() => undefined, (error: { output?: { statusCode?: number } }) => error);
+    expect(failure?.output?.statusCode).toBe(410);
+    expect(reuploadAsked).toBe(false);
+
+    const answered = simulator.events.waitFor('media-retry-answered', (event) => event.id === id);
+    await client.sock.updateMediaMessage(message);
+    expect(await answered).toMatchObject({ result: 'SUCCESS', phone: '6282300000021' });
+    const newPath = message.message!.videoMessage!.directPath!;
+    expect(newPath).not.toBe(oldPath);
+    // Baileys builds the new url on its media host, WhatsApp's own until this socket fetched media_conn:
+    // a download must be given the host (download() does), never left to that url.
+    expect(message.message!.videoMessage!.url).toBe(`https://mmg.whatsapp.net${newPath}`);
+    expect(sha256(await download(message))).toBe(sha256(bytes));
+  });
+
+  test('a re-upload request for media the phone does not have is answered NOT_FOUND, which Baileys reports as 404', async () => {
+    const client = await linkClient(simulator, '6282300000022', track);
+    const stored = storedFor('6289800000022');
+    const sent = await client.sock.sendMessage('6289800000022@s.whatsapp.net', { document: randomBytes(1_000), mimetype: 'application/pdf', fileName: 'a.pdf' });
+    await stored;
+    const failure = await client.sock.updateMediaMessage(sent!).then(() => undefined, (error: { output?: { statusCode?: number } }) => error);
+    expect(failure?.output?.statusCode).toBe(404);
+    expect((await control('/control/media/expire', { messageId: 'NOSUCHMESSAGE' })).status).toBe(404);
+    expect((await control('/control/media/expire', { directPath: '/v/t62.7118-24/00000000000000000000000000000000.enc' })).status).toBe(404);
   });
 });

@@ -213,7 +213,9 @@ async function onRetryReceipt(world: World, device: LinkedDevice, contact: strin
     // A receipt may have settled it while the contact was encrypting.
     if (device.unreceipted.get(id) !== message) return;
     // Same id and timestamp: it is the same message, only its ciphertext is new.
-    message.node = { ...message.node, content: [{ tag: 'enc', attrs: { v: '2', type }, content: ciphertext }] };
+    // The <enc>'s other attributes (a media message's mediatype) stay as they were.
+    const enc = getBinaryNodeChild(message.node, 'enc');
+    message.node = { ...message.node, content: [{ tag: 'enc', attrs: { ...enc?.attrs, v: '2', type }, content: ciphertext }] };
     world.resend(message);
   } catch (error) {
     world.events.emit('client-error', { phone: device.phone, error: error as Error });
@@ -265,26 +267,42 @@ export function bundleOf(device: LinkedDevice): PeerBundle {
   };
 }
 
+/** What a contact's message stanza says of its content: `type="text"`, or `type="media"` with the `<enc mediatype>`. */
+export type StanzaKind = { type: 'text' } | { type: 'media'; mediatype: string };
+
+export type ContactSendOptions = { addressing?: Addressing; shape?: TextShape; pushName?: string; device?: number };
+
+/** Refuses a send that cannot happen, before anything (a media blob, a message id) is made for it. */
+export function assertCanSend(world: World, from: string, to: string, device = 0): void {
+  if (from === to) throw new InvalidScenario('a phone cannot message its own linked devices here');
+  if (world.registry.devicesOf(to).length === 0) throw new NoLinkedDevice(`phone ${to} has no linked device`);
+  if (!world.contacts.find(from, device)) throw new InvalidScenario(`contact ${from} has no device ${device}`);
+}
+
+/** Contact `from` sends `text` to phone `to` (see contactSendMessage). */
+export async function contactSend(world: World, from: string, to: string, text: string, options: ContactSendOptions = {}): Promise<{ id: string }> {
+  return contactSendMessage(world, from, to, textMessage(text, options.shape ?? 'conversation'), options);
+}
+
 /**
- * Contact `from` sends `text` to phone `to`: one Signal copy per linked device of `to` (pkmsg to
+ * Contact `from` sends `message` to phone `to`: one Signal copy per linked device of `to` (pkmsg to
  * start a session, msg after), delivered now or queued until the device is next online, and kept
  * per device until that device receipts it.
  */
-export async function contactSend(
+export async function contactSendMessage(
   world: World,
   from: string,
   to: string,
-  text: string,
-  options: { addressing?: Addressing; shape?: TextShape; pushName?: string; device?: number } = {},
+  message: proto.IMessage,
+  options: ContactSendOptions = {},
+  id = newMessageId(),
+  kind: StanzaKind = { type: 'text' },
 ): Promise<{ id: string }> {
-  if (from === to) throw new InvalidScenario('a phone cannot message its own linked devices here');
+  assertCanSend(world, from, to, options.device);
   const devices = world.registry.devicesOf(to);
-  if (devices.length === 0) throw new NoLinkedDevice(`phone ${to} has no linked device`);
-  const contact = world.contacts.find(from, options.device ?? 0);
-  if (!contact) throw new InvalidScenario(`contact ${from} has no device ${options.device}`);
+  const contact = world.contacts.find(from, options.device ?? 0)!;
   const lid = world.directory.lidOf(from);
-  const id = newMessageId();
-  const plaintext = proto.Message.encode(textMessage(text, options.shape ?? 'conversation')).finish();
+  const plaintext = proto.Message.encode(message).finish();
   // WhatsApp puts the sender's chosen name beside its messages as `notify`.
   const sender = { ...senderAttrs(from, lid, options.addressing ?? 'pn', contact.device), ...(options.pushName ? { notify: options.pushName } : {}) };
   const types: SignalMessageType[] = [];
@@ -293,16 +311,16 @@ export async function contactSend(
       bundleOf(device),
     );
     types.push(type);
-    world.deliverMessage(device, id, { from, plaintext, node: messageStanza(sender, id, type, ciphertext) });
+    world.deliverMessage(device, id, { from, plaintext, node: messageStanza(sender, id, type, ciphertext, kind) });
   }
   world.events.emit('contact-message-sent', { id, from, to, types });
   return { id };
 }
 
-function messageStanza(sender: Record<string, string>, id: string, type: SignalMessageType, ciphertext: Buffer): BinaryNode {
+function messageStanza(sender: Record<string, string>, id: string, type: SignalMessageType, ciphertext: Buffer, kind: StanzaKind): BinaryNode {
   return {
     tag: 'message',
-    attrs: { ...sender, id, t: unixSeconds(), type: 'text' },
-    content: [{ tag: 'enc', attrs: { v: '2', type }, content: ciphertext }],
+    attrs: { ...sender, id, t: unixSeconds(), type: kind.type },
+    content: [{ tag: 'enc', attrs: { v: '2', type, ...(kind.type === 'media' ? { mediatype: kind.mediatype } : {}) }, content: ciphertext }],
   };
 }

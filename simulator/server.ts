@@ -29,6 +29,8 @@ import { sendReceiptList } from './receipt-lists.ts';
 import { requestRetry } from './retry-requests.ts';
 import { World } from './world.ts';
 import { startMediaServer } from './media-server.ts';
+import { contactSendMedia, type ContactMedia } from './media-send.ts';
+import { expireMedia } from './media-retry.ts';
 import { MediaStore } from './media-store.ts';
 
 export type ContactSendOptions = {
@@ -91,6 +93,10 @@ export type Simulator = {
   enterPairingCode(phone: string, code: string): Promise<{ jid: string }>;
   /** Contact `from` sends `text` to the devices linked to phone `to`, addressed by phone number unless told. */
   contactSend(from: string, to: string, text: string, options?: ContactSendOptions): Promise<{ id: string }>;
+  /** Contact `from` sends media (encrypted, uploaded to the media host) to the devices linked to phone `to`. */
+  contactSendMedia(from: string, to: string, media: ContactMedia, options?: ContactSendOptions): Promise<{ id: string }>;
+  /** The media host drops a blob (by direct path, or the contact message carrying it): downloads get 410 until the phone re-uploads it. */
+  expireMedia(target: { directPath: string } | { messageId: string }): Promise<{ directPath: string }>;
   /** The recipient of device-sent messages `ids` (one chat) receipts them all at once, in one `<list>` receipt. */
   receiptList(ids: string[], type: ReceiptType): void;
   /** The user types `text` to contact `to` on phone `phone` itself; its linked devices get the synced copy. */
@@ -181,6 +187,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     scan: (qr, phone, scanOptions) => scan(world, qr, phone, scanOptions),
     enterPairingCode: (phone, code) => enterPairingCode(world, phone, code),
     contactSend: (from, to, text, sendOptions) => contactSend(world, from, to, text, sendOptions),
+    contactSendMedia: (from, to, media, sendOptions) => contactSendMedia(world, from, to, media, sendOptions),
+    expireMedia: (target) => expireMedia(world, target),
     phoneSend: (phone, to, text) => phoneSend(world, phone, to, text),
     pushHistory: (phone, chats, syncType) => pushHistory(world, phone, chats, syncType),
     inbox: (phone) => world.inbox.messagesOf(phone),
