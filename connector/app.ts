@@ -5,6 +5,10 @@ import type { Logger } from 'pino';
 import { SessionEvent } from '../shared/protocol.ts';
 import { runCommand } from './commands.ts';
 import { HubLink } from './hub-link.ts';
+import { mediaLinkSource } from './media/media-link-source.ts';
+import { createMediaJobs } from './media/media-jobs.ts';
+import { MediaReceiver } from './media/media-receiver.ts';
+import { workerOrigin } from './media/worker-origin.ts';
 import { createOutbox } from './outbox.ts';
 import { startSeenReporter } from './seen-reporter.ts';
 import { createAuthStore } from './whatsapp/auth-state.ts';
@@ -41,6 +45,10 @@ export type ConnectorOptions = {
   qrMaxRounds?: number;
   /** How often the hub hears when WORKING sessions last heard from WhatsApp (SEEN_INTERVAL_MS). */
   seenIntervalMs?: number;
+  /** Received media over this many bytes is reported with media.error TOO_LARGE (MAX_MEDIA_BYTES). */
+  maxMediaBytes?: number;
+  /** Delay before retry number `attempt` of a received media download. */
+  mediaRetryDelay?: (attempt: number) => number;
 };
 
 const DAY_MS = 86_400_000;
@@ -69,6 +77,8 @@ export function startConnector(o: ConnectorOptions): RunningConnector {
   const pruning = setInterval(prune, PRUNE_EVERY_MS);
   pruning.unref();
   let hub: HubLink | null = null;
+  const origin = workerOrigin(o.hubUrl);
+  const mediaSource = mediaLinkSource(origin);
 
   const emit = (sessionId: string) => async (event: SessionEvent, id?: string) => {
     // Checked before it is stored: an event the hub would reject must not sit in the outbox forever.
@@ -80,6 +90,26 @@ export function startConnector(o: ConnectorOptions): RunningConnector {
     await outbox.add(sessionId, checked.data, id ? { id } : {});
     hub?.notifyOutbox();
   };
+
+  const media = new MediaReceiver({
+    jobs: createMediaJobs(o.db, o.authStateKey, {
+      connectorId: o.connectorId,
+      onUnreadable: (sessionId, messageId) => log.error({ sessionId, messageId }, 'a media job no longer opens under AUTH_STATE_KEY; dropped'),
+    }),
+    secret: o.connectorSecret,
+    origin,
+    emit: (sessionId, event, id) => emit(sessionId)(event, id),
+    reupload: (sessionId, message) => {
+      const session = sessions.get(sessionId);
+      if (!session) return Promise.reject(new Error(`session ${sessionId} is not held by this connector`));
+      return session.reuploadMedia(message);
+    },
+    logger: log,
+    ...(o.maxMediaBytes ? { maxBytes: o.maxMediaBytes } : {}),
+    ...(o.mediaRetryDelay ? { retryDelay: o.mediaRetryDelay } : {}),
+  });
+  // Media a crashed run left half-fetched is fetched again now.
+  media.kick();
 
   const unlinker = new DeviceUnlinker({
     authStore,
@@ -109,6 +139,7 @@ export function startConnector(o: ConnectorOptions): RunningConnector {
         emit: emit(sessionId),
         statusStore,
         recentMessages,
+        media,
         logger: log,
         ...(o.baileysLogger ? { baileysLogger: o.baileysLogger } : {}),
         ...(o.sessionReconnectDelay ? { reconnectDelay: o.sessionReconnectDelay } : {}),
@@ -130,7 +161,7 @@ export function startConnector(o: ConnectorOptions): RunningConnector {
       welcome: (list, removed) => sessions.applyWelcome(list, removed),
       desired: (list) => sessions.applyDesired(list),
       remove: (ids) => sessions.remove(ids),
-      command: (command, deadline) => runCommand(sessions, command, deadline, Date.now()),
+      command: (command, deadline) => runCommand(sessions, command, deadline, Date.now(), mediaSource),
     },
   });
   const link = hub;
@@ -149,6 +180,7 @@ export function startConnector(o: ConnectorOptions): RunningConnector {
       log.info('shutting down: refusing new commands');
       await link.stopTakingCommands(timeouts.commandsMs);
       seen.stop();
+      media.close();
       // Sockets close before the flush so no event can arrive after it; anything left stays in the outbox.
       await sessions.closeAll();
       clearInterval(pruning);

@@ -24,6 +24,7 @@ describe('loadConfig', () => {
       messageStoreDays: 7,
       qrMaxRounds: 5,
       historySync: 'mappings',
+      maxMediaBytes: 100 * 1024 * 1024,
     });
     expect(config.authStateKey).toHaveLength(32);
   });
@@ -38,6 +39,12 @@ describe('loadConfig', () => {
     expect(loadConfig({ ...valid, HISTORY_SYNC: 'none' }).historySync).toBe('none');
     expect(loadConfig({ ...valid, HISTORY_SYNC: 'recent' }).historySync).toBe('recent');
     expect(() => loadConfig({ ...valid, HISTORY_SYNC: 'full' })).toThrow(/HISTORY_SYNC: must be one of none, mappings, recent/);
+  });
+
+  it('reads MAX_MEDIA_BYTES and refuses one that is not a positive whole number of bytes', () => {
+    expect(loadConfig({ ...valid, MAX_MEDIA_BYTES: '1048576' }).maxMediaBytes).toBe(1_048_576);
+    expect(() => loadConfig({ ...valid, MAX_MEDIA_BYTES: '0' })).toThrow(/MAX_MEDIA_BYTES/);
+    expect(() => loadConfig({ ...valid, MAX_MEDIA_BYTES: '10MB' })).toThrow(/MAX_MEDIA_BYTES: must be a number of bytes/);
   });
 
   it('names every missing variable', () => {

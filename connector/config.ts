@@ -56,6 +56,8 @@ const EnvSchema = z.object({
     .optional(),
   WA_VERSION_FETCH: z.enum(['true', 'false'], { error: 'must be true or false' }).default('false'),
   HISTORY_SYNC: z.enum(HISTORY_SYNC_MODES, { error: `must be one of ${HISTORY_SYNC_MODES.join(', ')}` }).default(DEFAULT_HISTORY_SYNC),
+  // WhatsApp's own cap is 100 MiB (its media_conn announces it), so larger is never needed.
+  MAX_MEDIA_BYTES: z.coerce.number({ error: 'must be a number of bytes' }).int('must be a whole number of bytes').min(1).max(2 * 1024 ** 3).default(100 * 1024 ** 2),
   MESSAGE_STORE_DAYS: z.coerce.number({ error: 'must be a number of days' }).int('must be a whole number of days').min(1).max(365).default(7),
 });
 
@@ -80,6 +82,8 @@ export type ConnectorConfig = {
   messageStoreDays: number;
   /** Unscanned QR rounds before a session stops with QR_TIMEOUT. */
   qrMaxRounds: number;
+  /** Received media over this size is reported with media.error TOO_LARGE instead of its bytes (MAX_MEDIA_BYTES). */
+  maxMediaBytes: number;
   /** How much pushed history Baileys processes (HISTORY_SYNC); history messages are never reported as new. */
   historySync: HistorySyncMode;
 };
@@ -129,6 +133,7 @@ export function loadConfig(env: Record<string, string | undefined>): ConnectorCo
     waKeepAliveIntervalMs: e.WA_KEEPALIVE_INTERVAL_MS,
     messageStoreDays: e.MESSAGE_STORE_DAYS,
     qrMaxRounds: e.QR_MAX_ROUNDS,
+    maxMediaBytes: e.MAX_MEDIA_BYTES,
     historySync: e.HISTORY_SYNC,
   };
 }

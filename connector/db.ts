@@ -7,6 +7,7 @@ import { dirname } from 'node:path';
 import { createClient, type Client } from '@libsql/client';
 import type { Logger } from 'pino';
 import { LEASE_TABLE } from './lease.ts';
+import { MEDIA_JOB_TABLE } from './media/media-jobs.ts';
 import { QUARANTINE_TABLE } from './quarantine.ts';
 import { RECENT_MESSAGE_INDEX, RECENT_MESSAGE_TABLE } from './whatsapp/recent-messages.ts';
 import { SESSION_HOLD_TABLE } from './whatsapp/session-holds.ts';
@@ -65,6 +66,8 @@ const SCHEMA = [
   // Recent messages, sealed, for answering retry receipts (whatsapp/recent-messages.ts).
   RECENT_MESSAGE_TABLE,
   RECENT_MESSAGE_INDEX,
+  // Received media still to fetch and store (media/media-jobs.ts).
+  MEDIA_JOB_TABLE,
 ];
 
 /** Stores written before rows were owned: their rows are adopted by the connector that opens them first. */

@@ -64,6 +64,7 @@ const connector = startConnector({
   socketConfig: { waWebSocketUrl: config.waWsUrl, browser: Browsers.ubuntu('Kabar'), version: waVersion, keepAliveIntervalMs: config.waKeepAliveIntervalMs, ...historySyncConfig(config.historySync) },
   messageStoreDays: config.messageStoreDays,
   qrMaxRounds: config.qrMaxRounds,
+  maxMediaBytes: config.maxMediaBytes,
 });
 logger.info({ hubUrl: config.hubUrl, connectorId: config.connectorId, waSimulator: config.waSimulator, waVersion: waVersion.join('.') }, 'connector started');
 

@@ -2,7 +2,7 @@
 // Worker hub can be used in-process: challenge, proof check (4001), welcome, pong, acks on request.
 import { randomBytes } from 'node:crypto';
 import { EventEmitter, once } from 'node:events';
-import { createServer } from 'node:http';
+import { createServer, type RequestListener } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { verifyConnectorProof } from '../shared/connector-proof.ts';
@@ -30,6 +30,8 @@ export type TestHubOptions = {
   removed?: string[];
   /** Ack every event as soon as it arrives. */
   autoAck?: boolean;
+  /** Answers plain HTTP requests on the hub's origin, as the Worker answers its media links there. */
+  http?: RequestListener;
 };
 
 export type TestHub = {
@@ -51,7 +53,7 @@ export type TestHub = {
 };
 
 export async function startTestHub(options: TestHubOptions): Promise<TestHub> {
-  const server = createServer();
+  const server = createServer(options.http);
   const wss = new WebSocketServer({ server, path: '/hub/connect' });
   const events: TestHub['events'] = new EventEmitter();
   const received: EventFrame[] = [];

@@ -6,14 +6,18 @@ import { join } from 'node:path';
 import { makeWASocket } from '@whiskeysockets/baileys';
 import { pino } from 'pino';
 import { afterAll, beforeAll } from 'vitest';
-import type { Command, ConnectorFrame, DesiredSession, PairingCodeResult, SendTextResult, SessionEvent } from '../shared/protocol.ts';
+import type { Command, ConnectorFrame, DesiredSession, OutgoingMessage, PairingCodeResult, SendMessageResult, SendTextResult, SessionEvent } from '../shared/protocol.ts';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../simulator/server.ts';
 import { quietSignalLogs } from '../simulator/signal-logs.ts';
 import { trustSimulatorRoot } from '../simulator/test-root.ts';
 import { startConnector, type ConnectorOptions, type RunningConnector } from './app.ts';
 import { openConnectorDb, type Client } from './db.ts';
+import { signMediaLink, type MediaLinkMethod } from '../shared/media-link.ts';
+import { mediaEndpoint, type MediaEndpoint } from './media/test-media-endpoint.ts';
 import { startTestHub, type TestHub } from './test-hub.ts';
 import { ensureCurveVerify } from './whatsapp/curve-verify.ts';
+import { trustMediaHostCa } from './whatsapp/media-host-trust.ts';
+import { MEDIA_TEST_CA } from '../simulator/media-tls.ts';
 
 type EventFrame = Extract<ConnectorFrame, { type: 'event' }>;
 
@@ -24,11 +28,18 @@ export const CONNECTOR_ID = 'sim-edge';
 export const silent = pino({ level: 'silent' });
 export const WAIT_MS = 20_000;
 
-export type Stack = { hub: TestHub; connector: RunningConnector; db: Client; close: () => Promise<void> };
+export type Stack = {
+  hub: TestHub;
+  connector: RunningConnector;
+  db: Client;
+  /** The Worker's media links, answered on the hub's origin. */
+  media: MediaEndpoint & { origin: string; link(method: MediaLinkMethod, sessionId: string, mediaId: string): Promise<string> };
+  close: () => Promise<void>;
+};
 
 /**
  * What every connector test file against the simulator needs around it: Baileys trusting the simulator's
- * certificate root, libsignal's console noise muted, a simulator and a scratch folder for stores. Registers
+ * certificate root and media host CA, libsignal's console noise muted, a simulator and a scratch folder for stores. Registers
  * the hooks; `ready` receives them once the simulator listens.
  */
 export function useSimulatorWorld(
@@ -40,10 +51,12 @@ export function useSimulatorWorld(
   let dir: string | undefined;
   let restoreConsole = () => {};
   let restoreRoot = () => {};
+  let restoreCa = () => {};
   beforeAll(async () => {
     restoreConsole = quietSignalLogs();
     ensureCurveVerify();
     restoreRoot = trustSimulatorRoot();
+    restoreCa = trustMediaHostCa(MEDIA_TEST_CA);
     dir = mkdtempSync(join(tmpdir(), prefix));
     simulator = await startSimulator({ ...options, port: 0 });
     ready({ simulator, dir });
@@ -51,6 +64,7 @@ export function useSimulatorWorld(
   afterAll(async () => {
     await simulator?.close();
     restoreRoot();
+    restoreCa();
     restoreConsole();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
@@ -68,7 +82,8 @@ export async function startStack(
   /** Runs once the hub listens and before the connector dials it, e.g. to catch its hello. */
   beforeConnect: (hub: TestHub) => void = () => {},
 ): Promise<Stack> {
-  const hub = await startTestHub({ secret: SECRET, autoAck: true, heartbeatMs: 5_000, sessions });
+  const media = mediaEndpoint(SECRET);
+  const hub = await startTestHub({ secret: SECRET, autoAck: true, heartbeatMs: 5_000, sessions, http: media.handle });
   beforeConnect(hub);
   const db = await openConnectorDb(`file:${dbPath}`);
   const { wrapDb = (store: Client) => store, socketConfig = {}, ...connectorOverrides } = overrides;
@@ -87,10 +102,12 @@ export async function startStack(
     socketConfig: { waWebSocketUrl: waWsUrl, defaultQueryTimeoutMs: 5_000, connectTimeoutMs: 5_000, ...socketConfig },
   });
   await new Promise<void>((resolve) => connector.hub.once('ready', () => resolve()));
+  const origin = hub.url.replace(/^ws:/, 'http:');
   return {
     hub,
     connector,
     db,
+    media: { ...media, origin, link: (method, sessionId, mediaId) => signMediaLink(SECRET, origin, method, sessionId, mediaId, Date.now() + 60_000) },
     close: async () => {
       await connector.shutdown({ commandsMs: 1_000, flushMs: 1_000 });
       db.close();
@@ -138,6 +155,11 @@ export type ResultOf<D> = Exclude<ResultFrame, { ok: true }> | (Extract<ResultFr
 /** Sends a send.text command as the hub would and resolves with the connector's result. */
 export function sendText(hub: TestHub, sessionId: string, to: string, text: string): Promise<ResultOf<SendTextResult>> {
   return command(hub, { name: 'send.text', sessionId, to, text }) as Promise<ResultOf<SendTextResult>>;
+}
+
+/** Sends a send.message command as the hub would and resolves with the connector's result. */
+export function sendMessage(hub: TestHub, sessionId: string, to: string, message: OutgoingMessage): Promise<ResultOf<SendMessageResult>> {
+  return command(hub, { name: 'send.message', sessionId, to, message }) as Promise<ResultOf<SendMessageResult>>;
 }
 
 /** Sends a session.pair command as the hub would and resolves with the connector's result. */

@@ -122,6 +122,14 @@ export const ReceivedMedia = z.object({
 });
 export type ReceivedMedia = z.infer<typeof ReceivedMedia>;
 
+/** A media message this session sent, as message.sent reports it: the bytes' R2 id, never the link or WhatsApp's keys. */
+export const SentMedia = OutgoingMedia.omit({ url: true }).extend({
+  filename: z.string().max(255).optional(),
+  voice: z.boolean().optional(),
+  gif: z.boolean().optional(),
+});
+export type SentMedia = z.infer<typeof SentMedia>;
+
 export const SessionEvent = z.discriminatedUnion('name', [
   z.object({ name: z.literal('qr'), qr: z.string().min(1).max(4096), qrDataUrl: z.string().startsWith('data:image/png;base64,') }),
   z.object({
@@ -161,6 +169,9 @@ export const SessionEvent = z.discriminatedUnion('name', [
     // "phone": typed on the user's phone and synced to the session, not sent through the API. Absent in
     // events from connectors that predate it, which only reported API sends.
     source: z.enum(['api', 'phone']).optional(),
+    /** Absent from connectors that predate it: 'text'. A media message's `text` is its caption ('' when none). */
+    type: MessageKind.optional(),
+    media: SentMedia.optional(),
   }),
   z.object({
     name: z.literal('message.status'),

@@ -51,6 +51,12 @@ class FakeSession implements ManagedSession {
   async sendText() {
     return { messageId: 'm', remoteJid: 'j', timestamp: 0 };
   }
+  async send() {
+    return { messageId: 'm', remoteJid: 'j', timestamp: 0 };
+  }
+  async reuploadMedia(): Promise<never> {
+    throw new Error('not connected');
+  }
 }
 
 let dir: string;

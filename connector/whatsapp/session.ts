@@ -2,6 +2,7 @@
 // connection updates (QR, open, close -> restart / backoff / logged out), and turns messages into events.
 import {
   areJidsSameUser,
+  type AnyMessageContent,
   generateMessageIDV2,
   makeCacheableSignalKeyStore,
   type BaileysEventMap,
@@ -13,6 +14,9 @@ import {
 } from '@whiskeysockets/baileys';
 import type { Logger } from 'pino';
 import type { PairingCodeResult, SendFailure, SendTextResult, SessionEvent } from '../../shared/protocol.ts';
+import type { SentRecord } from './sent-record.ts';
+import type { MediaReceiver } from '../media/media-receiver.ts';
+import { announcedMedia, incomingMediaEvent } from './incoming-media.ts';
 import type { SessionStatus, StatusReasonCode } from '../../shared/status.ts';
 import { nextReconnectDelay } from '../reconnect-delay.ts';
 import type { AuthStore, SessionAuth } from './auth-state.ts';
@@ -67,6 +71,8 @@ export type SessionOptions = {
   statusStore: MessageStatusStore;
   /** Messages sent and received, kept durably so a retry receipt is answered after a reconnect or restart. */
   recentMessages: RecentMessages;
+  /** Takes received media messages: stores their job durably, then fetches the bytes. Without it they are not reported. */
+  media?: Pick<MediaReceiver, 'receive'>;
   logger: Logger;
   /** The logger handed to Baileys, which is chatty at info. */
   baileysLogger?: Logger;
@@ -230,26 +236,37 @@ export class WhatsAppSession {
   }
 
   async sendText(to: string, text: string): Promise<SendTextResult> {
+    return this.send(to, { text }, { text });
+  }
+
+  /**
+   * Sends any content to a phone. `record` is what message.sent reports of it (the text, or a caption with
+   * the media's type and stored id). Media content uploads first, so the stanza is written only once the
+   * bytes are with WhatsApp.
+   */
+  async send(to: string, content: AnyMessageContent, record: SentRecord): Promise<SendTextResult> {
     const sock = this.#sock;
     if (!sock || this.#status !== 'WORKING') throw new Error('session is not connected');
     // The id is ours before the send: the server's ack (which is `sent`) and receipts can come back before
     // sendMessage resolves, and must be recognised as this message's.
     const messageId = generateMessageIDV2(sock.user?.id);
     const statuses = this.#statuses.sending(messageId, to);
-    this.#unacked.add({ messageId, to, text });
+    // A media message can only be sent again once Baileys has uploaded it and we hold the finished message.
+    this.#unacked.add({ messageId, to, ...('text' in content && typeof content.text === 'string' ? { text: content.text } : {}) });
     try {
-      const sent = await sock.sendMessage(`${to}@s.whatsapp.net`, { text }, { messageId }).catch((err: unknown) => {
+      const sent = await sock.sendMessage(`${to}@s.whatsapp.net`, content, { messageId }).catch((err: unknown) => {
         // Baileys throws before writing the stanza: the caller is told it failed, so it is not ours to resend.
         this.#unacked.settle(messageId);
         throw err;
       });
       if (!sent?.key.id || !sent.key.remoteJid) throw new Error('WhatsApp returned no message key');
+      if (sent.message && record.media) this.#unacked.prepared(messageId, sent.message);
       const result = { messageId: sent.key.id, remoteJid: sent.key.remoteJid, timestamp: timestampMs(sent.messageTimestamp, this.#o.now()) };
       if (sent.message) await this.#remember({ id: result.messageId, remoteJid: result.remoteJid, fromMe: true, message: sent.message, at: result.timestamp });
       try {
         // The record of the message goes through the outbox before the caller hears it was sent, so it
         // reaches Turso even if this process dies right after answering.
-        await this.#o.emit({ name: 'message.sent', messageId: result.messageId, to, text, timestamp: result.timestamp, source: 'api' });
+        await this.#o.emit({ name: 'message.sent', messageId: result.messageId, to, timestamp: result.timestamp, source: 'api', ...record });
       } catch (err) {
         // It is on its way to WhatsApp already: failing the command would invite the caller to send it twice.
         this.#log.error({ err, messageId: result.messageId }, 'sent, but could not store the message.sent event');
@@ -259,6 +276,13 @@ export class WhatsAppSession {
       // Its statuses were held back so that none reaches the outbox before its message.sent.
       statuses.release();
     }
+  }
+
+  /** Asks the sender's phone to upload a received message's media again (it expired on the CDN). */
+  async reuploadMedia(message: WAMessage): Promise<WAMessage> {
+    const sock = this.#sock;
+    if (!sock || this.#status !== 'WORKING') throw new Error('session is not connected');
+    return sock.updateMediaMessage(message);
   }
 
   #halt(options: { keepSocket?: boolean } = {}): void {
@@ -453,10 +477,12 @@ export class WhatsAppSession {
 
   /** Sends again, same id, what the last socket wrote but the server never acked (see unacked-sends.ts). */
   async #resendUnacked(sock: WASocket): Promise<void> {
-    for (const { messageId, to, text } of this.#unacked.list()) {
+    for (const { messageId, to, text, message } of this.#unacked.list()) {
       if (this.#sock !== sock) return;
       try {
-        await sock.sendMessage(`${to}@s.whatsapp.net`, { text }, { messageId });
+        if (message) await sock.relayMessage(`${to}@s.whatsapp.net`, message, { messageId });
+        else if (text !== undefined) await sock.sendMessage(`${to}@s.whatsapp.net`, { text }, { messageId });
+        else continue;
         this.#log.info({ messageId }, 'sent again a message the server had not acked before the socket closed');
       } catch (err) {
         this.#log.warn({ err, messageId }, 'could not send an unacked message again; trying on the next socket');
@@ -492,8 +518,11 @@ export class WhatsAppSession {
     // WhatsApp has no lookup of a phone number by LID: the number comes with the message (sender_pn) or from
     // the mapping Baileys stored when it was last given; else the message is delivered with its LID alone.
     const phone = phoneFromJid(party.pnJid) ?? (party.lidJid ? phoneFromJid(await sock.signalRepository.lidMapping.getPNForLID(party.lidJid)) : null);
-    const event = incomingTextEvent(msg, phone, bareLid(party.lidJid), this.#o.now());
-    if (event) await this.#o.emit(event, incomingEventId(this.sessionId, event));
+    const media = this.#o.media && msg.key.id && !msg.messageStubType ? announcedMedia(msg.message) : null;
+    const event = media ? incomingMediaEvent(msg, media, phone, bareLid(party.lidJid), this.#o.now()) : incomingTextEvent(msg, phone, bareLid(party.lidJid), this.#o.now());
+    // Media goes out once its bytes are stored; its job is what is durable before the receipt.
+    if (event && media) await this.#o.media!.receive(this.sessionId, msg, event, incomingEventId(this.sessionId, event));
+    else if (event) await this.#o.emit(event, incomingEventId(this.sessionId, event));
     if (msg.key.id && msg.key.remoteJid && msg.message && !msg.messageStubType) {
       const at = timestampMs(msg.messageTimestamp, this.#o.now());
       await this.#remember({ id: msg.key.id, remoteJid: msg.key.remoteJid, fromMe: false, message: msg.message, at });

@@ -1,11 +1,13 @@
 // Sends WhatsApp's server has not acked yet. A stanza written just before the stream ends (a stream error,
 // the end of the stream, a dropped link) may never have been read by the server, though Baileys resolved
 // the send; WhatsApp then has no copy. These are sent again, under the same id, on the next socket.
+import type { proto } from '@whiskeysockets/baileys';
 
 /** How many unacked sends are kept; older ones are given up (their acks come within seconds). */
 const MAX_UNACKED = 5_000;
 
-export type UnackedSend = { messageId: string; to: string; text: string };
+/** `text` for a text send; `message` once a media send is uploaded (it is relayed as it was). Neither: not resendable yet. */
+export type UnackedSend = { messageId: string; to: string; text?: string; message?: proto.IMessage };
 
 export class UnackedSends {
   readonly #sends = new Map<string, UnackedSend>();
@@ -13,6 +15,12 @@ export class UnackedSends {
   add(send: UnackedSend): void {
     this.#sends.set(send.messageId, send);
     if (this.#sends.size > MAX_UNACKED) this.#sends.delete(this.#sends.keys().next().value!);
+  }
+
+  /** The finished message of a send still unacked, so the next socket can relay it without uploading again. */
+  prepared(messageId: string, message: proto.IMessage): void {
+    const send = this.#sends.get(messageId);
+    if (send) send.message = message;
   }
 
   /** The server acked it (or refused it with an error ack): it is no longer ours to resend. */

@@ -1,0 +1,218 @@
+// Brings received media to the Worker: each job (stored before WhatsApp got the receipt) downloads the
+// encrypted bytes, decrypts them as they stream (Baileys), checks them against the SHA-256 and length the
+// message announced, and PUTs them to the Worker under an id derived from the message. Only then does the
+// message.received event, naming the stored media, go to the outbox, and the job is deleted. A crash at any
+// point leaves the job, which runs again at the next start. Expired media (the CDN answers 404/410) is
+// asked of the sender's phone again (re-upload); after the last attempt the event goes out with
+// `media.error` rather than never.
+import type { Readable } from 'node:stream';
+import { downloadMediaMessage, type WAMessage } from '@whiskeysockets/baileys';
+import type { Logger } from 'pino';
+import { MEDIA_LINK_MAX_TTL_MS, signMediaLink } from '../../shared/media-link.ts';
+import type { ReceivedMedia } from '../../shared/protocol.ts';
+import { announcedMedia, type AnnouncedMedia } from '../whatsapp/incoming-media.ts';
+import { receivedMediaId } from './media-id.ts';
+import type { IncomingEvent, MediaJob, MediaJobs } from './media-jobs.ts';
+import { putMedia } from './media-upload.ts';
+import { verifiedStream } from './verified-stream.ts';
+
+/** WhatsApp's own cap on a media file, and the default of MAX_MEDIA_BYTES. */
+export const DEFAULT_MAX_MEDIA_BYTES = 100 * 1024 * 1024;
+export const DEFAULT_MEDIA_ATTEMPTS = 6;
+
+/** 5 s, 30 s, 2 min, 10 min, 30 min: long enough for a session to come back and for the phone to answer a re-upload. */
+export function mediaRetryDelay(attempt: number): number {
+  return [5_000, 30_000, 120_000, 600_000, 1_800_000][Math.min(attempt - 1, 4)] ?? 1_800_000;
+}
+
+/** The CDN's answers that mean the blob is gone and the sender's phone must upload it again. */
+const EXPIRED_STATUS = new Set([404, 410]);
+
+export type MediaReceiverOptions = {
+  jobs: MediaJobs;
+  /** CONNECTOR_SECRET, which signs the PUT links. */
+  secret: string;
+  /** The Worker's origin (media/worker-origin.ts). */
+  origin: string;
+  /** Stores the event durably (the outbox) under `id`. */
+  emit: (sessionId: string, event: IncomingEvent, id: string) => Promise<void>;
+  /** Asks the sender's phone to upload the media again (Baileys' updateMediaMessage on the session's socket). */
+  reupload: (sessionId: string, message: WAMessage) => Promise<WAMessage>;
+  /** Baileys' download options, e.g. the dispatcher that trusts the simulator's media host. */
+  downloadOptions?: Record<string, unknown>;
+  maxBytes?: number;
+  maxAttempts?: number;
+  retryDelay?: (attempt: number) => number;
+  /** Downloads running at once. */
+  concurrency?: number;
+  /** How long the phone has to answer a re-upload request (Baileys itself waits until the socket closes). */
+  reuploadTimeoutMs?: number;
+  logger: Logger;
+  now?: () => number;
+};
+
+class Expired extends Error {}
+
+export class MediaReceiver {
+  readonly #o: Required<Omit<MediaReceiverOptions, 'downloadOptions'>> & Pick<MediaReceiverOptions, 'downloadOptions'>;
+  readonly #log: Logger;
+  readonly #inFlight = new Set<string>();
+  #draining = false;
+  #again = false;
+  #timer: NodeJS.Timeout | null = null;
+  #closed = false;
+
+  constructor(options: MediaReceiverOptions) {
+    this.#o = {
+      maxBytes: DEFAULT_MAX_MEDIA_BYTES,
+      maxAttempts: DEFAULT_MEDIA_ATTEMPTS,
+      retryDelay: mediaRetryDelay,
+      concurrency: 2,
+      reuploadTimeoutMs: 60_000,
+      now: Date.now,
+      ...options,
+    };
+    this.#log = options.logger.child({ module: 'media-receiver' });
+  }
+
+  /** Stores the job of a received media message (resolves once it is durable) and starts it. */
+  async receive(sessionId: string, message: WAMessage, event: IncomingEvent, eventId: string): Promise<void> {
+    if (!message.key.id) return;
+    await this.#o.jobs.add({ sessionId, messageId: message.key.id, eventId, event, message }, this.#o.now());
+    this.kick();
+  }
+
+  /** Runs what is due now (jobs left by an earlier run, too). */
+  kick(): void {
+    if (this.#closed) return;
+    if (this.#draining) {
+      this.#again = true;
+      return;
+    }
+    this.#draining = true;
+    void this.#drain()
+      .catch((err: unknown) => this.#log.error({ err }, 'could not read the media jobs'))
+      .finally(() => {
+        this.#draining = false;
+        if (this.#again) {
+          this.#again = false;
+          this.kick();
+        }
+      });
+  }
+
+  /** Starts nothing more; jobs in flight finish or are resumed at the next start. */
+  close(): void {
+    this.#closed = true;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = null;
+  }
+
+  async #drain(): Promise<void> {
+    const free = this.#o.concurrency - this.#inFlight.size;
+    if (free > 0) {
+      const jobs = await this.#o.jobs.due(this.#o.now(), free + this.#inFlight.size);
+      for (const job of jobs.filter((j) => !this.#inFlight.has(keyOf(j))).slice(0, free)) {
+        this.#inFlight.add(keyOf(job));
+        void this.#run(job)
+          .catch((err: unknown) => this.#log.error({ err, sessionId: job.sessionId, messageId: job.messageId }, 'media job failed to record its outcome'))
+          .finally(() => {
+            this.#inFlight.delete(keyOf(job));
+            this.kick();
+          });
+      }
+    }
+    const next = await this.#o.jobs.nextDue();
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = null;
+    if (next !== null && !this.#closed) {
+      this.#timer = setTimeout(() => this.kick(), Math.max(next - this.#o.now(), 0) + 10);
+      this.#timer.unref();
+    }
+  }
+
+  async #run(job: MediaJob): Promise<void> {
+    const announced = announcedMedia(job.message.message);
+    if (!announced) {
+      await this.#finish(job, undefined);
+      return;
+    }
+    if (announced.size > this.#o.maxBytes) {
+      await this.#finish(job, failed(announced, 'TOO_LARGE', `${announced.size} bytes is over MAX_MEDIA_BYTES (${this.#o.maxBytes})`));
+      return;
+    }
+    try {
+      const stored = await this.#store(job, announced);
+      await this.#finish(job, { ...describe(announced), ...stored });
+    } catch (err) {
+      job.attempts++;
+      const message = (err instanceof Error ? err.message : String(err)).slice(0, 500);
+      if (job.attempts >= this.#o.maxAttempts) {
+        this.#log.warn({ sessionId: job.sessionId, messageId: job.messageId, attempts: job.attempts, err: message }, 'media could not be fetched; reporting the message without it');
+        await this.#finish(job, failed(announced, err instanceof Expired ? 'EXPIRED' : 'DOWNLOAD_FAILED', message));
+        return;
+      }
+      this.#log.info({ sessionId: job.sessionId, messageId: job.messageId, attempts: job.attempts, err: message }, 'media download failed; retrying later');
+      await this.#o.jobs.retryAt(job, this.#o.now() + this.#o.retryDelay(job.attempts));
+    }
+  }
+
+  /** Downloads, checks and stores the bytes; returns the media id they are stored under and their SHA-256. */
+  async #store(job: MediaJob, announced: AnnouncedMedia): Promise<{ id: string; sha256: string }> {
+    let source: Readable;
+    try {
+      source = await this.#download(job.message);
+    } catch (err) {
+      if (!EXPIRED_STATUS.has(httpStatus(err))) throw err;
+      this.#log.info({ sessionId: job.sessionId, messageId: job.messageId }, 'media expired on the CDN; asking the phone to upload it again');
+      try {
+        job.message = await withTimeout(this.#o.reupload(job.sessionId, job.message), this.#o.reuploadTimeoutMs, 'the phone did not answer in time');
+      } catch (cause) {
+        throw new Expired(`media expired and the phone did not upload it again: ${cause instanceof Error ? cause.message : String(cause)}`);
+      }
+      // The new direct path is kept, so a crash from here on does not ask the phone again.
+      await this.#o.jobs.retryAt(job, job.nextAt);
+      source = await this.#download(job.message);
+    }
+    const id = receivedMediaId(job.eventId);
+    const link = await signMediaLink(this.#o.secret, this.#o.origin, 'PUT', job.sessionId, id, this.#o.now() + MEDIA_LINK_MAX_TTL_MS);
+    const checked = verifiedStream({ size: announced.size, ...(announced.sha256 ? { sha256: announced.sha256 } : {}) });
+    source.once('error', (err) => checked.destroy(err));
+    await putMedia(link, source.pipe(checked), { size: announced.size, contentType: announced.mimetype });
+    return { id, sha256: checked.seen().sha256 };
+  }
+
+  #download(message: WAMessage): Promise<Readable> {
+    return downloadMediaMessage(message, 'stream', this.#o.downloadOptions ? { options: this.#o.downloadOptions } : {}) as Promise<Readable>;
+  }
+
+  async #finish(job: MediaJob, media: ReceivedMedia | undefined): Promise<void> {
+    await this.#o.emit(job.sessionId, media ? { ...job.event, media } : job.event, job.eventId);
+    await this.#o.jobs.remove(job.sessionId, job.messageId);
+  }
+}
+
+const keyOf = (job: Pick<MediaJob, 'sessionId' | 'messageId'>) => `${job.sessionId}\n${job.messageId}`;
+
+function describe({ kind: _kind, ...media }: AnnouncedMedia): Omit<ReceivedMedia, 'id' | 'error'> {
+  return media;
+}
+
+function failed(announced: AnnouncedMedia, code: NonNullable<ReceivedMedia['error']>['code'], message: string): ReceivedMedia {
+  return { ...describe(announced), error: { code, message } };
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(message)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** The HTTP status of a failed download, as Baileys' Boom carries it. */
+function httpStatus(err: unknown): number {
+  const e = err as { output?: { statusCode?: unknown }; status?: unknown } | null;
+  const status = e?.output?.statusCode ?? e?.status;
+  return typeof status === 'number' ? status : 0;
+}
