@@ -3,6 +3,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { ADDRESSINGS } from './addressing.ts';
+import { ContactContent } from './contact-content.ts';
 import {
   InvalidQr,
   InvalidScenario,
@@ -21,7 +22,11 @@ const phone = z.string().regex(/^\d{5,20}$/, 'must be a phone number in digits, 
 const schemas = {
   scan: z.object({ qr: z.string().min(1), phone, forgeAccountSignature: z.boolean().optional() }),
   pair: z.object({ phone, code: z.string().regex(/^[0-9A-Za-z]{4}-?[0-9A-Za-z]{4}$/, 'must be the 8-character code, e.g. "ABCD-EFGH"') }),
-  messages: z.object({ from: phone, to: phone, text: z.string().min(1).max(65_536), addressing: z.enum(ADDRESSINGS).optional() }),
+  messages: z
+    .object({ from: phone, to: phone, text: z.string().min(1).max(65_536).optional(), message: ContactContent.optional(), addressing: z.enum(ADDRESSINGS).optional() })
+    .refine((body) => (body.text === undefined) !== (body.message === undefined), 'give either text or message'),
+  contacts: z.object({ phone, registered: z.boolean().optional(), pictureUrl: z.string().url().max(2048).nullable().optional() }),
+  presence: z.object({ from: phone, to: phone, state: z.enum(['available', 'unavailable', 'composing', 'recording', 'paused']) }),
   receipts: z.object({ id: z.string().min(1), type: z.enum(['delivered', 'read']) }),
   retries: z.object({ id: z.string().min(1), count: z.number().int().min(1).max(5).optional() }),
   phone: z.object({ phone }),
@@ -90,9 +95,11 @@ const DESCRIPTION = {
   control: [
     'POST /control/scan {qr, phone, forgeAccountSignature?} -> {jid}',
     'POST /control/pair {phone, code} -> {jid}: the phone enters the pairing code its device shows',
-    'POST /control/messages {from, to, text, addressing?: pn|lid|lid-without-pn} -> {id}',
+    'POST /control/messages {from, to, text | message: {type: text|location|contacts|poll|reaction|edit|revoke|poll-vote, ...}, addressing?: pn|lid|lid-without-pn} -> {id}',
+    'POST /control/contacts {phone, registered?, pictureUrl?} -> {registered, pictureUrl?}',
+    'POST /control/presence {from, to, state: available|unavailable|composing|recording|paused} -> {devices}',
     'POST /control/retries {id, count?} -> {ok}',
-    'GET /control/inbox/:phone -> {messages: [{id, from, text, timestamp}]}',
+    'GET /control/inbox/:phone -> {messages: [{id, from, text, timestamp, kind, content, replyTo?}]}',
     'POST /control/receipts {id, type: "delivered"|"read"} -> {ok}',
     'POST /control/unlink {phone} -> {devices}',
     'POST /control/drop {phone} -> {connections}',
@@ -128,7 +135,17 @@ async function route(simulator: Simulator, req: IncomingMessage): Promise<[numbe
     }
     case '/control/messages': {
       const body = await parseBody(req, schemas.messages);
-      return [200, await simulator.contactSend(body.from, body.to, body.text, body.addressing ? { addressing: body.addressing } : {})];
+      const options = body.addressing ? { addressing: body.addressing } : {};
+      if (body.message) return [200, await simulator.contactSendContent(body.from, body.to, body.message, options)];
+      return [200, await simulator.contactSend(body.from, body.to, body.text!, options)];
+    }
+    case '/control/contacts': {
+      const { phone: number, registered, pictureUrl } = await parseBody(req, schemas.contacts);
+      return [200, simulator.setContact(number, { ...(registered === undefined ? {} : { registered }), ...(pictureUrl === undefined ? {} : { pictureUrl: pictureUrl ?? undefined }) })];
+    }
+    case '/control/presence': {
+      const body = await parseBody(req, schemas.presence);
+      return [200, simulator.contactPresence(body.from, body.to, body.state)];
     }
     case '/control/receipts': {
       const body = await parseBody(req, schemas.receipts);

@@ -48,6 +48,8 @@ export type SimulatorEventMap = {
   'offline-batch-requested': { phone: string; device: number; count: number };
   /** A client announced a version older than the minimum and was refused with a 405 failure. */
   'client-too-old': { version: string; minimum: string };
+  /** A device sent a chatstate (`to` the contact), its availability, or subscribed to a contact's presence. */
+  'presence-received': { from: string; to?: string; state: 'composing' | 'recording' | 'paused' | 'available' | 'unavailable' | 'subscribe' };
   /** Something a client sent could not be handled; the connection or message was dropped. */
   'client-error': { phone?: string | undefined; error: Error };
 };

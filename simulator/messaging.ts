@@ -7,6 +7,7 @@ import type { BinaryNode } from '@whiskeysockets/baileys';
 import { senderAttrs, type Addressing } from './addressing.ts';
 import type { Connection } from './connection.ts';
 import { textMessage, type TextShape } from './message-content.ts';
+import { contentOf, kindOf, replyToOf, stanzaFor, textOf } from './message-kinds.ts';
 import type { PeerBundle, SignalMessageType } from './contacts.ts';
 import type { LinkedDevice } from './device-registry.ts';
 import { resolveJid } from './directory.ts';
@@ -27,10 +28,6 @@ function unixSeconds(): string {
 /** A WhatsApp-like message id: "3EB0" and 16 hex digits. */
 export function newMessageId(): string {
   return `3EB0${randomBytes(8).toString('hex').toUpperCase()}`;
-}
-
-function messageText(message: proto.IMessage): string {
-  return message.conversation ?? message.extendedTextMessage?.text ?? '';
 }
 
 /** The <enc> nodes of a message stanza with the jid each is for (<participants> or a bare <enc>). */
@@ -64,7 +61,7 @@ export async function onDeviceMessage(
     world.events.emit('send-refused', { id, from: sender.phone, to: chat.phone, code: refusal.code });
     return;
   }
-  let text: string | undefined;
+  let message: proto.IMessage | undefined;
   let undecryptable: string | undefined;
   const devices: number[] = [];
   for (const { jid, enc } of encryptedCopies(node)) {
@@ -80,7 +77,7 @@ export async function onDeviceMessage(
         type,
         Buffer.from(enc.content),
       );
-      text = messageText(proto.Message.decode(plaintext));
+      message = proto.Message.decode(plaintext);
       devices.push(address.device);
     } catch (error) {
       undecryptable = address.phone;
@@ -88,7 +85,7 @@ export async function onDeviceMessage(
     }
   }
   connection.send({ tag: 'ack', attrs: { class: 'message', id, from: to, t: unixSeconds() } });
-  if (text === undefined && undecryptable && chat) {
+  if (message === undefined && undecryptable && chat) {
     // As a WhatsApp phone does: it asks the sender again, up to Baileys' limit of 5 retries.
     const count = (world.decryptRetries.get(id) ?? 0) + 1;
     world.decryptRetries.set(id, count);
@@ -96,13 +93,18 @@ export async function onDeviceMessage(
     return;
   }
   world.decryptRetries.delete(id);
-  if (text === undefined || !chat) return;
+  if (message === undefined || !chat) return;
+  const text = textOf(message);
+  const replyTo = replyToOf(message);
   const sent: SentMessage = {
     id,
     from: sender.phone,
     to: chat.phone,
     text,
     timestamp: Date.now(),
+    kind: kindOf(message),
+    content: contentOf(message),
+    ...(replyTo ? { replyTo } : {}),
     chatJid: to,
   };
   world.inbox.record(sent);
@@ -207,7 +209,11 @@ async function onRetryReceipt(world: World, device: LinkedDevice, contact: strin
     // A receipt may have settled it while the contact was encrypting.
     if (device.unreceipted.get(id) !== message) return;
     // Same id and timestamp: it is the same message, only its ciphertext is new.
-    message.node = { ...message.node, content: [{ tag: 'enc', attrs: { v: '2', type }, content: ciphertext }] };
+    const children = Array.isArray(message.node.content) ? message.node.content : [];
+    message.node = {
+      ...message.node,
+      content: children.map((child) => (child.tag === 'enc' ? { ...child, attrs: { ...child.attrs, type }, content: ciphertext } : child)),
+    };
     world.resend(message);
   } catch (error) {
     world.events.emit('client-error', { phone: device.phone, error: error as Error });
@@ -264,12 +270,23 @@ export function bundleOf(device: LinkedDevice): PeerBundle {
  * start a session, msg after), delivered now or queued until the device is next online, and kept
  * per device until that device receipts it.
  */
-export async function contactSend(
+export function contactSend(
   world: World,
   from: string,
   to: string,
   text: string,
   options: { addressing?: Addressing; shape?: TextShape; pushName?: string; device?: number } = {},
+): Promise<{ id: string }> {
+  return contactSendMessage(world, from, to, textMessage(text, options.shape ?? 'conversation'), options);
+}
+
+/** As contactSend, for any proto.Message: the stanza carries what a phone's client puts on that kind. */
+export async function contactSendMessage(
+  world: World,
+  from: string,
+  to: string,
+  message: proto.IMessage,
+  options: { addressing?: Addressing; pushName?: string; device?: number } = {},
 ): Promise<{ id: string }> {
   if (from === to) throw new InvalidScenario('a phone cannot message its own linked devices here');
   const devices = world.registry.devicesOf(to);
@@ -278,7 +295,8 @@ export async function contactSend(
   if (!contact) throw new InvalidScenario(`contact ${from} has no device ${options.device}`);
   const lid = world.directory.lidOf(from);
   const id = newMessageId();
-  const plaintext = proto.Message.encode(textMessage(text, options.shape ?? 'conversation')).finish();
+  const plaintext = proto.Message.encode(message).finish();
+  const stanza = stanzaFor(message);
   // WhatsApp puts the sender's chosen name beside its messages as `notify`.
   const sender = { ...senderAttrs(from, lid, options.addressing ?? 'pn', contact.device), ...(options.pushName ? { notify: options.pushName } : {}) };
   const types: SignalMessageType[] = [];
@@ -287,16 +305,23 @@ export async function contactSend(
       bundleOf(device),
     );
     types.push(type);
-    world.deliverMessage(device, id, { from, plaintext, node: messageStanza(sender, id, type, ciphertext) });
+    world.deliverMessage(device, id, { from, plaintext, node: messageStanza({ ...sender, ...stanza.attrs }, id, type, ciphertext, stanza) });
   }
+  world.inbox.recordFromContact({ id, from, to, content: contentOf(message), timestamp: Date.now() });
   world.events.emit('contact-message-sent', { id, from, to, types });
   return { id };
 }
 
-function messageStanza(sender: Record<string, string>, id: string, type: SignalMessageType, ciphertext: Buffer): BinaryNode {
+function messageStanza(
+  attrs: Record<string, string>,
+  id: string,
+  type: SignalMessageType,
+  ciphertext: Buffer,
+  extra: { encAttrs: Record<string, string>; children: BinaryNode[] },
+): BinaryNode {
   return {
     tag: 'message',
-    attrs: { ...sender, id, t: unixSeconds(), type: 'text' },
-    content: [{ tag: 'enc', attrs: { v: '2', type }, content: ciphertext }],
+    attrs: { ...attrs, id, t: unixSeconds() },
+    content: [...extra.children, { tag: 'enc', attrs: { v: '2', type, ...extra.encAttrs }, content: ciphertext }],
   };
 }
