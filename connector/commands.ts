@@ -1,6 +1,8 @@
 // Runs the hub's commands against the sessions this connector holds; each yields exactly one outcome.
-import type { Command } from '../shared/protocol.ts';
+import type { Command, CommandErrorCode } from '../shared/protocol.ts';
 import type { CommandOutcome } from './hub-link.ts';
+import { EditWindowClosed, MessageNotFound, NotEditable } from './whatsapp/action-errors.ts';
+import { checkContacts, editMessage, kindContent, markRead, quotedMessage, revokeMessage, setChatState, subscribePresence } from './whatsapp/message-actions.ts';
 import type { ManagedSession, SessionManager } from './whatsapp/session-manager.ts';
 
 export async function runCommand(sessions: SessionManager, command: Command, deadline: number, now: number): Promise<CommandOutcome> {
@@ -12,23 +14,51 @@ export async function runCommand(sessions: SessionManager, command: Command, dea
   if (session.status !== 'WORKING') {
     return { ok: false, error: { code: 'SESSION_NOT_CONNECTED', message: `session is ${session.status}` } };
   }
-  if (command.name === 'send.message') {
-    // Until the other kinds land here, send.message carries what send.text did: text to a phone.
-    const { message, to } = command;
-    if (message.type !== 'text' || !/^\d+$/.test(to) || command.replyTo) {
-      return { ok: false, error: { code: 'INVALID_COMMAND', message: `this connector cannot send ${message.type} messages yet` } };
-    }
-    try {
-      return { ok: true, data: { ...(await session.sendText(to, message.text)), type: 'text' } };
-    } catch (err) {
-      return { ok: false, error: { code: 'SEND_FAILED', message: errorText(err) } };
-    }
-  }
   try {
-    return { ok: true, data: await session.sendText(command.to, command.text) };
+    return { ok: true, data: await run(session, command) };
   } catch (err) {
-    return { ok: false, error: { code: 'SEND_FAILED', message: errorText(err) } };
+    return { ok: false, error: { code: codeOf(err), message: errorText(err) } };
   }
+}
+
+class Unsupported extends Error {}
+
+async function run(session: ManagedSession, command: Exclude<Command, { name: 'session.pair' }>) {
+  switch (command.name) {
+    case 'send.text':
+      return session.sendText(command.to, command.text);
+    case 'send.message': {
+      const { message, to } = command;
+      // Groups and media are sent by the code that handles them; this connector sends the rest to phones.
+      if (!/^\d+$/.test(to) || 'media' in message) throw new Unsupported(`this connector cannot send ${message.type} messages to ${to} yet`);
+      const context = session.actionContext();
+      const quoted = command.replyTo ? await quotedMessage(context, command.replyTo) : undefined;
+      const content = message.type === 'text' ? { text: message.text } : await kindContent(context, message);
+      const text = message.type === 'text' ? message.text : message.type === 'poll' ? message.name : '';
+      const sent = await session.sendContent(to, content, { text, ...(quoted ? { quoted } : {}) });
+      return { ...sent, type: message.type };
+    }
+    case 'message.edit':
+      return editMessage(session.actionContext(), command.messageId, command.text);
+    case 'message.revoke':
+      return revokeMessage(session.actionContext(), command.messageId);
+    case 'chat.read':
+      return markRead(session.actionContext(), command.chat, command.messageId);
+    case 'chat.presence':
+      return setChatState(session.actionContext(), command.chat, command.state);
+    case 'chat.subscribe':
+      return subscribePresence(session.actionContext(), command.chat);
+    case 'contacts.check':
+      return { contacts: await checkContacts(session.actionContext(), command.phones) };
+  }
+}
+
+function codeOf(err: unknown): CommandErrorCode {
+  if (err instanceof MessageNotFound) return 'MESSAGE_NOT_FOUND';
+  if (err instanceof EditWindowClosed) return 'EDIT_WINDOW_CLOSED';
+  if (err instanceof NotEditable) return 'NOT_EDITABLE';
+  if (err instanceof Unsupported) return 'INVALID_COMMAND';
+  return 'SEND_FAILED';
 }
 
 async function pair(session: ManagedSession, phone: string): Promise<CommandOutcome> {

@@ -51,6 +51,12 @@ class FakeSession implements ManagedSession {
   async sendText() {
     return { messageId: 'm', remoteJid: 'j', timestamp: 0 };
   }
+  async sendContent() {
+    return { messageId: 'm', remoteJid: 'j', timestamp: 0 };
+  }
+  actionContext(): never {
+    throw new Error('not connected');
+  }
 }
 
 let dir: string;

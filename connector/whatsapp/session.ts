@@ -5,6 +5,7 @@ import {
   generateMessageIDV2,
   makeCacheableSignalKeyStore,
   type BaileysEventMap,
+  type AnyMessageContent,
   type BinaryNode,
   type UserFacingSocketConfig,
   type WAMessage,
@@ -26,6 +27,7 @@ import { MessageStatuses } from './message-statuses.ts';
 import { phoneSentEvent, phoneSentEventId } from './phone-messages.ts';
 import { receiptStatus } from './receipt-statuses.ts';
 import type { RecentMessages } from './recent-messages.ts';
+import type { ActionContext } from './message-actions.ts';
 import { qrEvent } from './qr.ts';
 import { sendFailure } from './send-failure.ts';
 import { UnackedSends } from './unacked-sends.ts';
@@ -117,6 +119,8 @@ export class WhatsAppSession {
   readonly #hooked = new Set<string>();
   readonly #statuses: MessageStatuses;
   readonly #unacked = new UnackedSends();
+  /** The latest received message per chat phone, for a chat read without a message id. */
+  readonly #lastReceived = new Map<string, WAMessageKey>();
 
   constructor(options: SessionOptions) {
     this.sessionId = options.sessionId;
@@ -229,16 +233,34 @@ export class WhatsAppSession {
     return result;
   }
 
-  async sendText(to: string, text: string): Promise<SendTextResult> {
+  /** What message-actions.ts needs to act on the open socket; throws unless the session is WORKING. */
+  actionContext(): ActionContext {
+    const sock = this.#sock;
+    if (!sock || this.#status !== 'WORKING') throw new Error('session is not connected');
+    return { sock, sessionId: this.sessionId, recent: this.#o.recentMessages, now: this.#o.now, lastReceived: (phone) => this.#lastReceived.get(phone) };
+  }
+
+  sendText(to: string, text: string): Promise<SendTextResult> {
+    return this.sendContent(to, { text }, { text });
+  }
+
+  /**
+   * Sends any content to phone `to`, as sendText does text: statuses tracked from the server's ack on, the
+   * message kept for retries and quotes, and recorded as message.sent (with `text`, '' for kinds without).
+   */
+  async sendContent(to: string, content: AnyMessageContent, options: { text: string; quoted?: WAMessage }): Promise<SendTextResult> {
+    const text = options.text;
     const sock = this.#sock;
     if (!sock || this.#status !== 'WORKING') throw new Error('session is not connected');
     // The id is ours before the send: the server's ack (which is `sent`) and receipts can come back before
     // sendMessage resolves, and must be recognised as this message's.
     const messageId = generateMessageIDV2(sock.user?.id);
     const statuses = this.#statuses.sending(messageId, to);
-    this.#unacked.add({ messageId, to, text });
+    // Only plain text is sent again by itself after a lost ack (unacked-sends.ts keeps text).
+    const resendable = 'text' in content && !options.quoted && Object.keys(content).length === 1;
+    if (resendable) this.#unacked.add({ messageId, to, text });
     try {
-      const sent = await sock.sendMessage(`${to}@s.whatsapp.net`, { text }, { messageId }).catch((err: unknown) => {
+      const sent = await sock.sendMessage(`${to}@s.whatsapp.net`, content, { messageId, ...(options.quoted ? { quoted: options.quoted } : {}) }).catch((err: unknown) => {
         // Baileys throws before writing the stanza: the caller is told it failed, so it is not ours to resend.
         this.#unacked.settle(messageId);
         throw err;
@@ -492,6 +514,7 @@ export class WhatsAppSession {
     // WhatsApp has no lookup of a phone number by LID: the number comes with the message (sender_pn) or from
     // the mapping Baileys stored when it was last given; else the message is delivered with its LID alone.
     const phone = phoneFromJid(party.pnJid) ?? (party.lidJid ? phoneFromJid(await sock.signalRepository.lidMapping.getPNForLID(party.lidJid)) : null);
+    if (phone && msg.key.id && msg.message && !msg.messageStubType) this.#lastReceived.set(phone, { ...msg.key });
     const event = incomingTextEvent(msg, phone, bareLid(party.lidJid), this.#o.now());
     if (event) await this.#o.emit(event, incomingEventId(this.sessionId, event));
     if (msg.key.id && msg.key.remoteJid && msg.message && !msg.messageStubType) {
