@@ -16,6 +16,7 @@ import { LARAVEL_PATHS, laravelRoutes } from './routes/laravel.ts';
 import { liveRoutes } from './routes/live.ts';
 import { MESSAGE_BODY_MAX_BYTES } from './routes/message-request.ts';
 import { messageRoutes } from './routes/messages.ts';
+import { chatActionRoutes } from './routes/chat-actions.ts';
 import { sessionKeyRoutes } from './routes/session-key.ts';
 
 /** Far above any valid request (a 64 KiB message in JSON), far below what could hurt. */
@@ -58,6 +59,7 @@ export function createApp() {
   app.route('/', laravelRoutes);
   app.route('/', liveRoutes);
   app.route('/', messageRoutes);
+  app.route('/', chatActionRoutes);
   app.route('/', adminRoutes);
 
   app.get('/hub/connect', async (c) => {

@@ -5,11 +5,22 @@ import { ApiError } from '../errors.ts';
 import { isGroupJid, type MessageRequest } from '../routes/message-request.ts';
 import { checkMessageText, parseRecipient, sendMessage } from './messaging.ts';
 import type { Services } from './ports.ts';
+import { buildVcard } from './vcard.ts';
 
 async function outgoing(s: Services, request: MessageRequest): Promise<OutgoingMessage> {
   if (request.type === 'text') {
     checkMessageText(s.config, request.text.body, 'text.body');
     return { type: 'text', text: request.text.body };
+  }
+  switch (request.type) {
+    case 'location':
+      return { type: 'location', ...request.location };
+    case 'contacts':
+      return { type: 'contacts', contacts: request.contacts.map((card) => ({ name: card.name, vcard: card.vcard ?? buildVcard({ ...card, phones: card.phones ?? [] }) })) };
+    case 'reaction':
+      return { type: 'reaction', ...request.reaction };
+    case 'poll':
+      return { type: 'poll', ...request.poll };
   }
   throw new ApiError('VALIDATION_FAILED', `Invalid request: type ${request.type} is not supported yet`, { details: [{ field: 'type', message: 'is not supported yet' }] });
 }
