@@ -140,6 +140,16 @@ export const ReceivedMedia = z.object({
 });
 export type ReceivedMedia = z.infer<typeof ReceivedMedia>;
 
+export const ReceivedLocation = z.object({
+  latitude: z.number(),
+  longitude: z.number(),
+  name: z.string().max(1000).optional(),
+  address: z.string().max(1000).optional(),
+});
+
+/** Who an event is from: the phone when known (null when WhatsApp gave only a LID), and the LID when known. */
+const Sender = { from: phone.nullable(), fromLid: z.string().max(64).optional() };
+
 export const SessionEvent = z.discriminatedUnion('name', [
   z.object({ name: z.literal('qr'), qr: z.string().min(1).max(4096), qrDataUrl: z.string().startsWith('data:image/png;base64,') }),
   z.object({
@@ -167,6 +177,28 @@ export const SessionEvent = z.discriminatedUnion('name', [
     /** Absent from connectors that predate it: 'text'. */
     type: MessageKind.optional(),
     media: ReceivedMedia.optional(),
+    /** The id of the message it quotes, when it is a reply. */
+    replyTo: messageId.optional(),
+    location: ReceivedLocation.optional(),
+    contacts: z.array(z.object({ name: z.string().max(256), vcard: z.string().max(10_000) })).max(50).optional(),
+    poll: z.object({ name: z.string().max(256), options: z.array(z.string().max(256)).max(12), selectableCount: z.number().int().min(0).max(12) }).optional(),
+  }),
+  // Additive events about chats (each names the contact by phone when known, and by LID when WhatsApp used it).
+  // A contact reacted to a message (`targetId`); an empty emoji is a reaction taken back.
+  z.object({ name: z.literal('message.reaction'), messageId, targetId: messageId, ...Sender, emoji: z.string().max(64), timestamp: z.number().int() }),
+  // A contact edited one of its messages (`messageId` is the original's id); `text` is the new text.
+  z.object({ name: z.literal('message.edited'), messageId, ...Sender, text: z.string().max(65_536), timestamp: z.number().int() }),
+  // A contact deleted one of its messages for everyone.
+  z.object({ name: z.literal('message.revoked'), messageId, ...Sender, timestamp: z.number().int() }),
+  // A contact voted on a poll this session sent (decrypted: the names of the options now chosen; [] withdraws).
+  z.object({ name: z.literal('poll.vote'), pollId: messageId, ...Sender, options: z.array(z.string().max(256)).max(12), timestamp: z.number().int() }),
+  // A contact the session subscribed to (chat.subscribe) came online, went offline, or is typing in the chat.
+  z.object({
+    name: z.literal('presence.update'),
+    ...Sender,
+    state: z.enum(['available', 'unavailable', 'typing', 'recording', 'paused']),
+    /** When it was last online, epoch ms, when WhatsApp says. */
+    lastSeen: z.number().int().optional(),
   }),
   // A message this session sent, with its text: stored by the connector before the send's result is
   // answered, so the record of it is as durable as the outbox.

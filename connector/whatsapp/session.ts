@@ -3,6 +3,7 @@
 import {
   areJidsSameUser,
   generateMessageIDV2,
+  jidNormalizedUser,
   makeCacheableSignalKeyStore,
   type BaileysEventMap,
   type AnyMessageContent,
@@ -28,6 +29,8 @@ import { phoneSentEvent, phoneSentEventId } from './phone-messages.ts';
 import { receiptStatus } from './receipt-statuses.ts';
 import type { RecentMessages } from './recent-messages.ts';
 import type { ActionContext } from './message-actions.ts';
+import { chatActionEvent, chatEventId, incomingKindEvent, pollVoteEvent, replyToOf, votedPollId, type Sender } from './incoming-kinds.ts';
+import { presenceEvents } from './presence-events.ts';
 import { qrEvent } from './qr.ts';
 import { sendFailure } from './send-failure.ts';
 import { UnackedSends } from './unacked-sends.ts';
@@ -402,6 +405,9 @@ export class WhatsAppSession {
     on('messages.update', async (updates) => {
       for (const update of updates) await this.#onMessageUpdate(sock, update);
     });
+    on('presence.update', async (update) => {
+      for (const event of await presenceEvents(update, (lid) => sock.signalRepository.lidMapping.getPNForLID(lid))) await this.#o.emit(event);
+    });
   }
 
   async #onConnectionUpdate(sock: WASocket, update: BaileysEventMap['connection.update']): Promise<void> {
@@ -515,11 +521,41 @@ export class WhatsAppSession {
     // the mapping Baileys stored when it was last given; else the message is delivered with its LID alone.
     const phone = phoneFromJid(party.pnJid) ?? (party.lidJid ? phoneFromJid(await sock.signalRepository.lidMapping.getPNForLID(party.lidJid)) : null);
     if (phone && msg.key.id && msg.message && !msg.messageStubType) this.#lastReceived.set(phone, { ...msg.key });
-    const event = incomingTextEvent(msg, phone, bareLid(party.lidJid), this.#o.now());
-    if (event) await this.#o.emit(event, incomingEventId(this.sessionId, event));
+    const lid = bareLid(party.lidJid);
+    const sender: Sender = { from: phone, ...(lid ? { fromLid: lid.slice(0, 64) } : {}) };
+    const event = incomingTextEvent(msg, phone, lid, this.#o.now()) ?? incomingKindEvent(msg, sender, this.#o.now());
+    const replyTo = event ? replyToOf(msg) : undefined;
+    if (event) await this.#o.emit(replyTo ? { ...event, replyTo } : event, incomingEventId(this.sessionId, event));
+    else await this.#onChatEvent(sock, msg, sender);
     if (msg.key.id && msg.key.remoteJid && msg.message && !msg.messageStubType) {
       const at = timestampMs(msg.messageTimestamp, this.#o.now());
       await this.#remember({ id: msg.key.id, remoteJid: msg.key.remoteJid, fromMe: false, message: msg.message, at });
+    }
+  }
+
+  /** A reaction, edit, delete or poll vote from a contact, as its own event. */
+  async #onChatEvent(sock: WASocket, msg: WAMessage, sender: Sender): Promise<void> {
+    const now = this.#o.now();
+    const action = chatActionEvent(msg, sender, now);
+    if (action) {
+      await this.#o.emit(action, chatEventId(this.sessionId, action.name, msg));
+      return;
+    }
+    const pollId = votedPollId(msg);
+    if (!pollId) return;
+    const poll = await this.#o.recentMessages.get(this.sessionId, pollId);
+    const me = sock.user?.id ? jidNormalizedUser(sock.user.id) : undefined;
+    const voter = msg.key.participant || msg.key.remoteJid;
+    if (!poll || !me || !voter) {
+      this.#log.warn({ pollId }, 'a vote on a poll this connector does not have; it cannot be decrypted');
+      return;
+    }
+    try {
+      const context = { id: pollId, message: poll.message, creatorJid: poll.fromMe ? me : jidNormalizedUser(poll.remoteJid), voterJid: jidNormalizedUser(voter) };
+      const vote = pollVoteEvent(msg, context, sender, now);
+      if (vote) await this.#o.emit(vote, chatEventId(this.sessionId, 'poll.vote', msg));
+    } catch (err) {
+      this.#log.warn({ err, pollId }, 'a poll vote did not decrypt');
     }
   }
 
