@@ -1,11 +1,15 @@
 // Runs the hub's commands against the sessions this connector holds; each yields exactly one outcome.
-import type { Command } from '../shared/protocol.ts';
+import type { WAMessage } from '@whiskeysockets/baileys';
+import type { Command, CommandErrorCode } from '../shared/protocol.ts';
 import type { CommandOutcome } from './hub-link.ts';
 import type { MediaSource } from './media/media-link-source.ts';
 import { MediaUnavailable } from './media/media-unavailable.ts';
-import type { Verified } from './media/verified-stream.ts';
-import { mediaContent, sentMedia } from './whatsapp/outgoing-content.ts';
+import { EditWindowClosed, MessageNotFound, NotEditable } from './whatsapp/action-errors.ts';
+import { checkContacts, editMessage, kindContent, markRead, quotedMessage, revokeMessage, setChatState, subscribePresence } from './whatsapp/message-actions.ts';
+import { mediaContent, sentMedia, type MediaMessage } from './whatsapp/outgoing-content.ts';
 import type { ManagedSession, SessionManager } from './whatsapp/session-manager.ts';
+
+type SendMessage = Extract<Command, { name: 'send.message' }>;
 
 export async function runCommand(sessions: SessionManager, command: Command, deadline: number, now: number, media: MediaSource): Promise<CommandOutcome> {
   // The hub has already answered 504 past the deadline; sending now could make a retrying caller send twice.
@@ -16,45 +20,68 @@ export async function runCommand(sessions: SessionManager, command: Command, dea
   if (session.status !== 'WORKING') {
     return { ok: false, error: { code: 'SESSION_NOT_CONNECTED', message: `session is ${session.status}` } };
   }
-  if (command.name === 'send.message') return sendMessage(session, command, media);
   try {
-    return { ok: true, data: await session.sendText(command.to, command.text) };
+    return { ok: true, data: await run(session, command, media) };
   } catch (err) {
-    return { ok: false, error: { code: 'SEND_FAILED', message: errorText(err) } };
+    return { ok: false, error: { code: codeOf(err), message: errorText(err) } };
   }
 }
 
-async function sendMessage(session: ManagedSession, command: Extract<Command, { name: 'send.message' }>, media: MediaSource): Promise<CommandOutcome> {
+class Unsupported extends Error {}
+
+async function run(session: ManagedSession, command: Exclude<Command, { name: 'session.pair' }>, media: MediaSource) {
+  switch (command.name) {
+    case 'send.text':
+      return session.sendText(command.to, command.text);
+    case 'send.message':
+      return sendMessage(session, command, media);
+    case 'message.edit':
+      return editMessage(session.actionContext(), command.messageId, command.text);
+    case 'message.revoke':
+      return revokeMessage(session.actionContext(), command.messageId);
+    case 'chat.read':
+      return markRead(session.actionContext(), command.chat, command.messageId);
+    case 'chat.presence':
+      return setChatState(session.actionContext(), command.chat, command.state);
+    case 'chat.subscribe':
+      return subscribePresence(session.actionContext(), command.chat);
+    case 'contacts.check':
+      return { contacts: await checkContacts(session.actionContext(), command.phones) };
+  }
+}
+
+async function sendMessage(session: ManagedSession, command: SendMessage, media: MediaSource) {
   const { message, to } = command;
-  // Groups and replies are not sent by this connector yet.
-  if (!/^\d+$/.test(to) || command.replyTo) {
-    return { ok: false, error: { code: 'INVALID_COMMAND', message: 'this connector sends to phone numbers only, without replies, for now' } };
-  }
-  if (message.type === 'text') {
-    try {
-      return { ok: true, data: { ...(await session.sendText(to, message.text)), type: 'text' } };
-    } catch (err) {
-      return { ok: false, error: { code: 'SEND_FAILED', message: errorText(err) } };
-    }
-  }
-  let bytes: Verified;
-  try {
-    bytes = await media(message.media);
-  } catch (err) {
-    return { ok: false, error: { code: err instanceof MediaUnavailable ? 'MEDIA_UNAVAILABLE' : 'SEND_FAILED', message: errorText(err) } };
-  }
+  if (!/^\d+$/.test(to)) throw new Unsupported(`this connector cannot send to ${to} yet`);
+  const context = session.actionContext();
+  const quoted = command.replyTo ? await quotedMessage(context, command.replyTo) : undefined;
+  if ('media' in message) return { ...(await sendMedia(session, to, message, media, quoted)), type: message.type };
+  const content = message.type === 'text' ? { text: message.text } : await kindContent(context, message);
+  const text = message.type === 'text' ? message.text : message.type === 'poll' ? message.name : '';
+  return { ...(await session.sendContent(to, content, { text, type: message.type }, quoted)), type: message.type };
+}
+
+async function sendMedia(session: ManagedSession, to: string, message: MediaMessage, media: MediaSource, quoted: WAMessage | undefined) {
+  const bytes = await media(message.media);
   // Baileys reads the stream to its end before it sends anything, so bytes that turn out wrong fail the
   // send there: nothing half-verified reaches the contact.
   let failed: unknown;
   bytes.on('error', (err) => (failed ??= err));
   try {
-    const sent = await session.send(to, mediaContent(message, bytes), { text: message.caption ?? '', type: message.type, media: sentMedia(message) });
-    return { ok: true, data: { ...sent, type: message.type } };
+    return await session.sendContent(to, mediaContent(message, bytes), { text: message.caption ?? '', type: message.type, media: sentMedia(message) }, quoted);
   } catch (err) {
-    const cause = failed ?? err;
     bytes.destroy();
-    return { ok: false, error: { code: cause instanceof MediaUnavailable ? 'MEDIA_UNAVAILABLE' : 'SEND_FAILED', message: errorText(cause) } };
+    throw failed ?? err;
   }
+}
+
+function codeOf(err: unknown): CommandErrorCode {
+  if (err instanceof MessageNotFound) return 'MESSAGE_NOT_FOUND';
+  if (err instanceof EditWindowClosed) return 'EDIT_WINDOW_CLOSED';
+  if (err instanceof NotEditable) return 'NOT_EDITABLE';
+  if (err instanceof MediaUnavailable) return 'MEDIA_UNAVAILABLE';
+  if (err instanceof Unsupported) return 'INVALID_COMMAND';
+  return 'SEND_FAILED';
 }
 
 async function pair(session: ManagedSession, phone: string): Promise<CommandOutcome> {

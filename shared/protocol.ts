@@ -69,7 +69,7 @@ export const SendFailure = z.object({ code: SendFailureCode, message: z.string()
 export type SendFailure = z.infer<typeof SendFailure>;
 
 /** The kinds of message kabar sends and reports; `unknown` is a received kind it does not model yet. */
-export const MessageKind = z.enum(['text', 'image', 'video', 'audio', 'document', 'sticker', 'location', 'contacts', 'poll', 'unknown']);
+export const MessageKind = z.enum(['text', 'image', 'video', 'audio', 'document', 'sticker', 'location', 'contacts', 'poll', 'reaction', 'unknown']);
 export type MessageKind = z.infer<typeof MessageKind>;
 export const MediaKind = z.enum(['image', 'video', 'audio', 'document', 'sticker']);
 export type MediaKind = z.infer<typeof MediaKind>;
@@ -99,6 +99,24 @@ export const OutgoingMessage = z.discriminatedUnion('type', [
     voice: z.boolean().optional(),
     /** video only: plays as a GIF. */
     gif: z.boolean().optional(),
+  }),
+  z.object({
+    type: z.literal('location'),
+    latitude: z.number().min(-90).max(90),
+    longitude: z.number().min(-180).max(180),
+    name: z.string().max(1000).optional(),
+    address: z.string().max(1000).optional(),
+  }),
+  /** Each card's vCard text, built by the Worker (shared/vcard.ts) or given by the user. */
+  z.object({ type: z.literal('contacts'), contacts: z.array(z.object({ name: z.string().min(1).max(256), vcard: z.string().min(1).max(10_000) })).min(1).max(20) }),
+  /** A reaction to a message the connector still has; an empty emoji takes the session's reaction back. */
+  z.object({ type: z.literal('reaction'), messageId, emoji: z.string().max(32) }),
+  z.object({
+    type: z.literal('poll'),
+    name: z.string().min(1).max(256),
+    options: z.array(z.string().min(1).max(100)).min(2).max(12),
+    /** How many options a voter may pick; 0 means any number. */
+    selectableCount: z.number().int().min(0).max(12),
   }),
 ]);
 export type OutgoingMessage = z.infer<typeof OutgoingMessage>;
@@ -130,6 +148,16 @@ export const SentMedia = OutgoingMedia.omit({ url: true }).extend({
 });
 export type SentMedia = z.infer<typeof SentMedia>;
 
+export const ReceivedLocation = z.object({
+  latitude: z.number(),
+  longitude: z.number(),
+  name: z.string().max(1000).optional(),
+  address: z.string().max(1000).optional(),
+});
+
+/** Who an event is from: the phone when known (null when WhatsApp gave only a LID), and the LID when known. */
+const Sender = { from: phone.nullable(), fromLid: z.string().max(64).optional() };
+
 export const SessionEvent = z.discriminatedUnion('name', [
   z.object({ name: z.literal('qr'), qr: z.string().min(1).max(4096), qrDataUrl: z.string().startsWith('data:image/png;base64,') }),
   z.object({
@@ -157,6 +185,28 @@ export const SessionEvent = z.discriminatedUnion('name', [
     /** Absent from connectors that predate it: 'text'. */
     type: MessageKind.optional(),
     media: ReceivedMedia.optional(),
+    /** The id of the message it quotes, when it is a reply. */
+    replyTo: messageId.optional(),
+    location: ReceivedLocation.optional(),
+    contacts: z.array(z.object({ name: z.string().max(256), vcard: z.string().max(10_000) })).max(50).optional(),
+    poll: z.object({ name: z.string().max(256), options: z.array(z.string().max(256)).max(12), selectableCount: z.number().int().min(0).max(12) }).optional(),
+  }),
+  // Additive events about chats (each names the contact by phone when known, and by LID when WhatsApp used it).
+  // A contact reacted to a message (`targetId`); an empty emoji is a reaction taken back.
+  z.object({ name: z.literal('message.reaction'), messageId, targetId: messageId, ...Sender, emoji: z.string().max(64), timestamp: z.number().int() }),
+  // A contact edited one of its messages (`messageId` is the original's id); `text` is the new text.
+  z.object({ name: z.literal('message.edited'), messageId, ...Sender, text: z.string().max(65_536), timestamp: z.number().int() }),
+  // A contact deleted one of its messages for everyone.
+  z.object({ name: z.literal('message.revoked'), messageId, ...Sender, timestamp: z.number().int() }),
+  // A contact voted on a poll this session sent (decrypted: the names of the options now chosen; [] withdraws).
+  z.object({ name: z.literal('poll.vote'), pollId: messageId, ...Sender, options: z.array(z.string().max(256)).max(12), timestamp: z.number().int() }),
+  // A contact the session subscribed to (chat.subscribe) came online, went offline, or is typing in the chat.
+  z.object({
+    name: z.literal('presence.update'),
+    ...Sender,
+    state: z.enum(['available', 'unavailable', 'typing', 'recording', 'paused']),
+    /** When it was last online, epoch ms, when WhatsApp says. */
+    lastSeen: z.number().int().optional(),
   }),
   // A message this session sent, with its text: stored by the connector before the send's result is
   // answered, so the record of it is as durable as the outbox.
@@ -197,6 +247,14 @@ export const Command = z.discriminatedUnion('name', [
   }),
   // Asks WhatsApp for a pairing code that links `phone` to this session: the session must be showing a QR.
   z.object({ name: z.literal('session.pair'), sessionId, phone }),
+  // Chat actions (additive: an older connector answers INVALID_COMMAND). Edit and revoke act on a message this
+  // session sent that the connector still has; read marks a received message (else the chat's latest) read.
+  z.object({ name: z.literal('message.edit'), sessionId, messageId, text: z.string().min(1).max(65_536) }),
+  z.object({ name: z.literal('message.revoke'), sessionId, messageId }),
+  z.object({ name: z.literal('chat.read'), sessionId, chat: phone, messageId: messageId.optional() }),
+  z.object({ name: z.literal('chat.presence'), sessionId, chat: phone, state: z.enum(['typing', 'recording', 'paused']) }),
+  z.object({ name: z.literal('chat.subscribe'), sessionId, chat: phone }),
+  z.object({ name: z.literal('contacts.check'), sessionId, phones: z.array(phone).min(1).max(50) }),
 ]);
 export type Command = z.infer<typeof Command>;
 
@@ -210,11 +268,30 @@ export type SendMessageResult = z.infer<typeof SendMessageResult>;
 export const PairingCodeResult = z.object({ code: z.string().regex(/^[0-9A-Z]{4}-[0-9A-Z]{4}$/), expiresAt: z.number().int() });
 export type PairingCodeResult = z.infer<typeof PairingCodeResult>;
 
+/** What WhatsApp says of a number: `exists` false when it is not on WhatsApp (Baileys drops those; we say so). */
+export const ContactInfo = z.object({
+  exists: z.boolean(),
+  phone,
+  jid: z.string().max(128),
+  lid: z.string().max(128).optional(),
+  name: z.string().max(256).optional(),
+  pictureUrl: z.string().max(4096).optional(),
+});
+export type ContactInfo = z.infer<typeof ContactInfo>;
+export const ContactsCheckResult = z.object({ contacts: z.array(ContactInfo).max(50) });
+export type ContactsCheckResult = z.infer<typeof ContactsCheckResult>;
+
+/** The answer to chat.read, chat.presence and chat.subscribe: done, with the message marked read if any. */
+export const ChatActionResult = z.object({ done: z.literal(true), messageId: messageId.optional() });
+export type ChatActionResult = z.infer<typeof ChatActionResult>;
+
 /**
  * A successful command's data, by command: send.text -> SendTextResult, send.message -> SendMessageResult,
- * session.pair -> PairingCodeResult. The most specific shape comes first, as a union keeps the first match.
+ * session.pair -> PairingCodeResult, message.edit/revoke -> SendTextResult (the edited message's id),
+ * contacts.check -> ContactsCheckResult, chat.* -> ChatActionResult. The most specific shape comes first, as a
+ * union keeps the first match.
  */
-export const CommandData = z.union([SendMessageResult, SendTextResult, PairingCodeResult]);
+export const CommandData = z.union([SendMessageResult, SendTextResult, PairingCodeResult, ContactsCheckResult, ChatActionResult]);
 export type CommandData = z.infer<typeof CommandData>;
 
 /** Error codes a connector may answer a command with; the hub maps them to API errors. */
@@ -228,6 +305,8 @@ export const CommandErrorCode = z.enum([
   'NOT_READY', // session.pair before the session shows a QR (still connecting); retry shortly
   'MESSAGE_NOT_FOUND', // replyTo (or another message reference) names a message the connector no longer has
   'MEDIA_UNAVAILABLE', // the media link could not be read (expired, deleted, or the Worker unreachable)
+  'EDIT_WINDOW_CLOSED', // message.edit past WhatsApp's edit window (15 minutes after sending)
+  'NOT_EDITABLE', // message.edit/revoke of a message this session did not send, or an edit of one that is not text
 ]);
 export type CommandErrorCode = z.infer<typeof CommandErrorCode>;
 

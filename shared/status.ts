@@ -43,5 +43,17 @@ export const MessageStatus = z.enum(['pending', 'sent', 'delivered', 'read', 'fa
 export type MessageStatus = z.infer<typeof MessageStatus>;
 
 /** Webhook and live-stream event names. */
-export const EventName = z.enum(['qr', 'pairing.code', 'connection.update', 'message.received', 'message.sent', 'message.status']);
+export const EventName = z.enum([
+  'qr',
+  'pairing.code',
+  'connection.update',
+  'message.received',
+  'message.sent',
+  'message.status',
+  'message.reaction',
+  'message.edited',
+  'message.revoked',
+  'poll.vote',
+  'presence.update',
+]);
 export type EventName = z.infer<typeof EventName>;

@@ -20,6 +20,7 @@ import { checkDeviceSignature, signDeviceIdentity } from './pairing.ts';
 import type { QrData } from './pairing.ts';
 import { CONNECTION_REPLACED, LOGIN_REFUSED, RESTART_REQUIRED } from './stream-errors.ts';
 import type { World } from './world.ts';
+import { onDevicePresence } from './presence.ts';
 
 // How long the server waits for the client to close after a stream error before cutting it off.
 // Closing first would race Baileys' async frame decoding and turn e.g. a 515 into a 428.
@@ -268,6 +269,7 @@ export class Connection {
     else if (node.tag === 'receipt' && node.attrs.type === 'server-error') await onMediaRetryRequest(this.#world, this.device, node);
     else if (node.tag === 'receipt') await onDeviceReceipt(this.#world, this.device, node);
     else if (node.tag === 'ack') onDeviceAck(this.#world, this.device, node);
+    else if (node.tag === 'presence' || node.tag === 'chatstate') onDevicePresence(this.#world, this.device, node);
     else if (node.tag === 'ib') {
       const batch = getBinaryNodeChild(node, 'offline_batch');
       if (batch) {
@@ -276,7 +278,7 @@ export class Connection {
         this.#pager?.onBatchRequest(count);
       }
     }
-    // Presence, chatstates and telemetry ibs need no answer.
+    // Telemetry ibs need no answer.
   }
 
   #register(data: proto.ClientPayload.IDevicePairingRegistrationData): void {

@@ -73,8 +73,13 @@ describe('control API', () => {
     await stored;
     const inbox = await call('GET', '/control/inbox/6289900000021');
     expect(inbox.json.messages).toEqual([
-      { id: reply!.key.id, from: '6284400000001', text: 'answer', timestamp: expect.any(Number) },
+      { id: reply!.key.id, from: '6284400000001', text: 'answer', timestamp: expect.any(Number), kind: 'text', content: expect.objectContaining({ extendedTextMessage: { text: 'answer' } }) },
     ]);
+    // Any kind, by message object: a reaction to the device's message reaches Baileys.
+    const reacted = client.next('messages.reaction');
+    const reaction = await call('POST', '/control/messages', { from: '6289900000021', to: '6284400000001', message: { type: 'reaction', messageId: reply!.key.id, emoji: '🙏' } });
+    expect(reaction).toEqual({ status: 200, json: { id: expect.any(String) } });
+    expect((await reacted)[0]).toMatchObject({ key: { id: reply!.key.id }, reaction: { text: '🙏' } });
 
     expect(await call('POST', '/control/receipts', { id: reply!.key.id, type: 'read' })).toEqual({
       status: 200,
@@ -112,12 +117,26 @@ describe('control API', () => {
     ['stalling a phone with no connection', 'POST', '/control/stall', { phone: '6281234567' }, 409],
     ['stalling a non-phone', 'POST', '/control/stall', { phone: 'abc' }, 400],
     ['an inbox for a non-phone', 'GET', '/control/inbox/abc', undefined, 400],
+    ['both text and a message object', 'POST', '/control/messages', { from: '6281234567', to: '6289876543', text: 'x', message: { type: 'text', text: 'y' } }, 400],
+    ['a message object of no known type', 'POST', '/control/messages', { from: '6281234567', to: '6289876543', message: { type: 'sticker' } }, 400],
+    ['a poll with one option', 'POST', '/control/messages', { from: '6281234567', to: '6289876543', message: { type: 'poll', name: 'q', options: ['a'] } }, 400],
+    ['a reaction to a message not in the chat', 'POST', '/control/messages', { from: '6281234567', to: '6289876543', message: { type: 'reaction', messageId: 'NOPE', emoji: 'x' } }, 404],
+    ['marking a non-phone not on WhatsApp', 'POST', '/control/contacts', { phone: 'abc', registered: false }, 400],
+    ['a presence state that does not exist', 'POST', '/control/presence', { from: '6281234567', to: '6289876543', state: 'dancing' }, 400],
     ['the wrong method', 'GET', '/control/scan', undefined, 405],
     ['an unknown path', 'POST', '/control/nothing', {}, 404],
   ])('%s gets a 4xx with an error message', async (_name, method, path, body, expected) => {
     const { status, json } = await call(method, path, body);
     expect(status).toBe(expected);
     expect(json.error).toEqual(expect.any(String));
+  });
+
+  test('a number is marked not on WhatsApp and given a picture', async () => {
+    expect(await call('POST', '/control/contacts', { phone: '6289900000030', registered: false, pictureUrl: 'https://pps.example/a.jpg' })).toEqual({
+      status: 200,
+      json: { registered: false, pictureUrl: 'https://pps.example/a.jpg' },
+    });
+    expect(await call('POST', '/control/presence', { from: '6289900000030', to: '6284400000009', state: 'composing' })).toEqual({ status: 200, json: { devices: 0 } });
   });
 
   test('an inbox of a contact that received nothing is empty', async () => {

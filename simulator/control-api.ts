@@ -4,6 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { ADDRESSINGS } from './addressing.ts';
 import { MEDIA_TYPES } from './media-crypto.ts';
+import { ContactContent } from './contact-content.ts';
 import {
   InvalidQr,
   InvalidScenario,
@@ -29,6 +30,7 @@ const schemas = {
       from: phone,
       to: phone,
       text: z.string().min(1).max(65_536).optional(),
+      message: ContactContent.optional(),
       addressing: z.enum(ADDRESSINGS).optional(),
       media: z
         .object({
@@ -43,8 +45,10 @@ const schemas = {
         .strict()
         .optional(),
     })
-    .refine((body) => (body.text === undefined) !== (body.media === undefined), 'send either text or media (with its caption), not both'),
+    .refine((body) => [body.text, body.message, body.media].filter((part) => part !== undefined).length === 1, 'give exactly one of text, message or media (with its caption)'),
   mediaExpire: z.union([z.object({ directPath: z.string().startsWith('/v/').max(1024) }).strict(), z.object({ messageId: z.string().min(1).max(128) }).strict()]),
+  contacts: z.object({ phone, registered: z.boolean().optional(), pictureUrl: z.string().url().max(2048).nullable().optional() }),
+  presence: z.object({ from: phone, to: phone, state: z.enum(['available', 'unavailable', 'composing', 'recording', 'paused']) }),
   receipts: z.object({ id: z.string().min(1), type: z.enum(['delivered', 'read']) }),
   retries: z.object({ id: z.string().min(1), count: z.number().int().min(1).max(5).optional() }),
   phone: z.object({ phone }),
@@ -113,11 +117,13 @@ const DESCRIPTION = {
   control: [
     'POST /control/scan {qr, phone, forgeAccountSignature?} -> {jid}',
     'POST /control/pair {phone, code} -> {jid}: the phone enters the pairing code its device shows',
-    'POST /control/messages {from, to, text, addressing?: pn|lid|lid-without-pn} -> {id}',
+    'POST /control/messages {from, to, text | message: {type: text|location|contacts|poll|reaction|edit|revoke|poll-vote, ...}, addressing?: pn|lid|lid-without-pn} -> {id}',
     'POST /control/messages {from, to, media: {type: image|video|audio|document|sticker, data: base64, mimetype?, caption?, filename?, voice?, gif?}, addressing?} -> {id}',
     'POST /control/media/expire {directPath} | {messageId} -> {directPath}: downloads get 410 until the phone re-uploads it',
+    'POST /control/contacts {phone, registered?, pictureUrl?} -> {registered, pictureUrl?}',
+    'POST /control/presence {from, to, state: available|unavailable|composing|recording|paused} -> {devices}',
     'POST /control/retries {id, count?} -> {ok}',
-    'GET /control/inbox/:phone -> {messages: [{id, from, text, timestamp, type?, media?: {mimetype, caption?, filename?, voice?, gif?, size, sha256} | {..., error}}]}',
+    'GET /control/inbox/:phone -> {messages: [{id, from, text, timestamp, kind, content, replyTo?, type?, media?: {mimetype, caption?, filename?, voice?, gif?, size, sha256} | {..., error}}]}',
     'POST /control/receipts {id, type: "delivered"|"read"} -> {ok}',
     'POST /control/unlink {phone} -> {devices}',
     'POST /control/drop {phone} -> {connections}',
@@ -158,7 +164,16 @@ async function route(simulator: Simulator, req: IncomingMessage): Promise<[numbe
         const { data, ...media } = body.media;
         return [200, await simulator.contactSendMedia(body.from, body.to, { ...media, data: Buffer.from(data, 'base64') }, options)];
       }
+      if (body.message) return [200, await simulator.contactSendContent(body.from, body.to, body.message, options)];
       return [200, await simulator.contactSend(body.from, body.to, body.text!, options)];
+    }
+    case '/control/contacts': {
+      const { phone: number, registered, pictureUrl } = await parseBody(req, schemas.contacts);
+      return [200, simulator.setContact(number, { ...(registered === undefined ? {} : { registered }), ...(pictureUrl === undefined ? {} : { pictureUrl: pictureUrl ?? undefined }) })];
+    }
+    case '/control/presence': {
+      const body = await parseBody(req, schemas.presence);
+      return [200, simulator.contactPresence(body.from, body.to, body.state)];
     }
     case '/control/media/expire':
       return [200, await simulator.expireMedia(await parseBody(req, schemas.mediaExpire))];

@@ -58,6 +58,8 @@ export type SimulatorEventMap = {
   'media-fetched': { directPath: string; status: number };
   /** A device asked for message `id`'s media again; the phone answered (SUCCESS with the new `directPath`, NOT_FOUND, DECRYPTION_ERROR). */
   'media-retry-answered': { id: string; phone: string; result: string; directPath?: string };
+  /** A device sent a chatstate (`to` the contact), its availability, or subscribed to a contact's presence. */
+  'presence-received': { from: string; to?: string; state: 'composing' | 'recording' | 'paused' | 'available' | 'unavailable' | 'subscribe' };
   /** Something a client sent could not be handled; the connection or message was dropped. */
   'client-error': { phone?: string | undefined; error: Error };
 };

@@ -1,6 +1,8 @@
 // What simulated contacts received from linked devices, decrypted, and which account sent each
-// message (so receipts can be routed back to it).
+// message (so receipts can be routed back to it); and what contacts sent, so they can quote, react to,
+// edit or revoke it later.
 import type { MediaType } from './media-crypto.ts';
+import type { MessageContent, MessageKind } from './message-kinds.ts';
 
 /**
  * Media as the receiving contact found it after downloading, checking and decrypting it: what the message
@@ -22,11 +24,17 @@ export type InboxMessage = {
   id: string;
   /** Phone number of the sending account. */
   from: string;
-  /** The text, or a media message's caption ('' when it has none). */
+  /** The text, a media message's caption, an edit's new text, or ''. */
   text: string;
   /** When the simulator received it, in milliseconds since the epoch. */
   timestamp: number;
-  /** Only on media messages (a text message has neither). */
+  /** Absent in world files written before kinds: text. */
+  kind?: MessageKind;
+  /** The whole proto.Message as JSON (bytes in base64). Absent in world files written before kinds. */
+  content?: MessageContent;
+  /** The id of the message it quotes. */
+  replyTo?: string;
+  /** Only on media messages: the media type and what the contact found when it fetched the bytes. */
   type?: MediaType;
   media?: InboxMedia;
 };
@@ -38,9 +46,13 @@ export type SentMessage = InboxMessage & {
   chatJid: string;
 };
 
+/** A message a contact sent a phone's devices. */
+export type ContactMessage = { id: string; from: string; to: string; content: MessageContent; timestamp: number };
+
 export class Inbox {
   #byContact = new Map<string, InboxMessage[]>();
   #byId = new Map<string, SentMessage>();
+  #fromContacts = new Map<string, ContactMessage>();
 
   record(message: SentMessage): void {
     let list = this.#byContact.get(message.to);
@@ -48,8 +60,8 @@ export class Inbox {
       list = [];
       this.#byContact.set(message.to, list);
     }
-    const { id, from, text, timestamp, type, media } = message;
-    list.push({ id, from, text, timestamp, ...(type && media ? { type, media } : {}) });
+    const { to: _to, chatJid: _chatJid, ...shown } = message;
+    list.push(shown);
     this.#byId.set(message.id, message);
   }
 
@@ -64,5 +76,13 @@ export class Inbox {
   /** Every message recorded, oldest first: replaying them through record() rebuilds the inbox. */
   all(): SentMessage[] {
     return [...this.#byId.values()];
+  }
+
+  recordFromContact(message: ContactMessage): void {
+    this.#fromContacts.set(message.id, message);
+  }
+
+  fromContact(id: string): ContactMessage | undefined {
+    return this.#fromContacts.get(id);
   }
 }

@@ -103,7 +103,11 @@ function answerIq(world: World, connection: Connection, iq: BinaryNode): void {
     world.registry.remove(device.phone, device.device);
     world.events.emit('device-unlinked', { phone: device.phone, device: device.device });
   }
-  // Ping (w:p), abt, blocklist, privacy, profile pictures, ...: an empty result satisfies Baileys.
+  if (xmlns === 'w:profile:picture' && type === 'get') {
+    connection.send(profilePicture(world, iq));
+    return;
+  }
+  // Ping (w:p), abt, blocklist, privacy, ...: an empty result satisfies Baileys.
   connection.send(result(iq));
 }
 
@@ -229,7 +233,8 @@ function usync(world: World, self: LinkedDevice | undefined, query: BinaryNode |
     if (protocols.has('lid')) {
       content.push({ tag: 'lid', attrs: { val: `${world.directory.lidOf(address.phone)}@lid` } });
     }
-    if (protocols.has('contact')) content.push({ tag: 'contact', attrs: { type: 'in' } });
+    // `out`: not on WhatsApp (contact-profiles.ts); Baileys' onWhatsApp then leaves the number out.
+    if (protocols.has('contact')) content.push({ tag: 'contact', attrs: { type: world.profiles.of(address.phone).registered ? 'in' : 'out' } });
     users.push({ tag: 'user', attrs: { jid }, content });
   }
   return {
@@ -240,6 +245,15 @@ function usync(world: World, self: LinkedDevice | undefined, query: BinaryNode |
       { tag: 'list', attrs: {}, content: users },
     ],
   };
+}
+
+/** A contact's picture URL (`<picture url id type/>`), or a 404 error child when it has none, as WhatsApp answers. */
+function profilePicture(world: World, iq: BinaryNode): BinaryNode {
+  const target = iq.attrs.target ? resolveJid(world.directory, iq.attrs.target) : undefined;
+  const url = target ? world.profiles.of(target.phone).pictureUrl : undefined;
+  const type = getBinaryNodeChild(iq, 'picture')?.attrs.type ?? 'preview';
+  if (!url) return { ...result(iq, [{ tag: 'error', attrs: { code: '404', text: 'item-not-found' } }]), attrs: { from: SERVER_JID, type: 'error', id: iq.attrs.id ?? '' } };
+  return result(iq, [{ tag: 'picture', attrs: { url, id: '1', type } }]);
 }
 
 /** onWhatsApp() asks by phone number (<contact>+62...</contact>) instead of jid. */

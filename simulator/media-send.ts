@@ -101,5 +101,5 @@ export async function contactSendMedia(world: World, from: string, to: string, m
   const uploaded = await upload(world, media);
   const id = newMessageId();
   await world.media!.store.keepPhoneCopy(id, { type: media.type, mediaKey: uploaded.mediaKey, directPath: uploaded.directPath });
-  return contactSendMessage(world, from, to, messageOf(media, uploaded), options, id, { type: 'media', mediatype: mediatypeOf(media) });
+  return contactSendMessage(world, from, to, messageOf(media, uploaded), options, id, mediatypeOf(media));
 }

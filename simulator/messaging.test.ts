@@ -21,7 +21,14 @@ describe('sending', () => {
     expect((await acked).attrs.id).toBe(sent!.key.id);
     expect(await stored).toMatchObject({ id: sent!.key.id, from: '6282200000001', text: 'halo dari gateway' });
     expect(simulator.inbox('6289900000001')).toEqual([
-      { id: sent!.key.id, from: '6282200000001', text: 'halo dari gateway', timestamp: expect.any(Number) },
+      {
+        id: sent!.key.id,
+        from: '6282200000001',
+        text: 'halo dari gateway',
+        timestamp: expect.any(Number),
+        kind: 'text',
+        content: expect.objectContaining({ extendedTextMessage: { text: 'halo dari gateway' } }),
+      },
     ]);
   });
 

@@ -8,6 +8,7 @@ import { senderAttrs, type Addressing } from './addressing.ts';
 import type { Connection } from './connection.ts';
 import { textMessage, type TextShape } from './message-content.ts';
 import { mediaContentOf, receiveMedia } from './media-receive.ts';
+import { contentOf, kindOf, replyToOf, stanzaFor, textOf } from './message-kinds.ts';
 import type { PeerBundle, SignalMessageType } from './contacts.ts';
 import type { LinkedDevice } from './device-registry.ts';
 import { resolveJid } from './directory.ts';
@@ -28,10 +29,6 @@ function unixSeconds(): string {
 /** A WhatsApp-like message id: "3EB0" and 16 hex digits. */
 export function newMessageId(): string {
   return `3EB0${randomBytes(8).toString('hex').toUpperCase()}`;
-}
-
-function messageText(message: proto.IMessage): string {
-  return message.conversation ?? message.extendedTextMessage?.text ?? '';
 }
 
 /** The <enc> nodes of a message stanza with the jid each is for (<participants> or a bare <enc>). */
@@ -65,7 +62,6 @@ export async function onDeviceMessage(
     world.events.emit('send-refused', { id, from: sender.phone, to: chat.phone, code: refusal.code });
     return;
   }
-  let text: string | undefined;
   let message: proto.IMessage | undefined;
   let undecryptable: string | undefined;
   const devices: number[] = [];
@@ -83,7 +79,6 @@ export async function onDeviceMessage(
         Buffer.from(enc.content),
       );
       message = proto.Message.decode(plaintext);
-      text = messageText(message);
       devices.push(address.device);
     } catch (error) {
       undecryptable = address.phone;
@@ -91,7 +86,7 @@ export async function onDeviceMessage(
     }
   }
   connection.send({ tag: 'ack', attrs: { class: 'message', id, from: to, t: unixSeconds() } });
-  if (text === undefined && undecryptable && chat) {
+  if (message === undefined && undecryptable && chat) {
     // As a WhatsApp phone does: it asks the sender again, up to Baileys' limit of 5 retries.
     const count = (world.decryptRetries.get(id) ?? 0) + 1;
     world.decryptRetries.set(id, count);
@@ -99,15 +94,19 @@ export async function onDeviceMessage(
     return;
   }
   world.decryptRetries.delete(id);
-  if (text === undefined || !chat) return;
-  const media = message && mediaContentOf(message);
-  if (media) text = media.content.caption ?? '';
+  if (message === undefined || !chat) return;
+  const media = mediaContentOf(message);
+  const text = media ? (media.content.caption ?? '') : textOf(message);
+  const replyTo = replyToOf(message);
   const sent: SentMessage = {
     id,
     from: sender.phone,
     to: chat.phone,
     text,
     timestamp: Date.now(),
+    kind: kindOf(message),
+    content: contentOf(message),
+    ...(replyTo ? { replyTo } : {}),
     chatJid: to,
     ...(media ? { type: media.type, media: await receiveMedia(world.media, media.type, media.content) } : {}),
   };
@@ -213,9 +212,11 @@ async function onRetryReceipt(world: World, device: LinkedDevice, contact: strin
     // A receipt may have settled it while the contact was encrypting.
     if (device.unreceipted.get(id) !== message) return;
     // Same id and timestamp: it is the same message, only its ciphertext is new.
-    // The <enc>'s other attributes (a media message's mediatype) stay as they were.
-    const enc = getBinaryNodeChild(message.node, 'enc');
-    message.node = { ...message.node, content: [{ tag: 'enc', attrs: { ...enc?.attrs, v: '2', type }, content: ciphertext }] };
+    const children = Array.isArray(message.node.content) ? message.node.content : [];
+    message.node = {
+      ...message.node,
+      content: children.map((child) => (child.tag === 'enc' ? { ...child, attrs: { ...child.attrs, type }, content: ciphertext } : child)),
+    };
     world.resend(message);
   } catch (error) {
     world.events.emit('client-error', { phone: device.phone, error: error as Error });
@@ -267,9 +268,6 @@ export function bundleOf(device: LinkedDevice): PeerBundle {
   };
 }
 
-/** What a contact's message stanza says of its content: `type="text"`, or `type="media"` with the `<enc mediatype>`. */
-export type StanzaKind = { type: 'text' } | { type: 'media'; mediatype: string };
-
 export type ContactSendOptions = { addressing?: Addressing; shape?: TextShape; pushName?: string; device?: number };
 
 /** Refuses a send that cannot happen, before anything (a media blob, a message id) is made for it. */
@@ -287,7 +285,8 @@ export async function contactSend(world: World, from: string, to: string, text: 
 /**
  * Contact `from` sends `message` to phone `to`: one Signal copy per linked device of `to` (pkmsg to
  * start a session, msg after), delivered now or queued until the device is next online, and kept
- * per device until that device receipts it.
+ * per device until that device receipts it. The stanza carries what a phone's client puts on that kind;
+ * a media message's `mediatype` goes on its `<enc>`.
  */
 export async function contactSendMessage(
   world: World,
@@ -296,13 +295,15 @@ export async function contactSendMessage(
   message: proto.IMessage,
   options: ContactSendOptions = {},
   id = newMessageId(),
-  kind: StanzaKind = { type: 'text' },
+  mediatype?: string,
 ): Promise<{ id: string }> {
   assertCanSend(world, from, to, options.device);
   const devices = world.registry.devicesOf(to);
   const contact = world.contacts.find(from, options.device ?? 0)!;
   const lid = world.directory.lidOf(from);
   const plaintext = proto.Message.encode(message).finish();
+  const stanza = stanzaFor(message);
+  const encAttrs = mediatype ? { ...stanza.encAttrs, mediatype } : stanza.encAttrs;
   // WhatsApp puts the sender's chosen name beside its messages as `notify`.
   const sender = { ...senderAttrs(from, lid, options.addressing ?? 'pn', contact.device), ...(options.pushName ? { notify: options.pushName } : {}) };
   const types: SignalMessageType[] = [];
@@ -311,16 +312,23 @@ export async function contactSendMessage(
       bundleOf(device),
     );
     types.push(type);
-    world.deliverMessage(device, id, { from, plaintext, node: messageStanza(sender, id, type, ciphertext, kind) });
+    world.deliverMessage(device, id, { from, plaintext, node: messageStanza({ ...sender, ...stanza.attrs }, id, type, ciphertext, { encAttrs, children: stanza.children }) });
   }
+  world.inbox.recordFromContact({ id, from, to, content: contentOf(message), timestamp: Date.now() });
   world.events.emit('contact-message-sent', { id, from, to, types });
   return { id };
 }
 
-function messageStanza(sender: Record<string, string>, id: string, type: SignalMessageType, ciphertext: Buffer, kind: StanzaKind): BinaryNode {
+function messageStanza(
+  attrs: Record<string, string>,
+  id: string,
+  type: SignalMessageType,
+  ciphertext: Buffer,
+  extra: { encAttrs: Record<string, string>; children: BinaryNode[] },
+): BinaryNode {
   return {
     tag: 'message',
-    attrs: { ...sender, id, t: unixSeconds(), type: kind.type },
-    content: [{ tag: 'enc', attrs: { v: '2', type, ...(kind.type === 'media' ? { mediatype: kind.mediatype } : {}) }, content: ciphertext }],
+    attrs: { ...attrs, id, t: unixSeconds() },
+    content: [...extra.children, { tag: 'enc', attrs: { v: '2', type, ...extra.encAttrs }, content: ciphertext }],
   };
 }

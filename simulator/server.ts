@@ -18,7 +18,10 @@ import type { InboxMessage } from './inbox.ts';
 import { enterPairingCode } from './link-code.ts';
 import { scan, unlink } from './linking.ts';
 import type { ScanOptions } from './linking.ts';
-import { contactSend, sendReceipt } from './messaging.ts';
+import { contactSend, contactSendMessage, sendReceipt } from './messaging.ts';
+import { contactMessage, type ContactContent } from './contact-content.ts';
+import type { ContactProfile } from './contact-profiles.ts';
+import { contactPresence, type ContactPresence } from './presence.ts';
 import { DEFAULT_RECEIPT_DELAY_MS, randomSeed, receiptDelays } from './receipt-timing.ts';
 import { keepWorldInFile, readWorldFile, restoreWorld } from './world-file.ts';
 import { pushAfterPairing } from './after-pairing.ts';
@@ -97,6 +100,12 @@ export type Simulator = {
   contactSendMedia(from: string, to: string, media: ContactMedia, options?: ContactSendOptions): Promise<{ id: string }>;
   /** The media host drops a blob (by direct path, or the contact message carrying it): downloads get 410 until the phone re-uploads it. */
   expireMedia(target: { directPath: string } | { messageId: string }): Promise<{ directPath: string }>;
+  /** Contact `from` sends any kind of message (reply, reaction, edit, revoke, poll, vote, location, contacts) to phone `to`. */
+  contactSendContent(from: string, to: string, content: ContactContent, options?: Omit<ContactSendOptions, 'shape'>): Promise<{ id: string }>;
+  /** Marks a number on or off WhatsApp, or gives it a profile picture URL. */
+  setContact(phone: string, profile: Partial<ContactProfile>): ContactProfile;
+  /** Contact `from` shows availability or a chatstate to phone `to`'s devices subscribed to it; how many got it. */
+  contactPresence(from: string, to: string, state: ContactPresence): { devices: number };
   /** The recipient of device-sent messages `ids` (one chat) receipts them all at once, in one `<list>` receipt. */
   receiptList(ids: string[], type: ReceiptType): void;
   /** The user types `text` to contact `to` on phone `phone` itself; its linked devices get the synced copy. */
@@ -189,6 +198,9 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     contactSend: (from, to, text, sendOptions) => contactSend(world, from, to, text, sendOptions),
     contactSendMedia: (from, to, media, sendOptions) => contactSendMedia(world, from, to, media, sendOptions),
     expireMedia: (target) => expireMedia(world, target),
+    contactSendContent: async (from, to, content, sendOptions) => contactSendMessage(world, from, to, contactMessage(world.inbox, from, to, content), sendOptions),
+    setContact: (phone, profile) => world.profiles.set(phone, profile),
+    contactPresence: (from, to, state) => contactPresence(world, from, to, state),
     phoneSend: (phone, to, text) => phoneSend(world, phone, to, text),
     pushHistory: (phone, chats, syncType) => pushHistory(world, phone, chats, syncType),
     inbox: (phone) => world.inbox.messagesOf(phone),

@@ -15,6 +15,8 @@ import { SimulatorEvents } from './events.ts';
 import type { ReceiptType } from './events.ts';
 import { Inbox } from './inbox.ts';
 import type { MediaHost } from './media-server.ts';
+import { ContactProfiles } from './contact-profiles.ts';
+import { Presences } from './presence.ts';
 import { SendRefusals } from './send-refusals.ts';
 import type { PendingLinkCode } from './link-code.ts';
 
@@ -41,6 +43,8 @@ export class World {
   readonly registry = new DeviceRegistry();
   readonly contacts = new ContactBook();
   readonly inbox = new Inbox();
+  readonly profiles = new ContactProfiles();
+  readonly presences = new Presences();
   readonly refusals = new SendRefusals();
   readonly events = new SimulatorEvents();
   readonly serverStatic: KeyPair;

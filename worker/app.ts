@@ -18,6 +18,7 @@ import { liveRoutes } from './routes/live.ts';
 import { mediaRoutes } from './routes/media.ts';
 import { MESSAGE_BODY_MAX_BYTES } from './routes/message-request.ts';
 import { messageRoutes } from './routes/messages.ts';
+import { chatActionRoutes } from './routes/chat-actions.ts';
 import { sessionKeyRoutes } from './routes/session-key.ts';
 
 /** Far above any valid request (a 64 KiB message in JSON), far below what could hurt. */
@@ -65,6 +66,7 @@ export function createApp() {
   app.route('/', messageRoutes);
   app.route('/', mediaRoutes);
   app.route('/', connectorMediaRoutes);
+  app.route('/', chatActionRoutes);
   app.route('/', adminRoutes);
 
   app.get('/hub/connect', async (c) => {

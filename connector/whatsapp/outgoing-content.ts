@@ -5,7 +5,7 @@ import type { Readable } from 'node:stream';
 import type { AnyMessageContent } from '@whiskeysockets/baileys';
 import type { OutgoingMessage, SentMedia } from '../../shared/protocol.ts';
 
-export type MediaMessage = Exclude<OutgoingMessage, { type: 'text' }>;
+export type MediaMessage = Extract<OutgoingMessage, { media: unknown }>;
 
 /** Baileys content for a media message whose bytes `stream` yields. Image thumbnails come from sharp inside Baileys. */
 export function mediaContent(message: MediaMessage, stream: Readable): AnyMessageContent {

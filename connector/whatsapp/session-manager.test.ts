@@ -51,10 +51,13 @@ class FakeSession implements ManagedSession {
   async sendText() {
     return { messageId: 'm', remoteJid: 'j', timestamp: 0 };
   }
-  async send() {
+  async sendContent() {
     return { messageId: 'm', remoteJid: 'j', timestamp: 0 };
   }
   async reuploadMedia(): Promise<never> {
+    throw new Error('not connected');
+  }
+  actionContext(): never {
     throw new Error('not connected');
   }
 }

@@ -4,6 +4,7 @@ import {
   areJidsSameUser,
   type AnyMessageContent,
   generateMessageIDV2,
+  jidNormalizedUser,
   makeCacheableSignalKeyStore,
   type BaileysEventMap,
   type BinaryNode,
@@ -30,6 +31,9 @@ import { MessageStatuses } from './message-statuses.ts';
 import { phoneSentEvent, phoneSentEventId } from './phone-messages.ts';
 import { receiptStatus } from './receipt-statuses.ts';
 import type { RecentMessages } from './recent-messages.ts';
+import type { ActionContext } from './message-actions.ts';
+import { chatActionEvent, chatEventId, incomingKindEvent, pollVoteEvent, replyToOf, votedPollId, type Sender } from './incoming-kinds.ts';
+import { presenceEvents } from './presence-events.ts';
 import { qrEvent } from './qr.ts';
 import { sendFailure } from './send-failure.ts';
 import { UnackedSends } from './unacked-sends.ts';
@@ -123,6 +127,8 @@ export class WhatsAppSession {
   readonly #hooked = new Set<string>();
   readonly #statuses: MessageStatuses;
   readonly #unacked = new UnackedSends();
+  /** The latest received message per chat phone, for a chat read without a message id. */
+  readonly #lastReceived = new Map<string, WAMessageKey>();
 
   constructor(options: SessionOptions) {
     this.sessionId = options.sessionId;
@@ -235,32 +241,42 @@ export class WhatsAppSession {
     return result;
   }
 
-  async sendText(to: string, text: string): Promise<SendTextResult> {
-    return this.send(to, { text }, { text });
+  /** What message-actions.ts needs to act on the open socket; throws unless the session is WORKING. */
+  actionContext(): ActionContext {
+    const sock = this.#sock;
+    if (!sock || this.#status !== 'WORKING') throw new Error('session is not connected');
+    return { sock, sessionId: this.sessionId, recent: this.#o.recentMessages, now: this.#o.now, lastReceived: (phone) => this.#lastReceived.get(phone) };
+  }
+
+  sendText(to: string, text: string): Promise<SendTextResult> {
+    return this.sendContent(to, { text }, { text });
   }
 
   /**
-   * Sends any content to a phone. `record` is what message.sent reports of it (the text, or a caption with
-   * the media's type and stored id). Media content uploads first, so the stanza is written only once the
-   * bytes are with WhatsApp.
+   * Sends any content to `to`, as sendText does text: statuses tracked from the server's ack on, the message
+   * kept for retries and quotes, and recorded as message.sent. `record` is what message.sent reports of it
+   * (the text or caption, '' for kinds without; a media message's type and stored id). Media content uploads
+   * first, so the stanza is written only once the bytes are with WhatsApp.
    */
-  async send(to: string, content: AnyMessageContent, record: SentRecord): Promise<SendTextResult> {
+  async sendContent(to: string, content: AnyMessageContent, record: SentRecord, quoted?: WAMessage): Promise<SendTextResult> {
     const sock = this.#sock;
     if (!sock || this.#status !== 'WORKING') throw new Error('session is not connected');
     // The id is ours before the send: the server's ack (which is `sent`) and receipts can come back before
     // sendMessage resolves, and must be recognised as this message's.
     const messageId = generateMessageIDV2(sock.user?.id);
     const statuses = this.#statuses.sending(messageId, to);
-    // A media message can only be sent again once Baileys has uploaded it and we hold the finished message.
-    this.#unacked.add({ messageId, to, ...('text' in content && typeof content.text === 'string' ? { text: content.text } : {}) });
+    // Plain text can be sent again as it is; anything else once Baileys has built (and uploaded) the
+    // finished message, which is then relayed as it was.
+    const plainText = 'text' in content && typeof content.text === 'string' && !quoted && Object.keys(content).length === 1;
+    this.#unacked.add({ messageId, to, ...(plainText ? { text: content.text } : {}) });
     try {
-      const sent = await sock.sendMessage(`${to}@s.whatsapp.net`, content, { messageId }).catch((err: unknown) => {
+      const sent = await sock.sendMessage(`${to}@s.whatsapp.net`, content, { messageId, ...(quoted ? { quoted } : {}) }).catch((err: unknown) => {
         // Baileys throws before writing the stanza: the caller is told it failed, so it is not ours to resend.
         this.#unacked.settle(messageId);
         throw err;
       });
       if (!sent?.key.id || !sent.key.remoteJid) throw new Error('WhatsApp returned no message key');
-      if (sent.message && record.media) this.#unacked.prepared(messageId, sent.message);
+      if (sent.message) this.#unacked.prepared(messageId, sent.message);
       const result = { messageId: sent.key.id, remoteJid: sent.key.remoteJid, timestamp: timestampMs(sent.messageTimestamp, this.#o.now()) };
       if (sent.message) await this.#remember({ id: result.messageId, remoteJid: result.remoteJid, fromMe: true, message: sent.message, at: result.timestamp });
       try {
@@ -404,6 +420,9 @@ export class WhatsAppSession {
     on('messages.update', async (updates) => {
       for (const update of updates) await this.#onMessageUpdate(sock, update);
     });
+    on('presence.update', async (update) => {
+      for (const event of await presenceEvents(update, (lid) => sock.signalRepository.lidMapping.getPNForLID(lid))) await this.#o.emit(event);
+    });
   }
 
   async #onConnectionUpdate(sock: WASocket, update: BaileysEventMap['connection.update']): Promise<void> {
@@ -518,14 +537,47 @@ export class WhatsAppSession {
     // WhatsApp has no lookup of a phone number by LID: the number comes with the message (sender_pn) or from
     // the mapping Baileys stored when it was last given; else the message is delivered with its LID alone.
     const phone = phoneFromJid(party.pnJid) ?? (party.lidJid ? phoneFromJid(await sock.signalRepository.lidMapping.getPNForLID(party.lidJid)) : null);
+    if (phone && msg.key.id && msg.message && !msg.messageStubType) this.#lastReceived.set(phone, { ...msg.key });
+    const lid = bareLid(party.lidJid);
+    const sender: Sender = { from: phone, ...(lid ? { fromLid: lid.slice(0, 64) } : {}) };
+    const now = this.#o.now();
     const media = this.#o.media && msg.key.id && !msg.messageStubType ? announcedMedia(msg.message) : null;
-    const event = media ? incomingMediaEvent(msg, media, phone, bareLid(party.lidJid), this.#o.now()) : incomingTextEvent(msg, phone, bareLid(party.lidJid), this.#o.now());
+    const base = media ? incomingMediaEvent(msg, media, phone, lid, now) : (incomingTextEvent(msg, phone, lid, now) ?? incomingKindEvent(msg, sender, now));
+    const replyTo = base ? replyToOf(msg) : undefined;
+    const event = base && replyTo ? { ...base, replyTo } : base;
     // Media goes out once its bytes are stored; its job is what is durable before the receipt.
     if (event && media) await this.#o.media!.receive(this.sessionId, msg, event, incomingEventId(this.sessionId, event));
     else if (event) await this.#o.emit(event, incomingEventId(this.sessionId, event));
+    else await this.#onChatEvent(sock, msg, sender);
     if (msg.key.id && msg.key.remoteJid && msg.message && !msg.messageStubType) {
       const at = timestampMs(msg.messageTimestamp, this.#o.now());
       await this.#remember({ id: msg.key.id, remoteJid: msg.key.remoteJid, fromMe: false, message: msg.message, at });
+    }
+  }
+
+  /** A reaction, edit, delete or poll vote from a contact, as its own event. */
+  async #onChatEvent(sock: WASocket, msg: WAMessage, sender: Sender): Promise<void> {
+    const now = this.#o.now();
+    const action = chatActionEvent(msg, sender, now);
+    if (action) {
+      await this.#o.emit(action, chatEventId(this.sessionId, action.name, msg));
+      return;
+    }
+    const pollId = votedPollId(msg);
+    if (!pollId) return;
+    const poll = await this.#o.recentMessages.get(this.sessionId, pollId);
+    const me = sock.user?.id ? jidNormalizedUser(sock.user.id) : undefined;
+    const voter = msg.key.participant || msg.key.remoteJid;
+    if (!poll || !me || !voter) {
+      this.#log.warn({ pollId }, 'a vote on a poll this connector does not have; it cannot be decrypted');
+      return;
+    }
+    try {
+      const context = { id: pollId, message: poll.message, creatorJid: poll.fromMe ? me : jidNormalizedUser(poll.remoteJid), voterJid: jidNormalizedUser(voter) };
+      const vote = pollVoteEvent(msg, context, sender, now);
+      if (vote) await this.#o.emit(vote, chatEventId(this.sessionId, 'poll.vote', msg));
+    } catch (err) {
+      this.#log.warn({ err, pollId }, 'a poll vote did not decrypt');
     }
   }
 

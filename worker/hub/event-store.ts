@@ -84,6 +84,12 @@ function writesFor(db: Db, { id, sessionId, at, event }: StoredEvent): BatchItem
   switch (event.name) {
     case 'qr':
     case 'pairing.code':
+    // Chat events are kept in the event log (and delivered); messages rows are for messages themselves.
+    case 'message.reaction':
+    case 'message.edited':
+    case 'message.revoked':
+    case 'poll.vote':
+    case 'presence.update':
       return [record];
     case 'connection.update': {
       const user = event.user;

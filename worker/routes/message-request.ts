@@ -65,7 +65,47 @@ export const AudioContent = media({ voice: z.boolean({ error: 'must be true or f
 export const DocumentContent = media({ caption, filename: text('a file name').min(1, 'must not be empty').max(255, 'must be at most 255 characters').optional() });
 export const StickerContent = media({});
 
-const variant = <K extends string, T extends z.ZodType>(type: K, content: T, example: Record<string, unknown>) =>
+const messageId = text('a message id').min(1, 'is required').max(128, 'must be at most 128 characters');
+const number = (what: string, min: number, max: number) =>
+  z.number({ error: (issue) => (issue.input === undefined ? 'is required' : `must be ${what}`) }).min(min, `must be ${what}`).max(max, `must be ${what}`);
+
+export const LocationContent = z
+  .object({
+    latitude: number('a latitude from -90 to 90', -90, 90),
+    longitude: number('a longitude from -180 to 180', -180, 180),
+    name: text('text').max(1000, 'must be at most 1000 characters').optional(),
+    address: text('text').max(1000, 'must be at most 1000 characters').optional(),
+  })
+  .strict();
+
+/** A card with phones (the gateway writes the vCard) or the user's own vCard text. */
+const ContactCard = z
+  .object({
+    name: text('a name').min(1, 'is required').max(256, 'must be at most 256 characters'),
+    phones: z.array(text('a phone number').regex(/^\+?[0-9 ()-]{5,32}$/, 'must be a phone number'), { error: 'must be a list of phone numbers' }).min(1, 'must not be empty').max(10).optional(),
+    organization: text('text').max(256, 'must be at most 256 characters').optional(),
+    email: text('an email address').max(256, 'must be at most 256 characters').optional(),
+    vcard: text('vCard text').startsWith('BEGIN:VCARD', 'must start with BEGIN:VCARD').max(10_000, 'must be at most 10000 characters').optional(),
+  })
+  .strict()
+  .refine((card) => (card.phones === undefined) !== (card.vcard === undefined), 'needs either phones or vcard, not both');
+export const ContactsContent = z.array(ContactCard, { error: 'must be a list of contact cards' }).min(1, 'must not be empty').max(20, 'must be at most 20 cards');
+
+export const ReactionContent = z
+  .object({ messageId, emoji: text('an emoji').max(32, 'must be one emoji').openapi({ description: 'An empty string removes the reaction' }) })
+  .strict();
+
+export const PollContent = z
+  .object({
+    name: text('text').min(1, 'is required').max(256, 'must be at most 256 characters'),
+    options: z.array(text('text').min(1, 'must not be empty').max(100, 'must be at most 100 characters'), { error: 'must be a list of options' }).min(2, 'needs at least 2 options').max(12, 'takes at most 12 options'),
+    selectableCount: z.number({ error: 'must be a whole number' }).int('must be a whole number').min(0).max(12).default(1).openapi({ description: 'How many options a voter may pick; 0 for any number' }),
+  })
+  .strict()
+  .refine((poll) => poll.selectableCount <= poll.options.length, 'selectableCount is more than the options')
+  .refine((poll) => new Set(poll.options).size === poll.options.length, 'options must differ');
+
+const variant = <K extends string, T extends z.ZodType>(type: K, content: T, example: unknown) =>
   z
     .object({ ...Common, type: z.literal(type), [type]: content } as { to: typeof To; replyTo: (typeof Common)['replyTo']; type: z.ZodLiteral<K> } & {
       [P in K]: T;
@@ -83,12 +123,16 @@ export const MessageRequest = z
       variant('audio', AudioContent, { mediaId: 'med_8f14e45fceea167a5a36', voice: true }),
       variant('document', DocumentContent, { url: 'https://example.com/invoice.pdf', filename: 'invoice-42.pdf', caption: 'Invoice 42' }),
       variant('sticker', StickerContent, { data: 'UklGRiQAAABXRUJQVlA4IBgAAAAwAQCdASoBAAEAAQAcJaQAA3AA/v3AgAA=' }),
+      variant('location', LocationContent, { latitude: -6.1754, longitude: 106.8272, name: 'Monas', address: 'Gambir, Jakarta Pusat' }),
+      variant('contacts', ContactsContent, [{ name: 'Budi Santoso', phones: ['+62 812-3456-7890'], organization: 'Toko Budi' }]),
+      variant('reaction', ReactionContent, { messageId: '3EB0C767D71D7C8F2D6A', emoji: '👍' }),
+      variant('poll', PollContent, { name: 'Lunch?', options: ['Nasi goreng', 'Mie ayam', 'Sate'], selectableCount: 1 }),
     ],
-    { error: (issue) => (issue.input === undefined ? 'is required' : 'must be one of text, image, video, audio, document, sticker') },
+    { error: (issue) => (issue.input === undefined ? 'is required' : 'must be one of text, image, video, audio, document, sticker, location, contacts, reaction, poll') },
   )
   .openapi('MessageRequest');
 export type MessageRequest = z.infer<typeof MessageRequest>;
-export type MediaRequest = Exclude<MessageRequest, { type: 'text' }>;
+export type MediaRequest = Extract<MessageRequest, { type: 'image' | 'video' | 'audio' | 'document' | 'sticker' }>;
 
 export const MessageResult = z
   .object({

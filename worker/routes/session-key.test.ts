@@ -335,6 +335,12 @@ describe('the rest of the surface', () => {
         '/api/session/status',
         '/api/sessions/{sessionId}/keys',
         '/api/webhooks/deliveries',
+        '/api/messages/{id}',
+        '/api/chats/{phone}/read',
+        '/api/chats/{phone}/presence',
+        '/api/chats/{phone}/presence/subscribe',
+        '/api/contacts/{phone}',
+        '/api/contacts/check',
       ].sort(),
     );
     expect(Object.keys(doc.paths['/api/send'])).toEqual(['post', 'get']);

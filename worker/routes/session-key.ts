@@ -28,7 +28,7 @@ const CreateBody = z
     description: text('text').max(256, 'must be at most 256 characters').optional(),
     webhookUrl: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).max(2048, 'must be at most 2048 characters').optional(),
     webhookSecret: text('text').min(16, 'must be at least 16 characters').max(256, 'must be at most 256 characters').optional(),
-    webhookEvents: z.array(EventName, { error: `must be a list of: ${EventName.options.join(', ')}` }).max(10).optional(),
+    webhookEvents: z.array(EventName, { error: `must be a list of: ${EventName.options.join(', ')}` }).max(EventName.options.length).optional(),
     // Checked and normalised by the service, as a send's recipient is.
     phone: text('text').max(32, 'must be at most 32 characters').optional().openapi({ description: 'The only number that may link this session' }),
   })

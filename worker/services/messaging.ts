@@ -13,7 +13,7 @@ export interface SentText {
   timestamp: number;
 }
 
-function failure(outcome: Extract<CommandOutcome, { ok: false }>, sessionId: string): ApiError {
+export function failure(outcome: Extract<CommandOutcome, { ok: false }>, sessionId: string): ApiError {
   switch (outcome.code) {
     case 'CONNECTOR_OFFLINE':
     case 'SHUTTING_DOWN':
@@ -32,6 +32,10 @@ function failure(outcome: Extract<CommandOutcome, { ok: false }>, sessionId: str
       return new ApiError('MESSAGE_NOT_FOUND', outcome.message);
     case 'MEDIA_UNAVAILABLE':
       return new ApiError('MEDIA_UNAVAILABLE', `The connector could not read the media: ${outcome.message}`);
+    case 'EDIT_WINDOW_CLOSED':
+      return new ApiError('EDIT_WINDOW_CLOSED', outcome.message);
+    case 'NOT_EDITABLE':
+      return new ApiError('NOT_EDITABLE', outcome.message);
   }
 }
 
@@ -57,7 +61,7 @@ export async function sendText(s: Services, sessionId: string, to: string, text:
   if (!outcome.ok) throw failure(outcome, sessionId);
   // The message's record in Turso comes from the connector's message.sent event, written to its outbox
   // before this answer: durable without a database write on the caller's time.
-  if (!('messageId' in outcome.data)) throw new ApiError('SEND_FAILED', 'The connector answered the send with something else');
+  if (!('remoteJid' in outcome.data)) throw new ApiError('SEND_FAILED', 'The connector answered the send with something else');
   return outcome.data;
 }
 

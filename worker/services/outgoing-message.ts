@@ -10,6 +10,25 @@ import { isGroupJid, type MediaRequest, type MessageRequest } from '../routes/me
 import { discardMedia, findMedia, storeMedia, type StoredMedia } from './media.ts';
 import { checkMessageText, parseRecipient, sendMessage } from './messaging.ts';
 import type { Services } from './ports.ts';
+import { buildVcard } from './vcard.ts';
+
+/** Every kind but media, whose file must first be stored. */
+async function outgoing(s: Services, request: Exclude<MessageRequest, MediaRequest>): Promise<OutgoingMessage> {
+  if (request.type === 'text') {
+    checkMessageText(s.config, request.text.body, 'text.body');
+    return { type: 'text', text: request.text.body };
+  }
+  switch (request.type) {
+    case 'location':
+      return { type: 'location', ...request.location };
+    case 'contacts':
+      return { type: 'contacts', contacts: request.contacts.map((card) => ({ name: card.name, vcard: card.vcard ?? buildVcard({ ...card, phones: card.phones ?? [] }) })) };
+    case 'reaction':
+      return { type: 'reaction', ...request.reaction };
+    case 'poll':
+      return { type: 'poll', ...request.poll };
+  }
+}
 
 /** How long the Worker waits for a user's URL to deliver the whole file. */
 const URL_FETCH_TIMEOUT_MS = 120_000;
@@ -90,12 +109,15 @@ async function mediaMessage(s: Services, sessionId: string, request: MediaReques
   };
 }
 
+const MEDIA_TYPES: ReadonlySet<string> = new Set(['image', 'video', 'audio', 'document', 'sticker']);
+
+function isMediaRequest(request: MessageRequest): request is MediaRequest {
+  return MEDIA_TYPES.has(request.type);
+}
+
 export async function sendRequestedMessage(s: Services, sessionId: string, request: MessageRequest, context: SendContext): Promise<SendMessageResult> {
   const to = isGroupJid(request.to) ? request.to : parseRecipient(s.config, request.to, 'to');
-  if (request.type === 'text') {
-    checkMessageText(s.config, request.text.body, 'text.body');
-    return sendMessage(s, sessionId, to, { type: 'text', text: request.text.body }, request.replyTo);
-  }
+  if (!isMediaRequest(request)) return sendMessage(s, sessionId, to, await outgoing(s, request), request.replyTo);
   const caption = ((request as Record<string, unknown>)[request.type] as { caption?: string }).caption;
   if (caption !== undefined && caption.length > s.config.MAX_MESSAGE_LENGTH) throw invalid(`${request.type}.caption`, `must be at most ${s.config.MAX_MESSAGE_LENGTH} characters`);
   const { stored, ownCopy } = await fileFor(s, sessionId, request, context);

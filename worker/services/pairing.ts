@@ -24,6 +24,8 @@ function failure(outcome: Extract<CommandOutcome, { ok: false }>, sessionId: str
     case 'INVALID_COMMAND':
     case 'MESSAGE_NOT_FOUND':
     case 'MEDIA_UNAVAILABLE':
+    case 'EDIT_WINDOW_CLOSED':
+    case 'NOT_EDITABLE':
       return new ApiError('SEND_FAILED', `WhatsApp did not give a pairing code: ${outcome.message}`);
   }
 }
