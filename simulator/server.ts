@@ -118,8 +118,11 @@ export type Simulator = {
   receipt(id: string, type: ReceiptType, device?: number): void;
   /** One-time prekeys of contact `phone`'s phone handed out in bundles, and those not yet used by a pkmsg. */
   preKeyCounts(phone: string): { handedOut: number; unused: number };
-  /** Contact `phone` links a companion device: usync lists it, Baileys encrypts to it, it can send and receipt. */
-  addContactDevice(phone: string): { device: number };
+  /**
+   * Contact `phone` links a companion device: usync lists it, Baileys encrypts to it, it can send and receipt.
+   * With `publishKeys: false` the server holds no keys for it yet: key fetches leave it out.
+   */
+  addContactDevice(phone: string, options?: { publishKeys?: boolean }): { device: number };
   /** The recipient of device-sent message `id` cannot decrypt it and sends a retry receipt (retry number `count`). */
   retryReceipt(id: string, count?: number): void;
   /**
@@ -205,7 +208,11 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     inbox: (phone) => world.inbox.messagesOf(phone),
     receipt: (id, type, device) => sendReceipt(world, id, type, device),
     preKeyCounts: (phone) => world.contacts.get(phone).preKeyCounts(),
-    addContactDevice: (phone) => ({ device: world.contacts.addDevice(phone, world.registry.allocateDevice(phone)).device }),
+    addContactDevice: (phone, deviceOptions) => {
+      const { device } = world.contacts.addDevice(phone, world.registry.allocateDevice(phone));
+      if (deviceOptions?.publishKeys === false) world.unpublishedKeys.add(`${phone}.${device}`);
+      return { device };
+    },
     retryReceipt: (id, count) => requestRetry(world, id, count),
     receiptList: (ids, type) => sendReceiptList(world, ids, type),
     reinstallContact: (phone, reinstallOptions) => reinstallContact(world, phone, reinstallOptions),
