@@ -13,6 +13,7 @@ import type { LinkedDevice } from './device-registry.ts';
 import { resolveJid } from './directory.ts';
 import { InvalidScenario, UnknownGroup } from './errors.ts';
 import { memberAltAttrs, memberJid } from './group-node.ts';
+import { scheduleGroupReceipt } from './group-receipts.ts';
 import { groupIdOf, groupJid, unixSeconds } from './groups.ts';
 import type { Group } from './groups.ts';
 import { bundleOf, newMessageId } from './messaging.ts';
@@ -105,6 +106,12 @@ export async function onGroupMessage(world: World, connection: Connection, sende
           const message = { id, from: sender.phone, to: member, text, timestamp: Date.now(), chatJid: jid, group: jid };
           world.inbox.record(message);
           world.events.emit('message-stored', { id, from: sender.phone, to: member, text, timestamp: message.timestamp, devices: [deviceNumber], group: jid });
+          // The member's phone answers for the member, as for 1:1 messages: read only after delivered.
+          const auto = world.options.autoReceipts;
+          if (auto && deviceNumber === 0) {
+            const read = auto === 'read' ? () => scheduleGroupReceipt(world, jid, id, sender.phone, member, 'read') : undefined;
+            scheduleGroupReceipt(world, jid, id, sender.phone, member, 'delivered', read);
+          }
         },
         (error: unknown) => {
           world.events.emit('client-error', { phone: sender.phone, error: error as Error });
@@ -195,11 +202,18 @@ async function contactReceives(world: World, holder: DeviceAddress, group: strin
   return text;
 }
 
+export type GroupPostOptions = {
+  /** The contact's push name, sent as `notify`. */
+  pushName?: string;
+  /** The whole message to post (a reply, a reaction, ...) instead of `text` as a plain conversation. */
+  message?: proto.IMessage;
+};
+
 /**
  * Contact `from` (its phone) posts `text` in the group: each linked device of the other members gets the
  * contact's sender key first (Signal-encrypted to that device, once per key), then the skmsg.
  */
-export async function contactGroupSend(world: World, groupId: string, from: string, text: string, options: { pushName?: string } = {}): Promise<{ id: string }> {
+export async function contactGroupSend(world: World, groupId: string, from: string, text: string, options: GroupPostOptions = {}): Promise<{ id: string }> {
   const id_ = groupIdOf(groupId);
   const group = id_ ? world.groups.get(id_) : undefined;
   if (!group) throw new UnknownGroup(`no group ${groupId}`);
@@ -209,7 +223,7 @@ export async function contactGroupSend(world: World, groupId: string, from: stri
   const jid = groupJid(group.id);
   const sender: DeviceAddress = { phone: from, device: 0 };
   const contact = world.contacts.get(from);
-  const plaintext = proto.Message.encode({ conversation: text }).finish();
+  const plaintext = proto.Message.encode(options.message ?? { conversation: text }).finish();
   const { skmsg, distribution } = await world.senderKeys.encrypt(sender, jid, plaintext);
   const carrier = proto.Message.encode({ senderKeyDistributionMessage: { groupId: jid, axolotlSenderKeyDistributionMessage: distribution } }).finish();
   const id = newMessageId();
