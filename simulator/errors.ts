@@ -17,3 +17,13 @@ export class NotConnected extends SimulatorError {}
 export class UnknownMessage extends SimulatorError {}
 /** The operation makes no sense for these arguments (e.g. a phone messaging itself). */
 export class InvalidScenario extends SimulatorError {}
+/** No group with that id. */
+export class UnknownGroup extends SimulatorError {}
+/** WhatsApp refuses a group operation with this code (404 no such group, 403 not a member, 401 not an admin, ...). */
+export class GroupRefused extends SimulatorError {
+  readonly code: number;
+  constructor(code: number, message: string) {
+    super(message);
+    this.code = code;
+  }
+}

@@ -37,6 +37,8 @@ export type InboxMessage = {
   /** Only on media messages: the media type and what the contact found when it fetched the bytes. */
   type?: MediaType;
   media?: InboxMedia;
+  /** The group jid, for a message sent to a group. */
+  group?: string;
 };
 
 export type SentMessage = InboxMessage & {
@@ -53,6 +55,8 @@ export class Inbox {
   #byContact = new Map<string, InboxMessage[]>();
   #byId = new Map<string, SentMessage>();
   #fromContacts = new Map<string, ContactMessage>();
+  // A group message has one id and one record per member.
+  #all: SentMessage[] = [];
 
   record(message: SentMessage): void {
     let list = this.#byContact.get(message.to);
@@ -62,7 +66,9 @@ export class Inbox {
     }
     const { to: _to, chatJid: _chatJid, ...shown } = message;
     list.push(shown);
-    this.#byId.set(message.id, message);
+    this.#all.push(message);
+    // Receipts by id (sendReceipt) are for 1:1 messages.
+    if (!message.group) this.#byId.set(message.id, message);
   }
 
   messagesOf(contact: string): InboxMessage[] {
@@ -75,7 +81,7 @@ export class Inbox {
 
   /** Every message recorded, oldest first: replaying them through record() rebuilds the inbox. */
   all(): SentMessage[] {
-    return [...this.#byId.values()];
+    return [...this.#all];
   }
 
   recordFromContact(message: ContactMessage): void {

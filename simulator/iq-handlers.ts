@@ -6,6 +6,7 @@ import type { BinaryNode } from '@whiskeysockets/baileys';
 import type { Connection } from './connection.ts';
 import type { LinkedDevice } from './device-registry.ts';
 import { resolveJid, SERVER_JID } from './directory.ts';
+import { handleGroupIq } from './group-iqs.ts';
 import { onCompanionFinish, onCompanionHello } from './link-code.ts';
 import { mediaConnNode } from './media-conn.ts';
 import type { World } from './world.ts';
@@ -70,6 +71,10 @@ function answerIq(world: World, connection: Connection, iq: BinaryNode): void {
       connection.send(result(iq));
       return;
     }
+  }
+  if (xmlns === 'w:g2') {
+    handleGroupIq(world, connection, iq);
+    return;
   }
   if (xmlns === 'passive') {
     connection.send(result(iq));
@@ -145,6 +150,7 @@ function keyBundles(world: World, keyNode: BinaryNode): BinaryNode[] {
     const address = jid ? resolveJid(world.directory, jid) : undefined;
     if (!jid || !address) continue;
     const contact = world.contacts.find(address.phone, address.device);
+    if (contact && world.unpublishedKeys.has(`${address.phone}.${address.device}`)) continue;
     if (contact) {
       users.push(
         bundleNode(jid, contact.registrationId, contact.identity.pubKey.subarray(1), {

@@ -12,6 +12,13 @@ import { Connection } from './connection.ts';
 import { controlApi } from './control-api.ts';
 import type { ReceiptType, SimulatorEvents } from './events.ts';
 import { drop, replace, stall, streamError } from './faults.ts';
+import type { ParticipantAction } from './group-changes.ts';
+import { contactGroupSend } from './group-delivery.ts';
+import type { GroupPostOptions } from './group-delivery.ts';
+import { sendGroupReceipt } from './group-receipts.ts';
+import { contactChangesParticipants, contactCreatesGroup, contactSetsSubject, viewGroup } from './group-scenarios.ts';
+import type { GroupView, ParticipantOutcome } from './group-scenarios.ts';
+import type { GroupAddressing } from './groups.ts';
 import type { SendRefusal } from './send-refusals.ts';
 import type { StreamErrorKind } from './stream-errors.ts';
 import type { InboxMessage } from './inbox.ts';
@@ -112,14 +119,37 @@ export type Simulator = {
   phoneSend(phone: string, to: string, text: string): Promise<{ id: string }>;
   /** The phone pushes a history chunk (inline; an initial bootstrap unless told) of these chats, with their LID-phone mappings, to its linked devices. */
   pushHistory(phone: string, chats: HistoryChat[], syncType?: HistorySyncTypeName): Promise<{ id: string }>;
+  /**
+   * Contact `from` posts `text` in group `group` (id with or without "@g.us"): the members' linked devices get
+   * its sender key, then the skmsg, addressed with `participant` as WhatsApp does.
+   */
+  groupSend(group: string, from: string, text: string, options?: GroupPostOptions): Promise<{ id: string }>;
+  /** Member `member` sends a delivered or read receipt for group message `id` it received; Baileys sees `message-receipt.update`. */
+  groupReceipt(id: string, member: string, type: ReceiptType): void;
+  /**
+   * Contact `creator` creates a group with `participants` (phones, the Baileys account's among them), LID-addressed
+   * unless told; members' devices get the `create` notification. Those that cannot be added get their status.
+   */
+  createGroup(creator: string, subject: string, participants: string[], options?: { addressing?: GroupAddressing }): { id: string; participants: ParticipantOutcome[] };
+  /** Member `by` (an admin) adds, removes, promotes or demotes; a status per participant, as WhatsApp answers. */
+  groupParticipants(group: string, by: string, action: ParticipantAction, participants: string[]): ParticipantOutcome[];
+  /** Member `by` changes the group's subject. */
+  setGroupSubject(group: string, by: string, subject: string): void;
+  /** The group as the server holds it. */
+  group(id: string): GroupView;
+  /** Whether `phone` is on WhatsApp (usync `contact type`, group adds answer 404) and lets others add it to groups (403). */
+  setNumber(phone: string, settings: { onWhatsApp?: boolean; groupAdds?: 'everyone' | 'nobody' }): void;
   /** What contact `phone` has received from linked devices, decrypted, oldest first. */
   inbox(phone: string): InboxMessage[];
   /** The recipient of message `id` (sent by a device) sends a receipt for it, from its `device` (0 by default). */
   receipt(id: string, type: ReceiptType, device?: number): void;
   /** One-time prekeys of contact `phone`'s phone handed out in bundles, and those not yet used by a pkmsg. */
   preKeyCounts(phone: string): { handedOut: number; unused: number };
-  /** Contact `phone` links a companion device: usync lists it, Baileys encrypts to it, it can send and receipt. */
-  addContactDevice(phone: string): { device: number };
+  /**
+   * Contact `phone` links a companion device: usync lists it, Baileys encrypts to it, it can send and receipt.
+   * With `publishKeys: false` the server holds no keys for it yet: key fetches leave it out.
+   */
+  addContactDevice(phone: string, options?: { publishKeys?: boolean }): { device: number };
   /** The recipient of device-sent message `id` cannot decrypt it and sends a retry receipt (retry number `count`). */
   retryReceipt(id: string, count?: number): void;
   /**
@@ -203,10 +233,24 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     contactPresence: (from, to, state) => contactPresence(world, from, to, state),
     phoneSend: (phone, to, text) => phoneSend(world, phone, to, text),
     pushHistory: (phone, chats, syncType) => pushHistory(world, phone, chats, syncType),
+    groupSend: (group, from, text, sendOptions) => contactGroupSend(world, group, from, text, sendOptions),
+    groupReceipt: (id, member, type) => sendGroupReceipt(world, id, member, type),
+    createGroup: (creator, subject, participants, groupOptions) => contactCreatesGroup(world, creator, subject, participants, groupOptions?.addressing),
+    groupParticipants: (group, by, action, participants) => contactChangesParticipants(world, group, by, action, participants),
+    setGroupSubject: (group, by, subject) => contactSetsSubject(world, group, by, subject),
+    group: (id) => viewGroup(world, id),
+    setNumber: (phone, settings) => {
+      if (settings.onWhatsApp !== undefined) world.profiles.set(phone, { registered: settings.onWhatsApp });
+      if (settings.groupAdds !== undefined) world.refusesGroupAdds[settings.groupAdds === 'nobody' ? 'add' : 'delete'](phone);
+    },
     inbox: (phone) => world.inbox.messagesOf(phone),
     receipt: (id, type, device) => sendReceipt(world, id, type, device),
     preKeyCounts: (phone) => world.contacts.get(phone).preKeyCounts(),
-    addContactDevice: (phone) => ({ device: world.contacts.addDevice(phone, world.registry.allocateDevice(phone)).device }),
+    addContactDevice: (phone, deviceOptions) => {
+      const { device } = world.contacts.addDevice(phone, world.registry.allocateDevice(phone));
+      if (deviceOptions?.publishKeys === false) world.unpublishedKeys.add(`${phone}.${device}`);
+      return { device };
+    },
     retryReceipt: (id, count) => requestRetry(world, id, count),
     receiptList: (ids, type) => sendReceiptList(world, ids, type),
     reinstallContact: (phone, reinstallOptions) => reinstallContact(world, phone, reinstallOptions),

@@ -13,11 +13,13 @@ import type { LinkedDevice, UnreceiptedMessage } from './device-registry.ts';
 import { Directory } from './directory.ts';
 import { SimulatorEvents } from './events.ts';
 import type { ReceiptType } from './events.ts';
+import { GroupStore } from './groups.ts';
 import { Inbox } from './inbox.ts';
 import type { MediaHost } from './media-server.ts';
 import { ContactProfiles } from './contact-profiles.ts';
 import { Presences } from './presence.ts';
 import { SendRefusals } from './send-refusals.ts';
+import { SenderKeys } from './sender-keys.ts';
 import type { PendingLinkCode } from './link-code.ts';
 
 export type WorldOptions = {
@@ -46,6 +48,16 @@ export class World {
   readonly profiles = new ContactProfiles();
   readonly presences = new Presences();
   readonly refusals = new SendRefusals();
+  readonly groups = new GroupStore();
+  /** The contacts' group sender keys (sender-keys.ts). */
+  readonly senderKeys = new SenderKeys();
+  /**
+   * Contact devices ("phone.device") listed in usync whose keys the server does not hold (a companion whose
+   * upload has not landed): key fetches leave them out.
+   */
+  readonly unpublishedKeys = new Set<string>();
+  /** Numbers whose privacy settings refuse being added to groups (a group add answers 403). */
+  readonly refusesGroupAdds = new Set<string>();
   readonly events = new SimulatorEvents();
   readonly serverStatic: KeyPair;
   readonly certChain: Uint8Array;
