@@ -1,6 +1,7 @@
 // Runs the hub's commands against the sessions this connector holds; each yields exactly one outcome.
 import type { Command } from '../shared/protocol.ts';
 import type { CommandOutcome } from './hub-link.ts';
+import { GroupCommandError, isGroupCommand } from './whatsapp/groups.ts';
 import type { ManagedSession, SessionManager } from './whatsapp/session-manager.ts';
 
 export async function runCommand(sessions: SessionManager, command: Command, deadline: number, now: number): Promise<CommandOutcome> {
@@ -13,15 +14,22 @@ export async function runCommand(sessions: SessionManager, command: Command, dea
     return { ok: false, error: { code: 'SESSION_NOT_CONNECTED', message: `session is ${session.status}` } };
   }
   if (command.name === 'send.message') {
-    // Until the other kinds land here, send.message carries what send.text did: text to a phone.
+    // Until the other kinds land here, send.message carries what send.text did: text, to a phone or a group.
     const { message, to } = command;
-    if (message.type !== 'text' || !/^\d+$/.test(to) || command.replyTo) {
+    if (message.type !== 'text' || command.replyTo) {
       return { ok: false, error: { code: 'INVALID_COMMAND', message: `this connector cannot send ${message.type} messages yet` } };
     }
     try {
-      return { ok: true, data: { ...(await session.sendText(to, message.text)), type: 'text' } };
+      return { ok: true, data: { ...(await session.sendText(to, message.text, command.mentions)), type: 'text' } };
     } catch (err) {
       return { ok: false, error: { code: 'SEND_FAILED', message: errorText(err) } };
+    }
+  }
+  if (isGroupCommand(command)) {
+    try {
+      return { ok: true, data: await session.runGroupCommand(command) };
+    } catch (err) {
+      return { ok: false, error: { code: err instanceof GroupCommandError ? err.code : 'SEND_FAILED', message: errorText(err) } };
     }
   }
   try {

@@ -43,5 +43,16 @@ export const MessageStatus = z.enum(['pending', 'sent', 'delivered', 'read', 'fa
 export type MessageStatus = z.infer<typeof MessageStatus>;
 
 /** Webhook and live-stream event names. */
-export const EventName = z.enum(['qr', 'pairing.code', 'connection.update', 'message.received', 'message.sent', 'message.status']);
+export const EventName = z.enum([
+  'qr',
+  'pairing.code',
+  'connection.update',
+  'message.received',
+  'message.sent',
+  'message.status',
+  'group.joined',
+  'group.left',
+  'group.updated',
+  'group.participants',
+]);
 export type EventName = z.infer<typeof EventName>;

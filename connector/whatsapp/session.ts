@@ -12,7 +12,7 @@ import {
   type WASocket,
 } from '@whiskeysockets/baileys';
 import type { Logger } from 'pino';
-import type { PairingCodeResult, SendFailure, SendTextResult, SessionEvent } from '../../shared/protocol.ts';
+import type { CommandData, PairingCodeResult, SendFailure, SendTextResult, SessionEvent } from '../../shared/protocol.ts';
 import type { SessionStatus, StatusReasonCode } from '../../shared/status.ts';
 import { nextReconnectDelay } from '../reconnect-delay.ts';
 import type { AuthStore, SessionAuth } from './auth-state.ts';
@@ -28,6 +28,10 @@ import { receiptStatus } from './receipt-statuses.ts';
 import type { RecentMessages } from './recent-messages.ts';
 import { qrEvent } from './qr.ts';
 import { sendFailure } from './send-failure.ts';
+import { GroupMetadataCache } from './group-metadata-cache.ts';
+import { groupSender, isGroupJid, joinedEvents, leftEvent, participantsChange, updatedEvents } from './group-events.ts';
+import { groupRunner, groupSummary, type GroupCommand } from './groups.ts';
+import { recipientJid } from './recipient.ts';
 import { UnackedSends } from './unacked-sends.ts';
 import { statusAfterClose, statusFromConnectionUpdate } from './status.ts';
 
@@ -117,6 +121,8 @@ export class WhatsAppSession {
   readonly #hooked = new Set<string>();
   readonly #statuses: MessageStatuses;
   readonly #unacked = new UnackedSends();
+  /** Group metadata for sends and incoming subjects; bounded (group-metadata-cache.ts), dropped with the socket's login. */
+  readonly #groups = new GroupMetadataCache();
 
   constructor(options: SessionOptions) {
     this.sessionId = options.sessionId;
@@ -229,16 +235,24 @@ export class WhatsAppSession {
     return result;
   }
 
-  async sendText(to: string, text: string): Promise<SendTextResult> {
+  /** A group command on the open socket; throws GroupCommandError with our code when WhatsApp refuses. */
+  async runGroupCommand(command: GroupCommand): Promise<CommandData> {
+    const sock = this.#sock;
+    if (!sock || this.#status !== 'WORKING') throw new Error('session is not connected');
+    return groupRunner(sock, this.#groups).run(command);
+  }
+
+  /** `to` is a phone or a group jid; `mentions` are phones to @mention. */
+  async sendText(to: string, text: string, mentions?: string[]): Promise<SendTextResult> {
     const sock = this.#sock;
     if (!sock || this.#status !== 'WORKING') throw new Error('session is not connected');
     // The id is ours before the send: the server's ack (which is `sent`) and receipts can come back before
     // sendMessage resolves, and must be recognised as this message's.
     const messageId = generateMessageIDV2(sock.user?.id);
     const statuses = this.#statuses.sending(messageId, to);
-    this.#unacked.add({ messageId, to, text });
+    this.#unacked.add({ messageId, to, text, mentions });
     try {
-      const sent = await sock.sendMessage(`${to}@s.whatsapp.net`, { text }, { messageId }).catch((err: unknown) => {
+      const sent = await sock.sendMessage(recipientJid(to), textContent(text, mentions), { messageId }).catch((err: unknown) => {
         // Baileys throws before writing the stanza: the caller is told it failed, so it is not ours to resend.
         this.#unacked.settle(messageId);
         throw err;
@@ -297,6 +311,8 @@ export class WhatsAppSession {
         ...this.#o.socketConfig,
         auth: { creds: auth.state.creds, keys },
         ...(this.#o.baileysLogger ? { logger: this.#o.baileysLogger } : {}),
+        // Asked before every group send; without it Baileys queries the group's metadata on each one.
+        cachedGroupMetadata: async (jid) => (created ? groupRunner(created, this.#groups).metadata(jid) : undefined),
         // Baileys asks here when a retry receipt names a message its per-socket cache no longer has.
         getMessage: async (key) => (key.id ? ((await this.#o.recentMessages.get(this.sessionId, key.id))?.message ?? undefined) : undefined),
         // A throw here makes Baileys nack the message, and WhatsApp is not known to deliver a nacked message
@@ -380,6 +396,15 @@ export class WhatsAppSession {
     on('messages.update', async (updates) => {
       for (const update of updates) await this.#onMessageUpdate(sock, update);
     });
+    on('groups.upsert', async (groups) => {
+      for (const g of groups) this.#groups.set(g);
+      for (const event of joinedEvents(groups)) await this.#o.emit(event);
+    });
+    on('groups.update', async (updates) => {
+      for (const u of updates) if (u.id) this.#groups.delete(u.id);
+      for (const event of updatedEvents(updates)) await this.#o.emit(event);
+    });
+    on('group-participants.update', async (update) => this.#onParticipantsUpdate(sock, update));
   }
 
   async #onConnectionUpdate(sock: WASocket, update: BaileysEventMap['connection.update']): Promise<void> {
@@ -453,10 +478,10 @@ export class WhatsAppSession {
 
   /** Sends again, same id, what the last socket wrote but the server never acked (see unacked-sends.ts). */
   async #resendUnacked(sock: WASocket): Promise<void> {
-    for (const { messageId, to, text } of this.#unacked.list()) {
+    for (const { messageId, to, text, mentions } of this.#unacked.list()) {
       if (this.#sock !== sock) return;
       try {
-        await sock.sendMessage(`${to}@s.whatsapp.net`, { text }, { messageId });
+        await sock.sendMessage(recipientJid(to), textContent(text, mentions), { messageId });
         this.#log.info({ messageId }, 'sent again a message the server had not acked before the socket closed');
       } catch (err) {
         this.#log.warn({ err, messageId }, 'could not send an unacked message again; trying on the next socket');
@@ -487,16 +512,43 @@ export class WhatsAppSession {
       await this.#onPhoneMessage(sock, msg);
       return;
     }
-    const party = chatParty(msg.key);
+    const party = isGroupJid(msg.key.remoteJid) ? groupSender(msg.key) : chatParty(msg.key);
     if (!party) return;
     // WhatsApp has no lookup of a phone number by LID: the number comes with the message (sender_pn) or from
     // the mapping Baileys stored when it was last given; else the message is delivered with its LID alone.
     const phone = phoneFromJid(party.pnJid) ?? (party.lidJid ? phoneFromJid(await sock.signalRepository.lidMapping.getPNForLID(party.lidJid)) : null);
     const event = incomingTextEvent(msg, phone, bareLid(party.lidJid), this.#o.now());
+    if (event && isGroupJid(msg.key.remoteJid)) Object.assign(event, await this.#groupContext(sock, msg));
     if (event) await this.#o.emit(event, incomingEventId(this.sessionId, event));
     if (msg.key.id && msg.key.remoteJid && msg.message && !msg.messageStubType) {
       const at = timestampMs(msg.messageTimestamp, this.#o.now());
       await this.#remember({ id: msg.key.id, remoteJid: msg.key.remoteJid, fromMe: false, message: msg.message, at });
+    }
+  }
+
+  /** Where a group message came in, and whom it @mentions. */
+  async #groupContext(sock: WASocket, msg: WAMessage): Promise<Pick<Extract<SessionEvent, { name: 'message.received' }>, 'chat' | 'mentions'>> {
+    const groupId = msg.key.remoteJid!;
+    let subject: string | undefined;
+    try {
+      subject = (await groupRunner(sock, this.#groups).metadata(groupId)).subject;
+    } catch (err) {
+      this.#log.warn({ err, groupId }, 'could not read the subject of a group a message came from');
+    }
+    const mentions = mentionedPhones(msg);
+    return { chat: { type: 'group', id: groupId, ...(subject ? { subject: subject.slice(0, 1024) } : {}) }, ...(mentions.length ? { mentions } : {}) };
+  }
+
+  async #onParticipantsUpdate(sock: WASocket, update: BaileysEventMap['group-participants.update']): Promise<void> {
+    this.#groups.delete(update.id);
+    const change = participantsChange(update, { id: sock.user?.id, lid: sock.user?.lid });
+    if (!change) return;
+    await this.#o.emit(change.event);
+    if (change.self === 'removed') await this.#o.emit(leftEvent(update.id, change.event.by));
+    if (change.self === 'added') {
+      // Being added says nothing of the group itself; its metadata is one query away.
+      const meta = await groupRunner(sock, this.#groups).metadata(update.id);
+      await this.#o.emit({ name: 'group.joined', group: groupSummary(meta), by: change.event.by });
     }
   }
 
@@ -587,4 +639,15 @@ export class WhatsAppSession {
     this.#statusEvents = next.catch(() => undefined);
     return next;
   }
+}
+
+/** A text message, with its @mentions as WhatsApp carries them (jids in contextInfo). */
+function textContent(text: string, mentions: string[] | undefined) {
+  return mentions?.length ? { text, mentions: mentions.map((phone) => `${phone}@s.whatsapp.net`) } : { text };
+}
+
+/** The phones a message @mentions (PN jids; LID mentions have no phone to give). */
+function mentionedPhones(msg: WAMessage): string[] {
+  const content = msg.message?.extendedTextMessage?.contextInfo?.mentionedJid ?? [];
+  return content.map((jid) => phoneFromJid(jid)).filter((p): p is string => p !== null).slice(0, 1_024);
 }

@@ -5,7 +5,7 @@
 /** How many unacked sends are kept; older ones are given up (their acks come within seconds). */
 const MAX_UNACKED = 5_000;
 
-export type UnackedSend = { messageId: string; to: string; text: string };
+export type UnackedSend = { messageId: string; to: string; text: string; mentions?: string[] | undefined };
 
 export class UnackedSends {
   readonly #sends = new Map<string, UnackedSend>();

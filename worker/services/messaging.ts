@@ -31,6 +31,12 @@ function failure(outcome: Extract<CommandOutcome, { ok: false }>, sessionId: str
       return new ApiError('MESSAGE_NOT_FOUND', outcome.message);
     case 'MEDIA_UNAVAILABLE':
       return new ApiError('MEDIA_UNAVAILABLE', `The connector could not read the media: ${outcome.message}`);
+    case 'GROUP_NOT_FOUND':
+      return new ApiError('GROUP_NOT_FOUND', `No such group, or this session is not in it: ${outcome.message}`);
+    case 'NOT_GROUP_ADMIN':
+      return new ApiError('NOT_GROUP_ADMIN', `Only the group's admins may do that: ${outcome.message}`);
+    case 'INVITE_INVALID':
+      return new ApiError('SEND_FAILED', `WhatsApp did not accept the message: ${outcome.message}`);
   }
 }
 

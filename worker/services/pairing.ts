@@ -24,6 +24,9 @@ function failure(outcome: Extract<CommandOutcome, { ok: false }>, sessionId: str
     case 'INVALID_COMMAND':
     case 'MESSAGE_NOT_FOUND':
     case 'MEDIA_UNAVAILABLE':
+    case 'GROUP_NOT_FOUND':
+    case 'NOT_GROUP_ADMIN':
+    case 'INVITE_INVALID':
       return new ApiError('SEND_FAILED', `WhatsApp did not give a pairing code: ${outcome.message}`);
   }
 }
