@@ -320,6 +320,7 @@ describe('the rest of the surface', () => {
         '/api/create-session',
         '/api/delete',
         '/api/events',
+        '/api/messages',
         '/api/reset',
         '/api/send',
         '/api/send-message',
