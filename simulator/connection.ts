@@ -10,6 +10,7 @@ import type { LinkedDevice, SignedPreKey } from './device-registry.ts';
 import { lidJid, phoneJid, SERVER_JID } from './directory.ts';
 import { PairingRejected, QrMismatch } from './errors.ts';
 import { encodeFrame, FrameReader } from './frames.ts';
+import { isGroupJid, onGroupMessage, onGroupReceipt } from './group-delivery.ts';
 import { handleIq } from './iq-handlers.ts';
 import { onDeviceAck, onDeviceMessage, onDeviceReceipt } from './messaging.ts';
 import { NoiseResponder } from './noise.ts';
@@ -263,7 +264,10 @@ export class Connection {
       return;
     }
     if (!this.device) return;
-    if (node.tag === 'message') await onDeviceMessage(this.#world, this, this.device, node);
+    const toGroup = isGroupJid(node.attrs.to);
+    if (node.tag === 'message' && toGroup) await onGroupMessage(this.#world, this, this.device, node);
+    else if (node.tag === 'message') await onDeviceMessage(this.#world, this, this.device, node);
+    else if (node.tag === 'receipt' && toGroup) onGroupReceipt(this.#world, this.device, node);
     else if (node.tag === 'receipt') await onDeviceReceipt(this.#world, this.device, node);
     else if (node.tag === 'ack') onDeviceAck(this.#world, this.device, node);
     else if (node.tag === 'ib') {

@@ -10,6 +10,7 @@ import {
   NotConnected,
   PairingRejected,
   QrMismatch,
+  UnknownGroup,
   UnknownMessage,
   UnknownQr,
 } from './errors.ts';
@@ -35,6 +36,7 @@ const schemas = {
     minimum: z.tuple([z.number().int().min(0), z.number().int().min(0), z.number().int().min(0)]).nullable(),
   }),
   streamError: z.object({ phone, kind: z.enum(['500', '503', '515', 'end']) }),
+  groupMessage: z.object({ from: phone, text: z.string().min(1).max(65_536), pushName: z.string().min(1).max(100).optional() }),
 };
 
 class HttpError extends Error {
@@ -48,7 +50,7 @@ class HttpError extends Error {
 function statusOf(error: unknown): number {
   if (error instanceof HttpError) return error.status;
   if (error instanceof InvalidQr || error instanceof InvalidScenario) return 400;
-  if (error instanceof UnknownQr || error instanceof NoLinkedDevice || error instanceof UnknownMessage) return 404;
+  if (error instanceof UnknownQr || error instanceof NoLinkedDevice || error instanceof UnknownMessage || error instanceof UnknownGroup) return 404;
   if (error instanceof QrMismatch || error instanceof PairingRejected || error instanceof NotConnected) return 409;
   return 500;
 }
@@ -101,6 +103,7 @@ const DESCRIPTION = {
     'POST /control/client-version {minimum: [2, 3000, n] | null} -> {ok}',
     'POST /control/stream-error {phone, kind: "500"|"503"|"515"|"end"} -> {connections}',
     'POST /control/stall {phone} -> {connections} (open but silent until the device reconnects)',
+    'POST /control/groups/:id/messages {from, text, pushName?} -> {id}: a member posts in the group',
   ],
 };
 
@@ -113,6 +116,11 @@ async function route(simulator: Simulator, req: IncomingMessage): Promise<[numbe
     const parsed = phone.safeParse(decodeURIComponent(inbox[1]!));
     if (!parsed.success) throw new HttpError(400, `phone: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
     return [200, { messages: simulator.inbox(parsed.data) }];
+  }
+  const group = /^\/control\/groups\/([^/]+)\/messages$/.exec(path);
+  if (group && method === 'POST') {
+    const body = await parseBody(req, schemas.groupMessage);
+    return [200, await simulator.groupSend(decodeURIComponent(group[1]!), body.from, body.text, body.pushName ? { pushName: body.pushName } : {})];
   }
   if (method !== 'POST') {
     throw path.startsWith('/control/') ? new HttpError(405, `${method} is not allowed here`) : new HttpError(404, 'not found');

@@ -17,3 +17,5 @@ export class NotConnected extends SimulatorError {}
 export class UnknownMessage extends SimulatorError {}
 /** The operation makes no sense for these arguments (e.g. a phone messaging itself). */
 export class InvalidScenario extends SimulatorError {}
+/** No group with that id. */
+export class UnknownGroup extends SimulatorError {}

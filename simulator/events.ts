@@ -13,7 +13,11 @@ export type SimulatorEventMap = {
   /** A device was unlinked, by the phone (unlink) or by itself (logout). */
   'device-unlinked': { phone: string; device: number };
   /** A contact decrypted a message a device sent (`devices`: which of its devices did); it is now in the contact's inbox. */
-  'message-stored': { id: string; from: string; to: string; text: string; timestamp: number; devices: number[] };
+  'message-stored': { id: string; from: string; to: string; text: string; timestamp: number; devices: number[]; group?: string };
+  /** A group was created or changed (`action`: create, subject, add, remove, ...) by `by` (a phone number). */
+  'group-changed': { id: string; action: string; by: string };
+  /** A contact posted in a group: the skmsg went to `devices` linked devices, `distributions` of them also got its sender key. */
+  'group-message-sent': { id: string; group: string; from: string; devices: number; distributions: number };
   /** A contact's message was encrypted to the receiving phone's devices (one Signal type per device). */
   'contact-message-sent': { id: string; from: string; to: string; types: ('pkmsg' | 'msg')[] };
   /** A device fetched the key bundles of these phones' devices (to start Signal sessions with them). */

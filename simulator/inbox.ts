@@ -7,6 +7,8 @@ export type InboxMessage = {
   text: string;
   /** When the simulator received it, in milliseconds since the epoch. */
   timestamp: number;
+  /** The group jid, for a message sent to a group. */
+  group?: string;
 };
 
 export type SentMessage = InboxMessage & {
@@ -19,6 +21,8 @@ export type SentMessage = InboxMessage & {
 export class Inbox {
   #byContact = new Map<string, InboxMessage[]>();
   #byId = new Map<string, SentMessage>();
+  // A group message has one id and one record per member.
+  #all: SentMessage[] = [];
 
   record(message: SentMessage): void {
     let list = this.#byContact.get(message.to);
@@ -26,8 +30,10 @@ export class Inbox {
       list = [];
       this.#byContact.set(message.to, list);
     }
-    list.push({ id: message.id, from: message.from, text: message.text, timestamp: message.timestamp });
-    this.#byId.set(message.id, message);
+    list.push({ id: message.id, from: message.from, text: message.text, timestamp: message.timestamp, ...(message.group ? { group: message.group } : {}) });
+    this.#all.push(message);
+    // Receipts by id (sendReceipt) are for 1:1 messages.
+    if (!message.group) this.#byId.set(message.id, message);
   }
 
   messagesOf(contact: string): InboxMessage[] {
@@ -40,6 +46,6 @@ export class Inbox {
 
   /** Every message recorded, oldest first: replaying them through record() rebuilds the inbox. */
   all(): SentMessage[] {
-    return [...this.#byId.values()];
+    return [...this.#all];
   }
 }

@@ -6,6 +6,7 @@ import type { BinaryNode } from '@whiskeysockets/baileys';
 import type { Connection } from './connection.ts';
 import type { LinkedDevice } from './device-registry.ts';
 import { resolveJid, SERVER_JID } from './directory.ts';
+import { handleGroupIq } from './group-iqs.ts';
 import { onCompanionFinish, onCompanionHello } from './link-code.ts';
 import type { World } from './world.ts';
 
@@ -69,6 +70,10 @@ function answerIq(world: World, connection: Connection, iq: BinaryNode): void {
       connection.send(result(iq));
       return;
     }
+  }
+  if (xmlns === 'w:g2') {
+    handleGroupIq(world, connection, iq);
+    return;
   }
   if (xmlns === 'passive') {
     connection.send(result(iq));

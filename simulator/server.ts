@@ -11,6 +11,7 @@ import { Connection } from './connection.ts';
 import { controlApi } from './control-api.ts';
 import type { ReceiptType, SimulatorEvents } from './events.ts';
 import { drop, replace, stall, streamError } from './faults.ts';
+import { contactGroupSend } from './group-delivery.ts';
 import type { SendRefusal } from './send-refusals.ts';
 import type { StreamErrorKind } from './stream-errors.ts';
 import type { InboxMessage } from './inbox.ts';
@@ -89,6 +90,11 @@ export type Simulator = {
   phoneSend(phone: string, to: string, text: string): Promise<{ id: string }>;
   /** The phone pushes a history chunk (inline; an initial bootstrap unless told) of these chats, with their LID-phone mappings, to its linked devices. */
   pushHistory(phone: string, chats: HistoryChat[], syncType?: HistorySyncTypeName): Promise<{ id: string }>;
+  /**
+   * Contact `from` posts `text` in group `group` (id with or without "@g.us"): the members' linked devices get
+   * its sender key, then the skmsg, addressed with `participant` as WhatsApp does.
+   */
+  groupSend(group: string, from: string, text: string, options?: { pushName?: string }): Promise<{ id: string }>;
   /** What contact `phone` has received from linked devices, decrypted, oldest first. */
   inbox(phone: string): InboxMessage[];
   /** The recipient of message `id` (sent by a device) sends a receipt for it, from its `device` (0 by default). */
@@ -170,6 +176,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     contactSend: (from, to, text, sendOptions) => contactSend(world, from, to, text, sendOptions),
     phoneSend: (phone, to, text) => phoneSend(world, phone, to, text),
     pushHistory: (phone, chats, syncType) => pushHistory(world, phone, chats, syncType),
+    groupSend: (group, from, text, sendOptions) => contactGroupSend(world, group, from, text, sendOptions),
     inbox: (phone) => world.inbox.messagesOf(phone),
     receipt: (id, type, device) => sendReceipt(world, id, type, device),
     preKeyCounts: (phone) => world.contacts.get(phone).preKeyCounts(),

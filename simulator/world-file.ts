@@ -9,8 +9,10 @@ import type { SavedContact } from './contacts.ts';
 import { PreKeyPool } from './device-registry.ts';
 import type { Account, LinkedDevice } from './device-registry.ts';
 import type { DirectoryDump } from './directory.ts';
+import type { SavedGroup } from './groups.ts';
 import type { SimulatorEventName } from './events.ts';
 import type { SentMessage } from './inbox.ts';
+import type { SavedSenderKeys } from './sender-keys.ts';
 import type { World } from './world.ts';
 
 const VERSION = 1;
@@ -27,6 +29,9 @@ export type WorldFile = {
   accounts: { phone: string; accountKey: KeyPair; nextDevice: number; devices: SavedDevice[] }[];
   contacts: ({ phone: string } & SavedContact)[];
   inbox: SentMessage[];
+  /** Absent in files written before groups. */
+  groups?: SavedGroup[];
+  senderKeys?: SavedSenderKeys;
 };
 
 /** Events after which the world may have changed. Pings (iq get) change nothing and come often. */
@@ -41,6 +46,8 @@ const CHANGES: SimulatorEventName[] = [
   'retry-received',
   'nack-received',
   'messages-requeued',
+  'group-changed',
+  'group-message-sent',
 ];
 
 /** JSON cannot hold bytes: each Uint8Array is written as {$bytes: base64}. */
@@ -80,6 +87,8 @@ export function snapshotWorld(world: World): WorldFile {
     })),
     contacts: world.contacts.all().map((contact) => ({ phone: contact.phone, ...contact.save() })),
     inbox: world.inbox.all(),
+    groups: world.groups.dump(),
+    senderKeys: world.senderKeys.dump(),
   };
 }
 
@@ -124,6 +133,8 @@ export function restoreWorld(world: World, file: WorldFile): void {
   }
   for (const { phone, ...saved } of file.contacts) world.contacts.restore(new Contact(phone, saved));
   for (const message of file.inbox) world.inbox.record(message);
+  if (file.groups) world.groups.load(file.groups);
+  if (file.senderKeys) world.senderKeys.load(file.senderKeys);
 }
 
 export type WorldFileKeeper = {

@@ -13,8 +13,10 @@ import type { LinkedDevice, UnreceiptedMessage } from './device-registry.ts';
 import { Directory } from './directory.ts';
 import { SimulatorEvents } from './events.ts';
 import type { ReceiptType } from './events.ts';
+import { GroupStore } from './groups.ts';
 import { Inbox } from './inbox.ts';
 import { SendRefusals } from './send-refusals.ts';
+import { SenderKeys } from './sender-keys.ts';
 import type { PendingLinkCode } from './link-code.ts';
 
 export type WorldOptions = {
@@ -41,6 +43,9 @@ export class World {
   readonly contacts = new ContactBook();
   readonly inbox = new Inbox();
   readonly refusals = new SendRefusals();
+  readonly groups = new GroupStore();
+  /** The contacts' group sender keys (sender-keys.ts). */
+  readonly senderKeys = new SenderKeys();
   readonly events = new SimulatorEvents();
   readonly serverStatic: KeyPair;
   readonly certChain: Uint8Array;
