@@ -172,6 +172,32 @@ describe('group calls', () => {
     expect(json.components.schemas.Group.example.id).toBe(GROUP);
   });
 
+  it('sends POST /api/messages to a group named with or without @g.us, with mentions as phones', async () => {
+    const { sessionId, apiKey } = await createSession(api);
+    const sent = { messageId: 'WAMSG1', remoteJid: GROUP, timestamp: 1_700_000_000, type: 'text' as const };
+    const bare = await relayed(sessionId, api('POST', '/api/messages', { key: apiKey, body: { to: '120363012345678901', type: 'text', text: { body: 'hi @6289876543210' }, mentions: ['0898-7654-3210'] } }), sent);
+    expect(bare.command).toEqual({ name: 'send.message', sessionId, to: GROUP, message: { type: 'text', text: 'hi @6289876543210' }, mentions: ['6289876543210'] });
+    expect(bare.answer).toMatchObject({ status: 200, json: { result: { key: { remoteJid: GROUP } } } });
+    const full = await relayed(sessionId, api('POST', '/api/messages', { key: apiKey, body: { to: GROUP, type: 'text', text: { body: 'hi' } } }), sent);
+    expect(full.command).toEqual({ name: 'send.message', sessionId, to: GROUP, message: { type: 'text', text: 'hi' } });
+  });
+
+  it('refuses a message to anything but a phone or a group, and bad mentions, with 400', async () => {
+    const { apiKey } = await createSession(api);
+    for (const [to, mentions, field] of [
+      ['status@broadcast', undefined, 'to'],
+      ['120363012345678901@newsletter', undefined, 'to'],
+      ['123456789012345@lid', undefined, 'to'],
+      ['12345@broadcast', undefined, 'to'],
+      ['6281234567890', ['not a phone'], 'mentions.0'],
+      ['6281234567890', '6289876543210', 'mentions'],
+    ] as const) {
+      const { status, json } = await api('POST', '/api/messages', { key: apiKey, body: { to, type: 'text', text: { body: 'x' }, ...(mentions ? { mentions } : {}) } });
+      expect(status, `${to} ${JSON.stringify(mentions)}`).toBe(400);
+      expect(json.details.map((d: { field: string }) => d.field), to).toContain(field);
+    }
+  });
+
   it('answers 503 at once while no connector holds the session', async () => {
     await script.close();
     const { apiKey } = await createSession(api);

@@ -68,8 +68,15 @@ export async function sendText(s: Services, sessionId: string, to: string, text:
 }
 
 /** Any kind of message to a phone (normalised) or a group; the answer names the kind that was sent. */
-export async function sendMessage(s: Services, sessionId: string, to: Recipient, message: OutgoingMessage, replyTo?: string): Promise<SendMessageResult> {
-  const command = { name: 'send.message' as const, sessionId, to, message, ...(replyTo ? { replyTo } : {}) };
+export async function sendMessage(
+  s: Services,
+  sessionId: string,
+  to: Recipient,
+  message: OutgoingMessage,
+  replyTo?: string,
+  mentions?: string[],
+): Promise<SendMessageResult> {
+  const command = { name: 'send.message' as const, sessionId, to, message, ...(replyTo ? { replyTo } : {}), ...(mentions ? { mentions } : {}) };
   const outcome = await s.hub.command(command, s.config.COMMAND_TIMEOUT_MS);
   if (!outcome.ok) throw failure(outcome, sessionId);
   // As with sendText, the record of the message is the connector's message.sent event.

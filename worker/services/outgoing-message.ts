@@ -2,8 +2,10 @@
 // into the protocol's OutgoingMessage and sends it through the hub.
 import type { OutgoingMessage, SendMessageResult } from '../../shared/protocol.ts';
 import { ApiError } from '../errors.ts';
-import { isGroupJid, type MessageRequest } from '../routes/message-request.ts';
-import { checkMessageText, parseRecipient, sendMessage } from './messaging.ts';
+import type { MessageRequest } from '../routes/message-request.ts';
+import { parsePhones } from './groups.ts';
+import { checkMessageText, sendMessage } from './messaging.ts';
+import { parseMessageRecipient } from './recipient.ts';
 import type { Services } from './ports.ts';
 
 async function outgoing(s: Services, request: MessageRequest): Promise<OutgoingMessage> {
@@ -15,7 +17,8 @@ async function outgoing(s: Services, request: MessageRequest): Promise<OutgoingM
 }
 
 export async function sendRequestedMessage(s: Services, sessionId: string, request: MessageRequest): Promise<SendMessageResult> {
-  const to = isGroupJid(request.to) ? request.to : parseRecipient(s.config, request.to, 'to');
+  const to = parseMessageRecipient(s.config, request.to, 'to');
+  const mentions = request.mentions?.length ? parsePhones(s, request.mentions, 'mentions') : undefined;
   const message = await outgoing(s, request);
-  return sendMessage(s, sessionId, to, message, request.replyTo);
+  return sendMessage(s, sessionId, to, message, request.replyTo, mentions);
 }
