@@ -3,7 +3,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { ADDRESSINGS } from './addressing.ts';
+import { PARTICIPANT_ACTIONS } from './group-changes.ts';
+import { GROUP_ADDRESSINGS } from './groups.ts';
 import {
+  GroupRefused,
   InvalidQr,
   InvalidScenario,
   NoLinkedDevice,
@@ -36,6 +39,15 @@ const schemas = {
     minimum: z.tuple([z.number().int().min(0), z.number().int().min(0), z.number().int().min(0)]).nullable(),
   }),
   streamError: z.object({ phone, kind: z.enum(['500', '503', '515', 'end']) }),
+  createGroup: z.object({
+    creator: phone,
+    subject: z.string().min(1).max(100),
+    participants: z.array(phone).max(1024),
+    addressing: z.enum(GROUP_ADDRESSINGS).optional(),
+  }),
+  participants: z.object({ by: phone, action: z.enum(PARTICIPANT_ACTIONS), participants: z.array(phone).min(1).max(1024) }),
+  subject: z.object({ by: phone, subject: z.string().min(1).max(100) }),
+  number: z.object({ onWhatsApp: z.boolean().optional(), groupAdds: z.enum(['everyone', 'nobody']).optional() }),
   groupMessage: z.object({ from: phone, text: z.string().min(1).max(65_536), pushName: z.string().min(1).max(100).optional() }),
 };
 
@@ -49,6 +61,8 @@ class HttpError extends Error {
 
 function statusOf(error: unknown): number {
   if (error instanceof HttpError) return error.status;
+  // A group operation WhatsApp refuses: no such group, or the state does not allow it (not a member, not an admin).
+  if (error instanceof GroupRefused) return error.code === 404 ? 404 : error.code === 400 ? 400 : 409;
   if (error instanceof InvalidQr || error instanceof InvalidScenario) return 400;
   if (error instanceof UnknownQr || error instanceof NoLinkedDevice || error instanceof UnknownMessage || error instanceof UnknownGroup) return 404;
   if (error instanceof QrMismatch || error instanceof PairingRejected || error instanceof NotConnected) return 409;
@@ -103,7 +117,12 @@ const DESCRIPTION = {
     'POST /control/client-version {minimum: [2, 3000, n] | null} -> {ok}',
     'POST /control/stream-error {phone, kind: "500"|"503"|"515"|"end"} -> {connections}',
     'POST /control/stall {phone} -> {connections} (open but silent until the device reconnects)',
+    'POST /control/groups {creator, subject, participants[], addressing?: lid|pn} -> {id, participants: [{phone, status}]}',
+    'GET /control/groups/:id -> {id, subject, description, creator, announce, locked, addressing, inviteCode, members}',
+    'POST /control/groups/:id/participants {by, action: add|remove|promote|demote, participants[]} -> {participants: [{phone, status}]}',
+    'POST /control/groups/:id/subject {by, subject} -> {ok}',
     'POST /control/groups/:id/messages {from, text, pushName?} -> {id}: a member posts in the group',
+    'POST /control/numbers/:phone {onWhatsApp?, groupAdds?: everyone|nobody} -> {ok}',
   ],
 };
 
@@ -117,10 +136,14 @@ async function route(simulator: Simulator, req: IncomingMessage): Promise<[numbe
     if (!parsed.success) throw new HttpError(400, `phone: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
     return [200, { messages: simulator.inbox(parsed.data) }];
   }
-  const group = /^\/control\/groups\/([^/]+)\/messages$/.exec(path);
-  if (group && method === 'POST') {
-    const body = await parseBody(req, schemas.groupMessage);
-    return [200, await simulator.groupSend(decodeURIComponent(group[1]!), body.from, body.text, body.pushName ? { pushName: body.pushName } : {})];
+  const groupPath = /^\/control\/groups\/([^/]+)(?:\/(messages|participants|subject))?$/.exec(path);
+  if (groupPath) return groupRoute(simulator, req, method, decodeURIComponent(groupPath[1]!), groupPath[2]);
+  const numberPath = /^\/control\/numbers\/([^/]+)$/.exec(path);
+  if (numberPath && method === 'POST') {
+    const parsed = phone.safeParse(decodeURIComponent(numberPath[1]!));
+    if (!parsed.success) throw new HttpError(400, `phone: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+    simulator.setNumber(parsed.data, await parseBody(req, schemas.number));
+    return [200, { ok: true }];
   }
   if (method !== 'POST') {
     throw path.startsWith('/control/') ? new HttpError(405, `${method} is not allowed here`) : new HttpError(404, 'not found');
@@ -168,10 +191,37 @@ async function route(simulator: Simulator, req: IncomingMessage): Promise<[numbe
       const body = await parseBody(req, schemas.streamError);
       return [200, simulator.streamError(body.phone, body.kind)];
     }
+    case '/control/groups': {
+      const body = await parseBody(req, schemas.createGroup);
+      return [200, simulator.createGroup(body.creator, body.subject, body.participants, body.addressing ? { addressing: body.addressing } : {})];
+    }
     case '/control/stall':
       return [200, simulator.stall((await parseBody(req, schemas.phone)).phone)];
     default:
       throw new HttpError(404, 'not found');
+  }
+}
+
+async function groupRoute(simulator: Simulator, req: IncomingMessage, method: string, id: string, part: string | undefined): Promise<[number, unknown]> {
+  if (part === undefined) {
+    if (method !== 'GET') throw new HttpError(405, `${method} is not allowed here`);
+    return [200, simulator.group(id)];
+  }
+  if (method !== 'POST') throw new HttpError(405, `${method} is not allowed here`);
+  switch (part) {
+    case 'messages': {
+      const body = await parseBody(req, schemas.groupMessage);
+      return [200, await simulator.groupSend(id, body.from, body.text, body.pushName ? { pushName: body.pushName } : {})];
+    }
+    case 'participants': {
+      const body = await parseBody(req, schemas.participants);
+      return [200, { participants: simulator.groupParticipants(id, body.by, body.action, body.participants) }];
+    }
+    default: {
+      const body = await parseBody(req, schemas.subject);
+      simulator.setGroupSubject(id, body.by, body.subject);
+      return [200, { ok: true }];
+    }
   }
 }
 

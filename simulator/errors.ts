@@ -19,3 +19,11 @@ export class UnknownMessage extends SimulatorError {}
 export class InvalidScenario extends SimulatorError {}
 /** No group with that id. */
 export class UnknownGroup extends SimulatorError {}
+/** WhatsApp refuses a group operation with this code (404 no such group, 403 not a member, 401 not an admin, ...). */
+export class GroupRefused extends SimulatorError {
+  readonly code: number;
+  constructor(code: number, message: string) {
+    super(message);
+    this.code = code;
+  }
+}

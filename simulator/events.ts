@@ -16,6 +16,8 @@ export type SimulatorEventMap = {
   'message-stored': { id: string; from: string; to: string; text: string; timestamp: number; devices: number[]; group?: string };
   /** A group was created or changed (`action`: create, subject, add, remove, ...) by `by` (a phone number). */
   'group-changed': { id: string; action: string; by: string };
+  /** A device's group message was fanned out to the devices of `members` (the other current members), and decrypted by those that are contacts. */
+  'group-message-delivered': { id: string; group: string; from: string; members: string[] };
   /** A contact posted in a group: the skmsg went to `devices` linked devices, `distributions` of them also got its sender key. */
   'group-message-sent': { id: string; group: string; from: string; devices: number; distributions: number };
   /** A contact's message was encrypted to the receiving phone's devices (one Signal type per device). */

@@ -12,9 +12,8 @@ import type { LinkedDevice } from './device-registry.ts';
 import { resolveJid } from './directory.ts';
 import { InvalidScenario, UnknownGroup } from './errors.ts';
 import { memberAltAttrs, memberJid } from './group-node.ts';
-import { groupIdOf, groupJid } from './groups.ts';
+import { groupIdOf, groupJid, unixSeconds } from './groups.ts';
 import type { Group } from './groups.ts';
-import { unixSeconds } from './group-iqs.ts';
 import { bundleOf, newMessageId } from './messaging.ts';
 import type { DeviceAddress } from './sender-keys.ts';
 import type { World } from './world.ts';
@@ -98,6 +97,7 @@ export async function onGroupMessage(world: World, connection: Connection, sende
       );
     }
   }
+  world.events.emit('group-message-delivered', { id, group: jid, from: sender.phone, members: [...group.members.keys()].filter((m) => m !== sender.phone) });
 }
 
 /** A contact device takes the sender key from its own copy (if any), then decrypts the skmsg with it. */
@@ -121,7 +121,9 @@ export async function contactGroupSend(world: World, groupId: string, from: stri
   const id_ = groupIdOf(groupId);
   const group = id_ ? world.groups.get(id_) : undefined;
   if (!group) throw new UnknownGroup(`no group ${groupId}`);
-  if (!group.members.has(from)) throw new InvalidScenario(`${from} is not a member of group ${group.id}`);
+  const role = group.members.get(from);
+  if (!role) throw new InvalidScenario(`${from} is not a member of group ${group.id}`);
+  if (group.announce && role === 'member') throw new InvalidScenario(`only admins may post in group ${group.id}`);
   const jid = groupJid(group.id);
   const sender: DeviceAddress = { phone: from, device: 0 };
   const contact = world.contacts.get(from);

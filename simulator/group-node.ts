@@ -18,15 +18,18 @@ export function memberAltAttrs(directory: Directory, group: Group, phone: string
     : { [`${prefix}_lid`]: lidJid(directory.lidOf(phone), device) };
 }
 
-/** `<participant jid phone_number|lid [type]/>` for one member (`type` left out for plain members). */
-export function participantNode(directory: Directory, group: Group, phone: string): BinaryNode {
-  const role = group.members.get(phone);
+/** `<participant jid phone_number|lid/>`: a person as the group names them, with their other jid. */
+export function personNode(directory: Directory, group: Group, phone: string): BinaryNode {
   const alt: Record<string, string> =
     group.addressing === 'lid' ? { phone_number: phoneJid(phone) } : { lid: lidJid(directory.lidOf(phone)) };
-  return {
-    tag: 'participant',
-    attrs: { jid: memberJid(directory, group, phone), ...alt, ...(role && role !== 'member' ? { type: role } : {}) },
-  };
+  return { tag: 'participant', attrs: { jid: memberJid(directory, group, phone), ...alt } };
+}
+
+/** `<participant jid phone_number|lid [type]/>` for a member (`type` left out for plain members). */
+export function participantNode(directory: Directory, group: Group, phone: string): BinaryNode {
+  const node = personNode(directory, group, phone);
+  const role = group.members.get(phone);
+  return role && role !== 'member' ? { ...node, attrs: { ...node.attrs, type: role } } : node;
 }
 
 export function groupNode(directory: Directory, group: Group): BinaryNode {

@@ -97,7 +97,7 @@ describe('groups through real Baileys', () => {
   test('a post by a non-member or in an unknown group is refused, over HTTP as a 4xx JSON error', async () => {
     const client = await linkClient(simulator, '6285500000006', track);
     const group = await client.sock.groupCreate('Tertutup', [pn('6289910000007')]);
-    const post = (id: string, body: unknown) =>
+    const post = (id: string, body: unknown): Promise<{ status: number; json: any }> =>
       fetch(`${simulator.url}/control/groups/${encodeURIComponent(id)}/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }).then(async (r) => ({ status: r.status, json: await r.json() }));
     expect(await post('120363000000000009@g.us', { from: '6289910000007', text: 'x' })).toMatchObject({ status: 404, json: { error: expect.any(String) } });
     expect((await post(group.id, { from: '6289910000099', text: 'x' })).status).toBe(400);

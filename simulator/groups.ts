@@ -34,6 +34,10 @@ export type Group = {
 
 export type SavedGroup = Omit<Group, 'members'> & { members: [phone: string, role: GroupRole][] };
 
+export function unixSeconds(): number {
+  return Math.floor(Date.now() / 1000);
+}
+
 export function groupJid(id: string): string {
   return `${id}@g.us`;
 }

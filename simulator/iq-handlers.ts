@@ -229,7 +229,7 @@ function usync(world: World, self: LinkedDevice | undefined, query: BinaryNode |
     if (protocols.has('lid')) {
       content.push({ tag: 'lid', attrs: { val: `${world.directory.lidOf(address.phone)}@lid` } });
     }
-    if (protocols.has('contact')) content.push({ tag: 'contact', attrs: { type: 'in' } });
+    if (protocols.has('contact')) content.push({ tag: 'contact', attrs: { type: world.unregistered.has(address.phone) ? 'out' : 'in' } });
     users.push({ tag: 'user', attrs: { jid }, content });
   }
   return {

@@ -11,7 +11,11 @@ import { Connection } from './connection.ts';
 import { controlApi } from './control-api.ts';
 import type { ReceiptType, SimulatorEvents } from './events.ts';
 import { drop, replace, stall, streamError } from './faults.ts';
+import type { ParticipantAction } from './group-changes.ts';
 import { contactGroupSend } from './group-delivery.ts';
+import { contactChangesParticipants, contactCreatesGroup, contactSetsSubject, viewGroup } from './group-scenarios.ts';
+import type { GroupView, ParticipantOutcome } from './group-scenarios.ts';
+import type { GroupAddressing } from './groups.ts';
 import type { SendRefusal } from './send-refusals.ts';
 import type { StreamErrorKind } from './stream-errors.ts';
 import type { InboxMessage } from './inbox.ts';
@@ -95,6 +99,19 @@ export type Simulator = {
    * its sender key, then the skmsg, addressed with `participant` as WhatsApp does.
    */
   groupSend(group: string, from: string, text: string, options?: { pushName?: string }): Promise<{ id: string }>;
+  /**
+   * Contact `creator` creates a group with `participants` (phones, the Baileys account's among them), LID-addressed
+   * unless told; members' devices get the `create` notification. Those that cannot be added get their status.
+   */
+  createGroup(creator: string, subject: string, participants: string[], options?: { addressing?: GroupAddressing }): { id: string; participants: ParticipantOutcome[] };
+  /** Member `by` (an admin) adds, removes, promotes or demotes; a status per participant, as WhatsApp answers. */
+  groupParticipants(group: string, by: string, action: ParticipantAction, participants: string[]): ParticipantOutcome[];
+  /** Member `by` changes the group's subject. */
+  setGroupSubject(group: string, by: string, subject: string): void;
+  /** The group as the server holds it. */
+  group(id: string): GroupView;
+  /** Whether `phone` is on WhatsApp (usync `contact type`, group adds answer 404) and lets others add it to groups (403). */
+  setNumber(phone: string, settings: { onWhatsApp?: boolean; groupAdds?: 'everyone' | 'nobody' }): void;
   /** What contact `phone` has received from linked devices, decrypted, oldest first. */
   inbox(phone: string): InboxMessage[];
   /** The recipient of message `id` (sent by a device) sends a receipt for it, from its `device` (0 by default). */
@@ -177,6 +194,14 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     phoneSend: (phone, to, text) => phoneSend(world, phone, to, text),
     pushHistory: (phone, chats, syncType) => pushHistory(world, phone, chats, syncType),
     groupSend: (group, from, text, sendOptions) => contactGroupSend(world, group, from, text, sendOptions),
+    createGroup: (creator, subject, participants, groupOptions) => contactCreatesGroup(world, creator, subject, participants, groupOptions?.addressing),
+    groupParticipants: (group, by, action, participants) => contactChangesParticipants(world, group, by, action, participants),
+    setGroupSubject: (group, by, subject) => contactSetsSubject(world, group, by, subject),
+    group: (id) => viewGroup(world, id),
+    setNumber: (phone, settings) => {
+      if (settings.onWhatsApp !== undefined) world.unregistered[settings.onWhatsApp ? 'delete' : 'add'](phone);
+      if (settings.groupAdds !== undefined) world.refusesGroupAdds[settings.groupAdds === 'nobody' ? 'add' : 'delete'](phone);
+    },
     inbox: (phone) => world.inbox.messagesOf(phone),
     receipt: (id, type, device) => sendReceipt(world, id, type, device),
     preKeyCounts: (phone) => world.contacts.get(phone).preKeyCounts(),

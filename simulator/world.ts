@@ -46,6 +46,10 @@ export class World {
   readonly groups = new GroupStore();
   /** The contacts' group sender keys (sender-keys.ts). */
   readonly senderKeys = new SenderKeys();
+  /** Numbers that are not on WhatsApp: usync says so, and a group add answers 404. */
+  readonly unregistered = new Set<string>();
+  /** Numbers whose privacy settings refuse being added to groups (a group add answers 403). */
+  readonly refusesGroupAdds = new Set<string>();
   readonly events = new SimulatorEvents();
   readonly serverStatic: KeyPair;
   readonly certChain: Uint8Array;
