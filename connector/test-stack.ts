@@ -145,7 +145,8 @@ export function requestPairingCode(hub: TestHub, sessionId: string, phone: strin
   return command(hub, { name: 'session.pair', sessionId, phone }) as Promise<ResultOf<PairingCodeResult>>;
 }
 
-function command(hub: TestHub, command: Command): Promise<ResultFrame> {
+/** Sends any command as the hub would and resolves with the connector's result. */
+export function command(hub: TestHub, command: Command): Promise<ResultFrame> {
   const id = `cmd-${Math.random().toString(36).slice(2)}`;
   const result = new Promise<Extract<ConnectorFrame, { type: 'result' }>>((resolve) => {
     const listener = (frame: Extract<ConnectorFrame, { type: 'result' }>) => {

@@ -39,6 +39,10 @@ describe('group events', () => {
     expect(updatedEvents([{ id: GROUP, inviteCode: 'abc' }])).toEqual([]);
   });
 
+  it('reports no change for the full metadata Baileys emits as groups.update when it lists the groups', () => {
+    expect(updatedEvents([{ id: GROUP, subject: 'Staff', announce: false, restrict: false, participants: [{ id: '1@lid' }] }])).toEqual([]);
+  });
+
   it('reports a group it appears in as joined', () => {
     const [event] = joinedEvents([{ id: GROUP, subject: 'Staff', owner: undefined, participants: [{ id: '1@lid' }, { id: '2@lid' }] }]);
     expect(event).toEqual({ name: 'group.joined', group: { id: GROUP, subject: 'Staff', announce: false, locked: false, size: 2 }, by: null });

@@ -1,10 +1,10 @@
 // Baileys' group notifications (groups.upsert, groups.update, group-participants.update) as our group.*
 // events, and incoming group messages' chat and sender. Pure: the session resolves what needs a socket.
 import { areJidsSameUser, type BaileysEventMap, type GroupMetadata, type WAMessageKey } from '@whiskeysockets/baileys';
-import type { SessionEvent } from '../../shared/protocol.ts';
+import type { CommandData, GroupInfo, GroupSummary, SessionEvent } from '../../shared/protocol.ts';
 import { GroupJid } from '../../shared/protocol.ts';
 import { bareLid, phoneFromJid } from './events.ts';
-import { groupSummary } from './groups.ts';
+import { groupSummary, type GroupCommand } from './groups.ts';
 
 type GroupEvent = Extract<SessionEvent, { name: `group.${string}` }>;
 /** This session's own jids, PN and LID, to recognise itself among a notification's participants. */
@@ -25,11 +25,16 @@ export function joinedEvents(groups: readonly (GroupMetadata & { author?: string
   return groups.filter((g) => isGroupJid(g.id)).map((g) => ({ name: 'group.joined', group: groupSummary(g), by: authorPhone(g) }));
 }
 
+/** A groups.update that is the whole metadata: Baileys emits every group so when it lists them, no change. */
+export function isFullMetadata(update: BaileysEventMap['groups.update'][number]): update is GroupMetadata {
+  return Array.isArray(update.participants);
+}
+
 /** Settings changes; an update naming none of the settings we report (e.g. only an invite code) gives none. */
 export function updatedEvents(updates: BaileysEventMap['groups.update']): GroupEvent[] {
   const events: GroupEvent[] = [];
   for (const u of updates) {
-    if (!isGroupJid(u.id)) continue;
+    if (!isGroupJid(u.id) || isFullMetadata(u)) continue;
     const changed = {
       ...(typeof u.subject === 'string' ? { subject: u.subject.slice(0, 1024) } : {}),
       ...(typeof u.desc === 'string' ? { description: u.desc.slice(0, 4096) } : {}),
@@ -58,6 +63,36 @@ export function participantsChange(update: BaileysEventMap['group-participants.u
   const selfIncluded = update.participants.some((p) => isMe(me, p.id) || isMe(me, p.phoneNumber) || isMe(me, p.lid));
   const self = !selfIncluded ? null : update.action === 'add' ? 'added' : update.action === 'remove' ? 'removed' : null;
   return { event: { name: 'group.participants', groupId: update.id, action: update.action, participants, by: authorPhone(update) }, self };
+}
+
+/**
+ * The events of a change this session made itself: WhatsApp sends the acting device no notification of its
+ * own change, so the command's result is the one report of it. group.join is reported by the caller, which
+ * needs the group's metadata for it.
+ */
+export function ownChangeEvents(command: GroupCommand, data: CommandData, me: string | null): GroupEvent[] {
+  switch (command.name) {
+    case 'group.create':
+      return 'group' in data ? [{ name: 'group.joined', group: summaryOf(data.group), by: me }] : [];
+    case 'group.update': {
+      const { subject, description, announce, locked } = command;
+      const changed = { ...(subject !== undefined ? { subject } : {}), ...(description !== undefined ? { description } : {}), ...(announce !== undefined ? { announce } : {}), ...(locked !== undefined ? { locked } : {}) };
+      return [{ name: 'group.updated', groupId: command.groupId, ...changed, by: me }];
+    }
+    case 'group.participants': {
+      const done = 'results' in data ? data.results.filter((r) => r.outcome === 'OK') : [];
+      if (done.length === 0) return [];
+      return [{ name: 'group.participants', groupId: command.groupId, action: command.action, participants: done.map((r) => ({ phone: r.phone })), by: me }];
+    }
+    case 'group.leave':
+      return [{ name: 'group.left', groupId: command.groupId, by: me }];
+    default:
+      return [];
+  }
+}
+
+function summaryOf({ id, subject, announce, locked, size, createdAt }: GroupInfo): GroupSummary {
+  return { id, subject, announce, locked, size, ...(createdAt !== undefined ? { createdAt } : {}) };
 }
 
 export function leftEvent(groupId: string, by: string | null): GroupEvent {

@@ -70,7 +70,8 @@ describe('groupFailure', () => {
   it.each([
     ['group.get', 404, 'GROUP_NOT_FOUND'],
     ['group.get', 403, 'GROUP_NOT_FOUND'],
-    ['group.update', 403, 'NOT_GROUP_ADMIN'],
+    ['group.update', 403, 'GROUP_NOT_FOUND'],
+    ['group.update', 401, 'NOT_GROUP_ADMIN'],
     ['group.participants', 401, 'NOT_GROUP_ADMIN'],
     ['group.join', 404, 'INVITE_INVALID'],
     ['group.join', 410, 'INVITE_INVALID'],

@@ -102,14 +102,13 @@ export function participantOutcome(status: number): ParticipantOutcome {
 }
 
 /**
- * What a refused group iq means for a command. WhatsApp answers 404 for a group that does not exist, 403
- * for one this account is not in, 401 for a change only admins may make; an invite it does not know
- * (revoked, expired, mistyped) is 404, 406 or 410.
+ * What a refused group iq means for a command. WhatsApp answers 404 (item-not-found) for a group that does
+ * not exist, 403 (forbidden) for one this account is not in, 401 (not-authorized) for a change only admins
+ * may make; an invite it does not know (revoked, expired, mistyped) is 404, 406 or 410.
  */
 export function groupFailure(command: GroupCommand['name'], status: number | undefined): CommandErrorCode {
   if (command === 'group.join') return status === 404 || status === 406 || status === 410 || status === 400 ? 'INVITE_INVALID' : 'SEND_FAILED';
-  if (status === 404) return 'GROUP_NOT_FOUND';
-  if (status === 403) return command === 'group.get' || command === 'group.leave' ? 'GROUP_NOT_FOUND' : 'NOT_GROUP_ADMIN';
+  if (status === 404 || status === 403) return 'GROUP_NOT_FOUND';
   if (status === 401) return 'NOT_GROUP_ADMIN';
   return 'SEND_FAILED';
 }
@@ -144,9 +143,10 @@ export function groupRunner(sock: GroupSocket, cache: GroupMetadataCache): Group
         return { groups: Object.values(all).map(groupSummary) };
       }
       case 'group.create': {
-        const meta = await sock.groupCreate(command.subject, command.participants.map(toJid));
-        if (meta.participants.length > 0) cache.set(meta);
-        return { group: groupInfo(meta) };
+        const created = await sock.groupCreate(command.subject, command.participants.map(toJid));
+        // WhatsApp's answer lists those it could not add too (with an error Baileys drops), so the members
+        // are read again from the group itself.
+        return { group: groupInfo(await metadata(created.id, true)) };
       }
       case 'group.get':
         return { group: groupInfo(await metadata(command.groupId, true)) };

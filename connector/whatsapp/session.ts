@@ -29,7 +29,7 @@ import type { RecentMessages } from './recent-messages.ts';
 import { qrEvent } from './qr.ts';
 import { sendFailure } from './send-failure.ts';
 import { GroupMetadataCache } from './group-metadata-cache.ts';
-import { groupSender, isGroupJid, joinedEvents, leftEvent, participantsChange, updatedEvents } from './group-events.ts';
+import { groupSender, isFullMetadata, isGroupJid, joinedEvents, leftEvent, ownChangeEvents, participantsChange, updatedEvents } from './group-events.ts';
 import { groupRunner, groupSummary, type GroupCommand } from './groups.ts';
 import { recipientJid } from './recipient.ts';
 import { UnackedSends } from './unacked-sends.ts';
@@ -239,7 +239,19 @@ export class WhatsAppSession {
   async runGroupCommand(command: GroupCommand): Promise<CommandData> {
     const sock = this.#sock;
     if (!sock || this.#status !== 'WORKING') throw new Error('session is not connected');
-    return groupRunner(sock, this.#groups).run(command);
+    const runner = groupRunner(sock, this.#groups);
+    const data = await runner.run(command);
+    const me = phoneFromJid(sock.user?.id);
+    try {
+      for (const event of ownChangeEvents(command, data, me)) await this.#o.emit(event);
+      if (command.name === 'group.join' && 'groupId' in data) {
+        await this.#o.emit({ name: 'group.joined', group: groupSummary(await runner.metadata(data.groupId)), by: me });
+      }
+    } catch (err) {
+      // Done on WhatsApp already: failing the command would invite the caller to do it twice.
+      this.#log.error({ err, command: command.name }, 'a group change was made, but its event could not be stored');
+    }
+    return data;
   }
 
   /** `to` is a phone or a group jid; `mentions` are phones to @mention. */
@@ -401,7 +413,10 @@ export class WhatsAppSession {
       for (const event of joinedEvents(groups)) await this.#o.emit(event);
     });
     on('groups.update', async (updates) => {
-      for (const u of updates) if (u.id) this.#groups.delete(u.id);
+      for (const u of updates) {
+        if (isFullMetadata(u)) this.#groups.set(u);
+        else if (u.id) this.#groups.delete(u.id);
+      }
       for (const event of updatedEvents(updates)) await this.#o.emit(event);
     });
     on('group-participants.update', async (update) => this.#onParticipantsUpdate(sock, update));
