@@ -117,6 +117,11 @@ export class Contact {
     return { handedOut: this.#nextPreKeyId - 1, unused: this.#preKeys.size };
   }
 
+  /** Whether the contact has an open Signal session with the peer. */
+  hasSession(peer: SignalPeer): boolean {
+    return !!this.#sessions.get(new libsignal.ProtocolAddress(peer.name, peer.device).toString())?.haveOpenSession();
+  }
+
   /** Decrypts a Signal message from the peer and strips Baileys' padding. */
   decrypt(peer: SignalPeer, type: SignalMessageType, ciphertext: Buffer): Promise<Buffer> {
     return this.#serial(async () => {

@@ -48,6 +48,7 @@ const schemas = {
   participants: z.object({ by: phone, action: z.enum(PARTICIPANT_ACTIONS), participants: z.array(phone).min(1).max(1024) }),
   subject: z.object({ by: phone, subject: z.string().min(1).max(100) }),
   number: z.object({ onWhatsApp: z.boolean().optional(), groupAdds: z.enum(['everyone', 'nobody']).optional() }),
+  groupReceipt: z.object({ messageId: z.string().min(1), member: phone, type: z.enum(['delivered', 'read']) }),
   groupMessage: z.object({ from: phone, text: z.string().min(1).max(65_536), pushName: z.string().min(1).max(100).optional() }),
 };
 
@@ -122,6 +123,7 @@ const DESCRIPTION = {
     'POST /control/groups/:id/participants {by, action: add|remove|promote|demote, participants[]} -> {participants: [{phone, status}]}',
     'POST /control/groups/:id/subject {by, subject} -> {ok}',
     'POST /control/groups/:id/messages {from, text, pushName?} -> {id}: a member posts in the group',
+    'POST /control/groups/:id/receipts {messageId, member, type: delivered|read} -> {ok}: a member receipts a device\'s group message',
     'POST /control/numbers/:phone {onWhatsApp?, groupAdds?: everyone|nobody} -> {ok}',
   ],
 };
@@ -136,7 +138,7 @@ async function route(simulator: Simulator, req: IncomingMessage): Promise<[numbe
     if (!parsed.success) throw new HttpError(400, `phone: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
     return [200, { messages: simulator.inbox(parsed.data) }];
   }
-  const groupPath = /^\/control\/groups\/([^/]+)(?:\/(messages|participants|subject))?$/.exec(path);
+  const groupPath = /^\/control\/groups\/([^/]+)(?:\/(messages|participants|subject|receipts))?$/.exec(path);
   if (groupPath) return groupRoute(simulator, req, method, decodeURIComponent(groupPath[1]!), groupPath[2]);
   const numberPath = /^\/control\/numbers\/([^/]+)$/.exec(path);
   if (numberPath && method === 'POST') {
@@ -216,6 +218,11 @@ async function groupRoute(simulator: Simulator, req: IncomingMessage, method: st
     case 'participants': {
       const body = await parseBody(req, schemas.participants);
       return [200, { participants: simulator.groupParticipants(id, body.by, body.action, body.participants) }];
+    }
+    case 'receipts': {
+      const body = await parseBody(req, schemas.groupReceipt);
+      simulator.groupReceipt(body.messageId, body.member, body.type);
+      return [200, { ok: true }];
     }
     default: {
       const body = await parseBody(req, schemas.subject);

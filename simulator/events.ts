@@ -18,6 +18,8 @@ export type SimulatorEventMap = {
   'group-changed': { id: string; action: string; by: string };
   /** A device's group message was fanned out to the devices of `members` (the other current members), and decrypted by those that are contacts. */
   'group-message-delivered': { id: string; group: string; from: string; members: string[] };
+  /** Contact device `from`.`device` could not decrypt group message `id` and asked its sender for it again (`count` from 1). */
+  'group-retry-sent': { id: string; group: string; from: string; device: number; count: number };
   /** A contact posted in a group: the skmsg went to `devices` linked devices, `distributions` of them also got its sender key. */
   'group-message-sent': { id: string; group: string; from: string; devices: number; distributions: number };
   /** A contact's message was encrypted to the receiving phone's devices (one Signal type per device). */

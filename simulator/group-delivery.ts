@@ -8,10 +8,12 @@
 import { getBinaryNodeChild, getBinaryNodeChildren, proto } from '@whiskeysockets/baileys';
 import type { BinaryNode } from '@whiskeysockets/baileys';
 import type { Connection } from './connection.ts';
+import type { Contact } from './contacts.ts';
 import type { LinkedDevice } from './device-registry.ts';
 import { resolveJid } from './directory.ts';
 import { InvalidScenario, UnknownGroup } from './errors.ts';
 import { memberAltAttrs, memberJid } from './group-node.ts';
+import { scheduleGroupReceipt } from './group-receipts.ts';
 import { groupIdOf, groupJid, unixSeconds } from './groups.ts';
 import type { Group } from './groups.ts';
 import { bundleOf, newMessageId } from './messaging.ts';
@@ -20,6 +22,8 @@ import type { World } from './world.ts';
 
 /** What WhatsApp acks a message with when the sender may not post in the group (assumed: not a member, or announce-only). */
 const NOT_ALLOWED = '403';
+/** Baileys answers at most 5 retries of a message (its default maxMsgRetryCount). */
+const MAX_RETRIES = 5;
 
 export function isGroupJid(jid: string | undefined): boolean {
   return !!jid?.endsWith('@g.us');
@@ -73,51 +77,143 @@ export async function onGroupMessage(world: World, connection: Connection, sende
   }
   connection.send(ack);
   const skmsg = getBinaryNodeChildren(node, 'enc').find((enc) => enc.attrs.type === 'skmsg');
-  if (!skmsg || !(skmsg.content instanceof Uint8Array)) return;
+  const skmsgBytes = skmsg?.content instanceof Uint8Array ? skmsg.content : undefined;
   const copies = copiesByDevice(world, node);
   const from: DeviceAddress = { phone: sender.phone, device: sender.device };
   const jid = groupJid(group.id);
   const attrs = deliveredAttrs(world, group, from, id, node.attrs.type ?? 'text');
-  for (const member of group.members.keys()) {
+  // A resend after a retry receipt names the one device it is for (`participant`) and carries no skmsg:
+  // the message and the sender key travel together in that device's Signal copy.
+  const only = node.attrs.participant ? resolveJid(world.directory, node.attrs.participant) : undefined;
+  if (node.attrs.participant && !only) return;
+  if (!skmsgBytes && !only) return;
+  const recipients = only ? [only.phone].filter((phone) => group.members.has(phone)) : [...group.members.keys()];
+  for (const member of recipients) {
     for (const device of world.registry.devicesOf(member)) {
       if (member === sender.phone && device.device === sender.device) continue;
+      if (only && only.device !== device.device) continue;
       const own = copies.get(`${member}.${device.device}`);
-      world.deliverMessage(device, id, { from: sender.phone, plaintext: new Uint8Array(), node: { tag: 'message', attrs, content: [...(own ? [own] : []), skmsg] } });
+      const content = [...(own ? [own] : []), ...(skmsg && skmsgBytes ? [skmsg] : [])];
+      if (content.length > 0) world.deliverMessage(device, id, { from: sender.phone, plaintext: new Uint8Array(), node: { tag: 'message', attrs, content } });
     }
     if (member === sender.phone) continue;
     for (const deviceNumber of world.contacts.devicesOf(member)) {
+      if (only && only.device !== deviceNumber) continue;
       const holder = { phone: member, device: deviceNumber };
-      await contactReceives(world, holder, jid, from, copies.get(`${member}.${deviceNumber}`), skmsg.content).then(
+      await contactReceives(world, holder, jid, from, copies.get(`${member}.${deviceNumber}`), skmsgBytes).then(
         (text) => {
+          world.decryptRetries.delete(`${id}|${member}.${deviceNumber}`);
           const message = { id, from: sender.phone, to: member, text, timestamp: Date.now(), chatJid: jid, group: jid };
           world.inbox.record(message);
           world.events.emit('message-stored', { id, from: sender.phone, to: member, text, timestamp: message.timestamp, devices: [deviceNumber], group: jid });
+          // The member's phone answers for the member, as for 1:1 messages: read only after delivered.
+          const auto = world.options.autoReceipts;
+          if (auto && deviceNumber === 0) {
+            const read = auto === 'read' ? () => scheduleGroupReceipt(world, jid, id, sender.phone, member, 'read') : undefined;
+            scheduleGroupReceipt(world, jid, id, sender.phone, member, 'delivered', read);
+          }
         },
-        (error: unknown) => world.events.emit('client-error', { phone: sender.phone, error: error as Error }),
+        (error: unknown) => {
+          world.events.emit('client-error', { phone: sender.phone, error: error as Error });
+          askAgain(world, group, sender, holder, id);
+        },
       );
     }
   }
-  world.events.emit('group-message-delivered', { id, group: jid, from: sender.phone, members: [...group.members.keys()].filter((m) => m !== sender.phone) });
+  world.events.emit('group-message-delivered', { id, group: jid, from: sender.phone, members: recipients.filter((m) => m !== sender.phone) });
 }
 
-/** A contact device takes the sender key from its own copy (if any), then decrypts the skmsg with it. */
-async function contactReceives(world: World, holder: DeviceAddress, group: string, sender: DeviceAddress, own: BinaryNode | undefined, skmsg: Uint8Array): Promise<string> {
+/**
+ * A contact device could not decrypt a group message (it never got the sender's key: Baileys did not know
+ * the device, or could not encrypt to it) and, as a WhatsApp client does, asks the sending device for it
+ * again: `<receipt type="retry" from=GROUP participant=ITSELF>`, at most MAX_RETRIES times per message.
+ * Baileys then sends the message and its sender key to that device alone, Signal-encrypted.
+ */
+function askAgain(world: World, group: Group, sender: LinkedDevice, holder: DeviceAddress, id: string): void {
+  const key = `${id}|${holder.phone}.${holder.device}`;
+  const count = (world.decryptRetries.get(key) ?? 0) + 1;
+  world.decryptRetries.set(key, count);
+  if (count > MAX_RETRIES) return;
+  const contact = world.contacts.find(holder.phone, holder.device);
+  if (!contact) return;
+  const t = String(unixSeconds());
+  const registration = Buffer.alloc(4);
+  registration.writeUInt32BE(contact.registrationId);
+  world.deliver(sender, {
+    tag: 'receipt',
+    attrs: { from: groupJid(group.id), participant: memberJid(world.directory, group, holder.phone, holder.device), id, t, type: 'retry' },
+    content: [
+      { tag: 'retry', attrs: { count: String(count), id, t, v: '1' } },
+      { tag: 'registration', attrs: {}, content: registration },
+      // With no session with the sender, or from the second try on, the device sends its keys too, as Baileys'
+      // own retry receipts do: the sender can then build a session even when the server gave it no bundle.
+      ...(count > 1 || !contact.hasSession({ name: sender.phone, device: sender.device }) ? [retryKeys(contact)] : []),
+    ],
+  });
+  world.events.emit('group-retry-sent', { id, group: groupJid(group.id), from: holder.phone, device: holder.device, count });
+}
+
+function uint(value: number, length: number): Buffer {
+  const out = Buffer.alloc(length);
+  out.writeUIntBE(value, 0, length);
+  return out;
+}
+
+/** `<keys>` of a retry receipt: the device's identity, signed prekey and a one-time prekey (32-byte keys). */
+function retryKeys(contact: Contact): BinaryNode {
+  const preKey = contact.takePreKey();
+  return {
+    tag: 'keys',
+    attrs: {},
+    content: [
+      { tag: 'type', attrs: {}, content: Buffer.from([5]) },
+      { tag: 'identity', attrs: {}, content: contact.identity.pubKey.subarray(1) },
+      { tag: 'key', attrs: {}, content: [{ tag: 'id', attrs: {}, content: uint(preKey.id, 3) }, { tag: 'value', attrs: {}, content: preKey.publicKey }] },
+      {
+        tag: 'skey',
+        attrs: {},
+        content: [
+          { tag: 'id', attrs: {}, content: uint(contact.signedPreKey.keyId, 3) },
+          { tag: 'value', attrs: {}, content: contact.signedPreKey.keyPair.pubKey.subarray(1) },
+          { tag: 'signature', attrs: {}, content: contact.signedPreKey.signature },
+        ],
+      },
+    ],
+  };
+}
+
+/**
+ * A contact device takes the sender key from its own copy (if any; a resend carries the message there too),
+ * then decrypts the skmsg with it.
+ */
+async function contactReceives(world: World, holder: DeviceAddress, group: string, sender: DeviceAddress, own: BinaryNode | undefined, skmsg: Uint8Array | undefined): Promise<string> {
   const contact = world.contacts.find(holder.phone, holder.device);
   if (!contact) throw new Error(`group: contact ${holder.phone}.${holder.device} is gone`);
+  let text: string | undefined;
   const type = own?.attrs.type;
   if (own && (type === 'pkmsg' || type === 'msg') && own.content instanceof Uint8Array) {
-    const plaintext = await contact.decrypt({ name: sender.phone, device: sender.device }, type, Buffer.from(own.content));
-    const distribution = proto.Message.decode(plaintext).senderKeyDistributionMessage?.axolotlSenderKeyDistributionMessage;
+    const message = proto.Message.decode(await contact.decrypt({ name: sender.phone, device: sender.device }, type, Buffer.from(own.content)));
+    const distribution = message.senderKeyDistributionMessage?.axolotlSenderKeyDistributionMessage;
     if (distribution) await world.senderKeys.process(holder, group, sender, distribution);
+    if (message.conversation || message.extendedTextMessage) text = messageText(message);
   }
-  return messageText(proto.Message.decode(await world.senderKeys.decrypt(holder, group, sender, skmsg)));
+  if (skmsg) text = messageText(proto.Message.decode(await world.senderKeys.decrypt(holder, group, sender, skmsg)));
+  if (text === undefined) throw new Error(`group: nothing to read in message for ${holder.phone}.${holder.device}`);
+  return text;
 }
+
+export type GroupPostOptions = {
+  /** The contact's push name, sent as `notify`. */
+  pushName?: string;
+  /** The whole message to post (a reply, a reaction, ...) instead of `text` as a plain conversation. */
+  message?: proto.IMessage;
+};
 
 /**
  * Contact `from` (its phone) posts `text` in the group: each linked device of the other members gets the
  * contact's sender key first (Signal-encrypted to that device, once per key), then the skmsg.
  */
-export async function contactGroupSend(world: World, groupId: string, from: string, text: string, options: { pushName?: string } = {}): Promise<{ id: string }> {
+export async function contactGroupSend(world: World, groupId: string, from: string, text: string, options: GroupPostOptions = {}): Promise<{ id: string }> {
   const id_ = groupIdOf(groupId);
   const group = id_ ? world.groups.get(id_) : undefined;
   if (!group) throw new UnknownGroup(`no group ${groupId}`);
@@ -127,7 +223,7 @@ export async function contactGroupSend(world: World, groupId: string, from: stri
   const jid = groupJid(group.id);
   const sender: DeviceAddress = { phone: from, device: 0 };
   const contact = world.contacts.get(from);
-  const plaintext = proto.Message.encode({ conversation: text }).finish();
+  const plaintext = proto.Message.encode(options.message ?? { conversation: text }).finish();
   const { skmsg, distribution } = await world.senderKeys.encrypt(sender, jid, plaintext);
   const carrier = proto.Message.encode({ senderKeyDistributionMessage: { groupId: jid, axolotlSenderKeyDistributionMessage: distribution } }).finish();
   const id = newMessageId();

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { WAMessage } from '@whiskeysockets/baileys';
 import { describe, expect, test } from 'vitest';
 import { useSimulator } from './test-fixture.ts';
 import { startSimulator } from './server.ts';
@@ -12,6 +13,12 @@ let simulator: Simulator;
 const track = useSimulator((started) => (simulator = started));
 
 const pn = (phone: string) => `${phone}@s.whatsapp.net`;
+
+/** Resolves with the first non-own upsert of a message in `group` that `matches`. */
+function groupUpsertWhere(client: TestClient, group: string, matches: (m: WAMessage) => boolean) {
+  return client.next('messages.upsert', ({ messages }) => messages.some((m) => m.key.remoteJid === group && !m.key.fromMe && matches(m)))
+    .then(({ messages }) => messages.find((m) => m.key.remoteJid === group && matches(m))!);
+}
 
 /** Resolves with the first non-own upsert of a message in `group` whose text is `text`. */
 function groupUpsert(client: TestClient, group: string, text: string) {
@@ -92,6 +99,53 @@ describe('groups through real Baileys', () => {
     await upsert;
     await simulator.events.waitFor('receipt-received', (r) => r.id === id);
     expect(receipts).toContain(`${id} ${member}`);
+  });
+
+  test("members' receipts reach the sender as per-member receipt updates, over HTTP too; an unknown message is a 404", async () => {
+    const client = await linkClient(simulator, '6285500000009', track);
+    const [a, b] = ['6289910000009', '6289910000010'];
+    const group = await client.sock.groupCreate('Tanda Terima', [pn(a), pn(b)]);
+    const stored = simulator.events.waitFor('message-stored', (m) => m.to === b && m.group === group.id);
+    const sent = await client.sock.sendMessage(group.id, { text: 'sudah dibaca?' });
+    await stored;
+    const receipts: { userJid: string; read: boolean }[] = [];
+    const both = new Promise<void>((resolve) =>
+      client.sock.ev.on('message-receipt.update', (updates) => {
+        for (const { key, receipt } of updates) if (key.id === sent!.key.id) receipts.push({ userJid: receipt.userJid ?? '', read: !!receipt.readTimestamp });
+        if (receipts.length === 2) resolve();
+      }),
+    );
+    simulator.groupReceipt(sent!.key.id!, a, 'read');
+    const overHttp = await fetch(`${simulator.url}/control/groups/${encodeURIComponent(group.id)}/receipts`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ messageId: sent!.key.id, member: b, type: 'delivered' }),
+    });
+    expect(overHttp.status).toBe(200);
+    await both;
+    const lidOf = (phone: string) => simulator.group(group.id).members.find((m) => m.phone === phone)?.lid;
+    expect(receipts).toEqual(expect.arrayContaining([{ userJid: lidOf(a), read: true }, { userJid: lidOf(b), read: false }]));
+    const unknown = await fetch(`${simulator.url}/control/groups/${encodeURIComponent(group.id)}/receipts`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ messageId: '3EB0NOSUCH', member: a, type: 'read' }),
+    });
+    expect(unknown.status).toBe(404);
+    expect(await unknown.json()).toEqual({ error: expect.stringContaining('3EB0NOSUCH') });
+  });
+
+  test("a contact's reply in a group quotes the message it answers", async () => {
+    const client = await linkClient(simulator, '6285500000010', track);
+    const member = '6289910000011';
+    const group = await client.sock.groupCreate('Balasan', [pn(member)]);
+    const stored = simulator.events.waitFor('message-stored', (m) => m.to === member && m.group === group.id);
+    const sent = await client.sock.sendMessage(group.id, { text: 'ada stok?' });
+    await stored;
+    const upsert = groupUpsertWhere(client, group.id, (m) => m.message?.extendedTextMessage?.text === 'ada, 12');
+    await simulator.groupSend(group.id, member, '', {
+      message: { extendedTextMessage: { text: 'ada, 12', contextInfo: { stanzaId: sent!.key.id, participant: client.sock.user!.lid ?? undefined, quotedMessage: { conversation: 'ada stok?' } } } },
+    });
+    expect((await upsert).message?.extendedTextMessage?.contextInfo).toMatchObject({ stanzaId: sent!.key.id, quotedMessage: { conversation: 'ada stok?' } });
   });
 
   test('a post by a non-member or in an unknown group is refused, over HTTP as a 4xx JSON error', async () => {

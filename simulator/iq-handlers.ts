@@ -141,6 +141,7 @@ function keyBundles(world: World, keyNode: BinaryNode): BinaryNode[] {
     const address = jid ? resolveJid(world.directory, jid) : undefined;
     if (!jid || !address) continue;
     const contact = world.contacts.find(address.phone, address.device);
+    if (contact && world.unpublishedKeys.has(`${address.phone}.${address.device}`)) continue;
     if (contact) {
       users.push(
         bundleNode(jid, contact.registrationId, contact.identity.pubKey.subarray(1), {

@@ -13,6 +13,8 @@ import type { ReceiptType, SimulatorEvents } from './events.ts';
 import { drop, replace, stall, streamError } from './faults.ts';
 import type { ParticipantAction } from './group-changes.ts';
 import { contactGroupSend } from './group-delivery.ts';
+import type { GroupPostOptions } from './group-delivery.ts';
+import { sendGroupReceipt } from './group-receipts.ts';
 import { contactChangesParticipants, contactCreatesGroup, contactSetsSubject, viewGroup } from './group-scenarios.ts';
 import type { GroupView, ParticipantOutcome } from './group-scenarios.ts';
 import type { GroupAddressing } from './groups.ts';
@@ -98,7 +100,9 @@ export type Simulator = {
    * Contact `from` posts `text` in group `group` (id with or without "@g.us"): the members' linked devices get
    * its sender key, then the skmsg, addressed with `participant` as WhatsApp does.
    */
-  groupSend(group: string, from: string, text: string, options?: { pushName?: string }): Promise<{ id: string }>;
+  groupSend(group: string, from: string, text: string, options?: GroupPostOptions): Promise<{ id: string }>;
+  /** Member `member` sends a delivered or read receipt for group message `id` it received; Baileys sees `message-receipt.update`. */
+  groupReceipt(id: string, member: string, type: ReceiptType): void;
   /**
    * Contact `creator` creates a group with `participants` (phones, the Baileys account's among them), LID-addressed
    * unless told; members' devices get the `create` notification. Those that cannot be added get their status.
@@ -118,8 +122,11 @@ export type Simulator = {
   receipt(id: string, type: ReceiptType, device?: number): void;
   /** One-time prekeys of contact `phone`'s phone handed out in bundles, and those not yet used by a pkmsg. */
   preKeyCounts(phone: string): { handedOut: number; unused: number };
-  /** Contact `phone` links a companion device: usync lists it, Baileys encrypts to it, it can send and receipt. */
-  addContactDevice(phone: string): { device: number };
+  /**
+   * Contact `phone` links a companion device: usync lists it, Baileys encrypts to it, it can send and receipt.
+   * With `publishKeys: false` the server holds no keys for it yet: key fetches leave it out.
+   */
+  addContactDevice(phone: string, options?: { publishKeys?: boolean }): { device: number };
   /** The recipient of device-sent message `id` cannot decrypt it and sends a retry receipt (retry number `count`). */
   retryReceipt(id: string, count?: number): void;
   /**
@@ -194,6 +201,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     phoneSend: (phone, to, text) => phoneSend(world, phone, to, text),
     pushHistory: (phone, chats, syncType) => pushHistory(world, phone, chats, syncType),
     groupSend: (group, from, text, sendOptions) => contactGroupSend(world, group, from, text, sendOptions),
+    groupReceipt: (id, member, type) => sendGroupReceipt(world, id, member, type),
     createGroup: (creator, subject, participants, groupOptions) => contactCreatesGroup(world, creator, subject, participants, groupOptions?.addressing),
     groupParticipants: (group, by, action, participants) => contactChangesParticipants(world, group, by, action, participants),
     setGroupSubject: (group, by, subject) => contactSetsSubject(world, group, by, subject),
@@ -205,7 +213,11 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     inbox: (phone) => world.inbox.messagesOf(phone),
     receipt: (id, type, device) => sendReceipt(world, id, type, device),
     preKeyCounts: (phone) => world.contacts.get(phone).preKeyCounts(),
-    addContactDevice: (phone) => ({ device: world.contacts.addDevice(phone, world.registry.allocateDevice(phone)).device }),
+    addContactDevice: (phone, deviceOptions) => {
+      const { device } = world.contacts.addDevice(phone, world.registry.allocateDevice(phone));
+      if (deviceOptions?.publishKeys === false) world.unpublishedKeys.add(`${phone}.${device}`);
+      return { device };
+    },
     retryReceipt: (id, count) => requestRetry(world, id, count),
     receiptList: (ids, type) => sendReceiptList(world, ids, type),
     reinstallContact: (phone, reinstallOptions) => reinstallContact(world, phone, reinstallOptions),

@@ -48,6 +48,11 @@ export class World {
   readonly senderKeys = new SenderKeys();
   /** Numbers that are not on WhatsApp: usync says so, and a group add answers 404. */
   readonly unregistered = new Set<string>();
+  /**
+   * Contact devices ("phone.device") listed in usync whose keys the server does not hold (a companion whose
+   * upload has not landed): key fetches leave them out.
+   */
+  readonly unpublishedKeys = new Set<string>();
   /** Numbers whose privacy settings refuse being added to groups (a group add answers 403). */
   readonly refusesGroupAdds = new Set<string>();
   readonly events = new SimulatorEvents();
