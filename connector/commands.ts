@@ -7,6 +7,7 @@ import { MediaUnavailable } from './media/media-unavailable.ts';
 import { EditWindowClosed, MessageNotFound, NotEditable } from './whatsapp/action-errors.ts';
 import { checkContacts, editMessage, kindContent, markRead, quotedMessage, revokeMessage, setChatState, subscribePresence } from './whatsapp/message-actions.ts';
 import { mediaContent, sentMedia, type MediaMessage } from './whatsapp/outgoing-content.ts';
+import { GroupCommandError, isGroupCommand } from './whatsapp/groups.ts';
 import type { ManagedSession, SessionManager } from './whatsapp/session-manager.ts';
 
 type SendMessage = Extract<Command, { name: 'send.message' }>;
@@ -27,9 +28,8 @@ export async function runCommand(sessions: SessionManager, command: Command, dea
   }
 }
 
-class Unsupported extends Error {}
-
 async function run(session: ManagedSession, command: Exclude<Command, { name: 'session.pair' }>, media: MediaSource) {
+  if (isGroupCommand(command)) return session.runGroupCommand(command);
   switch (command.name) {
     case 'send.text':
       return session.sendText(command.to, command.text);
@@ -51,24 +51,23 @@ async function run(session: ManagedSession, command: Exclude<Command, { name: 's
 }
 
 async function sendMessage(session: ManagedSession, command: SendMessage, media: MediaSource) {
-  const { message, to } = command;
-  if (!/^\d+$/.test(to)) throw new Unsupported(`this connector cannot send to ${to} yet`);
+  const { message, to, mentions } = command;
   const context = session.actionContext();
   const quoted = command.replyTo ? await quotedMessage(context, command.replyTo) : undefined;
-  if ('media' in message) return { ...(await sendMedia(session, to, message, media, quoted)), type: message.type };
+  if ('media' in message) return { ...(await sendMedia(session, to, message, media, { quoted, mentions })), type: message.type };
   const content = message.type === 'text' ? { text: message.text } : await kindContent(context, message);
   const text = message.type === 'text' ? message.text : message.type === 'poll' ? message.name : '';
-  return { ...(await session.sendContent(to, content, { text, type: message.type }, quoted)), type: message.type };
+  return { ...(await session.sendContent(to, content, { text, type: message.type }, { quoted, mentions })), type: message.type };
 }
 
-async function sendMedia(session: ManagedSession, to: string, message: MediaMessage, media: MediaSource, quoted: WAMessage | undefined) {
+async function sendMedia(session: ManagedSession, to: string, message: MediaMessage, media: MediaSource, options: { quoted?: WAMessage | undefined; mentions?: string[] | undefined }) {
   const bytes = await media(message.media);
   // Baileys reads the stream to its end before it sends anything, so bytes that turn out wrong fail the
   // send there: nothing half-verified reaches the contact.
   let failed: unknown;
   bytes.on('error', (err) => (failed ??= err));
   try {
-    return await session.sendContent(to, mediaContent(message, bytes), { text: message.caption ?? '', type: message.type, media: sentMedia(message) }, quoted);
+    return await session.sendContent(to, mediaContent(message, bytes), { text: message.caption ?? '', type: message.type, media: sentMedia(message) }, options);
   } catch (err) {
     bytes.destroy();
     throw failed ?? err;
@@ -76,11 +75,11 @@ async function sendMedia(session: ManagedSession, to: string, message: MediaMess
 }
 
 function codeOf(err: unknown): CommandErrorCode {
+  if (err instanceof GroupCommandError) return err.code;
   if (err instanceof MessageNotFound) return 'MESSAGE_NOT_FOUND';
   if (err instanceof EditWindowClosed) return 'EDIT_WINDOW_CLOSED';
   if (err instanceof NotEditable) return 'NOT_EDITABLE';
   if (err instanceof MediaUnavailable) return 'MEDIA_UNAVAILABLE';
-  if (err instanceof Unsupported) return 'INVALID_COMMAND';
   return 'SEND_FAILED';
 }
 

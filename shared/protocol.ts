@@ -158,6 +158,45 @@ export const ReceivedLocation = z.object({
 /** Who an event is from: the phone when known (null when WhatsApp gave only a LID), and the LID when known. */
 const Sender = { from: phone.nullable(), fromLid: z.string().max(64).optional() };
 
+// Groups. A member is named by phone and, where WhatsApp gave it, LID; the phone is null when WhatsApp hides
+// it (a LID-addressed group whose member this session has no number for).
+const lid = z.string().max(64);
+export const GroupRole = z.enum(['member', 'admin', 'superadmin']);
+export const GroupMember = z.object({ phone: phone.nullable(), lid: lid.optional(), role: GroupRole });
+export type GroupMember = z.infer<typeof GroupMember>;
+/** What a list of groups shows of each: no members, so 50 groups of 1,024 still make a small frame. */
+export const GroupSummary = z.object({
+  id: GroupJid,
+  subject: z.string().max(1024),
+  /** Only admins may send. */
+  announce: z.boolean(),
+  /** Only admins may change the subject, description and settings. */
+  locked: z.boolean(),
+  size: z.number().int().nonnegative(),
+  /** When it was created (epoch ms), when WhatsApp says. */
+  createdAt: z.number().int().optional(),
+});
+export type GroupSummary = z.infer<typeof GroupSummary>;
+export const GroupInfo = GroupSummary.extend({
+  description: z.string().max(4096).optional(),
+  owner: phone.nullable().optional(),
+  participants: z.array(GroupMember).max(5_000),
+});
+export type GroupInfo = z.infer<typeof GroupInfo>;
+export const ParticipantAction = z.enum(['add', 'remove', 'promote', 'demote']);
+export type ParticipantAction = z.infer<typeof ParticipantAction>;
+/**
+ * WhatsApp answers each participant of an add/remove/promote/demote on its own, with an HTTP-like code:
+ * 200 done, 403 their privacy settings refuse adds (an invite is due), 404 not on WhatsApp or not a member,
+ * 408 they left recently, 409 already a member, 401 not allowed (e.g. they blocked this number).
+ */
+export const ParticipantOutcome = z.enum(['OK', 'PRIVACY', 'NOT_FOUND', 'RECENTLY_LEFT', 'ALREADY_MEMBER', 'NOT_AUTHORISED', 'FAILED']);
+export type ParticipantOutcome = z.infer<typeof ParticipantOutcome>;
+export const ParticipantResult = z.object({ phone, status: z.number().int(), outcome: ParticipantOutcome });
+export type ParticipantResult = z.infer<typeof ParticipantResult>;
+/** A group invite code as WhatsApp makes them (the tail of https://chat.whatsapp.com/<code>). */
+export const InviteCode = z.string().regex(/^[A-Za-z0-9_-]{6,64}$/);
+
 export const SessionEvent = z.discriminatedUnion('name', [
   z.object({ name: z.literal('qr'), qr: z.string().min(1).max(4096), qrDataUrl: z.string().startsWith('data:image/png;base64,') }),
   z.object({
@@ -185,6 +224,15 @@ export const SessionEvent = z.discriminatedUnion('name', [
     /** Absent from connectors that predate it: 'text'. */
     type: MessageKind.optional(),
     media: ReceivedMedia.optional(),
+    /**
+     * The chat it came in: a direct chat (`id` the sender's phone, or LID) or a group, where `from` is the
+     * participant who wrote it. Absent from connectors that predate groups: direct.
+     */
+    chat: z
+      .object({ type: z.enum(['direct', 'group']), id: z.string().max(128), subject: z.string().max(1024).optional() })
+      .optional(),
+    /** Phones @mentioned in it. */
+    mentions: z.array(phone).max(1_024).optional(),
     /** The id of the message it quotes, when it is a reply. */
     replyTo: messageId.optional(),
     location: ReceivedLocation.optional(),
@@ -213,7 +261,8 @@ export const SessionEvent = z.discriminatedUnion('name', [
   z.object({
     name: z.literal('message.sent'),
     messageId: z.string().min(1).max(128),
-    to: phone,
+    /** A phone, or a group (which only connectors that send to groups report). */
+    to: Recipient,
     text: z.string().max(65_536),
     timestamp: z.number().int(),
     // "phone": typed on the user's phone and synced to the session, not sent through the API. Absent in
@@ -226,11 +275,33 @@ export const SessionEvent = z.discriminatedUnion('name', [
   z.object({
     name: z.literal('message.status'),
     messageId: z.string().min(1).max(128),
-    to: phone,
+    to: Recipient,
     status: MessageStatus.exclude(['pending', 'received']),
     timestamp: z.number().int(),
     /** Why WhatsApp refused the message; only with `failed`. */
     error: SendFailure.optional(),
+  }),
+  // This session became a member of a group: it created it, joined by invite, or was added.
+  z.object({ name: z.literal('group.joined'), group: GroupSummary, by: phone.nullable().optional() }),
+  // This session is no longer a member: it left, or was removed (`by` the admin who removed it).
+  z.object({ name: z.literal('group.left'), groupId: GroupJid, by: phone.nullable().optional() }),
+  // What changed of a group's settings; only the fields that changed are present.
+  z.object({
+    name: z.literal('group.updated'),
+    groupId: GroupJid,
+    subject: z.string().max(1024).optional(),
+    description: z.string().max(4096).optional(),
+    announce: z.boolean().optional(),
+    locked: z.boolean().optional(),
+    by: phone.nullable().optional(),
+  }),
+  // Members added, removed (or left), promoted or demoted; `by` is who did it (null when WhatsApp hides it).
+  z.object({
+    name: z.literal('group.participants'),
+    groupId: GroupJid,
+    action: ParticipantAction,
+    participants: z.array(z.object({ phone: phone.nullable(), lid: lid.optional() })).max(5_000),
+    by: phone.nullable(),
   }),
 ]);
 export type SessionEvent = z.infer<typeof SessionEvent>;
@@ -244,6 +315,8 @@ export const Command = z.discriminatedUnion('name', [
     to: Recipient,
     message: OutgoingMessage,
     replyTo: messageId.optional(),
+    /** Phones to @mention (in a group); the text should name them as `@<phone>` for WhatsApp to show them. */
+    mentions: z.array(phone).max(1_024).optional(),
   }),
   // Asks WhatsApp for a pairing code that links `phone` to this session: the session must be showing a QR.
   z.object({ name: z.literal('session.pair'), sessionId, phone }),
@@ -255,6 +328,24 @@ export const Command = z.discriminatedUnion('name', [
   z.object({ name: z.literal('chat.presence'), sessionId, chat: phone, state: z.enum(['typing', 'recording', 'paused']) }),
   z.object({ name: z.literal('chat.subscribe'), sessionId, chat: phone }),
   z.object({ name: z.literal('contacts.check'), sessionId, phones: z.array(phone).min(1).max(50) }),
+  // Groups (additive). Each needs the session WORKING; results are in CommandData.
+  z.object({ name: z.literal('group.list'), sessionId }),
+  z.object({ name: z.literal('group.create'), sessionId, subject: z.string().min(1).max(100), participants: z.array(phone).max(1_023) }),
+  z.object({ name: z.literal('group.get'), sessionId, groupId: GroupJid }),
+  z.object({
+    name: z.literal('group.update'),
+    sessionId,
+    groupId: GroupJid,
+    subject: z.string().min(1).max(100).optional(),
+    description: z.string().max(2048).optional(),
+    announce: z.boolean().optional(),
+    locked: z.boolean().optional(),
+  }),
+  z.object({ name: z.literal('group.participants'), sessionId, groupId: GroupJid, action: ParticipantAction, participants: z.array(phone).min(1).max(1_023) }),
+  // The group's invite code; `revoke` makes a new one, and the old stops working.
+  z.object({ name: z.literal('group.invite'), sessionId, groupId: GroupJid, revoke: z.boolean().optional() }),
+  z.object({ name: z.literal('group.join'), sessionId, code: InviteCode }),
+  z.object({ name: z.literal('group.leave'), sessionId, groupId: GroupJid }),
 ]);
 export type Command = z.infer<typeof Command>;
 
@@ -285,13 +376,40 @@ export type ContactsCheckResult = z.infer<typeof ContactsCheckResult>;
 export const ChatActionResult = z.object({ done: z.literal(true), messageId: messageId.optional() });
 export type ChatActionResult = z.infer<typeof ChatActionResult>;
 
+
+export const GroupListResult = z.object({ groups: z.array(GroupSummary).max(10_000) });
+export type GroupListResult = z.infer<typeof GroupListResult>;
+/** group.create, group.get and group.update answer the group as it is now. */
+export const GroupResult = z.object({ group: GroupInfo });
+export type GroupResult = z.infer<typeof GroupResult>;
+export const GroupParticipantsResult = z.object({ results: z.array(ParticipantResult).max(1_023) });
+export type GroupParticipantsResult = z.infer<typeof GroupParticipantsResult>;
+export const GroupInviteResult = z.object({ invite: z.object({ code: InviteCode, link: z.string().url() }) });
+export type GroupInviteResult = z.infer<typeof GroupInviteResult>;
+/** group.join and group.leave: the group joined or left. */
+export const GroupMembershipResult = z.object({ groupId: GroupJid, member: z.boolean() });
+export type GroupMembershipResult = z.infer<typeof GroupMembershipResult>;
+
+
 /**
  * A successful command's data, by command: send.text -> SendTextResult, send.message -> SendMessageResult,
  * session.pair -> PairingCodeResult, message.edit/revoke -> SendTextResult (the edited message's id),
- * contacts.check -> ContactsCheckResult, chat.* -> ChatActionResult. The most specific shape comes first, as a
- * union keeps the first match.
+ * contacts.check -> ContactsCheckResult, chat.* -> ChatActionResult, group.* -> the Group*Result of its name.
+ * The most specific shape comes first, as a union keeps the first match; the group results share no required
+ * key with the others.
  */
-export const CommandData = z.union([SendMessageResult, SendTextResult, PairingCodeResult, ContactsCheckResult, ChatActionResult]);
+export const CommandData = z.union([
+  SendMessageResult,
+  SendTextResult,
+  PairingCodeResult,
+  ContactsCheckResult,
+  ChatActionResult,
+  GroupListResult,
+  GroupResult,
+  GroupParticipantsResult,
+  GroupInviteResult,
+  GroupMembershipResult,
+]);
 export type CommandData = z.infer<typeof CommandData>;
 
 /** Error codes a connector may answer a command with; the hub maps them to API errors. */
@@ -307,6 +425,9 @@ export const CommandErrorCode = z.enum([
   'MEDIA_UNAVAILABLE', // the media link could not be read (expired, deleted, or the Worker unreachable)
   'EDIT_WINDOW_CLOSED', // message.edit past WhatsApp's edit window (15 minutes after sending)
   'NOT_EDITABLE', // message.edit/revoke of a message this session did not send, or an edit of one that is not text
+  'GROUP_NOT_FOUND', // no such group, or this session is not a member of it (WhatsApp answers 404 or 403)
+  'NOT_GROUP_ADMIN', // the change needs an admin of the group, and this session is not one
+  'INVITE_INVALID', // group.join with a code that is unknown, revoked or expired
 ]);
 export type CommandErrorCode = z.infer<typeof CommandErrorCode>;
 

@@ -55,5 +55,9 @@ export const EventName = z.enum([
   'message.revoked',
   'poll.vote',
   'presence.update',
+  'group.joined',
+  'group.left',
+  'group.updated',
+  'group.participants',
 ]);
 export type EventName = z.infer<typeof EventName>;

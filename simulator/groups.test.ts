@@ -159,7 +159,7 @@ describe('groups through real Baileys', () => {
     const upsert = groupUpsert(client, group.id, 'lewat http');
     const ok = await post(group.id, { from: '6289910000007', text: 'lewat http' });
     expect(ok).toMatchObject({ status: 200, json: { id: expect.any(String) } });
-    expect((await upsert).key.id).toBe(ok.json.id);
+    expect((await upsert).key.id).toBe((ok.json as { id: string }).id);
   });
 });
 

@@ -11,6 +11,7 @@ import { readConfig } from './config.ts';
 import { createDb } from './db/client.ts';
 import { services } from './middleware/services.ts';
 import { adminRoutes } from './routes/admin.ts';
+import { groupRoutes } from './routes/groups.ts';
 import { renderDocsPage } from './routes/docs-page.ts';
 import { LARAVEL_PATHS, laravelRoutes } from './routes/laravel.ts';
 import { connectorMediaRoutes } from './routes/connector-media.ts';
@@ -68,6 +69,7 @@ export function createApp() {
   app.route('/', connectorMediaRoutes);
   app.route('/', chatActionRoutes);
   app.route('/', adminRoutes);
+  app.route('/', groupRoutes);
 
   app.get('/hub/connect', async (c) => {
     // Refuse anything that is not a WebSocket before it reaches the Durable Object. Only the upgrade itself

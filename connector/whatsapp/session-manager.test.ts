@@ -48,6 +48,9 @@ class FakeSession implements ManagedSession {
   async requestPairingCode() {
     return { code: 'ABCD-EFGH', expiresAt: 0 };
   }
+  async runGroupCommand() {
+    return { groups: [] };
+  }
   async sendText() {
     return { messageId: 'm', remoteJid: 'j', timestamp: 0 };
   }

@@ -14,7 +14,7 @@ import {
   type WASocket,
 } from '@whiskeysockets/baileys';
 import type { Logger } from 'pino';
-import type { PairingCodeResult, SendFailure, SendTextResult, SessionEvent } from '../../shared/protocol.ts';
+import type { CommandData, PairingCodeResult, SendFailure, SendTextResult, SessionEvent } from '../../shared/protocol.ts';
 import type { SentRecord } from './sent-record.ts';
 import type { MediaReceiver } from '../media/media-receiver.ts';
 import { announcedMedia, incomingMediaEvent } from './incoming-media.ts';
@@ -36,6 +36,10 @@ import { chatActionEvent, chatEventId, incomingKindEvent, pollVoteEvent, replyTo
 import { presenceEvents } from './presence-events.ts';
 import { qrEvent } from './qr.ts';
 import { sendFailure } from './send-failure.ts';
+import { GroupMetadataCache } from './group-metadata-cache.ts';
+import { groupSender, isFullMetadata, isGroupJid, joinedEvents, leftEvent, ownChangeEvents, participantsChange, updatedEvents } from './group-events.ts';
+import { groupRunner, groupSummary, type GroupCommand } from './groups.ts';
+import { recipientJid } from './recipient.ts';
 import { UnackedSends } from './unacked-sends.ts';
 import { statusAfterClose, statusFromConnectionUpdate } from './status.ts';
 
@@ -129,6 +133,8 @@ export class WhatsAppSession {
   readonly #unacked = new UnackedSends();
   /** The latest received message per chat phone, for a chat read without a message id. */
   readonly #lastReceived = new Map<string, WAMessageKey>();
+  /** Group metadata for sends and incoming subjects; bounded (group-metadata-cache.ts), dropped with the socket's login. */
+  readonly #groups = new GroupMetadataCache();
 
   constructor(options: SessionOptions) {
     this.sessionId = options.sessionId;
@@ -248,17 +254,39 @@ export class WhatsAppSession {
     return { sock, sessionId: this.sessionId, recent: this.#o.recentMessages, now: this.#o.now, lastReceived: (phone) => this.#lastReceived.get(phone) };
   }
 
-  sendText(to: string, text: string): Promise<SendTextResult> {
-    return this.sendContent(to, { text }, { text });
+  /** A group command on the open socket; throws GroupCommandError with our code when WhatsApp refuses. */
+  async runGroupCommand(command: GroupCommand): Promise<CommandData> {
+    const sock = this.#sock;
+    if (!sock || this.#status !== 'WORKING') throw new Error('session is not connected');
+    const runner = groupRunner(sock, this.#groups);
+    const data = await runner.run(command);
+    const me = phoneFromJid(sock.user?.id);
+    try {
+      for (const event of ownChangeEvents(command, data, me)) await this.#o.emit(event);
+      if (command.name === 'group.join' && 'groupId' in data) {
+        await this.#o.emit({ name: 'group.joined', group: groupSummary(await runner.metadata(data.groupId)), by: me });
+      }
+    } catch (err) {
+      // Done on WhatsApp already: failing the command would invite the caller to do it twice.
+      this.#log.error({ err, command: command.name }, 'a group change was made, but its event could not be stored');
+    }
+    return data;
+  }
+
+  /** `to` is a phone or a group jid; `mentions` are phones to @mention. */
+  sendText(to: string, text: string, mentions?: string[]): Promise<SendTextResult> {
+    return this.sendContent(to, { text }, { text }, { mentions });
   }
 
   /**
    * Sends any content to `to`, as sendText does text: statuses tracked from the server's ack on, the message
    * kept for retries and quotes, and recorded as message.sent. `record` is what message.sent reports of it
-   * (the text or caption, '' for kinds without; a media message's type and stored id). Media content uploads
-   * first, so the stanza is written only once the bytes are with WhatsApp.
+   * (the text or caption, '' for kinds without; a media message's type and stored id). `to` is a phone or a
+   * group jid; `mentions` are phones to @mention. Media content uploads first, so the stanza is written only
+   * once the bytes are with WhatsApp.
    */
-  async sendContent(to: string, content: AnyMessageContent, record: SentRecord, quoted?: WAMessage): Promise<SendTextResult> {
+  async sendContent(to: string, content: AnyMessageContent, record: SentRecord, options: { quoted?: WAMessage | undefined; mentions?: string[] | undefined } = {}): Promise<SendTextResult> {
+    const { quoted, mentions } = options;
     const sock = this.#sock;
     if (!sock || this.#status !== 'WORKING') throw new Error('session is not connected');
     // The id is ours before the send: the server's ack (which is `sent`) and receipts can come back before
@@ -268,9 +296,10 @@ export class WhatsAppSession {
     // Plain text can be sent again as it is; anything else once Baileys has built (and uploaded) the
     // finished message, which is then relayed as it was.
     const plainText = 'text' in content && typeof content.text === 'string' && !quoted && Object.keys(content).length === 1;
-    this.#unacked.add({ messageId, to, ...(plainText ? { text: content.text } : {}) });
+    this.#unacked.add({ messageId, to, ...(plainText ? { text: content.text, mentions } : {}) });
+    const withMentions = mentions?.length ? ({ ...content, mentions: mentions.map((phone) => `${phone}@s.whatsapp.net`) } as AnyMessageContent) : content;
     try {
-      const sent = await sock.sendMessage(`${to}@s.whatsapp.net`, content, { messageId, ...(quoted ? { quoted } : {}) }).catch((err: unknown) => {
+      const sent = await sock.sendMessage(recipientJid(to), withMentions, { messageId, ...(quoted ? { quoted } : {}) }).catch((err: unknown) => {
         // Baileys throws before writing the stanza: the caller is told it failed, so it is not ours to resend.
         this.#unacked.settle(messageId);
         throw err;
@@ -337,6 +366,8 @@ export class WhatsAppSession {
         ...this.#o.socketConfig,
         auth: { creds: auth.state.creds, keys },
         ...(this.#o.baileysLogger ? { logger: this.#o.baileysLogger } : {}),
+        // Asked before every group send; without it Baileys queries the group's metadata on each one.
+        cachedGroupMetadata: async (jid) => (created ? groupRunner(created, this.#groups).metadata(jid) : undefined),
         // Baileys asks here when a retry receipt names a message its per-socket cache no longer has.
         getMessage: async (key) => (key.id ? ((await this.#o.recentMessages.get(this.sessionId, key.id))?.message ?? undefined) : undefined),
         // A throw here makes Baileys nack the message, and WhatsApp is not known to deliver a nacked message
@@ -423,6 +454,18 @@ export class WhatsAppSession {
     on('presence.update', async (update) => {
       for (const event of await presenceEvents(update, (lid) => sock.signalRepository.lidMapping.getPNForLID(lid))) await this.#o.emit(event);
     });
+    on('groups.upsert', async (groups) => {
+      for (const g of groups) this.#groups.set(g);
+      for (const event of joinedEvents(groups)) await this.#o.emit(event);
+    });
+    on('groups.update', async (updates) => {
+      for (const u of updates) {
+        if (isFullMetadata(u)) this.#groups.set(u);
+        else if (u.id) this.#groups.delete(u.id);
+      }
+      for (const event of updatedEvents(updates)) await this.#o.emit(event);
+    });
+    on('group-participants.update', async (update) => this.#onParticipantsUpdate(sock, update));
   }
 
   async #onConnectionUpdate(sock: WASocket, update: BaileysEventMap['connection.update']): Promise<void> {
@@ -496,11 +539,11 @@ export class WhatsAppSession {
 
   /** Sends again, same id, what the last socket wrote but the server never acked (see unacked-sends.ts). */
   async #resendUnacked(sock: WASocket): Promise<void> {
-    for (const { messageId, to, text, message } of this.#unacked.list()) {
+    for (const { messageId, to, text, mentions, message } of this.#unacked.list()) {
       if (this.#sock !== sock) return;
       try {
-        if (message) await sock.relayMessage(`${to}@s.whatsapp.net`, message, { messageId });
-        else if (text !== undefined) await sock.sendMessage(`${to}@s.whatsapp.net`, { text }, { messageId });
+        if (message) await sock.relayMessage(recipientJid(to), message, { messageId });
+        else if (text !== undefined) await sock.sendMessage(recipientJid(to), textContent(text, mentions), { messageId });
         else continue;
         this.#log.info({ messageId }, 'sent again a message the server had not acked before the socket closed');
       } catch (err) {
@@ -532,19 +575,21 @@ export class WhatsAppSession {
       await this.#onPhoneMessage(sock, msg);
       return;
     }
-    const party = chatParty(msg.key);
+    const party = isGroupJid(msg.key.remoteJid) ? groupSender(msg.key) : chatParty(msg.key);
     if (!party) return;
     // WhatsApp has no lookup of a phone number by LID: the number comes with the message (sender_pn) or from
     // the mapping Baileys stored when it was last given; else the message is delivered with its LID alone.
     const phone = phoneFromJid(party.pnJid) ?? (party.lidJid ? phoneFromJid(await sock.signalRepository.lidMapping.getPNForLID(party.lidJid)) : null);
-    if (phone && msg.key.id && msg.message && !msg.messageStubType) this.#lastReceived.set(phone, { ...msg.key });
+    const inGroup = isGroupJid(msg.key.remoteJid);
+    if (phone && !inGroup && msg.key.id && msg.message && !msg.messageStubType) this.#lastReceived.set(phone, { ...msg.key });
     const lid = bareLid(party.lidJid);
     const sender: Sender = { from: phone, ...(lid ? { fromLid: lid.slice(0, 64) } : {}) };
     const now = this.#o.now();
     const media = this.#o.media && msg.key.id && !msg.messageStubType ? announcedMedia(msg.message) : null;
     const base = media ? incomingMediaEvent(msg, media, phone, lid, now) : (incomingTextEvent(msg, phone, lid, now) ?? incomingKindEvent(msg, sender, now));
     const replyTo = base ? replyToOf(msg) : undefined;
-    const event = base && replyTo ? { ...base, replyTo } : base;
+    let event = base && replyTo ? { ...base, replyTo } : base;
+    if (event && inGroup) event = { ...event, ...(await this.#groupContext(sock, msg)) };
     // Media goes out once its bytes are stored; its job is what is durable before the receipt.
     if (event && media) await this.#o.media!.receive(this.sessionId, msg, event, incomingEventId(this.sessionId, event));
     else if (event) await this.#o.emit(event, incomingEventId(this.sessionId, event));
@@ -578,6 +623,32 @@ export class WhatsAppSession {
       if (vote) await this.#o.emit(vote, chatEventId(this.sessionId, 'poll.vote', msg));
     } catch (err) {
       this.#log.warn({ err, pollId }, 'a poll vote did not decrypt');
+    }
+  }
+
+  /** Where a group message came in, and whom it @mentions. */
+  async #groupContext(sock: WASocket, msg: WAMessage): Promise<Pick<Extract<SessionEvent, { name: 'message.received' }>, 'chat' | 'mentions'>> {
+    const groupId = msg.key.remoteJid!;
+    let subject: string | undefined;
+    try {
+      subject = (await groupRunner(sock, this.#groups).metadata(groupId)).subject;
+    } catch (err) {
+      this.#log.warn({ err, groupId }, 'could not read the subject of a group a message came from');
+    }
+    const mentions = mentionedPhones(msg);
+    return { chat: { type: 'group', id: groupId, ...(subject ? { subject: subject.slice(0, 1024) } : {}) }, ...(mentions.length ? { mentions } : {}) };
+  }
+
+  async #onParticipantsUpdate(sock: WASocket, update: BaileysEventMap['group-participants.update']): Promise<void> {
+    this.#groups.delete(update.id);
+    const change = participantsChange(update, { id: sock.user?.id, lid: sock.user?.lid });
+    if (!change) return;
+    await this.#o.emit(change.event);
+    if (change.self === 'removed') await this.#o.emit(leftEvent(update.id, change.event.by));
+    if (change.self === 'added') {
+      // Being added says nothing of the group itself; its metadata is one query away.
+      const meta = await groupRunner(sock, this.#groups).metadata(update.id);
+      await this.#o.emit({ name: 'group.joined', group: groupSummary(meta), by: change.event.by });
     }
   }
 
@@ -668,4 +739,15 @@ export class WhatsAppSession {
     this.#statusEvents = next.catch(() => undefined);
     return next;
   }
+}
+
+/** A text message, with its @mentions as WhatsApp carries them (jids in contextInfo). */
+function textContent(text: string, mentions: string[] | undefined) {
+  return mentions?.length ? { text, mentions: mentions.map((phone) => `${phone}@s.whatsapp.net`) } : { text };
+}
+
+/** The phones a message @mentions (PN jids; LID mentions have no phone to give). */
+function mentionedPhones(msg: WAMessage): string[] {
+  const content = msg.message?.extendedTextMessage?.contextInfo?.mentionedJid ?? [];
+  return content.map((jid) => phoneFromJid(jid)).filter((p): p is string => p !== null).slice(0, 1_024);
 }

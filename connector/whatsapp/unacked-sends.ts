@@ -6,8 +6,11 @@ import type { proto } from '@whiskeysockets/baileys';
 /** How many unacked sends are kept; older ones are given up (their acks come within seconds). */
 const MAX_UNACKED = 5_000;
 
-/** `text` for a text send; `message` once a media send is uploaded (it is relayed as it was). Neither: not resendable yet. */
-export type UnackedSend = { messageId: string; to: string; text?: string; message?: proto.IMessage };
+/**
+ * `text` (and the phones it @mentions) for a plain text send; `message` once any send is built (and a media
+ * send uploaded): it is relayed as it was. Neither: not resendable yet.
+ */
+export type UnackedSend = { messageId: string; to: string; text?: string; mentions?: string[] | undefined; message?: proto.IMessage };
 
 export class UnackedSends {
   readonly #sends = new Map<string, UnackedSend>();

@@ -45,12 +45,13 @@ const OUTGOING_KEY = [messages.sessionId, messages.direction, messages.providerM
 
 /** The messages row for a message this session sent, as the first event about it creates it. */
 function outgoingRow(id: string, sessionId: string, at: number, sent: { messageId: string; to: string; timestamp: number }, text: string, status: MessageStatus) {
+  const group = sent.to.endsWith('@g.us');
   return {
     id,
     sessionId,
     direction: 'out' as const,
-    remoteJid: `${sent.to}@s.whatsapp.net`,
-    remotePhone: sent.to,
+    remoteJid: group ? sent.to : `${sent.to}@s.whatsapp.net`,
+    remotePhone: group ? null : sent.to,
     text,
     providerMessageId: sent.messageId,
     status,
@@ -90,6 +91,10 @@ function writesFor(db: Db, { id, sessionId, at, event }: StoredEvent): BatchItem
     case 'message.revoked':
     case 'poll.vote':
     case 'presence.update':
+    case 'group.joined':
+    case 'group.left':
+    case 'group.updated':
+    case 'group.participants':
       return [record];
     case 'connection.update': {
       const user = event.user;
@@ -119,8 +124,9 @@ function writesFor(db: Db, { id, sessionId, at, event }: StoredEvent): BatchItem
             id,
             sessionId,
             direction: 'in',
-            // A sender WhatsApp named by LID alone is stored under its LID, with no phone.
-            remoteJid: event.from ? `${event.from}@s.whatsapp.net` : (event.fromLid ?? ''),
+            // A group message is stored under the group, with its sender's phone; a sender WhatsApp named by
+            // LID alone under its LID, with no phone.
+            remoteJid: event.chat?.type === 'group' ? event.chat.id : event.from ? `${event.from}@s.whatsapp.net` : (event.fromLid ?? ''),
             remotePhone: event.from,
             text: event.text,
             providerMessageId: event.messageId,

@@ -2,7 +2,7 @@
 // request types and the OpenAPI document (an example per type).
 import { z } from '@hono/zod-openapi';
 import { GroupJid } from '../../shared/protocol.ts';
-import { text } from '../schemas.ts';
+import { PhoneInputSchema, text } from '../schemas.ts';
 
 /** The most bytes `data` (base64 in the JSON body) may decode to; larger files go through POST /api/media. */
 export const INLINE_MEDIA_MAX_BYTES = 5 * 1024 * 1024;
@@ -23,6 +23,11 @@ const Common = {
   to: To,
   /** A message to quote, by its WhatsApp id; the connector must still have it. */
   replyTo: text('a message id').min(1).max(128, 'must be at most 128 characters').optional().openapi({ description: 'WhatsApp id of a message to quote' }),
+  mentions: z
+    .array(PhoneInputSchema, { error: 'must be a list of phone numbers' })
+    .max(1_024, 'must be at most 1024 phones')
+    .optional()
+    .openapi({ description: 'Phones to @mention (in a group); write each as "@<phone>" in the text for WhatsApp to show it', example: ['6289876543210'] }),
 };
 
 const sources = ['url', 'mediaId', 'data'] as const;
@@ -107,7 +112,7 @@ export const PollContent = z
 
 const variant = <K extends string, T extends z.ZodType>(type: K, content: T, example: unknown) =>
   z
-    .object({ ...Common, type: z.literal(type), [type]: content } as { to: typeof To; replyTo: (typeof Common)['replyTo']; type: z.ZodLiteral<K> } & {
+    .object({ ...Common, type: z.literal(type), [type]: content } as { to: typeof To; replyTo: (typeof Common)['replyTo']; mentions: (typeof Common)['mentions']; type: z.ZodLiteral<K> } & {
       [P in K]: T;
     })
     .strict()

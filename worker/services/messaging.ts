@@ -36,6 +36,12 @@ export function failure(outcome: Extract<CommandOutcome, { ok: false }>, session
       return new ApiError('EDIT_WINDOW_CLOSED', outcome.message);
     case 'NOT_EDITABLE':
       return new ApiError('NOT_EDITABLE', outcome.message);
+    case 'GROUP_NOT_FOUND':
+      return new ApiError('GROUP_NOT_FOUND', `No such group, or this session is not in it: ${outcome.message}`);
+    case 'NOT_GROUP_ADMIN':
+      return new ApiError('NOT_GROUP_ADMIN', `Only the group's admins may do that: ${outcome.message}`);
+    case 'INVITE_INVALID':
+      return new ApiError('SEND_FAILED', `WhatsApp did not accept the message: ${outcome.message}`);
   }
 }
 
@@ -66,8 +72,15 @@ export async function sendText(s: Services, sessionId: string, to: string, text:
 }
 
 /** Any kind of message to a phone (normalised) or a group; the answer names the kind that was sent. */
-export async function sendMessage(s: Services, sessionId: string, to: Recipient, message: OutgoingMessage, replyTo?: string): Promise<SendMessageResult> {
-  const command = { name: 'send.message' as const, sessionId, to, message, ...(replyTo ? { replyTo } : {}) };
+export async function sendMessage(
+  s: Services,
+  sessionId: string,
+  to: Recipient,
+  message: OutgoingMessage,
+  replyTo?: string,
+  mentions?: string[],
+): Promise<SendMessageResult> {
+  const command = { name: 'send.message' as const, sessionId, to, message, ...(replyTo ? { replyTo } : {}), ...(mentions ? { mentions } : {}) };
   const outcome = await s.hub.command(command, s.config.COMMAND_TIMEOUT_MS);
   if (!outcome.ok) throw failure(outcome, sessionId);
   // As with sendText, the record of the message is the connector's message.sent event.

@@ -6,9 +6,11 @@ import type { MediaKind, OutgoingMessage, SendMessageResult } from '../../shared
 import { ApiError } from '../errors.ts';
 import { mimetypeForKind, acceptedFor, sameFormat } from '../media/sniff.ts';
 import { fetchUserUrl } from '../media/user-url.ts';
-import { isGroupJid, type MediaRequest, type MessageRequest } from '../routes/message-request.ts';
+import type { MediaRequest, MessageRequest } from '../routes/message-request.ts';
+import { parsePhones } from './groups.ts';
 import { discardMedia, findMedia, storeMedia, type StoredMedia } from './media.ts';
-import { checkMessageText, parseRecipient, sendMessage } from './messaging.ts';
+import { checkMessageText, sendMessage } from './messaging.ts';
+import { parseMessageRecipient } from './recipient.ts';
 import type { Services } from './ports.ts';
 import { buildVcard } from './vcard.ts';
 
@@ -116,13 +118,14 @@ function isMediaRequest(request: MessageRequest): request is MediaRequest {
 }
 
 export async function sendRequestedMessage(s: Services, sessionId: string, request: MessageRequest, context: SendContext): Promise<SendMessageResult> {
-  const to = isGroupJid(request.to) ? request.to : parseRecipient(s.config, request.to, 'to');
-  if (!isMediaRequest(request)) return sendMessage(s, sessionId, to, await outgoing(s, request), request.replyTo);
+  const to = parseMessageRecipient(s.config, request.to, 'to');
+  const mentions = request.mentions?.length ? parsePhones(s, request.mentions, 'mentions') : undefined;
+  if (!isMediaRequest(request)) return sendMessage(s, sessionId, to, await outgoing(s, request), request.replyTo, mentions);
   const caption = ((request as Record<string, unknown>)[request.type] as { caption?: string }).caption;
   if (caption !== undefined && caption.length > s.config.MAX_MESSAGE_LENGTH) throw invalid(`${request.type}.caption`, `must be at most ${s.config.MAX_MESSAGE_LENGTH} characters`);
   const { stored, ownCopy } = await fileFor(s, sessionId, request, context);
   try {
-    return await sendMessage(s, sessionId, to, await mediaMessage(s, sessionId, request, stored, context.origin), request.replyTo);
+    return await sendMessage(s, sessionId, to, await mediaMessage(s, sessionId, request, stored, context.origin), request.replyTo, mentions);
   } catch (error) {
     // A file fetched or decoded for this send alone has no other use: no id was ever shown for it.
     if (ownCopy) await discardMedia(s, sessionId, stored.mediaId).catch(() => {});

@@ -26,6 +26,9 @@ function failure(outcome: Extract<CommandOutcome, { ok: false }>, sessionId: str
     case 'MEDIA_UNAVAILABLE':
     case 'EDIT_WINDOW_CLOSED':
     case 'NOT_EDITABLE':
+    case 'GROUP_NOT_FOUND':
+    case 'NOT_GROUP_ADMIN':
+    case 'INVITE_INVALID':
       return new ApiError('SEND_FAILED', `WhatsApp did not give a pairing code: ${outcome.message}`);
   }
 }
