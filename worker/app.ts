@@ -11,7 +11,9 @@ import { readConfig } from './config.ts';
 import { createDb } from './db/client.ts';
 import { services } from './middleware/services.ts';
 import { adminRoutes } from './routes/admin.ts';
+import { adminConnectorRoutes } from './routes/admin-connectors.ts';
 import { adminSessionRoutes } from './routes/admin-sessions.ts';
+import { adminWebhookRoutes } from './routes/admin-webhooks.ts';
 import { renderDocsPage } from './routes/docs-page.ts';
 import { LARAVEL_PATHS, laravelRoutes } from './routes/laravel.ts';
 import { liveRoutes } from './routes/live.ts';
@@ -54,6 +56,8 @@ export function createApp() {
   app.route('/', liveRoutes);
   app.route('/', adminRoutes);
   app.route('/', adminSessionRoutes);
+  app.route('/', adminConnectorRoutes);
+  app.route('/', adminWebhookRoutes);
 
   app.get('/hub/connect', async (c) => {
     // Refuse anything that is not a WebSocket before it reaches the Durable Object. Only the upgrade itself
