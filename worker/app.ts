@@ -12,7 +12,11 @@ import { createDb } from './db/client.ts';
 import { services } from './middleware/services.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { groupRoutes } from './routes/groups.ts';
-import { renderDocsPage } from './routes/docs-page.ts';
+import { adminConnectorRoutes } from './routes/admin-connectors.ts';
+import { adminSessionRoutes } from './routes/admin-sessions.ts';
+import { adminWebhookRoutes } from './routes/admin-webhooks.ts';
+import { docsRoutes } from './routes/docs.ts';
+import { referenceDocument } from './openapi/reference.ts';
 import { LARAVEL_PATHS, laravelRoutes } from './routes/laravel.ts';
 import { connectorMediaRoutes } from './routes/connector-media.ts';
 import { liveRoutes } from './routes/live.ts';
@@ -70,6 +74,9 @@ export function createApp() {
   app.route('/', chatActionRoutes);
   app.route('/', adminRoutes);
   app.route('/', groupRoutes);
+  app.route('/', adminSessionRoutes);
+  app.route('/', adminConnectorRoutes);
+  app.route('/', adminWebhookRoutes);
 
   app.get('/hub/connect', async (c) => {
     // Refuse anything that is not a WebSocket before it reaches the Durable Object. Only the upgrade itself
@@ -85,8 +92,8 @@ export function createApp() {
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'apiKey', { type: 'apiKey', in: 'header', name: 'x-api-key' });
   app.openAPIRegistry.registerComponent('securitySchemes', 'adminToken', { type: 'http', scheme: 'bearer' });
-  app.doc31('/openapi.json', OPENAPI_INFO);
-  app.get('/docs', (c) => c.html(renderDocsPage(app.getOpenAPI31Document(OPENAPI_INFO) as unknown as Parameters<typeof renderDocsPage>[0])));
+  let document: Record<string, unknown> | undefined;
+  app.route('/', docsRoutes(() => (document ??= referenceDocument(app.getOpenAPI31Document(OPENAPI_INFO)))));
 
   app.notFound((c) => {
     const allowed = allowedMethods(app, c.req.path);

@@ -24,6 +24,7 @@ const STATUS = {
   EDIT_WINDOW_CLOSED: 409,
   NOT_EDITABLE: 409,
   LENGTH_REQUIRED: 411,
+  ALREADY_DELIVERED: 409,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
   RATE_LIMITED: 429,
@@ -37,6 +38,11 @@ const STATUS = {
 } as const satisfies Record<string, ContentfulStatusCode>;
 
 export type ErrorCode = keyof typeof STATUS;
+
+/** The codes a status can carry, for the reference's error examples. */
+export function codesWithStatus(status: number): ErrorCode[] {
+  return (Object.keys(STATUS) as ErrorCode[]).filter((code) => STATUS[code] === status);
+}
 
 export class ApiError extends Error {
   readonly code: ErrorCode;
