@@ -11,6 +11,7 @@ import { readConfig } from './config.ts';
 import { createDb } from './db/client.ts';
 import { services } from './middleware/services.ts';
 import { adminRoutes } from './routes/admin.ts';
+import { adminStreamRoutes } from './routes/admin-stream.ts';
 import { renderDocsPage } from './routes/docs-page.ts';
 import { LARAVEL_PATHS, laravelRoutes } from './routes/laravel.ts';
 import { liveRoutes } from './routes/live.ts';
@@ -52,6 +53,7 @@ export function createApp() {
   app.route('/', laravelRoutes);
   app.route('/', liveRoutes);
   app.route('/', adminRoutes);
+  app.route('/', adminStreamRoutes);
 
   app.get('/hub/connect', async (c) => {
     // Refuse anything that is not a WebSocket before it reaches the Durable Object. Only the upgrade itself
