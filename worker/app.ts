@@ -12,6 +12,7 @@ import { createDb } from './db/client.ts';
 import { services } from './middleware/services.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { adminStreamRoutes } from './routes/admin-stream.ts';
+import { adminPairingRoutes } from './routes/admin-pairing.ts';
 import { renderDocsPage } from './routes/docs-page.ts';
 import { LARAVEL_PATHS, laravelRoutes } from './routes/laravel.ts';
 import { liveRoutes } from './routes/live.ts';
@@ -54,6 +55,7 @@ export function createApp() {
   app.route('/', liveRoutes);
   app.route('/', adminRoutes);
   app.route('/', adminStreamRoutes);
+  app.route('/', adminPairingRoutes);
 
   app.get('/hub/connect', async (c) => {
     // Refuse anything that is not a WebSocket before it reaches the Durable Object. Only the upgrade itself
