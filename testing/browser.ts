@@ -1,7 +1,7 @@
 // A real Chromium for browser tests and screenshots, from npm alone: @sparticuz/chromium ships the binary
 // brotli-packed inside its package and playwright-core drives it, so a fresh `npm ci` needs nothing else.
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import chromium from '@sparticuz/chromium';
 import { chromium as playwright, type Browser } from 'playwright-core';
@@ -9,6 +9,7 @@ import { chromium as playwright, type Browser } from 'playwright-core';
 /** Unpacked once per machine and version, beside the packages it came from (about 200 MB). */
 const MODULES = join(import.meta.dirname, '..', 'node_modules');
 const CACHE = join(MODULES, '.cache', 'kabar-chromium');
+const FONTS_CONF = 'kabar-fonts.conf';
 
 let unpacking: Promise<string> | undefined;
 
@@ -31,6 +32,11 @@ async function unpack(): Promise<string> {
     if (tmpdir === undefined) delete process.env.TMPDIR;
     else process.env.TMPDIR = tmpdir;
   }
+  // The package's fonts.conf names /tmp/fonts; this one names the fonts where they are.
+  await writeFile(
+    join(staging, FONTS_CONF),
+    `<?xml version="1.0"?>\n<fontconfig><dir>${join(dir, 'fonts', 'fonts')}</dir><cachedir>${join(dir, 'fonts-cache')}</cachedir></fontconfig>\n`,
+  );
   try {
     await rename(staging, dir);
   } catch (error) {
@@ -49,6 +55,6 @@ export async function launchBrowser(): Promise<Browser> {
     // Not the package's own flag set, which is made for Lambda and turns web security off: the dashboard's
     // Content-Security-Policy must be enforced here as in any browser. No sandbox: tests run as root.
     args: ['--no-sandbox', '--disable-gpu'],
-    env: { ...process.env, FONTCONFIG_PATH: join(dir, 'fonts') },
+    env: { ...process.env, FONTCONFIG_FILE: join(dir, FONTS_CONF) },
   });
 }

@@ -13,6 +13,7 @@ import { services } from './middleware/services.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { adminStreamRoutes } from './routes/admin-stream.ts';
 import { adminPairingRoutes } from './routes/admin-pairing.ts';
+import { dashboardRoutes } from './routes/dashboard.ts';
 import { renderDocsPage } from './routes/docs-page.ts';
 import { LARAVEL_PATHS, laravelRoutes } from './routes/laravel.ts';
 import { liveRoutes } from './routes/live.ts';
@@ -56,6 +57,7 @@ export function createApp() {
   app.route('/', adminRoutes);
   app.route('/', adminStreamRoutes);
   app.route('/', adminPairingRoutes);
+  app.route('/', dashboardRoutes);
 
   app.get('/hub/connect', async (c) => {
     // Refuse anything that is not a WebSocket before it reaches the Durable Object. Only the upgrade itself
