@@ -14,6 +14,7 @@ import { adminRoutes } from './routes/admin.ts';
 import { adminStreamRoutes } from './routes/admin-stream.ts';
 import { adminPairingRoutes } from './routes/admin-pairing.ts';
 import { dashboardRoutes } from './routes/dashboard.ts';
+import { adminSessionRoutes } from './routes/admin-sessions.ts';
 import { renderDocsPage } from './routes/docs-page.ts';
 import { LARAVEL_PATHS, laravelRoutes } from './routes/laravel.ts';
 import { liveRoutes } from './routes/live.ts';
@@ -58,6 +59,7 @@ export function createApp() {
   app.route('/', adminStreamRoutes);
   app.route('/', adminPairingRoutes);
   app.route('/', dashboardRoutes);
+  app.route('/', adminSessionRoutes);
 
   app.get('/hub/connect', async (c) => {
     // Refuse anything that is not a WebSocket before it reaches the Durable Object. Only the upgrade itself

@@ -264,6 +264,20 @@ export function startSession(s: Services, sessionId: string): Promise<void> {
   return setDesired(s, sessionId, 'running', (row) => loggedOutByPhone(s, row), 'STARTING');
 }
 
+/** Stops a session and keeps its login: `start` resumes it without a new QR. */
+export function stopSession(s: Services, sessionId: string): Promise<void> {
+  return setDesired(s, sessionId, 'stopped', false, 'STOPPED');
+}
+
+/**
+ * Closes the session's WhatsApp socket and opens it again, keeping the login: a stop then a start, each
+ * recorded and passed on in order, so the connector sees both (a start alone on a running session is a no-op).
+ */
+export async function restartSession(s: Services, sessionId: string): Promise<void> {
+  await stopSession(s, sessionId);
+  await startSession(s, sessionId);
+}
+
 /** Forgets the login and starts again with a new QR. */
 export function resetSession(s: Services, sessionId: string): Promise<void> {
   return setDesired(s, sessionId, 'running', true, 'STARTING');
