@@ -61,7 +61,19 @@ export const DASHBOARD_HTML = `<!doctype html>
         <dt>Status</dt><dd><span id="session-status" class="status"></span></dd>
         <dt>Why</dt><dd id="session-reason"></dd>
         <dt>WhatsApp user</dt><dd id="session-user">—</dd>
+        <dt>Connector</dt><dd id="session-connector">—</dd>
+        <dt>Webhook</dt><dd id="session-webhook" class="mono">—</dd>
+        <dt>Key prefixes</dt><dd id="session-keys" class="mono">—</dd>
+        <dt>Counters</dt><dd id="session-counters">—</dd>
       </dl>
+      <div class="actions" role="group" aria-label="Session actions">
+        <button type="button" class="quiet" data-action="start">Start</button>
+        <button type="button" class="quiet" data-action="stop">Stop</button>
+        <button type="button" class="quiet" data-action="restart">Restart</button>
+        <button type="button" class="quiet" data-action="logout">Log out</button>
+        <button type="button" class="quiet" data-action="delete">Delete</button>
+      </div>
+      <p id="action-result" role="status"></p>
       <figure id="qr-box" hidden>
         <img id="qr" alt="QR code to link WhatsApp" width="264" height="264">
         <figcaption>On the phone: WhatsApp › Linked devices › Link a device, then scan. It is replaced as WhatsApp rotates it.</figcaption>

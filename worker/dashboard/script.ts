@@ -129,6 +129,7 @@ export const DASHBOARD_JS = String.raw`'use strict';
       (frame.data.sessions || []).forEach(function (s) { state.sessions.set(s.sessionId, s); });
       renderSessions();
       renderSelected();
+      loadSessionList();
       return;
     }
     var id = frame.sessionId;
@@ -185,10 +186,38 @@ export const DASHBOARD_JS = String.raw`'use strict';
         el('span', { class: 'id', text: s.sessionId }),
         statusBadge(s.status),
         el('span', { class: 'reason', text: reasonText(s) }),
-      ]);
+      ].concat(s.description ? [el('span', { class: 'reason', text: s.description })] : []));
       list.appendChild(el('li', {}, [button]));
     });
     $('no-sessions').hidden = sessions.length > 0;
+  }
+
+  /** The stored sessions (first page), for those the hub has no live snapshot of and for their descriptions. */
+  function loadSessionList() {
+    api('GET', '/api/sessions?limit=100').then(function (answer) {
+      if (!answer.ok) return;
+      (answer.json.sessions || []).forEach(function (row) {
+        var s = state.sessions.get(row.id);
+        if (!s) state.sessions.set(row.id, { sessionId: row.id, status: row.status, reason: row.reason, qrDataUrl: null, user: row.user, description: row.description });
+        else s.description = row.description;
+      });
+      renderSessions();
+      renderSelected();
+    });
+  }
+
+  function loadDetail() {
+    var id = state.selected;
+    api('GET', '/api/sessions/' + encodeURIComponent(id)).then(function (answer) {
+      if (state.selected !== id || !answer.ok) return;
+      var d = answer.json.session;
+      $('session-description').textContent = d.description || '';
+      $('session-connector').textContent = d.connectorId ? d.connectorId + (d.connectorAttached ? ' (attached)' : ' (not attached)') : '—';
+      $('session-webhook').textContent = d.webhook && d.webhook.url ? d.webhook.url : 'none';
+      $('session-keys').textContent = (d.keys || []).map(function (k) { return k.prefix + '…'; }).join(', ') || 'none';
+      var c = d.counters;
+      $('session-counters').textContent = c ? c.messagesIn + ' in, ' + c.messagesOut + ' out, ' + c.events + ' events; webhooks ' + c.deliveries.delivered + ' delivered, ' + c.deliveries.failed + ' failed, ' + c.deliveries.dead + ' dead' : '—';
+    });
   }
 
   function select(id) {
@@ -196,8 +225,11 @@ export const DASHBOARD_JS = String.raw`'use strict';
     $('pair-code').textContent = '';
     $('pair-error').textContent = '';
     $('send-result').textContent = '';
+    $('action-result').textContent = '';
+    ['session-description', 'session-connector', 'session-webhook', 'session-keys', 'session-counters'].forEach(function (f) { $(f).textContent = ''; });
     renderSessions();
     renderSelected();
+    loadDetail();
     loadDeliveries();
     $('session-title').focus();
   }
@@ -240,7 +272,7 @@ export const DASHBOARD_JS = String.raw`'use strict';
       if (value) body[parts[1]] = value;
     });
     $('create-error').textContent = '';
-    api('POST', '/api/session/create', body).then(function (answer) {
+    api('POST', '/api/sessions', body).then(function (answer) {
       if (!answer.ok) { $('create-error').textContent = errorText(answer); return; }
       $('create-form').reset();
       var id = answer.json.sessionId;
@@ -271,12 +303,27 @@ export const DASHBOARD_JS = String.raw`'use strict';
     });
   });
 
+  document.querySelectorAll('[data-action]').forEach(function (button) {
+    button.addEventListener('click', function () {
+      var id = state.selected;
+      var action = button.getAttribute('data-action');
+      var destroys = action === 'logout' || action === 'delete';
+      if (destroys && !confirm((action === 'delete' ? 'Delete ' : 'Log out ') + id + '? WhatsApp is unlinked and the login forgotten.')) return;
+      var call = action === 'delete' ? api('DELETE', '/api/sessions/' + encodeURIComponent(id)) : api('POST', '/api/sessions/' + encodeURIComponent(id) + '/' + action);
+      call.then(function (answer) {
+        $('action-result').textContent = answer.ok ? answer.json.message || 'Done.' : 'Refused: ' + errorText(answer);
+        if (answer.ok && state.selected === id && action !== 'delete') loadDetail();
+      });
+    });
+  });
+
   $('rotate-key').addEventListener('click', function () {
     var id = state.selected;
     if (!confirm('Issue a new key for ' + id + '? Every current key of this session stops working at once.')) return;
     api('POST', '/api/sessions/' + encodeURIComponent(id) + '/keys').then(function (answer) {
       if (!answer.ok) { $('send-result').textContent = 'Key not rotated: ' + errorText(answer); return; }
       showSecret('New API key of ' + id, answer.json.apiKey);
+      loadDetail();
     });
   });
 

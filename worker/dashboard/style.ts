@@ -37,6 +37,7 @@ button.quiet { background: transparent; color: var(--accent); }
 .facts { display: grid; grid-template-columns: max-content minmax(0, 1fr); gap: .3rem .8rem; margin: 0; }
 .facts dt { color: var(--muted); }
 .facts dd { margin: 0; }
+.actions { display: flex; flex-wrap: wrap; gap: 0 .5rem; }
 figure { margin: 1rem 0; }
 #qr { display: block; width: 100%; max-width: 264px; height: auto; image-rendering: pixelated; background: #fff; padding: 8px; border-radius: .35rem; }
 figcaption { color: var(--muted); font-size: .9rem; margin-top: .4rem; }

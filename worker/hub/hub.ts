@@ -345,6 +345,11 @@ export class Hub extends DurableObject<Env> {
     return this.watchers.redeemPass(pass, { perSession: config.STREAMS_PER_SESSION, total: config.STREAMS_TOTAL }, Date.now());
   }
 
+  /** A webhook delivery was recorded: the dashboards watching the session refresh their delivery log. */
+  async deliveryRecorded(sessionId: string, eventId: string, outcome: 'delivered' | 'failed' | 'dead'): Promise<void> {
+    this.watchers.toAdmins(sessionId, JSON.stringify({ event: 'webhook.delivery', sessionId, timestamp: Date.now(), data: { eventId, outcome } }));
+  }
+
   private async openStream(ticket: string): Promise<Response> {
     const now = Date.now();
     const client = this.watchers.open(ticket, now);

@@ -149,6 +149,19 @@ export class Watchers {
     }
   }
 
+  /** To admin streams only (the session's and the all-sessions ones): key streams keep the webhooks' events. */
+  toAdmins(sessionId: string, text: string): void {
+    for (const ws of this.ctx.getWebSockets(`key:${ADMIN_KEY}`)) {
+      const watched = (ws.deserializeAttachment() as WatcherAttachment | null)?.sessionId;
+      if (watched !== sessionId && watched !== ALL_SESSIONS) continue;
+      try {
+        ws.send(text);
+      } catch {
+        // a watcher that went away; its close handler cleans up
+      }
+    }
+  }
+
   closeSession(sessionId: string, now: number): void {
     for (const ws of this.ctx.getWebSockets(`watch:${sessionId}`)) ws.close(StreamCloseCode.sessionDeleted, 'session deleted');
     const removed = JSON.stringify({ event: 'session.removed', sessionId, timestamp: now, data: {} });
