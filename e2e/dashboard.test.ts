@@ -2,7 +2,7 @@
 // process with real Baileys and the WhatsApp simulator. The operator's flow, as a person would click it.
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser } from '../testing/browser.ts';
+import { launchBrowser, screenshot } from '../testing/browser.ts';
 import { eventually } from '../testing/eventually.ts';
 import { startWebhookReceiver } from '../testing/webhook-receiver.ts';
 import { newPhone, startSystem, type System } from './harness.ts';
@@ -52,6 +52,7 @@ describe('the dashboard, in a browser', () => {
   it('walks the operator through sign-in, create, QR, scan, WORKING, send and a key rotation, without a reload', async () => {
     const { api, simulator } = system;
     const { page, problems, navigations } = await openDashboard();
+    await screenshot(page, 'sign-in');
     await signIn(page, system.stack.adminToken);
     await page.locator('#stream-state', { hasText: 'Live' }).waitFor();
     expect(page.url()).not.toContain(system.stack.adminToken);
@@ -61,8 +62,11 @@ describe('the dashboard, in a browser', () => {
     await page.getByText('Create a session').click();
     await page.getByLabel('Session id (optional)').fill('dash-flow');
     await page.getByLabel('Webhook URL (optional)').fill(`${receiver.url}/hooks`);
+    await page.getByLabel('Description (optional)').fill('Toko Jaya, front desk');
     await page.getByRole('button', { name: 'Create session' }).click();
     await page.locator('#secret-title', { hasText: 'API key of dash-flow' }).waitFor();
+    await page.locator('#qr').waitFor({ state: 'visible' });
+    await screenshot(page, 'create-and-qr');
     const apiKey = (await page.locator('#secret-value').textContent())!.split('\n')[0]!;
     expect((await api('GET', '/api/session/status', { key: apiKey })).status).toBe(200);
     await page.getByRole('button', { name: 'I have stored it' }).click();
@@ -95,11 +99,13 @@ describe('the dashboard, in a browser', () => {
     await page.getByRole('button', { name: 'Send', exact: true }).click();
     await page.locator('#send-result', { hasText: 'Sent.' }).waitFor();
     expect(await stored).toMatchObject({ from: phone, text: 'halo dari dashboard' });
+    await screenshot(page, 'working');
 
     // Rotate the key: the new one is shown once and works; the old one is refused.
     page.once('dialog', (dialog) => void dialog.accept());
     await page.getByRole('button', { name: 'Rotate key' }).click();
     await page.locator('#secret-title', { hasText: 'New API key of dash-flow' }).waitFor();
+    await screenshot(page, 'key-rotated');
     const newKey = (await page.locator('#secret-value').textContent())!;
     expect(newKey).not.toBe(apiKey);
     expect((await api('GET', '/api/session/status', { key: newKey })).status).toBe(200);
@@ -133,6 +139,7 @@ describe('the dashboard, in a browser', () => {
     await page.locator('#qr').waitFor({ state: 'visible' });
     await eventually(async () => expect(await page.locator('#deliveries-note').textContent()).not.toBe(''));
     expect(await overflow()).toBe(0);
+    await screenshot(page, 'phone-375px');
     expect(problems).toEqual([]);
     await page.context().close();
   });

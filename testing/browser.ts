@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import chromium from '@sparticuz/chromium';
-import { chromium as playwright, type Browser } from 'playwright-core';
+import { chromium as playwright, type Browser, type Page } from 'playwright-core';
 
 /** Unpacked once per machine and version, beside the packages it came from (about 200 MB). */
 const MODULES = join(import.meta.dirname, '..', 'node_modules');
@@ -57,4 +57,15 @@ export async function launchBrowser(): Promise<Browser> {
     args: ['--no-sandbox', '--disable-gpu'],
     env: { ...process.env, FONTCONFIG_FILE: join(dir, FONTS_CONF) },
   });
+}
+
+/**
+ * With KABAR_SCREENSHOTS set (`npm run screenshots`), saves the page as <that folder>/<name>.png, so the
+ * README's pictures come from the browser test's own flow; otherwise does nothing.
+ */
+export async function screenshot(page: Page, name: string): Promise<void> {
+  const dir = process.env.KABAR_SCREENSHOTS;
+  if (!dir) return;
+  await mkdir(dir, { recursive: true });
+  await page.screenshot({ path: join(dir, `${name}.png`), fullPage: true });
 }

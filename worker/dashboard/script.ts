@@ -155,14 +155,20 @@ export const DASHBOARD_JS = String.raw`'use strict';
     } else if (frame.event === 'pairing.code') {
       state.pairing.set(id, data.code);
     } else if (frame.event === 'webhook.delivery') {
-      if (state.selected === id) loadDeliveries();
+      if (state.selected === id) { loadDeliveries(); loadDetail(); }
       return;
     } else {
+      countersMayHaveChanged(id);
       return;
     }
     state.sessions.set(id, s);
     renderSessions();
     if (state.selected === id) renderSelected();
+  }
+
+  /** Any other event of the open session changes its counters (messages, events). */
+  function countersMayHaveChanged(id) {
+    if (state.selected === id) loadDetail();
   }
 
   // --- sessions ----------------------------------------------------------------------------------------

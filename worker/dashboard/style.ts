@@ -42,7 +42,7 @@ figure { margin: 1rem 0; }
 #qr { display: block; width: 100%; max-width: 264px; height: auto; image-rendering: pixelated; background: #fff; padding: 8px; border-radius: .35rem; }
 figcaption { color: var(--muted); font-size: .9rem; margin-top: .4rem; }
 .secret { margin-top: 1rem; padding: .75rem; border: 2px dashed var(--warn); border-radius: .5rem; }
-.secret output { display: block; padding: .5rem; background: var(--bg); border-radius: .35rem; }
+.secret output { display: block; white-space: pre-wrap; padding: .5rem; background: var(--bg); border-radius: .35rem; }
 #pair-code { display: block; font-size: 1.5rem; letter-spacing: .15em; margin-top: .4rem; }
 .scroll { overflow-x: auto; max-width: 100%; }
 table { border-collapse: collapse; width: 100%; font-size: .9rem; }
