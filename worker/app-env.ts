@@ -14,5 +14,7 @@ export interface AppEnv {
     anonymous: boolean;
     /** Set by API-key auth: the hash of the key that was presented, to tie what it opens to it. */
     keyHash: string;
+    /** Set on routes either credential may call: which one this request was authenticated with. */
+    credential: 'admin' | 'apiKey';
   };
 }

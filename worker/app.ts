@@ -14,7 +14,9 @@ import { adminRoutes } from './routes/admin.ts';
 import { adminStreamRoutes } from './routes/admin-stream.ts';
 import { adminPairingRoutes } from './routes/admin-pairing.ts';
 import { dashboardRoutes } from './routes/dashboard.ts';
+import { adminConnectorRoutes } from './routes/admin-connectors.ts';
 import { adminSessionRoutes } from './routes/admin-sessions.ts';
+import { adminWebhookRoutes } from './routes/admin-webhooks.ts';
 import { renderDocsPage } from './routes/docs-page.ts';
 import { LARAVEL_PATHS, laravelRoutes } from './routes/laravel.ts';
 import { liveRoutes } from './routes/live.ts';
@@ -60,6 +62,8 @@ export function createApp() {
   app.route('/', adminPairingRoutes);
   app.route('/', dashboardRoutes);
   app.route('/', adminSessionRoutes);
+  app.route('/', adminConnectorRoutes);
+  app.route('/', adminWebhookRoutes);
 
   app.get('/hub/connect', async (c) => {
     // Refuse anything that is not a WebSocket before it reaches the Durable Object. Only the upgrade itself

@@ -363,6 +363,11 @@ export class Hub extends DurableObject<Env> {
     this.watchers.closeKeys(keyHashes, Date.now());
   }
 
+  /** The ids of the connectors attached and authenticated right now. */
+  async attachedConnectors(): Promise<string[]> {
+    return [...this.connectors().keys()];
+  }
+
   async view(sessionId: string): Promise<SessionView | null> {
     const snapshot = this.snapshots.get(sessionId);
     if (!snapshot) return null;

@@ -7,8 +7,11 @@ import type { AppEnv } from '../app-env.ts';
 import { ApiError } from '../errors.ts';
 import { STREAM_TICKET_HEADER } from '../hub/watchers.ts';
 import { apiKeyAuth } from '../middleware/api-key-auth.ts';
-import { ErrorSchema } from '../schemas.ts';
+import { keyOrAdmin } from '../middleware/key-or-admin.ts';
+import { ErrorSchema, SessionIdSchema } from '../schemas.ts';
+import { findSession } from '../services/sessions.ts';
 import { throwOnInvalid } from '../validation.ts';
+import { errors } from './openapi-responses.ts';
 
 const errorResponses = Object.fromEntries(
   [400, 401, 429].map((s) => [s, { description: 'Error', content: { 'application/json': { schema: ErrorSchema } } }]),
@@ -30,6 +33,7 @@ const Delivery = z
   .object({
     id: z.string(),
     eventId: z.string(),
+    sessionId: z.string(),
     attempt: z.number(),
     url: z.string(),
     outcome: z.enum(['delivered', 'failed', 'dead']),
@@ -43,16 +47,22 @@ const Delivery = z
 const deliveriesRoute = createRoute({
   method: 'get',
   path: '/api/webhooks/deliveries',
-  summary: 'Recent webhook delivery attempts of the session, newest first',
-  security: [{ apiKey: [] }],
-  middleware: [apiKeyAuth('other')] as const,
+  summary: 'Recent webhook delivery attempts, newest first: of the key\'s session, or (admin token) of any session or all',
+  description:
+    'With `x-api-key`: the attempts of that key\'s session (a `sessionId` naming another session is refused with 403). With `Authorization: Bearer <admin token>`: the attempts of `sessionId`, or of every session when it is left out.',
+  security: [{ apiKey: [] }, { adminToken: [] }] as Record<string, string[]>[],
+  middleware: [keyOrAdmin('other')] as const,
   request: {
     query: z.object({
+      sessionId: SessionIdSchema.optional(),
       eventId: z.string().max(64).optional(),
       limit: z.coerce.number({ error: 'must be a number' }).int().min(1, 'must be 1-200').max(200, 'must be 1-200').default(50),
     }),
   },
-  responses: { 200: { description: 'Attempts', content: { 'application/json': { schema: z.object({ success: z.literal(true), deliveries: z.array(Delivery) }) } } }, ...errorResponses },
+  responses: {
+    200: { description: 'Attempts', content: { 'application/json': { schema: z.object({ success: z.literal(true), deliveries: z.array(Delivery) }) } } },
+    ...errors(400, 401, 403, 404, 429),
+  },
 });
 
 export const liveRoutes = new OpenAPIHono<AppEnv>({ defaultHook: throwOnInvalid });
@@ -68,12 +78,20 @@ liveRoutes.openapi(eventsRoute, async (c) => {
 });
 
 liveRoutes.openapi(deliveriesRoute, async (c) => {
-  const { eventId, limit } = c.req.valid('query');
+  const { eventId, limit, sessionId: asked } = c.req.valid('query');
   const { db } = c.var.services;
+  let sessionId: string | undefined = asked;
+  if (c.var.credential === 'apiKey') {
+    if (asked !== undefined && asked !== c.var.sessionId) throw new ApiError('FORBIDDEN', 'This API key belongs to another session');
+    sessionId = c.var.sessionId;
+  } else if (asked !== undefined && !(await findSession(c.var.services, asked))) {
+    throw new ApiError('SESSION_NOT_FOUND', `Session ${asked} not found`);
+  }
   const deliveries = await db
     .select({
       id: webhookDeliveries.id,
       eventId: webhookDeliveries.eventId,
+      sessionId: webhookDeliveries.sessionId,
       attempt: webhookDeliveries.attempt,
       url: webhookDeliveries.url,
       outcome: webhookDeliveries.outcome,
@@ -83,7 +101,7 @@ liveRoutes.openapi(deliveriesRoute, async (c) => {
       createdAt: webhookDeliveries.createdAt,
     })
     .from(webhookDeliveries)
-    .where(and(eq(webhookDeliveries.sessionId, c.var.sessionId), eventId ? eq(webhookDeliveries.eventId, eventId) : undefined))
+    .where(and(sessionId !== undefined ? eq(webhookDeliveries.sessionId, sessionId) : undefined, eventId ? eq(webhookDeliveries.eventId, eventId) : undefined))
     .orderBy(desc(webhookDeliveries.createdAt))
     .limit(limit);
   return c.json({ success: true as const, deliveries }, 200);

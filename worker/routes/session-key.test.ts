@@ -332,6 +332,15 @@ describe('the rest of the surface', () => {
         '/api/session/status',
         '/api/sessions/{sessionId}/keys',
         '/api/webhooks/deliveries',
+        '/api/sessions',
+        '/api/sessions/{sessionId}',
+        '/api/sessions/{sessionId}/start',
+        '/api/sessions/{sessionId}/stop',
+        '/api/sessions/{sessionId}/restart',
+        '/api/sessions/{sessionId}/logout',
+        '/api/sessions/{sessionId}/qr',
+        '/api/connectors',
+        '/api/webhooks/deliveries/{eventId}/replay',
       ].sort(),
     );
     expect(Object.keys(doc.paths['/api/send'])).toEqual(['post', 'get']);

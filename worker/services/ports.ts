@@ -11,6 +11,7 @@ export interface HubPort {
   syncSession(sessionId: string, expect?: SessionStatus): Promise<void>;
   removeSession(sessionId: string): Promise<void>;
   view(sessionId: string): Promise<SessionView | null>;
+  attachedConnectors(): Promise<string[]>;
   command(command: Command, timeoutMs: number): Promise<CommandOutcome>;
   /** Closes the live streams opened with these keys (by hash) and refuses them new ones. */
   closeStreams(keyHashes: string[]): Promise<void>;
