@@ -49,7 +49,7 @@ async function signIn(page: Page, token: string): Promise<void> {
 }
 
 describe('the dashboard, in a browser', () => {
-  it('walks the operator through sign-in, create, QR, scan, WORKING, send and a key rotation, without a reload', async () => {
+  it('walks the operator through sign-in, create, QR, scan, WORKING, send, the delivery log and a key rotation, without a reload', async () => {
     const { api, simulator } = system;
     const { page, problems, navigations } = await openDashboard();
     await screenshot(page, 'sign-in');
@@ -99,6 +99,12 @@ describe('the dashboard, in a browser', () => {
     await page.getByRole('button', { name: 'Send', exact: true }).click();
     await page.locator('#send-result', { hasText: 'Sent.' }).waitFor();
     expect(await stored).toMatchObject({ from: phone, text: 'halo dari dashboard' });
+    // The webhook of the message.sent event reaches the receiver and shows up in the delivery log.
+    const hook = await receiver.next((h) => JSON.parse(h.body).event === 'message.sent' && JSON.parse(h.body).sessionId === 'dash-flow');
+    const eventId = JSON.parse(hook.body).id as string;
+    // Announced over the stream: the row appears without anyone pressing Refresh.
+    await page.locator(`#deliveries tr[data-event="${eventId}"]`, { hasText: 'delivered' }).waitFor({ timeout: 20_000 });
+    await page.locator('#connectors tr', { hasText: system.connector.connectorId }).waitFor();
     await screenshot(page, 'working');
 
     // Rotate the key: the new one is shown once and works; the old one is refused.

@@ -152,6 +152,7 @@ export const DASHBOARD_JS = String.raw`'use strict';
       s.reason = data.status === 'WORKING' ? null : { code: data.code || null, message: data.reason || null };
       if (data.status !== 'SCAN_QR_CODE') s.qrDataUrl = null;
       s.user = data.user || (data.status === 'WORKING' ? s.user : null);
+      loadConnectors(); // which connector holds what, and how many are WORKING, moves with statuses
     } else if (frame.event === 'pairing.code') {
       state.pairing.set(id, data.code);
     } else if (frame.event === 'webhook.delivery') {
@@ -378,12 +379,10 @@ export const DASHBOARD_JS = String.raw`'use strict';
       var connectors = answer.json.connectors || [];
       $('connectors-note').textContent = connectors.length ? '' : 'No connector is attached.';
       connectors.forEach(function (c) {
-        var sessions = c.sessions || [];
-        var load = c.load !== undefined ? (typeof c.load === 'object' ? JSON.stringify(c.load) : String(c.load)) : String(sessions.length) + ' sessions';
         body.appendChild(el('tr', {}, [
-          el('td', { class: 'mono', text: c.connectorId || c.id || '' }),
-          el('td', { text: sessions.map(function (s) { return typeof s === 'string' ? s : s.sessionId; }).join(', ') || '—' }),
-          el('td', { text: load }),
+          el('td', { class: 'mono', text: c.connectorId + (c.attached ? '' : ' (away)') }),
+          el('td', { text: c.sessions.join(', ') || '—' }),
+          el('td', { text: c.sessions.length + ' sessions, ' + c.working + ' WORKING' }),
         ]));
       });
     });

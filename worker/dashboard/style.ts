@@ -46,6 +46,7 @@ figcaption { color: var(--muted); font-size: .9rem; margin-top: .4rem; }
 #pair-code { display: block; font-size: 1.5rem; letter-spacing: .15em; margin-top: .4rem; }
 .scroll { overflow-x: auto; max-width: 100%; }
 table { border-collapse: collapse; width: 100%; font-size: .9rem; }
+th { white-space: nowrap; }
 th, td { text-align: left; padding: .35rem .5rem; border-bottom: 1px solid var(--line); vertical-align: top; }
 td button { margin: 0; padding: .2rem .6rem; }
 .visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); white-space: nowrap; }
