@@ -8,14 +8,23 @@ import { apiOf, createSession, type Api } from '../../testing/api.ts';
 import { launchBrowser } from '../../testing/browser.ts';
 import { connectScripted, type ScriptedConnector } from '../../testing/scripted-connector.ts';
 import { startStack, type Stack } from '../../testing/stack.ts';
+import { startWebhookReceiver } from '../../testing/webhook-receiver.ts';
 
 let stack: Stack;
 let api: Api;
 let connector: ScriptedConnector;
 let browser: Browser;
+let receiver: Awaited<ReturnType<typeof startWebhookReceiver>>;
+/** The receiver fails every webhook while this is true. */
+let receiverDown = false;
 
 beforeAll(async () => {
-  [stack, browser] = await Promise.all([startStack(), launchBrowser()]);
+  receiver = await startWebhookReceiver(() => ({ status: receiverDown ? 500 : 200 }));
+  // One failed attempt goes to the dead-letter queue at once, so a test reaches a dead delivery quickly.
+  [stack, browser] = await Promise.all([
+    startStack({ WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true', WEBHOOK_RETRY_BASE_SECONDS: '0' }, { webhookMaxRetries: 0 }),
+    launchBrowser(),
+  ]);
   api = apiOf(stack);
   connector = (await connectScripted(stack.hubUrl, { secret: stack.connectorSecret, connectorId: 'dashboard-script' })).script;
 });
@@ -23,13 +32,15 @@ afterAll(async () => {
   await connector?.close();
   await browser?.close();
   await stack?.close();
+  await receiver?.close();
 });
 
 let counter = 0;
-async function emit(sessionId: string, event: SessionEvent): Promise<void> {
+async function emit(sessionId: string, event: SessionEvent): Promise<string> {
   const frame: ConnectorFrame = { type: 'event', id: `dash-${++counter}-${Date.now()}`, sessionId, at: Date.now(), event };
   connector.send(frame);
   await connector.next('ack', (a) => a.ids.includes(frame.id));
+  return frame.id;
 }
 
 async function qrEvent(ref: string): Promise<Extract<SessionEvent, { name: 'qr' }>> {
@@ -120,6 +131,23 @@ describe('the dashboard page', () => {
     await other.goto(`${stack.url}/`);
     expect(await other.evaluate(() => sessionStorage.getItem('kabar.adminToken'))).toBeNull();
     await other.close();
+    await page.close();
+  });
+
+  it('replays a dead webhook delivery from the log, and the replayed attempt appears there', async () => {
+    receiverDown = true;
+    const { sessionId } = await createSession(api, { webhookUrl: `${receiver.url}/replayed`, webhookEvents: ['message.received'] });
+    const { page } = await signedIn(sessionId);
+    const eventId = await emit(sessionId, { name: 'message.received', messageId: 'REPLAY1', from: '6281299990000', text: 'kirim ulang', timestamp: 1 });
+    const row = page.locator(`#deliveries tr[data-event="${eventId}"]`);
+    await row.filter({ hasText: 'dead' }).waitFor({ timeout: 30_000 });
+
+    receiverDown = false;
+    const replayed = receiver.next((h) => h.path === '/replayed' && JSON.parse(h.body).id === eventId && h.headers['x-kabar-event-id'] === eventId);
+    await page.getByRole('button', { name: `Replay event ${eventId}` }).first().click();
+    await page.locator('#deliveries-note', { hasText: `Replay queued for ${eventId}` }).waitFor();
+    await row.filter({ hasText: 'delivered' }).waitFor({ timeout: 30_000 });
+    expect(JSON.parse((await replayed).body)).toMatchObject({ event: 'message.received', data: { text: 'kirim ulang' } });
     await page.close();
   });
 });
