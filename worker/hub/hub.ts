@@ -320,7 +320,7 @@ export class Hub extends DurableObject<Env> {
   async removeSession(sessionId: string): Promise<void> {
     const connectorId = this.snapshots.connectorOf(sessionId);
     this.snapshots.delete(sessionId);
-    this.watchers.closeSession(sessionId);
+    this.watchers.closeSession(sessionId, Date.now());
     const ws = connectorId ? this.connectors().get(connectorId) : undefined;
     ws?.send(JSON.stringify({ type: 'remove', sessionIds: [sessionId] } satisfies HubFrame));
   }
@@ -332,6 +332,22 @@ export class Hub extends DurableObject<Env> {
   async issueStreamTicket(sessionId: string, keyHash: string): Promise<{ ticket: string } | StreamRefusal> {
     const config = readConfig(this.env);
     return this.watchers.issue(sessionId, keyHash, { perSession: config.STREAMS_PER_SESSION, total: config.STREAMS_TOTAL }, Date.now());
+  }
+
+  /** Step one of an admin stream, for an admin the Worker has just checked: a pass the client may carry. */
+  async issueStreamPass(scope: string): Promise<{ pass: string; expiresAt: number }> {
+    return this.watchers.issuePass(scope, Date.now());
+  }
+
+  /** Step two: the client's pass, spent on a ticket for the Worker's next fetch, or why not (null: no such pass). */
+  async redeemStreamPass(pass: string): Promise<{ ticket: string } | StreamRefusal | null> {
+    const config = readConfig(this.env);
+    return this.watchers.redeemPass(pass, { perSession: config.STREAMS_PER_SESSION, total: config.STREAMS_TOTAL }, Date.now());
+  }
+
+  /** A webhook delivery was recorded: the dashboards watching the session refresh their delivery log. */
+  async deliveryRecorded(sessionId: string, eventId: string, outcome: 'delivered' | 'failed' | 'dead'): Promise<void> {
+    this.watchers.toAdmins(sessionId, JSON.stringify({ event: 'webhook.delivery', sessionId, timestamp: Date.now(), data: { eventId, outcome } }));
   }
 
   private async openStream(ticket: string): Promise<Response> {

@@ -30,6 +30,19 @@ interface Row extends Record<string, SqlStorageValue> {
   last_seen_at: number | null;
 }
 
+function toSnapshot(row: Row): Snapshot {
+  return {
+    status: row.status as SessionStatus,
+    qrDataUrl: row.qr_data_url,
+    qrRaw: row.qr_raw,
+    user: row.user_json ? (JSON.parse(row.user_json) as ConnectedUser) : null,
+    reason: row.reason_json ? (JSON.parse(row.reason_json) as StatusReason) : null,
+    since: row.since ?? row.updated_at,
+    lastSeenAt: row.status === 'WORKING' ? row.last_seen_at : null,
+    updatedAt: row.updated_at,
+  };
+}
+
 export class Snapshots {
   private readonly sql: SqlStorage;
 
@@ -47,17 +60,13 @@ export class Snapshots {
 
   get(sessionId: string): Snapshot | null {
     const row = this.sql.exec<Row>('SELECT * FROM snapshots WHERE session_id = ?', sessionId).toArray()[0];
-    if (!row) return null;
-    return {
-      status: row.status as SessionStatus,
-      qrDataUrl: row.qr_data_url,
-      qrRaw: row.qr_raw,
-      user: row.user_json ? (JSON.parse(row.user_json) as ConnectedUser) : null,
-      reason: row.reason_json ? (JSON.parse(row.reason_json) as StatusReason) : null,
-      since: row.since ?? row.updated_at,
-      lastSeenAt: row.status === 'WORKING' ? row.last_seen_at : null,
-      updatedAt: row.updated_at,
-    };
+    return row ? toSnapshot(row) : null;
+  }
+
+  /** The latest `limit` sessions to change, for a dashboard's first view. */
+  recent(limit: number): (Snapshot & { sessionId: string })[] {
+    const rows = this.sql.exec<Row & { session_id: string }>('SELECT * FROM snapshots ORDER BY updated_at DESC LIMIT ?', limit).toArray();
+    return rows.map((row) => ({ sessionId: row.session_id, ...toSnapshot(row) }));
   }
 
   /** Records the status the API expects next, e.g. STARTING after create, before the connector says so. */

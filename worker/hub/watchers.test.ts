@@ -179,3 +179,69 @@ describe('closing', () => {
     await fresh.close();
   });
 });
+
+describe('admin streams (the dashboard)', () => {
+  async function pass(body?: Record<string, unknown>): Promise<string> {
+    const answer = await api('POST', '/api/stream/passes', { admin: true, ...(body ? { body } : {}) });
+    expect(answer.status).toBe(201);
+    return answer.json.pass;
+  }
+  const adminStream = async (body?: Record<string, unknown>) => open(`/api/stream?pass=${await pass(body)}`, { heartbeatMs: 200 });
+
+  it('opens a stream over every session with a pass from the admin POST: the sessions first, then the events of each', async () => {
+    const a = await createSession(api);
+    const b = await createSession(api);
+    await emit(a.sessionId, { name: 'connection.update', status: 'SCAN_QR_CODE' });
+    const watcher = await adminStream();
+    const ready = JSON.parse(await watcher.next(isReady));
+    expect(ready.data.sessions).toEqual(
+      expect.arrayContaining([expect.objectContaining({ sessionId: a.sessionId, status: 'SCAN_QR_CODE' }), expect.objectContaining({ sessionId: b.sessionId })]),
+    );
+    const fromA = await emit(a.sessionId, { name: 'connection.update', status: 'WORKING' });
+    const fromB = await emit(b.sessionId, { name: 'message.received', messageId: 'ADMIN1', from: '6281299990000', text: 'untuk admin', timestamp: 1 });
+    expect(JSON.parse(await watcher.next((t) => t.includes(fromA)))).toMatchObject({ sessionId: a.sessionId, event: 'connection.update', data: { status: 'WORKING' } });
+    expect(JSON.parse(await watcher.next((t) => t.includes(fromB)))).toMatchObject({ sessionId: b.sessionId, data: { text: 'untuk admin' } });
+    await watcher.close();
+  });
+
+  it("opens a stream over one session with a pass for it, and gets no other session's events", async () => {
+    const mine = await createSession(api);
+    const other = await createSession(api);
+    const watcher = await adminStream({ sessionId: mine.sessionId });
+    expect(JSON.parse(await watcher.next(isReady))).toMatchObject({ sessionId: mine.sessionId, data: { status: 'STARTING' } });
+    const elsewhere = await emit(other.sessionId, { name: 'connection.update', status: 'WORKING' });
+    const here = await emit(mine.sessionId, { name: 'connection.update', status: 'WORKING' });
+    await watcher.next((t) => t.includes(here));
+    expect(watcher.messages.some((t) => t.includes(elsewhere))).toBe(false);
+    await watcher.close();
+  });
+
+  it('spends a pass once: opening again with it, or with a made-up pass, is refused with 401 and no socket', async () => {
+    const used = await pass();
+    const first = await open(`/api/stream?pass=${used}`, { heartbeatMs: 200 });
+    await first.next(isReady);
+    await expect(open(`/api/stream?pass=${used}`)).rejects.toMatchObject({ status: 401, body: { success: false, code: 'UNAUTHORISED' } });
+    await expect(open(`/api/stream?pass=${'a'.repeat(64)}`)).rejects.toMatchObject({ status: 401, body: { code: 'UNAUTHORISED' } });
+    await expect(open('/api/stream?pass=not-a-pass')).rejects.toMatchObject({ status: 400, body: { code: 'VALIDATION_FAILED' } });
+    await expect(open('/api/stream')).rejects.toMatchObject({ status: 400, body: { code: 'VALIDATION_FAILED' } });
+    await first.close();
+  });
+
+  it('gives a pass only to the admin token: a session key, a wrong token or an unknown session is refused', async () => {
+    const { apiKey } = await createSession(api);
+    expect((await api('POST', '/api/stream/passes', { key: apiKey })).json).toMatchObject({ code: 'FORBIDDEN' });
+    const wrong = await api('POST', '/api/stream/passes', { headers: { authorization: 'Bearer wrong-token' } });
+    expect(wrong).toMatchObject({ status: 401, json: { code: 'UNAUTHORISED' } });
+    expect(await api('POST', '/api/stream/passes', { admin: true, body: { sessionId: 'no-such-session' } })).toMatchObject({ status: 404, json: { code: 'SESSION_NOT_FOUND' } });
+    expect(await api('POST', '/api/stream/passes', { admin: true, body: { sessionId: 'bad id!' } })).toMatchObject({ status: 400, json: { code: 'VALIDATION_FAILED' } });
+  });
+
+  it('tells a stream over every session that a session was deleted', async () => {
+    const { sessionId } = await createSession(api);
+    const watcher = await adminStream();
+    await watcher.next(isReady);
+    expect((await api('POST', '/api/delete', { admin: true, body: { phone: sessionId } })).status).toBe(200);
+    expect(JSON.parse(await watcher.next((t) => JSON.parse(t).event === 'session.removed'))).toMatchObject({ sessionId });
+    await watcher.close();
+  });
+});

@@ -2,7 +2,8 @@
 // issued, over RPC, to the Worker after the Worker checked the API key: single use, unguessable, valid for
 // seconds and never shown to the client (Durable Object RPC cannot carry a WebSocket, so the socket itself
 // still comes through fetch). Each socket is tagged with its session and its key, so deleting the session
-// or revoking the key closes it at once.
+// or revoking the key closes it at once. An admin stream (the dashboard's) watches one session or all of
+// them; a browser cannot send the admin token on a WebSocket, so the admin first gets a pass (see `issuePass`).
 import { PING_FRAME, PONG_FRAME } from '../../shared/protocol.ts';
 import type { Snapshots } from './snapshots.ts';
 
@@ -34,6 +35,15 @@ export interface WatcherAttachment {
   seenAt: number;
 }
 
+/** The scope of an admin stream that watches every session. */
+export const ALL_SESSIONS = '*';
+/** Stands for the key of an admin stream: not a key hash (those are hex), so no key revocation closes it. */
+const ADMIN_KEY = 'admin';
+/** A pass is carried by the client from the admin POST to its WebSocket open: long enough for a slow page. */
+const PASS_TTL_MS = 30_000;
+/** The first frame of an all-sessions stream lists at most this many, the most recently changed first. */
+export const READY_SESSIONS_MAX = 500;
+
 /** Carries the ticket from the Worker to the hub; a value the hub did not issue opens nothing. */
 export const STREAM_TICKET_HEADER = 'x-kabar-stream-ticket';
 
@@ -57,6 +67,8 @@ export class Watchers {
   private readonly snapshots: Snapshots;
   /** Issued and not yet used; they count against the bounds, so concurrent opens cannot overshoot them. */
   private readonly tickets = new Map<string, Ticket>();
+  /** Admin passes handed out and not yet redeemed, each for one session or ALL_SESSIONS. */
+  private readonly passes = new Map<string, { scope: string; expiresAt: number }>();
 
   constructor(ctx: DurableObjectState, snapshots: Snapshots) {
     this.ctx = ctx;
@@ -83,6 +95,26 @@ export class Watchers {
     return { ticket };
   }
 
+  /**
+   * For an admin the Worker has just checked: a pass the client carries to its WebSocket open. Unlike a
+   * ticket it is shown to the client, so it only buys a ticket, once, within seconds (`redeemPass`).
+   */
+  issuePass(scope: string, now: number): { pass: string; expiresAt: number } {
+    for (const [pass, p] of this.passes) if (p.expiresAt <= now) this.passes.delete(pass);
+    const pass = randomTicket();
+    const expiresAt = now + PASS_TTL_MS;
+    this.passes.set(pass, { scope, expiresAt });
+    return { pass, expiresAt };
+  }
+
+  /** Spends a pass on a ticket for its scope; null for a pass the hub did not issue, or used, or expired. */
+  redeemPass(pass: string, limits: WatcherLimits, now: number): { ticket: string } | StreamRefusal | null {
+    const issued = this.passes.get(pass);
+    this.passes.delete(pass);
+    if (!issued || issued.expiresAt <= now) return null;
+    return this.issue(issued.scope, ADMIN_KEY, limits, now);
+  }
+
   /** Opens the stream a ticket was issued for, once; null for a ticket the hub does not hold. */
   open(ticket: string, now: number): WebSocket | null {
     const issued = this.tickets.get(ticket);
@@ -92,6 +124,10 @@ export class Watchers {
     const { 0: client, 1: server } = new WebSocketPair();
     this.ctx.acceptWebSocket(server, ['watcher', `watch:${sessionId}`, `key:${keyHash}`]);
     server.serializeAttachment({ stage: 'watching', sessionId, keyHash, seenAt: now } satisfies WatcherAttachment);
+    if (sessionId === ALL_SESSIONS) {
+      server.send(JSON.stringify({ event: 'stream.ready', timestamp: now, data: { sessions: this.snapshots.recent(READY_SESSIONS_MAX) } }));
+      return client;
+    }
     const snapshot = this.snapshots.get(sessionId);
     server.send(JSON.stringify({ event: 'stream.ready', sessionId, timestamp: now, data: { status: snapshot?.status ?? null, qrDataUrl: snapshot?.qrDataUrl ?? null } }));
     return client;
@@ -104,7 +140,7 @@ export class Watchers {
   }
 
   broadcast(sessionId: string, text: string): void {
-    for (const ws of this.ctx.getWebSockets(`watch:${sessionId}`)) {
+    for (const ws of [...this.ctx.getWebSockets(`watch:${sessionId}`), ...this.ctx.getWebSockets(`watch:${ALL_SESSIONS}`)]) {
       try {
         ws.send(text);
       } catch {
@@ -113,8 +149,29 @@ export class Watchers {
     }
   }
 
-  closeSession(sessionId: string): void {
+  /** To admin streams only (the session's and the all-sessions ones): key streams keep the webhooks' events. */
+  toAdmins(sessionId: string, text: string): void {
+    for (const ws of this.ctx.getWebSockets(`key:${ADMIN_KEY}`)) {
+      const watched = (ws.deserializeAttachment() as WatcherAttachment | null)?.sessionId;
+      if (watched !== sessionId && watched !== ALL_SESSIONS) continue;
+      try {
+        ws.send(text);
+      } catch {
+        // a watcher that went away; its close handler cleans up
+      }
+    }
+  }
+
+  closeSession(sessionId: string, now: number): void {
     for (const ws of this.ctx.getWebSockets(`watch:${sessionId}`)) ws.close(StreamCloseCode.sessionDeleted, 'session deleted');
+    const removed = JSON.stringify({ event: 'session.removed', sessionId, timestamp: now, data: {} });
+    for (const ws of this.ctx.getWebSockets(`watch:${ALL_SESSIONS}`)) {
+      try {
+        ws.send(removed);
+      } catch {
+        // a watcher that went away; its close handler cleans up
+      }
+    }
   }
 
   /** Closes the streams of revoked keys and refuses those keys from now on. */

@@ -63,3 +63,28 @@ describe('POST /api/session/pair', () => {
     expect((await api('POST', '/api/session/pair', { body: { phone: '6281234567890' } })).status).toBe(401);
   });
 });
+
+describe('POST /api/sessions/{sessionId}/pair (admin)', () => {
+  it('relays the pairing request of any session with the admin token and answers with the code', async () => {
+    const { script } = await connectScripted(stack.hubUrl, { secret: stack.connectorSecret, connectorId: 'admin-pairer' });
+    const { sessionId } = await createSession(api);
+    const answer = api('POST', `/api/sessions/${sessionId}/pair`, { admin: true, body: { phone: '0812-3456-7890' } });
+    const command = await script.next('command', (f) => f.command.sessionId === sessionId);
+    expect(command.command).toEqual({ name: 'session.pair', sessionId, phone: '6281234567890' });
+    script.send({ type: 'result', id: command.id, ok: true, data: { code: 'WXYZ-1234', expiresAt: 1_700_000_000_000 } });
+    expect(await answer).toMatchObject({ status: 200, json: { success: true, code: 'WXYZ-1234' } });
+    await script.close();
+  });
+
+  it('refuses a session key, a wrong token, an unknown session and a bad phone, each with its 4xx', async () => {
+    const { sessionId, apiKey } = await createSession(api);
+    const path = `/api/sessions/${sessionId}/pair`;
+    expect(await api('POST', path, { key: apiKey, body: { phone: '6281234567890' } })).toMatchObject({ status: 403, json: { code: 'FORBIDDEN' } });
+    expect(await api('POST', path, { headers: { authorization: 'Bearer nope' }, body: { phone: '6281234567890' } })).toMatchObject({ status: 401 });
+    expect(await api('POST', '/api/sessions/nobody/pair', { admin: true, body: { phone: '6281234567890' } })).toMatchObject({
+      status: 404,
+      json: { code: 'SESSION_NOT_FOUND' },
+    });
+    expect(await api('POST', path, { admin: true, body: { phone: 'not a phone' } })).toMatchObject({ status: 400, json: { code: 'VALIDATION_FAILED' } });
+  });
+});

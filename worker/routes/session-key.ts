@@ -104,7 +104,7 @@ const statusRoute = createRoute({
   },
 });
 
-const PairBody = z
+export const PairBody = z
   .object({ phone: text('text').max(32, 'must be at most 32 characters').openapi({ description: 'The number to link, e.g. "6281234567890"' }) })
   .strict()
   .openapi('PairRequest');

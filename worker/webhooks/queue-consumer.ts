@@ -9,6 +9,15 @@ import { webhookRetryDelay } from './retry-delay.ts';
 export const WEBHOOK_QUEUE = 'kabar-webhooks';
 export const WEBHOOK_DEAD_LETTER_QUEUE = 'kabar-webhooks-dlq';
 
+/** Tells the admin streams; the delivery itself is recorded already, so a hub that cannot be told is only logged. */
+async function announce(env: Env, job: WebhookJob, outcome: 'delivered' | 'failed' | 'dead'): Promise<void> {
+  try {
+    await env.HUB.get(env.HUB.idFromName('hub')).deliveryRecorded(job.sessionId, job.eventId, outcome);
+  } catch (error) {
+    console.warn('webhook consumer: could not tell the hub of a delivery', job.eventId, error);
+  }
+}
+
 export async function consumeWebhookBatch(batch: MessageBatch<WebhookJob>, env: Env): Promise<void> {
   const config = readConfig(env);
   const db = createDb(config);
@@ -19,11 +28,13 @@ export async function consumeWebhookBatch(batch: MessageBatch<WebhookJob>, env: 
         if (dead) {
           await recordDeadLetter(db, message.body);
           message.ack();
+          await announce(env, message.body, 'dead');
           return;
         }
         const outcome = await deliverWebhook(db, config, message.body, message.attempts);
         if (outcome === 'failed') message.retry({ delaySeconds: webhookRetryDelay(message.attempts, config.WEBHOOK_RETRY_BASE_SECONDS) });
         else message.ack();
+        if (outcome !== 'skipped') await announce(env, message.body, outcome);
       } catch (error) {
         // The database was unreachable: try again later, the event is safe in Turso.
         console.error('webhook consumer failed', message.body, error);

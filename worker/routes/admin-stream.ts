@@ -1,0 +1,72 @@
+// The admin's live stream (the dashboard's): every session's events, or one session's, over a WebSocket. A
+// browser cannot put the admin token on a WebSocket, so the admin first POSTs for a pass, single use and
+// valid for seconds, and opens the stream with it; the Worker spends the pass at the hub before anything opens.
+import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+import type { AppEnv } from '../app-env.ts';
+import { ApiError } from '../errors.ts';
+import { ALL_SESSIONS, READY_SESSIONS_MAX, STREAM_TICKET_HEADER } from '../hub/watchers.ts';
+import { adminAuth } from '../middleware/admin-auth.ts';
+import { ErrorSchema, SessionIdSchema } from '../schemas.ts';
+import { findSession } from '../services/sessions.ts';
+import { throwOnInvalid } from '../validation.ts';
+
+const errorResponses = (...statuses: number[]) =>
+  Object.fromEntries(statuses.map((s) => [s, { description: 'Error', content: { 'application/json': { schema: ErrorSchema } } }]));
+
+const PassBody = z
+  .object({ sessionId: SessionIdSchema.optional().openapi({ description: 'Watch this session only; every session when absent' }) })
+  .strict()
+  .openapi('StreamPassRequest');
+
+const passRoute = createRoute({
+  method: 'post',
+  path: '/api/stream/passes',
+  summary: 'A single-use pass to open the admin live stream with (admin token)',
+  description:
+    'The pass is valid for 30 seconds and opens one stream: `GET /api/stream?pass=…`. It exists because a browser cannot send the admin token on a WebSocket, and the token itself must never be in a URL.',
+  security: [{ adminToken: [] }],
+  middleware: [adminAuth('other')] as const,
+  request: { body: { content: { 'application/json': { schema: PassBody } }, required: false } },
+  responses: {
+    201: {
+      description: 'The pass',
+      content: { 'application/json': { schema: z.object({ success: z.literal(true), pass: z.string(), expiresAt: z.number() }) } },
+    },
+    ...errorResponses(400, 401, 403, 404, 429),
+  },
+});
+
+const streamRoute = createRoute({
+  method: 'get',
+  path: '/api/stream',
+  summary: 'Admin live stream over a WebSocket, opened with a pass from POST /api/stream/passes',
+  description: `Upgrade to a WebSocket. Watching every session, the first message is \`{event:"stream.ready", data:{sessions:[…]}}\` with the ${READY_SESSIONS_MAX} most recently changed sessions (id, status, reason, QR, user); watching one, it is that session's \`stream.ready\` as on GET /api/events. Then every event as \`{id, event, sessionId, timestamp, data}\`, the webhooks' envelope, and \`{event:"session.removed", sessionId}\` when a session is deleted. Ping as on GET /api/events.`,
+  security: [],
+  request: { query: z.object({ pass: z.string().regex(/^[0-9a-f]{64}$/, 'must be the pass from POST /api/stream/passes') }) },
+  responses: {
+    101: { description: 'Switching protocols' },
+    426: { description: 'Not a WebSocket upgrade', content: { 'application/json': { schema: ErrorSchema } } },
+    ...errorResponses(400, 401, 429),
+  },
+});
+
+export const adminStreamRoutes = new OpenAPIHono<AppEnv>({ defaultHook: throwOnInvalid });
+
+adminStreamRoutes.openapi(passRoute, async (c) => {
+  const { sessionId } = c.req.valid('json') ?? {};
+  if (sessionId !== undefined && !(await findSession(c.var.services, sessionId))) throw new ApiError('SESSION_NOT_FOUND', `No session ${sessionId}`);
+  const { pass, expiresAt } = await c.env.HUB.get(c.env.HUB.idFromName('hub')).issueStreamPass(sessionId ?? ALL_SESSIONS);
+  return c.json({ success: true as const, pass, expiresAt }, 201);
+});
+
+adminStreamRoutes.openapi(streamRoute, async (c) => {
+  if (c.req.header('upgrade')?.toLowerCase() !== 'websocket') throw new ApiError('UPGRADE_REQUIRED', 'GET /api/stream is a WebSocket: send Upgrade: websocket');
+  const { pass } = c.req.valid('query');
+  const hub = c.env.HUB.get(c.env.HUB.idFromName('hub'));
+  // The pass is spent here, by the Worker, before anything reaches the hub's socket entry; what the hub gets
+  // is a ticket it issued to this Worker just now, never a value from the client.
+  const issued = await hub.redeemStreamPass(pass);
+  if (issued === null) throw new ApiError('UNAUTHORISED', 'Unknown, used or expired stream pass; POST /api/stream/passes for a new one');
+  if ('refused' in issued) throw new ApiError(issued.refused, issued.message);
+  return hub.fetch(new Request(c.req.url, { headers: { upgrade: 'websocket', [STREAM_TICKET_HEADER]: issued.ticket } })) as unknown as never;
+});
