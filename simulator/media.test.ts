@@ -52,6 +52,8 @@ describe('media a device sends', () => {
         text: 'foto kucing',
         timestamp: expect.any(Number),
         type: 'image',
+        kind: 'image',
+        content: expect.objectContaining({ imageMessage: expect.objectContaining({ caption: 'foto kucing' }) }),
         media: { mimetype: 'image/jpeg', caption: 'foto kucing', size: image.length, sha256: sha256(image) },
       },
     ]);
