@@ -117,7 +117,7 @@ describe('GET /docs/postman.json', () => {
     expect(requests).toHaveLength(operations().length);
     expect(collection.variable.map((v: { key: string }) => v.key)).toEqual(['baseUrl', 'apiKey', 'adminToken']);
     expect(collection.variable[0].value).toBe(stack.url);
-    const patch = requests.find((r: any) => r.request.method === 'PATCH');
+    const patch = requests.find((r: any) => r.request.method === 'PATCH' && r.request.url.raw.includes('/api/sessions/'));
     expect(patch.request.auth.type).toBe('bearer');
     expect(patch.request.url.raw).toBe('{{baseUrl}}/api/sessions/:sessionId');
     expect(JSON.parse(patch.request.body.raw)).toHaveProperty('webhookUrl');

@@ -350,6 +350,16 @@ describe('the rest of the surface', () => {
         '/api/sessions/{sessionId}/qr',
         '/api/connectors',
         '/api/webhooks/deliveries/{eventId}/replay',
+        '/api/groups',
+        '/api/groups/join',
+        '/api/groups/{groupId}',
+        '/api/groups/{groupId}/invite',
+        '/api/groups/{groupId}/invite/revoke',
+        '/api/groups/{groupId}/leave',
+        '/api/groups/{groupId}/participants',
+        '/api/sessions/{sessionId}/pair',
+        '/api/stream',
+        '/api/stream/passes',
       ].sort(),
     );
     expect(Object.keys(doc.paths['/api/send'])).toEqual(['post', 'get']);
