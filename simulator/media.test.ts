@@ -36,7 +36,7 @@ function mediaRequest(method: string, path: string, body?: Buffer): Promise<{ st
 }
 
 describe('media a device sends', () => {
-  test("an image with a caption sent through Baileys arrives byte-exact in the contact's inbox", async () => {
+  test("an image with a caption sent through Baileys arrives byte-exact in the contact's inbox, also over the control API", async () => {
     const client = await linkClient(simulator, '6282300000001', track);
     const image = await sharp({ create: { width: 64, height: 48, channels: 3, background: { r: 200, g: 10, b: 10 } } }).jpeg().toBuffer();
     const uploaded = simulator.events.waitFor('media-uploaded');
@@ -55,6 +55,9 @@ describe('media a device sends', () => {
         media: { mimetype: 'image/jpeg', caption: 'foto kucing', size: image.length, sha256: sha256(image) },
       },
     ]);
+    // The control API shows the same.
+    const inbox = await fetch(`${simulator.url}/control/inbox/6289800000001`);
+    expect(await inbox.json()).toEqual({ messages: simulator.inbox('6289800000001') });
   });
 
   test('a document keeps its file name and mimetype, and arrives byte-exact', async () => {
