@@ -246,6 +246,22 @@ describe('media a contact sends', () => {
     expect(sha256(await download(voiceMessage))).toBe(sha256(voice));
   });
 
+  test('the media host serves byte ranges, so Baileys can download part of a file', async () => {
+    const client = await linkClient(simulator, '6282300000013', track);
+    const bytes = randomBytes(10_000);
+    const arrived = nextFromContact(client);
+    await simulator.contactSendMedia('6289800000013', '6282300000013', { type: 'document', data: bytes, filename: 'big.bin' });
+    const message = await arrived;
+    const fetched = simulator.events.waitFor('media-fetched');
+    const part = await downloadMediaMessage(message, 'buffer', {
+      startByte: 1_000,
+      endByte: 2_000,
+      options: { dispatcher: new UndiciAgent({ connect: { ca: MEDIA_TEST_CA } }) } as RequestInit,
+    });
+    expect((await fetched).status).toBe(206);
+    expect(part.equals(bytes.subarray(1_000, 2_000))).toBe(true);
+  });
+
   test('media that does not fit its type, or comes with text too, is refused with a 400 and nothing is sent', async () => {
     await linkClient(simulator, '6282300000012', track);
     const data = randomBytes(100).toString('base64');
