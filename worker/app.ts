@@ -17,6 +17,7 @@ import { liveRoutes } from './routes/live.ts';
 import { MESSAGE_BODY_MAX_BYTES } from './routes/message-request.ts';
 import { messageRoutes } from './routes/messages.ts';
 import { chatActionRoutes } from './routes/chat-actions.ts';
+import { registerWebhookDocs } from './webhooks/openapi-webhooks.ts';
 import { sessionKeyRoutes } from './routes/session-key.ts';
 
 /** Far above any valid request (a 64 KiB message in JSON), far below what could hurt. */
@@ -76,6 +77,7 @@ export function createApp() {
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'apiKey', { type: 'apiKey', in: 'header', name: 'x-api-key' });
   app.openAPIRegistry.registerComponent('securitySchemes', 'adminToken', { type: 'http', scheme: 'bearer' });
+  registerWebhookDocs(app.openAPIRegistry);
   app.doc31('/openapi.json', OPENAPI_INFO);
   app.get('/docs', (c) => c.html(renderDocsPage(app.getOpenAPI31Document(OPENAPI_INFO) as unknown as Parameters<typeof renderDocsPage>[0])));
 
