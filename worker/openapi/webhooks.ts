@@ -24,6 +24,24 @@ const HEADERS = [
   header('Authorization', '`Bearer <webhookToken>` when the session has one (the Laravel surface stores it)', 'Bearer backend-token', false),
 ];
 
+const SUMMARIES: Record<SessionEvent['name'], string> = {
+  qr: 'A QR code to scan (live stream and webhooks only; the event log keeps no QR)',
+  'pairing.code': 'A pairing code to type on the phone',
+  'connection.update': "The session's status changed; `code` says why it is not WORKING",
+  'message.received': 'A message arrived: text, media, location, contacts or poll, in a direct chat or a group; `replyTo` when it quotes',
+  'message.sent': 'A message was sent, through the API or typed on the phone',
+  'message.status': 'A sent message moved to sent, delivered, read or failed',
+  'message.reaction': 'A contact reacted to a message (`targetId`); an empty emoji takes it back',
+  'message.edited': 'A contact edited its message `messageId`; `text` is the new text',
+  'message.revoked': 'A contact deleted its message `messageId` for everyone',
+  'poll.vote': "A contact voted on the session's poll `pollId`: the options now chosen",
+  'presence.update': 'A contact the session subscribed to is online, offline or typing',
+  'group.joined': 'The session joined a group (created it, was added, or joined by invite)',
+  'group.left': 'The session left a group or was removed from it',
+  'group.updated': "A group's subject, description or settings changed",
+  'group.participants': 'Members were added, removed, promoted or demoted, and by whom',
+};
+
 type JsonSchema = Record<string, unknown> & { properties?: Record<string, unknown>; required?: string[] };
 
 export function webhooksSection(): Record<string, unknown> {
@@ -47,7 +65,7 @@ export function webhooksSection(): Record<string, unknown> {
       name,
       {
         post: {
-          summary: `${name} event`,
+          summary: SUMMARIES[name],
           description: SIGNING,
           tags: ['Webhooks'],
           parameters: HEADERS,

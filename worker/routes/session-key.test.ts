@@ -363,6 +363,10 @@ describe('the rest of the surface', () => {
       ].sort(),
     );
     expect(Object.keys(doc.paths['/api/send'])).toEqual(['post', 'get']);
+    // Every webhook event is typed: its envelope with the event's fields as `data`.
+    expect(Object.keys(doc.webhooks)).toEqual(expect.arrayContaining(['message.received', 'message.reaction', 'message.edited', 'message.revoked', 'poll.vote', 'presence.update']));
+    const reaction = doc.webhooks['message.reaction'].post.requestBody.content['application/json'].schema;
+    expect(reaction.properties.data.required).toEqual(expect.arrayContaining(['messageId', 'targetId', 'from', 'emoji']));
     const docs = await fetch(`${stack.url}/docs`);
     expect(docs.headers.get('content-type')).toContain('text/html');
     expect(await docs.text()).toContain('/openapi.json');
