@@ -41,11 +41,12 @@ function oneSource(media: Partial<Record<(typeof sources)[number], unknown>>, co
 }
 
 const mediaFields = {
+  // https only, checked with the address itself by the service (the development switch also allows http).
   url: z
-    .url({ protocol: /^https$/, error: 'must be an https:// URL' })
+    .url({ protocol: /^https?$/, error: 'must be an https:// URL' })
     .max(2048, 'must be at most 2048 characters')
     .optional()
-    .openapi({ description: 'Fetched by the gateway itself; private and loopback addresses are refused' }),
+    .openapi({ description: 'An https:// URL, fetched by the gateway itself (redirects too); private and loopback addresses are refused' }),
   mediaId: MediaIdSchema.optional().openapi({ description: 'An upload from POST /api/media (this session only)' }),
   data: z
     .base64({ error: 'must be base64' })

@@ -27,7 +27,9 @@ const sendRoute = createRoute({
 export const messageRoutes = new OpenAPIHono<AppEnv>({ defaultHook: throwOnInvalid });
 
 messageRoutes.openapi(sendRoute, async (c) => {
-  const sent = await sendRequestedMessage(c.var.services, c.var.sessionId, c.req.valid('json'));
+  const { services } = c.var;
+  const origin = services.config.PUBLIC_URL ?? new URL(c.req.url).origin;
+  const sent = await sendRequestedMessage(services, c.var.sessionId, c.req.valid('json'), { origin, fetch: (input, init) => fetch(input, init) });
   return c.json(
     {
       success: true as const,

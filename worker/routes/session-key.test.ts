@@ -320,6 +320,8 @@ describe('the rest of the surface', () => {
         '/api/create-session',
         '/api/delete',
         '/api/events',
+        '/api/media',
+        '/api/media/{mediaId}',
         '/api/messages',
         '/api/reset',
         '/api/send',
