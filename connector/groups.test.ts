@@ -185,6 +185,18 @@ describe('groups through real Baileys', () => {
     expect(stored.map((m) => m.group)).toEqual([pn.id, pn.id]);
   });
 
+  it('gets a send right after creating a group to a member device the server had no keys for (the "No sessions" trap) by its retry', async () => {
+    const [me, member] = ['6286100000007', '6286190000061'];
+    const { device } = simulator.addContactDevice(member, { publishKeys: false });
+    await pair(stack, simulator, 'g-trap', me);
+    const { group: g } = await group<{ group: GroupInfo }>('g-trap', { name: 'group.create', subject: 'Langsung', participants: [member] });
+    const retried = simulator.events.waitFor('group-retry-sent', (r) => r.from === member && r.device === device, WAIT_MS);
+    const onCompanion = simulator.events.waitFor('message-stored', (m) => m.to === member && m.group === g.id && m.devices[0] === device, WAIT_MS);
+    const { sent } = await sendDecrypted('g-trap', g.id, 'langsung kirim', [member]);
+    expect(await retried).toMatchObject({ id: sent.messageId, count: 1 });
+    expect(await onCompanion).toMatchObject({ id: sent.messageId, text: 'langsung kirim' });
+  });
+
   it('gets and revokes the invite, joins by code, leaves, and hears of changes others make', async () => {
     const [me, owner, c2, c3] = ['6286100000005', '6286190000041', '6286190000042', '6286190000043'];
     await pair(stack, simulator, 'g-invite', me);
