@@ -38,7 +38,7 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => files.listen(0, '127.0.0.1', resolve));
   filesUrl = `http://127.0.0.1:${(files.address() as AddressInfo).port}`;
-  stack = await startStack({ COMMAND_TIMEOUT_MS: '3000', MAX_MEDIA_BYTES: String(MAX), MEDIA_ALLOW_PRIVATE_URLS: 'true' });
+  stack = await startStack({ COMMAND_TIMEOUT_MS: '3000', MEDIA_COMMAND_TIMEOUT_MS: '60000', MAX_MEDIA_BYTES: String(MAX), MEDIA_ALLOW_PRIVATE_URLS: 'true' });
   api = apiOf(stack);
   ({ script } = await connectScripted(stack.hubUrl, { secret: stack.connectorSecret, connectorId: 'media-sender' }));
 });
@@ -99,6 +99,17 @@ describe('POST /api/messages with media', () => {
       media: { id: expect.stringMatching(/^med_/), url: expect.stringContaining(`${stack.url}/connector/media/${sessionId}/`), mimetype: 'image/jpeg', size: JPEG.length, sha256: sha256(JPEG) },
     });
     expect(sha256(await bytesBehind(command))).toBe(sha256(JPEG));
+  });
+
+  it('gives a media send MEDIA_COMMAND_TIMEOUT_MS, not the text deadline, as the connector uploads the file first', async () => {
+    const { sessionId, apiKey } = await createSession(api);
+    const started = Date.now();
+    const response = api('POST', '/api/messages', { key: apiKey, body: { to: '6281234567890', type: 'image', image: { data: JPEG.toString('base64') } } });
+    const frame = await script.next('command', (f) => f.command.sessionId === sessionId);
+    // COMMAND_TIMEOUT_MS is 3 s here, MEDIA_COMMAND_TIMEOUT_MS 60 s.
+    expect(frame.deadline).toBeGreaterThanOrEqual(started + 60_000);
+    script.send({ type: 'result', id: frame.id, ok: true, data: { messageId: 'WAM2', remoteJid: '6281234567890@s.whatsapp.net', timestamp: 1, type: 'image' } });
+    expect((await response).status).toBe(200);
   });
 
   it('sends a document from a URL with its file name, and one from an upload by mediaId', async () => {
