@@ -33,6 +33,11 @@ beforeAll(async () => {
     if (path === '/moved') return response.writeHead(302, { location: '/hop' }).end();
     if (path === '/hop') return response.writeHead(301, { location: `${filesUrl}/photo.jpg` }).end();
     if (path === '/huge') return response.writeHead(200, { 'content-type': 'application/pdf', 'content-length': String(MAX + 1) }).end();
+    if (path === '/broken') {
+      response.writeHead(200, { 'content-type': 'application/pdf', 'content-length': String(PDF.length * 4) });
+      response.write(PDF);
+      return void response.destroy();
+    }
     if (path === '/not-a-photo') return response.writeHead(200, { 'content-type': 'image/jpeg' }).end(PDF);
     response.writeHead(404).end('not here');
   });
@@ -155,6 +160,7 @@ describe('POST /api/messages media refusals', () => {
     ['a URL that answers 404', { type: 'image', image: { url: 'FILES/nothing-here.jpg' } }, 502, undefined],
     ['a URL nobody listens on', { type: 'image', image: { url: 'http://127.0.0.1:1/a.jpg' } }, 502, undefined],
     ['a URL announcing more than MAX_MEDIA_BYTES', { type: 'document', document: { url: 'FILES/huge' } }, 413, undefined],
+    ['a URL whose answer breaks off', { type: 'document', document: { url: 'FILES/broken' } }, 502, undefined],
     ['an unknown mediaId', { type: 'image', image: { mediaId: 'med_doesnotexist00000000' } }, 404, undefined],
     ['a caption over MAX_MESSAGE_LENGTH', { type: 'image', image: { data: JPEG.toString('base64'), caption: 'x'.repeat(4097) } }, 400, 'image.caption'],
   ])('refuses %s, stores nothing and sends nothing', async (_, message, status, field) => {
