@@ -210,6 +210,10 @@ export const SessionEvent = z.discriminatedUnion('name', [
     // "phone": typed on the user's phone and synced to the session, not sent through the API. Absent in
     // events from connectors that predate it, which only reported API sends.
     source: z.enum(['api', 'phone']).optional(),
+    /** The kind sent; absent from connectors that predate it: 'text'. `text` is then a media message's caption. */
+    type: MessageKind.optional(),
+    /** The stored file of a media message (the `media.id` of its send.message). */
+    mediaId: mediaId.optional(),
   }),
   z.object({
     name: z.literal('message.status'),

@@ -124,6 +124,8 @@ function writesFor(db: Db, { id, sessionId, at, event }: StoredEvent): BatchItem
             remotePhone: event.from,
             text: event.text,
             providerMessageId: event.messageId,
+            type: event.type ?? 'text',
+            mediaId: event.media?.id ?? null,
             status: 'received',
             createdAt: event.timestamp,
             updatedAt: at,
@@ -137,8 +139,8 @@ function writesFor(db: Db, { id, sessionId, at, event }: StoredEvent): BatchItem
         record,
         db
           .insert(messages)
-          .values(outgoingRow(id, sessionId, at, event, event.text, 'sent'))
-          .onConflictDoUpdate({ target: OUTGOING_KEY, set: { text: event.text } }),
+          .values({ ...outgoingRow(id, sessionId, at, event, event.text, 'sent'), type: event.type ?? 'text', mediaId: event.mediaId ?? null })
+          .onConflictDoUpdate({ target: OUTGOING_KEY, set: { text: event.text, type: event.type ?? 'text', mediaId: event.mediaId ?? null } }),
       ];
     case 'message.status':
       return [
