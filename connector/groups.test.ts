@@ -169,6 +169,34 @@ describe('groups through real Baileys', () => {
     expect(await hubEvent(stack.hub, 'g-recv', 'message.received', (e) => e.messageId === late.id)).toMatchObject({ from: c3, text: 'saya baru', chat: { id: g.id } });
   });
 
+  it('works in a phone-number-addressed group too: posts received from the member, sends decrypted by each', async () => {
+    const [me, owner, c2] = ['6286100000006', '6286190000051', '6286190000052'];
+    await pair(stack, simulator, 'g-pn', me);
+    const mark = stack.hub.received.length;
+    const pn = simulator.createGroup(owner, 'Alamat nomor', [me, c2], { addressing: 'pn' });
+    await hubEvent(stack.hub, 'g-pn', 'group.joined', (e) => e.group.id === pn.id, mark);
+    const { id } = await simulator.groupSend(pn.id, owner, 'dari pemilik');
+    expect(await hubEvent(stack.hub, 'g-pn', 'message.received', (e) => e.messageId === id)).toMatchObject({
+      from: owner,
+      text: 'dari pemilik',
+      chat: { type: 'group', id: pn.id, subject: 'Alamat nomor' },
+    });
+    const { stored } = await sendDecrypted('g-pn', pn.id, 'balas ke grup nomor', [owner, c2]);
+    expect(stored.map((m) => m.group)).toEqual([pn.id, pn.id]);
+  });
+
+  it('gets a send right after creating a group to a member device the server had no keys for (the "No sessions" trap) by its retry', async () => {
+    const [me, member] = ['6286100000007', '6286190000061'];
+    const { device } = simulator.addContactDevice(member, { publishKeys: false });
+    await pair(stack, simulator, 'g-trap', me);
+    const { group: g } = await group<{ group: GroupInfo }>('g-trap', { name: 'group.create', subject: 'Langsung', participants: [member] });
+    const retried = simulator.events.waitFor('group-retry-sent', (r) => r.from === member && r.device === device, WAIT_MS);
+    const onCompanion = simulator.events.waitFor('message-stored', (m) => m.to === member && m.group === g.id && m.devices[0] === device, WAIT_MS);
+    const { sent } = await sendDecrypted('g-trap', g.id, 'langsung kirim', [member]);
+    expect(await retried).toMatchObject({ id: sent.messageId, count: 1 });
+    expect(await onCompanion).toMatchObject({ id: sent.messageId, text: 'langsung kirim' });
+  });
+
   it('gets and revokes the invite, joins by code, leaves, and hears of changes others make', async () => {
     const [me, owner, c2, c3] = ['6286100000005', '6286190000041', '6286190000042', '6286190000043'];
     await pair(stack, simulator, 'g-invite', me);

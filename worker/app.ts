@@ -24,6 +24,7 @@ import { LARAVEL_PATHS, laravelRoutes } from './routes/laravel.ts';
 import { connectorMediaRoutes } from './routes/connector-media.ts';
 import { liveRoutes } from './routes/live.ts';
 import { mediaRoutes } from './routes/media.ts';
+import { publicMediaRoutes } from './routes/public-media.ts';
 import { MESSAGE_BODY_MAX_BYTES } from './routes/message-request.ts';
 import { messageRoutes } from './routes/messages.ts';
 import { chatActionRoutes } from './routes/chat-actions.ts';
@@ -67,6 +68,7 @@ export function createApp() {
   });
   app.use('/api/*', services);
   app.use('/connector/*', services);
+  app.use('/media/*', services);
 
   app.route('/', sessionKeyRoutes);
   app.route('/', laravelRoutes);
@@ -75,6 +77,7 @@ export function createApp() {
   app.route('/', mediaRoutes);
   app.route('/', connectorMediaRoutes);
   app.route('/', chatActionRoutes);
+  app.route('/', publicMediaRoutes);
   app.route('/', adminRoutes);
   app.route('/', groupRoutes);
   app.route('/', adminStreamRoutes);

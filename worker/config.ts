@@ -38,6 +38,8 @@ const ConfigFields = z.object({
   WEBHOOK_ALLOW_PRIVATE_TARGETS: flag.default(false),
   /** The Worker's public origin, for the links it hands out (media); unset, the request's own origin. */
   PUBLIC_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).transform((v) => v.replace(/\/+$/, '')).optional(),
+  /** A media send waits this long for the connector (it uploads the file to WhatsApp first); text waits COMMAND_TIMEOUT_MS. */
+  MEDIA_COMMAND_TIMEOUT_MS: z.coerce.number().int().min(1000).max(600_000).default(120_000),
   MAX_MEDIA_BYTES: z.coerce.number().int().min(1024).max(2 * 1024 ** 3).default(100 * 1024 * 1024),
   /** How long the link to a received file in a webhook or live event works. */
   MEDIA_URL_TTL_SECONDS: z.coerce.number().int().min(60).max(7 * 86_400).default(86_400),

@@ -18,6 +18,6 @@ export default {
   queue: (batch: MessageBatch<WebhookJob>, env: Env) => consumeWebhookBatch(batch, env),
   async scheduled(controller: ScheduledController, env: Env) {
     const config = readConfig(env);
-    console.log('retention: pruned', JSON.stringify(await pruneExpired(createDb(config), config, controller.scheduledTime)));
+    console.log('retention: pruned', JSON.stringify(await pruneExpired(createDb(config), env.MEDIA, config, controller.scheduledTime)));
   },
 } satisfies ExportedHandler<Env, WebhookJob>;

@@ -130,6 +130,8 @@ function writesFor(db: Db, { id, sessionId, at, event }: StoredEvent): BatchItem
             remotePhone: event.from,
             text: event.text,
             providerMessageId: event.messageId,
+            type: event.type ?? 'text',
+            mediaId: event.media?.id ?? null,
             status: 'received',
             createdAt: event.timestamp,
             updatedAt: at,
@@ -143,8 +145,8 @@ function writesFor(db: Db, { id, sessionId, at, event }: StoredEvent): BatchItem
         record,
         db
           .insert(messages)
-          .values(outgoingRow(id, sessionId, at, event, event.text, 'sent'))
-          .onConflictDoUpdate({ target: OUTGOING_KEY, set: { text: event.text } }),
+          .values({ ...outgoingRow(id, sessionId, at, event, event.text, 'sent'), type: event.type ?? 'text', mediaId: event.media?.id ?? null })
+          .onConflictDoUpdate({ target: OUTGOING_KEY, set: { text: event.text, type: event.type ?? 'text', mediaId: event.media?.id ?? null } }),
       ];
     case 'message.status':
       return [

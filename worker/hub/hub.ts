@@ -33,8 +33,10 @@ const HEARTBEAT_MS = 15_000;
 /** SQLite's bound-variable limit is far higher; this keeps each statement small. */
 const IN_CHUNK = 500;
 
+const WORKER_ORIGIN_KEY = 'worker-origin';
+
 type Attachment =
-  | { stage: 'challenge'; nonce: string; openedAt: number }
+  | { stage: 'challenge'; nonce: string; openedAt: number; origin?: string }
   | { stage: 'ready'; connectorId: string }
   | { stage: 'replaced' }
   | WatcherAttachment;
@@ -72,6 +74,10 @@ export class Hub extends DurableObject<Env> {
     this.inbound = new InboundEvents({
       db: () => this.db(),
       webhookUrl: () => readConfig(this.env).WEBHOOK_URL,
+      mediaUrls: () => {
+        const config = readConfig(this.env);
+        return { config, origin: config.PUBLIC_URL ?? this.ctx.storage.kv.get<string>(WORKER_ORIGIN_KEY) };
+      },
       webhooks: env.WEBHOOKS,
       snapshots: this.snapshots,
       watchers: this.watchers,
@@ -108,7 +114,7 @@ export class Hub extends DurableObject<Env> {
     if (ticket !== null) return this.openStream(ticket);
     const { 0: client, 1: server } = new WebSocketPair();
     this.ctx.acceptWebSocket(server, ['connector']);
-    const attachment: Attachment = { stage: 'challenge', nonce: randomNonce(), openedAt: Date.now() };
+    const attachment: Attachment = { stage: 'challenge', nonce: randomNonce(), openedAt: Date.now(), origin: new URL(request.url).origin };
     server.serializeAttachment(attachment);
     server.send(JSON.stringify({ type: 'challenge', protocol: PROTOCOL_VERSION, nonce: attachment.nonce } satisfies HubFrame));
     await this.wakeBy(attachment.openedAt + HELLO_TIMEOUT_MS);
@@ -224,6 +230,8 @@ export class Hub extends DurableObject<Env> {
       ws.close(CloseCode.unauthorised, 'bad proof');
       return;
     }
+    // Where an authenticated connector reached the Worker: the origin of media links when PUBLIC_URL is unset.
+    if (attachment.origin) this.ctx.storage.kv.put(WORKER_ORIGIN_KEY, attachment.origin);
     const previous = this.connectors().get(frame.connectorId);
     ws.serializeAttachment({ stage: 'ready', connectorId: frame.connectorId } satisfies Attachment);
     if (previous && previous !== ws) {

@@ -3,6 +3,7 @@
 import { EVENT_WINDOW, type ConnectorFrame, type HubFrame } from '../../shared/protocol.ts';
 import type { Db } from '../db/client.ts';
 import { toEnvelope } from '../events/envelope.ts';
+import { withMediaUrl, type MediaUrlConfig } from '../events/media-url.ts';
 import type { WebhookJob } from '../webhooks/delivery.ts';
 import { webhookTarget } from '../webhooks/subscription.ts';
 import { storeEvents, type StoreResult } from './event-store.ts';
@@ -18,6 +19,8 @@ type InboundEvent = { ws: WebSocket; connectorId: string; frame: EventFrame; don
 export interface InboundDeps {
   db: () => Db;
   webhookUrl: () => string | undefined;
+  /** What received media's public links are made from; `origin` undefined until known. */
+  mediaUrls: () => { config: MediaUrlConfig; origin: string | undefined };
   webhooks: Queue<WebhookJob>;
   snapshots: Snapshots;
   watchers: Watchers;
@@ -90,7 +93,11 @@ export class InboundEvents {
       // event no webhook wants (no URL, or filtered out) is not queued at all.
       // A QR is not kept in the event log, so its job carries it.
       if (jobs.length > 0) {
-        await this.deps.webhooks.sendBatch(jobs.map((e) => ({ body: { eventId: e.id, sessionId: e.sessionId, ...(e.event.name === 'qr' ? { event: e.event } : {}) } })));
+        // The origin of media links goes with the job: the consumer serves no request to take it from.
+        const { origin } = this.deps.mediaUrls();
+        await this.deps.webhooks.sendBatch(
+          jobs.map((e) => ({ body: { eventId: e.id, sessionId: e.sessionId, ...(e.event.name === 'qr' ? { event: e.event } : {}), ...(origin ? { origin } : {}) } })),
+        );
       }
     } catch (error) {
       // Not acked: the connector keeps these events in its outbox and sends them again.
@@ -104,9 +111,11 @@ export class InboundEvents {
       const refused = group.filter((g) => !stored.has(g.frame.id) && result.subscriptions.has(g.frame.sessionId));
       if (refused.length > 0) console.warn('hub: dropped events for sessions not assigned to their sender', refused.map((g) => `${g.connectorId}:${g.frame.sessionId}`));
     }
+    const { config, origin } = this.deps.mediaUrls();
     for (const e of result.stored) {
       this.deps.snapshots.apply(e.sessionId, e.event, e.at);
-      this.deps.watchers.broadcast(e.sessionId, JSON.stringify(toEnvelope(e.id, e.sessionId, e.at, e.event)));
+      const event = await withMediaUrl(e.event, config, origin, Date.now());
+      this.deps.watchers.broadcast(e.sessionId, JSON.stringify(toEnvelope(e.id, e.sessionId, e.at, event)));
     }
     const idsBySocket = new Map<WebSocket, string[]>();
     for (const { ws, frame } of group) idsBySocket.set(ws, [...(idsBySocket.get(ws) ?? []), frame.id]);

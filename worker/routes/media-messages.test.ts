@@ -33,12 +33,17 @@ beforeAll(async () => {
     if (path === '/moved') return response.writeHead(302, { location: '/hop' }).end();
     if (path === '/hop') return response.writeHead(301, { location: `${filesUrl}/photo.jpg` }).end();
     if (path === '/huge') return response.writeHead(200, { 'content-type': 'application/pdf', 'content-length': String(MAX + 1) }).end();
+    if (path === '/broken') {
+      response.writeHead(200, { 'content-type': 'application/pdf', 'content-length': String(PDF.length * 4) });
+      response.write(PDF);
+      return void response.destroy();
+    }
     if (path === '/not-a-photo') return response.writeHead(200, { 'content-type': 'image/jpeg' }).end(PDF);
     response.writeHead(404).end('not here');
   });
   await new Promise<void>((resolve) => files.listen(0, '127.0.0.1', resolve));
   filesUrl = `http://127.0.0.1:${(files.address() as AddressInfo).port}`;
-  stack = await startStack({ COMMAND_TIMEOUT_MS: '3000', MAX_MEDIA_BYTES: String(MAX), MEDIA_ALLOW_PRIVATE_URLS: 'true' });
+  stack = await startStack({ COMMAND_TIMEOUT_MS: '3000', MEDIA_COMMAND_TIMEOUT_MS: '60000', MAX_MEDIA_BYTES: String(MAX), MEDIA_ALLOW_PRIVATE_URLS: 'true' });
   api = apiOf(stack);
   ({ script } = await connectScripted(stack.hubUrl, { secret: stack.connectorSecret, connectorId: 'media-sender' }));
 });
@@ -101,6 +106,17 @@ describe('POST /api/messages with media', () => {
     expect(sha256(await bytesBehind(command))).toBe(sha256(JPEG));
   });
 
+  it('gives a media send MEDIA_COMMAND_TIMEOUT_MS, not the text deadline, as the connector uploads the file first', async () => {
+    const { sessionId, apiKey } = await createSession(api);
+    const started = Date.now();
+    const response = api('POST', '/api/messages', { key: apiKey, body: { to: '6281234567890', type: 'image', image: { data: JPEG.toString('base64') } } });
+    const frame = await script.next('command', (f) => f.command.sessionId === sessionId);
+    // COMMAND_TIMEOUT_MS is 3 s here, MEDIA_COMMAND_TIMEOUT_MS 60 s.
+    expect(frame.deadline).toBeGreaterThanOrEqual(started + 60_000);
+    script.send({ type: 'result', id: frame.id, ok: true, data: { messageId: 'WAM2', remoteJid: '6281234567890@s.whatsapp.net', timestamp: 1, type: 'image' } });
+    expect((await response).status).toBe(200);
+  });
+
   it('sends a document from a URL with its file name, and one from an upload by mediaId', async () => {
     const { sessionId, apiKey } = await createSession(api);
     const fromUrl = await send(apiKey, sessionId, { to: '6281234567890', type: 'document', document: { url: `${filesUrl}/files/Laporan%20Mei.pdf`, caption: 'Laporan' } });
@@ -144,6 +160,7 @@ describe('POST /api/messages media refusals', () => {
     ['a URL that answers 404', { type: 'image', image: { url: 'FILES/nothing-here.jpg' } }, 502, undefined],
     ['a URL nobody listens on', { type: 'image', image: { url: 'http://127.0.0.1:1/a.jpg' } }, 502, undefined],
     ['a URL announcing more than MAX_MEDIA_BYTES', { type: 'document', document: { url: 'FILES/huge' } }, 413, undefined],
+    ['a URL whose answer breaks off', { type: 'document', document: { url: 'FILES/broken' } }, 502, undefined],
     ['an unknown mediaId', { type: 'image', image: { mediaId: 'med_doesnotexist00000000' } }, 404, undefined],
     ['a caption over MAX_MESSAGE_LENGTH', { type: 'image', image: { data: JPEG.toString('base64'), caption: 'x'.repeat(4097) } }, 400, 'image.caption'],
   ])('refuses %s, stores nothing and sends nothing', async (_, message, status, field) => {

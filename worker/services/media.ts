@@ -73,6 +73,13 @@ export async function findMedia(s: Services, sessionId: string, mediaId: string)
   return { mediaId: row.id, mimetype: row.mimetype, size: row.size, sha256: row.sha256, ...(row.filename ? { filename: row.filename } : {}) };
 }
 
+/** A file by its id alone, for a signed public link (which names no session). */
+export async function openMediaById(s: Services, mediaId: string): Promise<{ media: StoredMedia; body: ReadableStream }> {
+  const [row] = await s.db.select({ sessionId: media.sessionId }).from(media).where(eq(media.id, mediaId)).limit(1);
+  if (!row) throw new ApiError('MEDIA_NOT_FOUND', `No media ${mediaId}`);
+  return openMedia(s, row.sessionId, mediaId);
+}
+
 export async function openMedia(s: Services, sessionId: string, mediaId: string): Promise<{ media: StoredMedia; body: ReadableStream }> {
   const found = await findMedia(s, sessionId, mediaId);
   const object = await s.media.get(mediaKey(sessionId, mediaId));

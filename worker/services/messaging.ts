@@ -81,7 +81,9 @@ export async function sendMessage(
   mentions?: string[],
 ): Promise<SendMessageResult> {
   const command = { name: 'send.message' as const, sessionId, to, message, ...(replyTo ? { replyTo } : {}), ...(mentions ? { mentions } : {}) };
-  const outcome = await s.hub.command(command, s.config.COMMAND_TIMEOUT_MS);
+  // A media send includes the connector's upload of the file to WhatsApp: up to 100 MiB.
+  const timeout = message.type === 'text' ? s.config.COMMAND_TIMEOUT_MS : Math.max(s.config.COMMAND_TIMEOUT_MS, s.config.MEDIA_COMMAND_TIMEOUT_MS);
+  const outcome = await s.hub.command(command, timeout);
   if (!outcome.ok) throw failure(outcome, sessionId);
   // As with sendText, the record of the message is the connector's message.sent event.
   if (!('type' in outcome.data)) throw new ApiError('SEND_FAILED', 'The connector answered the send with something else');

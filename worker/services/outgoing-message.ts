@@ -85,15 +85,21 @@ async function fileFor(s: Services, sessionId: string, request: MediaRequest, co
     fetch: context.fetch,
   });
   const length = response.headers.get('content-length');
-  const stored = await storeMedia(s, sessionId, {
-    body: response.body!,
-    mimetype: content.mimetype ?? response.headers.get('content-type') ?? undefined,
-    filename: filename ?? (kind === 'document' ? lastSegment(response.url || content.url!) : undefined),
-    length: length === null ? undefined : Number(length),
-    direction: 'out',
-    check,
-  });
-  return { stored, ownCopy: true };
+  try {
+    const stored = await storeMedia(s, sessionId, {
+      body: response.body!,
+      mimetype: content.mimetype ?? response.headers.get('content-type') ?? undefined,
+      filename: filename ?? (kind === 'document' ? lastSegment(response.url || content.url!) : undefined),
+      length: length === null ? undefined : Number(length),
+      direction: 'out',
+      check,
+    });
+    return { stored, ownCopy: true };
+  } catch (error) {
+    if (error instanceof ApiError) throw error;
+    // The upload was aborted with the stream; what broke was the address's answer.
+    throw new ApiError('MEDIA_UNAVAILABLE', `Could not fetch ${kind}.url: the download from ${content.url} broke off`);
+  }
 }
 
 async function mediaMessage(s: Services, sessionId: string, request: MediaRequest, stored: StoredMedia, origin: string): Promise<OutgoingMessage> {

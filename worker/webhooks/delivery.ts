@@ -6,6 +6,7 @@ import { SessionEvent } from '../../shared/protocol.ts';
 import type { Config } from '../config.ts';
 import type { Db } from '../db/client.ts';
 import { toEnvelope } from '../events/envelope.ts';
+import { withMediaUrl } from '../events/media-url.ts';
 import { signBodyOnly, signWebhook } from './signature.ts';
 import { signingSecret } from './signing-secret.ts';
 import { webhookTarget } from './subscription.ts';
@@ -16,6 +17,8 @@ export interface WebhookJob {
   sessionId: string;
   /** What the stored row leaves out (a QR is not kept in the event log), carried by the job instead. */
   event?: SessionEvent;
+  /** Where the hub was reached, for the links of received media when PUBLIC_URL is unset. */
+  origin?: string;
 }
 
 export type DeliveryOutcome = 'delivered' | 'failed' | 'skipped';
@@ -32,7 +35,7 @@ function describeFailure(status: number | null, location: string | null, error: 
 
 export async function deliverWebhook(
   db: Db,
-  config: Pick<Config, 'WEBHOOK_URL' | 'WEBHOOK_SECRET' | 'WEBHOOK_TIMEOUT_MS' | 'WEBHOOK_ALLOW_PRIVATE_TARGETS'>,
+  config: Pick<Config, 'WEBHOOK_URL' | 'WEBHOOK_SECRET' | 'WEBHOOK_TIMEOUT_MS' | 'WEBHOOK_ALLOW_PRIVATE_TARGETS' | 'CONNECTOR_SECRET' | 'MEDIA_URL_TTL_SECONDS' | 'PUBLIC_URL'>,
   job: WebhookJob,
   attempt: number,
 ): Promise<DeliveryOutcome> {
@@ -64,7 +67,9 @@ export async function deliverWebhook(
     return 'skipped';
   }
 
-  const body = JSON.stringify(toEnvelope(row.id, row.sessionId, row.occurredAt, event.data));
+  // A fresh link per attempt: a retry hours later still carries one that works for MEDIA_URL_TTL_SECONDS.
+  const outgoing = await withMediaUrl(event.data, config, config.PUBLIC_URL ?? job.origin, Date.now());
+  const body = JSON.stringify(toEnvelope(row.id, row.sessionId, row.occurredAt, outgoing));
   const timestamp = Math.floor(Date.now() / 1000);
   const secret = await signingSecret(db, session, config.WEBHOOK_SECRET);
   const headers: Record<string, string> = {
