@@ -13,7 +13,11 @@ import { services } from './middleware/services.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { renderDocsPage } from './routes/docs-page.ts';
 import { LARAVEL_PATHS, laravelRoutes } from './routes/laravel.ts';
+import { connectorMediaRoutes } from './routes/connector-media.ts';
 import { liveRoutes } from './routes/live.ts';
+import { mediaRoutes } from './routes/media.ts';
+import { MESSAGE_BODY_MAX_BYTES } from './routes/message-request.ts';
+import { messageRoutes } from './routes/messages.ts';
 import { sessionKeyRoutes } from './routes/session-key.ts';
 
 /** Far above any valid request (a 64 KiB message in JSON), far below what could hurt. */
@@ -45,12 +49,22 @@ export function createApp() {
       maxAge: 600,
     })(c, next);
   });
-  app.use('/api/*', bodyLimit({ maxSize: MAX_BODY_BYTES, onError: () => { throw new ApiError('PAYLOAD_TOO_LARGE', `Request body exceeds ${MAX_BODY_BYTES} bytes`); } }));
+  app.use('/api/*', (c, next) => {
+    // Uploads stream into R2 under MAX_MEDIA_BYTES (routes/media.ts).
+    if (c.req.path === '/api/media') return next();
+    // A message may carry a small file inline (base64); larger ones are uploaded, streamed, to /api/media.
+    const maxSize = c.req.path === '/api/messages' ? MESSAGE_BODY_MAX_BYTES : MAX_BODY_BYTES;
+    return bodyLimit({ maxSize, onError: () => { throw new ApiError('PAYLOAD_TOO_LARGE', `Request body exceeds ${maxSize} bytes`); } })(c, next);
+  });
   app.use('/api/*', services);
+  app.use('/connector/*', services);
 
   app.route('/', sessionKeyRoutes);
   app.route('/', laravelRoutes);
   app.route('/', liveRoutes);
+  app.route('/', messageRoutes);
+  app.route('/', mediaRoutes);
+  app.route('/', connectorMediaRoutes);
   app.route('/', adminRoutes);
 
   app.get('/hub/connect', async (c) => {

@@ -36,6 +36,14 @@ const ConfigFields = z.object({
   WEBHOOK_RETRY_BASE_SECONDS: z.coerce.number().min(0).max(3600).default(30),
   /** Local development only: lets webhooks reach loopback, private and link-local hosts. */
   WEBHOOK_ALLOW_PRIVATE_TARGETS: flag.default(false),
+  /** The Worker's public origin, for the links it hands out (media); unset, the request's own origin. */
+  PUBLIC_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).transform((v) => v.replace(/\/+$/, '')).optional(),
+  MAX_MEDIA_BYTES: z.coerce.number().int().min(1024).max(2 * 1024 ** 3).default(100 * 1024 * 1024),
+  /** How long the link to a received file in a webhook or live event works. */
+  MEDIA_URL_TTL_SECONDS: z.coerce.number().int().min(60).max(7 * 86_400).default(86_400),
+  MEDIA_RETENTION_DAYS: days.default(30),
+  /** Local development only: lets media URLs given for a send reach loopback, private and link-local hosts. */
+  MEDIA_ALLOW_PRIVATE_URLS: flag.default(false),
   EVENT_RETENTION_DAYS: days.default(30),
   WEBHOOK_DELIVERY_RETENTION_DAYS: days.default(14),
 });

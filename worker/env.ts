@@ -1,4 +1,4 @@
-// The Worker's bindings: the Durable Objects, the webhook queue and, as plain strings, the variables
+// The Worker's bindings: the Durable Objects, the webhook queue, the media bucket and, as plain strings, the variables
 // worker/config.ts parses.
 import type { Hub } from './hub/hub.ts';
 import type { KeyGate } from './key-gate/key-gate.ts';
@@ -8,5 +8,6 @@ export interface Env {
   HUB: DurableObjectNamespace<Hub>;
   KEY_GATE: DurableObjectNamespace<KeyGate>;
   WEBHOOKS: Queue<WebhookJob>;
+  MEDIA: R2Bucket;
   [variable: string]: unknown;
 }

@@ -94,11 +94,39 @@ export const messages = sqliteTable(
     text: text('text').notNull(),
     /** WhatsApp's message id (`key.id`). */
     providerMessageId: text('provider_message_id').notNull(),
+    /** The kind (shared/protocol.ts MessageKind); rows from before kinds are text. */
+    type: text('type').notNull().default('text'),
+    /** The stored file of a media message (see `media`), when there is one. */
+    mediaId: text('media_id'),
     status: text('status').notNull(),
     createdAt: integer('created_at').notNull().default(now),
     updatedAt: integer('updated_at').notNull().default(now),
   },
   (t) => [uniqueIndex('messages_provider_id').on(t.sessionId, t.direction, t.providerMessageId)],
+);
+
+/**
+ * Every file in the MEDIA bucket (key `<sessionId>/<id>`): what R2 cannot hold as metadata, since the SHA-256
+ * and size are known only once the bytes have streamed through, after the object's metadata was fixed.
+ * A row is written only after its object is complete, so a row always names whole bytes.
+ */
+export const media = sqliteTable(
+  'media',
+  {
+    id: text('id').primaryKey(),
+    sessionId: text('session_id')
+      .notNull()
+      .references(() => sessions.id, { onDelete: 'cascade' }),
+    /** out: uploaded or fetched for a send; in: received from WhatsApp (stored by the connector). */
+    direction: text('direction', { enum: ['in', 'out'] }).notNull(),
+    mimetype: text('mimetype').notNull(),
+    size: integer('size').notNull(),
+    /** Hex SHA-256 of the bytes, computed while they streamed into R2. */
+    sha256: text('sha256').notNull(),
+    filename: text('filename'),
+    createdAt: integer('created_at').notNull().default(now),
+  },
+  (t) => [index('media_session').on(t.sessionId), index('media_created').on(t.createdAt)],
 );
 
 /** Every event a connector reported, keyed by the connector's event id: the hub's durability point and dedupe. */

@@ -28,6 +28,7 @@ export const services = createMiddleware<AppEnv>(async (c, next) => {
     },
     hub,
     gates,
+    media: c.env.MEDIA,
   });
   await next();
 });

@@ -3,6 +3,7 @@
 import { normalisePhone } from '../../shared/phone.ts';
 import type { Config } from '../config.ts';
 import { ApiError } from '../errors.ts';
+import type { OutgoingMessage, Recipient, SendMessageResult } from '../../shared/protocol.ts';
 import type { CommandOutcome } from '../hub/hub.ts';
 import type { Services } from './ports.ts';
 
@@ -57,5 +58,15 @@ export async function sendText(s: Services, sessionId: string, to: string, text:
   // The message's record in Turso comes from the connector's message.sent event, written to its outbox
   // before this answer: durable without a database write on the caller's time.
   if (!('messageId' in outcome.data)) throw new ApiError('SEND_FAILED', 'The connector answered the send with something else');
+  return outcome.data;
+}
+
+/** Any kind of message to a phone (normalised) or a group; the answer names the kind that was sent. */
+export async function sendMessage(s: Services, sessionId: string, to: Recipient, message: OutgoingMessage, replyTo?: string): Promise<SendMessageResult> {
+  const command = { name: 'send.message' as const, sessionId, to, message, ...(replyTo ? { replyTo } : {}) };
+  const outcome = await s.hub.command(command, s.config.COMMAND_TIMEOUT_MS);
+  if (!outcome.ok) throw failure(outcome, sessionId);
+  // As with sendText, the record of the message is the connector's message.sent event.
+  if (!('type' in outcome.data)) throw new ApiError('SEND_FAILED', 'The connector answered the send with something else');
   return outcome.data;
 }

@@ -28,5 +28,7 @@ export interface Services {
   hub: HubPort;
   gates: KeyGatesPort;
   config: Config;
+  /** The MEDIA bucket: files keyed `<sessionId>/<mediaId>`. */
+  media: R2Bucket;
 }
 

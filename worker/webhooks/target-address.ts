@@ -110,6 +110,12 @@ const DESCRIPTION: Record<Exclude<HostClass, 'public'>, string> = {
   'local-name': 'a local host name',
 };
 
+/** Why `hostname` is no public Internet host (e.g. "127.0.0.1 is a loopback address"), or null. */
+export function privateHostProblem(hostname: string): string | null {
+  const cls = classifyHost(hostname);
+  return cls === 'public' ? null : `${hostname} is ${DESCRIPTION[cls]}`;
+}
+
 /**
  * What is wrong with `url` as a webhook target, or null if the gateway may post to it. Private hosts are
  * allowed only with `allowPrivate` (WEBHOOK_ALLOW_PRIVATE_TARGETS); the scheme is always checked.
@@ -123,7 +129,6 @@ export function webhookTargetProblem(url: string, allowPrivate: boolean): string
   }
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') return 'must be an http(s) URL';
   if (allowPrivate) return null;
-  const cls = classifyHost(parsed.hostname);
-  if (cls === 'public') return null;
-  return `must be a public Internet address; ${parsed.hostname} is ${DESCRIPTION[cls]} (WEBHOOK_ALLOW_PRIVATE_TARGETS=true allows it)`;
+  const problem = privateHostProblem(parsed.hostname);
+  return problem && `must be a public Internet address; ${problem} (WEBHOOK_ALLOW_PRIVATE_TARGETS=true allows it)`;
 }
