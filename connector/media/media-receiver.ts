@@ -178,7 +178,7 @@ export class MediaReceiver {
     const link = await signMediaLink(this.#o.secret, this.#o.origin, 'PUT', job.sessionId, id, this.#o.now() + MEDIA_LINK_MAX_TTL_MS);
     const checked = verifiedStream({ size: announced.size, ...(announced.sha256 ? { sha256: announced.sha256 } : {}) });
     source.once('error', (err) => checked.destroy(err));
-    await putMedia(link, source.pipe(checked), { size: announced.size, contentType: announced.mimetype });
+    await putMedia(link, source.pipe(checked), { size: announced.size, contentType: announced.mimetype, filename: announced.filename });
     return { id, sha256: checked.seen().sha256 };
   }
 
