@@ -5,27 +5,32 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Agent } from 'undici';
 import { expect, test } from 'vitest';
+import { MEDIA_TEST_CA } from './media-tls.ts';
 
 const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
 
-test('the process listens where SIMULATOR_PORT says, answers GET / and exits cleanly on SIGTERM', async () => {
+test('the process listens where SIMULATOR_PORT says, names its media host, answers GET / and exits cleanly on SIGTERM', async () => {
   const child = spawn(process.execPath, [MAIN], {
     env: { ...process.env, SIMULATOR_PORT: '0', SIMULATOR_HOST: '127.0.0.1', SIMULATOR_SEED: '1234' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   try {
     let output = '';
-    const url = await new Promise<string>((resolve, reject) => {
+    const [url, media] = await new Promise<[string, string]>((resolve, reject) => {
       child.stdout.on('data', (chunk: Buffer) => {
         output += chunk.toString();
-        const match = /listening: (http:\/\/127\.0\.0\.1:\d+).*receipt seed 1234/.exec(output);
-        if (match) resolve(match[1]!);
+        const match = /listening: (http:\/\/127\.0\.0\.1:\d+).*media (https:\/\/localhost:\d+)\).*receipt seed 1234/.exec(output);
+        if (match) resolve([match[1]!, match[2]!]);
       });
       child.once('exit', (code) => reject(new Error(`simulator exited early with ${code}: ${output}`)));
     });
     const response = await fetch(`${url}/`);
-    expect(((await response.json()) as { name: string }).name).toBe('kabar WhatsApp simulator');
+    expect(await response.json()).toMatchObject({ name: 'kabar WhatsApp simulator', media });
+    const dispatcher = new Agent({ connect: { ca: MEDIA_TEST_CA } });
+    const missing = await fetch(`${media}/v/t62.7118-24/00000000000000000000000000000000.enc`, { dispatcher } as RequestInit);
+    expect(missing.status).toBe(404);
     const exited = once(child, 'exit');
     child.kill('SIGTERM');
     expect((await exited)[0]).toBe(0);
@@ -73,6 +78,26 @@ test('the process says in one line that SIMULATOR_PORT is taken, without a stack
     const [code] = await once(child, 'exit');
     expect(code).toBe(1);
     expect(output.trim().split('\n')).toEqual([`SIMULATOR_PORT ${port} is already in use on 127.0.0.1; choose another port`]);
+  } finally {
+    holder.close();
+  }
+});
+
+test('the process says in one line that SIMULATOR_MEDIA_PORT is taken, naming that variable', async () => {
+  const holder = createServer();
+  await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+  const port = (holder.address() as AddressInfo).port;
+  try {
+    const child = spawn(process.execPath, [MAIN], {
+      env: { ...process.env, SIMULATOR_PORT: '0', SIMULATOR_MEDIA_PORT: String(port), SIMULATOR_HOST: '127.0.0.1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const [code] = await once(child, 'exit');
+    expect(code).toBe(1);
+    expect(output.trim().split('\n')).toEqual([`SIMULATOR_MEDIA_PORT ${port} is already in use on 127.0.0.1; choose another port`]);
   } finally {
     holder.close();
   }

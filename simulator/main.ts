@@ -28,11 +28,12 @@ function parseCount(name: string, raw: string | undefined, max: number): number 
 
 quietSignalLogs();
 const port = parsePort(process.env.SIMULATOR_PORT);
+// Any free port by default: media_conn tells clients where the media host is.
+const mediaPort = parsePort(process.env.SIMULATOR_MEDIA_PORT, 'SIMULATOR_MEDIA_PORT', 0);
 const host = process.env.SIMULATOR_HOST || '127.0.0.1';
 const simulator = await startSimulator({
   port,
-  // Any free port by default: media_conn tells clients where the media host is.
-  mediaPort: parsePort(process.env.SIMULATOR_MEDIA_PORT, 'SIMULATOR_MEDIA_PORT', 0),
+  mediaPort,
   host,
   autoReceipts: parseAutoReceipts(process.env.SIMULATOR_AUTO_RECEIPTS),
   receiptDelayMaxMs: parseCount('SIMULATOR_RECEIPT_DELAY_MS', process.env.SIMULATOR_RECEIPT_DELAY_MS, 600_000),
@@ -42,7 +43,8 @@ const simulator = await startSimulator({
 }).catch((error: unknown) => {
   // A busy port is an everyday mistake (a second copy running); it gets a sentence, not a stack trace.
   if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
-  console.error(`SIMULATOR_PORT ${port} is already in use on ${host}; choose another port`);
+  const [name, taken] = mediaPort !== 0 && (error as { port?: number }).port === mediaPort ? ['SIMULATOR_MEDIA_PORT', mediaPort] : ['SIMULATOR_PORT', port];
+  console.error(`${name} ${taken} is already in use on ${host}; choose another port`);
   process.exit(1);
 });
 

@@ -1,6 +1,7 @@
 // The media host: a second, HTTPS-only loopback listener, as Baileys hard-codes `https://` for media.
 // `POST /mms/<type>/<token>?auth=&token=` stores an encrypted upload and answers {url, direct_path}
-// (Utils/messages-media.js getWAUploadToServer); `GET <direct_path>` streams the blob back, or 404/410.
+// (Utils/messages-media.js getWAUploadToServer); `GET <direct_path>` streams the blob back (or a byte
+// range of it), or 404/410.
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -56,10 +57,19 @@ async function handle(media: () => MediaHost, events: SimulatorEvents, req: Inco
     return;
   }
   if (req.method === 'GET' && url.pathname.startsWith('/v/')) {
-    const blob = await store.open(`${url.pathname}${url.search}`);
-    events.emit('media-fetched', { directPath: url.pathname, status: 'status' in blob ? blob.status : 200 });
-    if ('status' in blob) return json(res, blob.status, { error: blob.status === 410 ? 'expired' : 'not found' });
-    res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': blob.size });
+    // Baileys asks for a range (`bytes=<start>-[<end>]`) when it wants part of a file (startByte/endByte).
+    const range = /^bytes=(\d+)-(\d*)$/.exec(req.headers.range ?? '');
+    const blob = await store.open(`${url.pathname}${url.search}`, range ? { start: Number(range[1]), end: range[2] ? Number(range[2]) : undefined } : undefined);
+    if ('status' in blob) {
+      events.emit('media-fetched', { directPath: url.pathname, status: blob.status });
+      if (blob.status === 416) res.setHeader('content-range', `bytes */${blob.size}`);
+      return json(res, blob.status, { error: blob.status === 410 ? 'expired' : blob.status === 416 ? 'range not satisfiable' : 'not found' });
+    }
+    events.emit('media-fetched', { directPath: url.pathname, status: blob.range ? 206 : 200 });
+    const headers = blob.range
+      ? { 'content-length': blob.range.end - blob.range.start + 1, 'content-range': `bytes ${blob.range.start}-${blob.range.end}/${blob.size}` }
+      : { 'content-length': blob.size };
+    res.writeHead(blob.range ? 206 : 200, { 'content-type': 'application/octet-stream', 'accept-ranges': 'bytes', ...headers });
     await pipeline(blob.stream, res);
     return;
   }

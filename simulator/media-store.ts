@@ -40,7 +40,8 @@ export class UploadRefused extends Error {
 /** What a sending phone remembers of media it sent: enough to re-upload it and to answer a retry request. */
 export type PhoneCopy = { type: MediaType; mediaKey: Buffer; directPath: string };
 
-export type Blob = { size: number; stream: Readable };
+/** A blob's total size and a stream of it, or of the `range` asked for. */
+export type Blob = { size: number; stream: Readable; range?: { start: number; end: number } };
 
 export class MediaStore {
   readonly dir: string;
@@ -102,13 +103,19 @@ export class MediaStore {
     }
   }
 
-  /** The blob at a direct path (its query is ignored, as a CDN's signature would be checked elsewhere). */
-  async open(directPath: string): Promise<Blob | { status: 404 | 410 }> {
+  /**
+   * The blob at a direct path (its query is ignored, as a CDN's signature would be checked elsewhere), or
+   * the bytes `range.start` to `range.end` (inclusive, clamped to the blob) of it.
+   */
+  async open(directPath: string, range?: { start: number; end?: number | undefined }): Promise<Blob | { status: 404 | 410 } | { status: 416; size: number }> {
     const file = this.#cdnFile(directPath);
     if (!file) return { status: 404 };
     try {
       const { size } = await stat(file);
-      return { size, stream: createReadStream(file) };
+      if (!range) return { size, stream: createReadStream(file) };
+      const end = Math.min(range.end ?? size - 1, size - 1);
+      if (range.start > end) return { status: 416, size };
+      return { size, stream: createReadStream(file, { start: range.start, end }), range: { start: range.start, end } };
     } catch {
       return { status: this.#expired.has(pathOnly(directPath)) ? 410 : 404 };
     }

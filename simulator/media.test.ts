@@ -36,7 +36,7 @@ function mediaRequest(method: string, path: string, body?: Buffer): Promise<{ st
 }
 
 describe('media a device sends', () => {
-  test("an image with a caption sent through Baileys arrives byte-exact in the contact's inbox", async () => {
+  test("an image with a caption sent through Baileys arrives byte-exact in the contact's inbox, also over the control API", async () => {
     const client = await linkClient(simulator, '6282300000001', track);
     const image = await sharp({ create: { width: 64, height: 48, channels: 3, background: { r: 200, g: 10, b: 10 } } }).jpeg().toBuffer();
     const uploaded = simulator.events.waitFor('media-uploaded');
@@ -55,6 +55,9 @@ describe('media a device sends', () => {
         media: { mimetype: 'image/jpeg', caption: 'foto kucing', size: image.length, sha256: sha256(image) },
       },
     ]);
+    // The control API shows the same.
+    const inbox = await fetch(`${simulator.url}/control/inbox/6289800000001`);
+    expect(await inbox.json()).toEqual({ messages: simulator.inbox('6289800000001') });
   });
 
   test('a document keeps its file name and mimetype, and arrives byte-exact', async () => {
@@ -241,6 +244,22 @@ describe('media a contact sends', () => {
     const voiceMessage = await voiceArrived;
     expect(voiceMessage.message?.audioMessage).toMatchObject({ ptt: true, mimetype: 'audio/ogg; codecs=opus' });
     expect(sha256(await download(voiceMessage))).toBe(sha256(voice));
+  });
+
+  test('the media host serves byte ranges, so Baileys can download part of a file', async () => {
+    const client = await linkClient(simulator, '6282300000013', track);
+    const bytes = randomBytes(10_000);
+    const arrived = nextFromContact(client);
+    await simulator.contactSendMedia('6289800000013', '6282300000013', { type: 'document', data: bytes, filename: 'big.bin' });
+    const message = await arrived;
+    const fetched = simulator.events.waitFor('media-fetched');
+    const part = await downloadMediaMessage(message, 'buffer', {
+      startByte: 1_000,
+      endByte: 2_000,
+      options: { dispatcher: new UndiciAgent({ connect: { ca: MEDIA_TEST_CA } }) } as RequestInit,
+    });
+    expect((await fetched).status).toBe(206);
+    expect(part.equals(bytes.subarray(1_000, 2_000))).toBe(true);
   });
 
   test('media that does not fit its type, or comes with text too, is refused with a 400 and nothing is sent', async () => {

@@ -172,7 +172,12 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   });
   world.minClientVersion = options.minClientVersion;
   const store = await MediaStore.open(options.statePath);
-  const mediaServer = await startMediaServer(() => world.media!, world.events, { host, port: options.mediaPort ?? 0 });
+  const mediaServer = await startMediaServer(() => world.media!, world.events, { host, port: options.mediaPort ?? 0 }).catch(async (error: unknown) => {
+    // A busy media port must not leave the other listener open.
+    await new Promise<void>((resolve) => http.close(() => resolve()));
+    await store.close();
+    throw error;
+  });
   world.media = { hostname: `localhost:${mediaServer.port}`, auth: randomBytes(24).toString('base64url'), store };
   const { port } = http.address() as AddressInfo;
   const base = `${host.includes(':') ? `[${host}]` : host}:${port}`;

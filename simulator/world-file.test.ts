@@ -1,7 +1,11 @@
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { downloadMediaMessage } from '@whiskeysockets/baileys';
+import { Agent as UndiciAgent } from 'undici';
 import { afterAll, afterEach, expect, test } from 'vitest';
+import { MEDIA_TEST_CA } from './media-tls.ts';
 import { startSimulator, type Simulator } from './server.ts';
 import { quietSignalLogs } from './signal-logs.ts';
 import { connectClient, linkClient, type TestClient } from './test-client.ts';
@@ -25,6 +29,8 @@ async function start(statePath: string): Promise<Simulator> {
   simulators.push(simulator);
   return simulator;
 }
+
+const sha = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
 function texts(client: TestClient): string[] {
   const seen: string[] = [];
@@ -104,4 +110,32 @@ test('a state file that is not JSON stops the start and is left as it was', asyn
   writeFileSync(statePath, '{not json');
   await expect(startSimulator({ statePath })).rejects.toThrow(/broken\.json is not valid JSON/);
   expect(readFileSync(statePath, 'utf8')).toBe('{not json');
+});
+
+test("a contact's media outlives a restart on the same state file: still downloadable, and re-uploaded when expired", async () => {
+  const statePath = join(dir, 'media', 'simulator.json');
+  const phone = '6282200000031';
+  const bytes = randomBytes(30_000);
+  const first = await start(statePath);
+  const client = await linkClient(first, phone, track);
+  const arrived = client.next('messages.upsert', ({ messages }) => messages.some((m) => !m.key.fromMe));
+  const { id } = await first.contactSendMedia('6289900000031', phone, { type: 'image', data: bytes, caption: 'sebelum restart' });
+  const message = (await arrived).messages.find((m) => m.key.id === id)!;
+  client.end();
+  await first.close();
+  simulators.splice(0);
+
+  const second = await start(statePath);
+  const download = () =>
+    downloadMediaMessage(message, 'buffer', {
+      host: new URL(second.mediaUrl).host,
+      options: { dispatcher: new UndiciAgent({ connect: { ca: MEDIA_TEST_CA } }) } as RequestInit,
+    });
+  expect(sha(await download())).toBe(sha(bytes));
+  await second.expireMedia({ messageId: id });
+  const again = connectClient(second.wsUrl, { state: client.state });
+  track(again);
+  await again.connection((update) => update.connection === 'open');
+  await again.sock.updateMediaMessage(message);
+  expect(sha(await download())).toBe(sha(bytes));
 });
