@@ -75,7 +75,7 @@ export async function startStack(
   waWsUrl: string,
   dbPath: string,
   sessions: DesiredSession[] = [],
-  overrides: Partial<Pick<ConnectorOptions, 'makeSocket' | 'unlinkRetryDelay' | 'connectorId' | 'qrMaxRounds' | 'socketConfig' | 'seenIntervalMs'>> & {
+  overrides: Partial<Pick<ConnectorOptions, 'makeSocket' | 'unlinkRetryDelay' | 'connectorId' | 'qrMaxRounds' | 'socketConfig' | 'seenIntervalMs' | 'mediaRetryDelay' | 'maxMediaBytes'>> & {
     /** Wraps the connector's store, e.g. to make one write fail. */
     wrapDb?: (db: Client) => Client;
   } = {},

@@ -146,7 +146,7 @@ export class MediaReceiver {
       await this.#finish(job, { ...describe(announced), ...stored });
     } catch (err) {
       job.attempts++;
-      const message = (err instanceof Error ? err.message : String(err)).slice(0, 500);
+      const message = describeError(err).slice(0, 500);
       if (job.attempts >= this.#o.maxAttempts) {
         this.#log.warn({ sessionId: job.sessionId, messageId: job.messageId, attempts: job.attempts, err: message }, 'media could not be fetched; reporting the message without it');
         await this.#finish(job, failed(announced, err instanceof Expired ? 'EXPIRED' : 'DOWNLOAD_FAILED', message));
@@ -178,7 +178,7 @@ export class MediaReceiver {
     const link = await signMediaLink(this.#o.secret, this.#o.origin, 'PUT', job.sessionId, id, this.#o.now() + MEDIA_LINK_MAX_TTL_MS);
     const checked = verifiedStream({ size: announced.size, ...(announced.sha256 ? { sha256: announced.sha256 } : {}) });
     source.once('error', (err) => checked.destroy(err));
-    await putMedia(link, source.pipe(checked), { size: announced.size, contentType: announced.mimetype });
+    await putMedia(link, source.pipe(checked), { size: announced.size, contentType: announced.mimetype, filename: announced.filename });
     return { id, sha256: checked.seen().sha256 };
   }
 
@@ -200,6 +200,13 @@ function describe({ kind: _kind, ...media }: AnnouncedMedia): Omit<ReceivedMedia
 
 function failed(announced: AnnouncedMedia, code: NonNullable<ReceivedMedia['error']>['code'], message: string): ReceivedMedia {
   return { ...describe(announced), error: { code, message } };
+}
+
+/** An error in words, with its cause: fetch says only "fetch failed" and hides why in `cause`. */
+function describeError(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  const cause = err.cause instanceof Error ? `: ${err.cause.message}${(err.cause as { code?: string }).code ? ` (${(err.cause as { code?: string }).code})` : ''}` : '';
+  return `${err.message}${cause}`;
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {

@@ -22,6 +22,10 @@ export type MediaEndpoint = {
   requests: string[];
   /** Waits for the next complete PUT of a media id. */
   nextPut(mediaId: string): Promise<StoredMedia>;
+  /** While on, PUTs are answered 503 (their bytes read and dropped), as a Worker that cannot store them now. */
+  refusePuts(on: boolean): void;
+  /** Resolves at the next PUT refused. */
+  nextRefusedPut(): Promise<void>;
 };
 
 export type TestMediaEndpoint = MediaEndpoint & {
@@ -36,6 +40,8 @@ export function mediaEndpoint(secret: string): MediaEndpoint {
   const putsStarted = new Map<string, number>();
   const requests: string[] = [];
   const waiting = new Map<string, ((media: StoredMedia) => void)[]>();
+  let refusing = false;
+  let refusedWaiters: (() => void)[] = [];
 
   async function authorised(req: IncomingMessage, method: MediaLinkMethod): Promise<{ sessionId: string; mediaId: string } | null> {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
@@ -64,6 +70,15 @@ export function mediaEndpoint(secret: string): MediaEndpoint {
         return;
       }
       putsStarted.set(target.mediaId, (putsStarted.get(target.mediaId) ?? 0) + 1);
+      if (refusing) {
+        req.resume();
+        req.on('end', () => {
+          res.writeHead(503, { 'content-type': 'application/json' }).end('{"success":false}');
+          for (const resolve of refusedWaiters) resolve();
+          refusedWaiters = [];
+        });
+        return;
+      }
       const hash = createHash('sha256');
       let size = 0;
       req.on('data', (chunk: Buffer) => {
@@ -88,6 +103,8 @@ export function mediaEndpoint(secret: string): MediaEndpoint {
     serve(mediaId, bytes) {
       served.set(mediaId, Buffer.isBuffer(bytes) ? { size: bytes.length, open: () => Readable.from([bytes]) } : bytes);
     },
+    refusePuts: (on) => void (refusing = on),
+    nextRefusedPut: () => new Promise((resolve) => refusedWaiters.push(resolve)),
     nextPut: (mediaId) => new Promise((resolve) => waiting.set(mediaId, [...(waiting.get(mediaId) ?? []), resolve])),
   };
 }

@@ -327,6 +327,8 @@ export class WhatsAppSession {
   async reuploadMedia(message: WAMessage): Promise<WAMessage> {
     const sock = this.#sock;
     if (!sock || this.#status !== 'WORKING') throw new Error('session is not connected');
+    // The new URL is built on the media host media_conn named; a socket that never uploaded has not asked yet.
+    await sock.refreshMediaConn(false);
     return sock.updateMediaMessage(message);
   }
 

@@ -124,7 +124,7 @@ describe('received media', () => {
 
   it('records the kind and file of a media message the session sent', async () => {
     const { sessionId } = await createSession(api);
-    await emit(sessionId, { name: 'message.sent', messageId: 'SENTIMG1', to: '6281299990000', text: 'caption', timestamp: 1_700_000_000_000, type: 'image', mediaId: 'med_sent00000000000000001' });
+    await emit(sessionId, { name: 'message.sent', messageId: 'SENTIMG1', to: '6281299990000', text: 'caption', timestamp: 1_700_000_000_000, type: 'image', media: { id: 'med_sent00000000000000001', mimetype: 'image/jpeg', size: 3, sha256: '0'.repeat(64) } });
     const row = await stack.db.execute({ sql: 'select type, media_id from messages where session_id = ? and direction = ?', args: [sessionId, 'out'] });
     expect({ ...row.rows[0] }).toEqual({ type: 'image', media_id: 'med_sent00000000000000001' });
   });
