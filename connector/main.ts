@@ -23,7 +23,7 @@ try {
   process.exit(1);
 }
 
-const logger = createLogger(config.logLevel);
+const logger = createLogger(config.logLevel, config.logFormat);
 muteLibsignalConsole((line) => logger.debug({ module: 'libsignal' }, line));
 // Baileys lets some internal promises reject unobserved; one of those must not take 300 sessions down.
 process.on('unhandledRejection', (err) => logger.error({ err }, 'unhandled rejection'));
