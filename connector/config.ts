@@ -34,6 +34,8 @@ const EnvSchema = z.object({
   CONNECTOR_DB_URL: z.string().min(1).default(DEFAULT_CONNECTOR_DB_URL),
   CONNECTOR_DB_AUTH_TOKEN: z.string().min(1).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  // JSON lines for log collectors in production; `npm start` asks for readable lines.
+  LOG_FORMAT: z.enum(['json', 'pretty']).default('json'),
   WA_WS_URL: wsUrl.default(DEFAULT_WA_WS_URL),
   WA_SIMULATOR: z.enum(['0', '1']).default('0'),
   // Down to 1 s for tests; below about 6 s Baileys' fixed 5 s grace, not the interval, sets the detection time.
@@ -69,6 +71,7 @@ export type ConnectorConfig = {
   dbUrl: string;
   dbAuthToken: string | undefined;
   logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
+  logFormat: z.infer<typeof EnvSchema>['LOG_FORMAT'];
   waWsUrl: string;
   /** Trust the WhatsApp simulator's test root key; only ever true with a loopback ws:// WA_WS_URL. */
   waSimulator: boolean;
@@ -126,6 +129,7 @@ export function loadConfig(env: Record<string, string | undefined>): ConnectorCo
     dbUrl: e.CONNECTOR_DB_URL,
     dbAuthToken: e.CONNECTOR_DB_AUTH_TOKEN,
     logLevel: e.LOG_LEVEL,
+    logFormat: e.LOG_FORMAT,
     waWsUrl: e.WA_WS_URL,
     waSimulator,
     waVersion: e.WA_VERSION ?? PINNED_WA_VERSION,

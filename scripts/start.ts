@@ -128,6 +128,7 @@ async function startStack(): Promise<void> {
     CONNECTOR_DB_URL: env.CONNECTOR_DB_URL || `file:${join(dataDir, 'connector.db')}`,
     ...(waWsUrl ? { WA_WS_URL: waWsUrl } : {}),
     WA_SIMULATOR: simulatorMode ? '1' : '0',
+    LOG_FORMAT: env.LOG_FORMAT || 'pretty',
   });
 
   console.log(`

@@ -74,6 +74,8 @@ export async function startStack(vars: Record<string, string> = {}, options: Sta
   // Outside vitest (benchmarks) Miniflare would fetch a sample `request.cf` from workers.cloudflare.com;
   // nothing here may leave loopback.
   process.env.CLOUDFLARE_CF_FETCH_ENABLED ??= 'false';
+  // Test output shows tests, not wrangler's progress lines; what the Worker logged stays in logs() for a failure.
+  process.env.WRANGLER_LOG ??= 'error';
   passRedirectsToWorkerd();
   const harness = createTestHarness({
     workers: [
