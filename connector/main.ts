@@ -6,6 +6,7 @@ import { ConfigError, loadConfig } from './config.ts';
 import { openConnectorDb } from './db.ts';
 import { LEASE_HELD_EXIT_CODE, acquireLease } from './lease.ts';
 import { createLogger } from './logger.ts';
+import { baileysLogger } from './whatsapp/baileys-logger.ts';
 import { fetchWaWebVersion, resolveWaVersion } from './wa-version.ts';
 import { ensureCurveVerify } from './whatsapp/curve-verify.ts';
 import { historySyncConfig } from './whatsapp/history-sync.ts';
@@ -59,7 +60,7 @@ const connector = startConnector({
   connectorSecret: config.connectorSecret,
   logger,
   // Baileys is chatty at info; it gets warn unless the operator asked for more (or less).
-  baileysLogger: logger.child({ module: 'baileys' }, { level: config.logLevel === 'info' ? 'warn' : config.logLevel }),
+  baileysLogger: baileysLogger(logger.child({ module: 'baileys' }, { level: config.logLevel === 'info' ? 'warn' : config.logLevel })),
   makeSocket: makeWASocket,
   socketConfig: { waWebSocketUrl: config.waWsUrl, browser: Browsers.ubuntu('Kabar'), version: waVersion, keepAliveIntervalMs: config.waKeepAliveIntervalMs, ...historySyncConfig(config.historySync) },
   messageStoreDays: config.messageStoreDays,

@@ -17,7 +17,8 @@ import { dashboardRoutes } from './routes/dashboard.ts';
 import { adminConnectorRoutes } from './routes/admin-connectors.ts';
 import { adminSessionRoutes } from './routes/admin-sessions.ts';
 import { adminWebhookRoutes } from './routes/admin-webhooks.ts';
-import { renderDocsPage } from './routes/docs-page.ts';
+import { docsRoutes } from './routes/docs.ts';
+import { referenceDocument } from './openapi/reference.ts';
 import { LARAVEL_PATHS, laravelRoutes } from './routes/laravel.ts';
 import { liveRoutes } from './routes/live.ts';
 import { sessionKeyRoutes } from './routes/session-key.ts';
@@ -79,8 +80,8 @@ export function createApp() {
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'apiKey', { type: 'apiKey', in: 'header', name: 'x-api-key' });
   app.openAPIRegistry.registerComponent('securitySchemes', 'adminToken', { type: 'http', scheme: 'bearer' });
-  app.doc31('/openapi.json', OPENAPI_INFO);
-  app.get('/docs', (c) => c.html(renderDocsPage(app.getOpenAPI31Document(OPENAPI_INFO) as unknown as Parameters<typeof renderDocsPage>[0])));
+  let document: Record<string, unknown> | undefined;
+  app.route('/', docsRoutes(() => (document ??= referenceDocument(app.getOpenAPI31Document(OPENAPI_INFO)))));
 
   app.notFound((c) => {
     const allowed = allowedMethods(app, c.req.path);

@@ -32,6 +32,11 @@ const STATUS = {
 
 export type ErrorCode = keyof typeof STATUS;
 
+/** The codes a status can carry, for the reference's error examples. */
+export function codesWithStatus(status: number): ErrorCode[] {
+  return (Object.keys(STATUS) as ErrorCode[]).filter((code) => STATUS[code] === status);
+}
+
 export class ApiError extends Error {
   readonly code: ErrorCode;
   /** Extra machine-readable detail, e.g. the failing fields of a validation error. */

@@ -387,6 +387,8 @@ export class WhatsAppSession {
     if (status === 'SCAN_QR_CODE' && update.qr) {
       await this.#setStatus(status, { code: 'WAITING_FOR_SCAN', message: 'waiting for a phone to scan the QR' });
       await this.#o.emit(await qrEvent(update.qr));
+      // The line an operator waits for at the terminal; the QR itself goes out as an event, not into logs.
+      this.#log.info('QR code ready: scan it (GET /api/session/qr, the live stream, the webhook or the dashboard)');
       this.#settle?.();
     }
     if (status === 'WORKING') {
@@ -402,6 +404,7 @@ export class WhatsAppSession {
         return;
       }
       await this.#setStatus(status, undefined, { id: phone, ...(user?.name ? { name: user.name } : {}) });
+      this.#log.info({ phone }, `WORKING as +${phone}${user?.name ? ` (${user.name})` : ''}`);
       this.#settle?.();
       await this.#resendUnacked(sock);
     }

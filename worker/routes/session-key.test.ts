@@ -346,7 +346,7 @@ describe('the rest of the surface', () => {
     expect(Object.keys(doc.paths['/api/send'])).toEqual(['post', 'get']);
     const docs = await fetch(`${stack.url}/docs`);
     expect(docs.headers.get('content-type')).toContain('text/html');
-    expect(await docs.text()).toContain('/api/send-message');
+    expect(await docs.text()).toContain('/openapi.json');
   });
 
   it('answers /health once the database answers', async () => {
