@@ -1,10 +1,13 @@
 // Groups through the whole connector and real Baileys against the simulator: every group command, a
 // message to a group decrypted on every member's device (also after members change), member posts
 // received with their chat and sender, and the group.* events for changes made here and by others.
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Simulator } from '../simulator/server.ts';
-import type { Command, CommandData, GroupInfo } from '../shared/protocol.ts';
+import type { Command, CommandData, GroupInfo, OutgoingMessage } from '../shared/protocol.ts';
+import { eventually } from '../testing/eventually.ts';
 import { command, hubEvent, pair, WAIT_MS, startStack, type Stack, useSimulatorWorld } from './test-stack.ts';
 
 let dir: string;
@@ -233,5 +236,36 @@ describe('groups through real Baileys', () => {
     expect(await hubEvent(stack.hub, 'g-invite', 'group.left', (e) => e.groupId === open.id, mark)).toMatchObject({ by: me });
     expect(simulator.group(open.id).members.map((m) => m.phone)).not.toContain(me);
     await expect(group('g-invite', { name: 'group.leave', groupId: open.id })).rejects.toMatchObject({ code: 'GROUP_NOT_FOUND' });
+  });
+
+  it('sends a reply, a reaction and an image to a group, each decrypted by every member as its kind', async () => {
+    const [me, c1, c2] = ['6286100000009', '6286190000091', '6286190000092'];
+    await pair(stack, simulator, 'g-kinds', me);
+    const { group: created } = await group<{ group: GroupInfo }>('g-kinds', { name: 'group.create', subject: 'Jenis', participants: [c1, c2] });
+    const { sent: first } = await sendDecrypted('g-kinds', created.id, 'halo semua', [c1, c2]);
+    const image = await sharp({ create: { width: 32, height: 32, channels: 3, background: { r: 0, g: 90, b: 200 } } }).jpeg().toBuffer();
+    const sha256 = createHash('sha256').update(image).digest('hex');
+    stack.media.serve('media-group-image-01', image);
+    const media = { id: 'media-group-image-01', url: await stack.media.link('GET', 'g-kinds', 'media-group-image-01'), mimetype: 'image/jpeg', size: image.length, sha256 };
+    const sends: { message: OutgoingMessage; replyTo?: string; expected: Record<string, unknown> }[] = [
+      { message: { type: 'text', text: 'balasan' }, replyTo: first.messageId, expected: { kind: 'text', text: 'balasan', replyTo: first.messageId } },
+      { message: { type: 'reaction', messageId: first.messageId, emoji: '👍' }, expected: { kind: 'reaction' } },
+      { message: { type: 'image', media, caption: 'gambar' }, expected: { kind: 'image', text: 'gambar', media: expect.objectContaining({ sha256, size: image.length, caption: 'gambar' }) } },
+    ];
+    for (const { message, replyTo, expected } of sends) {
+      const result = await command(stack.hub, { name: 'send.message', sessionId: 'g-kinds', to: created.id, message, ...(replyTo ? { replyTo } : {}) });
+      expect(result, message.type).toMatchObject({ ok: true, data: { type: message.type, remoteJid: created.id } });
+      const messageId = result.ok ? (result.data as { messageId: string }).messageId : '';
+      for (const member of [c1, c2]) {
+        const got = await eventually(() => {
+          const found = simulator.inbox(member).find((m) => m.id === messageId);
+          if (!found) throw new Error(`${member} has not decrypted the ${message.type} yet`);
+          return found;
+        }, { timeoutMs: WAIT_MS });
+        expect(got, `${message.type} at ${member}`).toMatchObject({ group: created.id, from: me, ...expected });
+      }
+    }
+    const reaction = simulator.inbox(c1).find((m) => m.kind === 'reaction');
+    expect(JSON.stringify(reaction?.content)).toContain(first.messageId);
   });
 });

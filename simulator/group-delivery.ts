@@ -15,6 +15,9 @@ import { memberAltAttrs, memberJid } from './group-node.ts';
 import { scheduleGroupReceipt } from './group-receipts.ts';
 import { askAgain } from './group-retries.ts';
 import { groupIdOf, groupJid, unixSeconds } from './groups.ts';
+import type { SentMessage } from './inbox.ts';
+import { mediaContentOf, receiveMedia } from './media-receive.ts';
+import { contentOf, kindOf, replyToOf, textOf } from './message-kinds.ts';
 import type { Group } from './groups.ts';
 import { bundleOf, newMessageId } from './messaging.ts';
 import type { DeviceAddress } from './sender-keys.ts';
@@ -26,10 +29,6 @@ const NOT_ALLOWED = '403';
 
 export function isGroupJid(jid: string | undefined): boolean {
   return !!jid?.endsWith('@g.us');
-}
-
-function messageText(message: proto.IMessage): string {
-  return message.conversation ?? message.extendedTextMessage?.text ?? '';
 }
 
 /** The stanza attributes of a group message from `sender` as delivered to a member's device. */
@@ -100,11 +99,37 @@ export async function onGroupMessage(world: World, connection: Connection, sende
       if (only && only.device !== deviceNumber) continue;
       const holder = { phone: member, device: deviceNumber };
       await contactReceives(world, holder, jid, from, copies.get(`${member}.${deviceNumber}`), skmsgBytes).then(
-        (text) => {
+        async (received) => {
           world.decryptRetries.delete(`${id}|${member}.${deviceNumber}`);
-          const message = { id, from: sender.phone, to: member, text, timestamp: Date.now(), chatJid: jid, group: jid };
+          // Kept whole, as for 1:1 messages: its kind, content, the message it quotes and, for media, what the
+          // member found when it fetched the bytes.
+          const media = mediaContentOf(received);
+          const text = media ? (media.content.caption ?? '') : textOf(received);
+          const replyTo = replyToOf(received);
+          const message: SentMessage = {
+            id,
+            from: sender.phone,
+            to: member,
+            text,
+            timestamp: Date.now(),
+            chatJid: jid,
+            group: jid,
+            kind: kindOf(received),
+            content: contentOf(received),
+            ...(replyTo ? { replyTo } : {}),
+            ...(media ? { type: media.type, media: await receiveMedia(world.media, media.type, media.content) } : {}),
+          };
           world.inbox.record(message);
-          world.events.emit('message-stored', { id, from: sender.phone, to: member, text, timestamp: message.timestamp, devices: [deviceNumber], group: jid });
+          world.events.emit('message-stored', {
+            id,
+            from: sender.phone,
+            to: member,
+            text,
+            timestamp: message.timestamp,
+            devices: [deviceNumber],
+            group: jid,
+            ...(message.media ? { type: message.type, media: message.media } : {}),
+          });
           // The member's phone answers for the member, as for 1:1 messages: read only after delivered.
           const auto = world.options.autoReceipts;
           if (auto && deviceNumber === 0) {
@@ -126,20 +151,21 @@ export async function onGroupMessage(world: World, connection: Connection, sende
  * A contact device takes the sender key from its own copy (if any; a resend carries the message there too),
  * then decrypts the skmsg with it.
  */
-async function contactReceives(world: World, holder: DeviceAddress, group: string, sender: DeviceAddress, own: BinaryNode | undefined, skmsg: Uint8Array | undefined): Promise<string> {
+async function contactReceives(world: World, holder: DeviceAddress, group: string, sender: DeviceAddress, own: BinaryNode | undefined, skmsg: Uint8Array | undefined): Promise<proto.IMessage> {
   const contact = world.contacts.find(holder.phone, holder.device);
   if (!contact) throw new Error(`group: contact ${holder.phone}.${holder.device} is gone`);
-  let text: string | undefined;
+  let message: proto.IMessage | undefined;
   const type = own?.attrs.type;
   if (own && (type === 'pkmsg' || type === 'msg') && own.content instanceof Uint8Array) {
-    const message = proto.Message.decode(await contact.decrypt({ name: sender.phone, device: sender.device }, type, Buffer.from(own.content)));
-    const distribution = message.senderKeyDistributionMessage?.axolotlSenderKeyDistributionMessage;
+    const decoded = proto.Message.decode(await contact.decrypt({ name: sender.phone, device: sender.device }, type, Buffer.from(own.content)));
+    const distribution = decoded.senderKeyDistributionMessage?.axolotlSenderKeyDistributionMessage;
     if (distribution) await world.senderKeys.process(holder, group, sender, distribution);
-    if (message.conversation || message.extendedTextMessage) text = messageText(message);
+    // A copy that carries only the sender key has nothing to read; a resend carries the message itself too.
+    if (kindOf(decoded) !== 'unknown') message = decoded;
   }
-  if (skmsg) text = messageText(proto.Message.decode(await world.senderKeys.decrypt(holder, group, sender, skmsg)));
-  if (text === undefined) throw new Error(`group: nothing to read in message for ${holder.phone}.${holder.device}`);
-  return text;
+  if (skmsg) message = proto.Message.decode(await world.senderKeys.decrypt(holder, group, sender, skmsg));
+  if (!message) throw new Error(`group: nothing to read in message for ${holder.phone}.${holder.device}`);
+  return message;
 }
 
 export type GroupPostOptions = {
