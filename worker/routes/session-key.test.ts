@@ -341,6 +341,9 @@ describe('the rest of the surface', () => {
         '/api/sessions/{sessionId}/qr',
         '/api/connectors',
         '/api/webhooks/deliveries/{eventId}/replay',
+        '/api/stream/passes',
+        '/api/stream',
+        '/api/sessions/{sessionId}/pair',
       ].sort(),
     );
     expect(Object.keys(doc.paths['/api/send'])).toEqual(['post', 'get']);
