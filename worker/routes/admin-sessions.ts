@@ -8,6 +8,7 @@ import { SessionIdSchema, text, UserSchema } from '../schemas.ts';
 import { listSessions, sessionDetail } from '../services/session-directory.ts';
 import { updateSession } from '../services/session-settings.ts';
 import { createSession, deleteSession, logoutSession, restartSession, sessionState, startSession, stopSession } from '../services/sessions.ts';
+import { sessionCreatedBody } from './session-created.ts';
 import { throwOnInvalid } from '../validation.ts';
 import { errors, json } from './openapi-responses.ts';
 
@@ -217,17 +218,7 @@ adminSessionRoutes.openapi(listRoute, async (c) => c.json({ success: true as con
 adminSessionRoutes.openapi(getRoute, async (c) => c.json({ success: true as const, session: await sessionDetail(c.var.services, c.req.valid('param').sessionId) }, 200));
 
 adminSessionRoutes.openapi(createRouteDef, async (c) => {
-  const { sessionId, apiKey, webhookSecret } = await createSession(c.var.services, c.req.valid('json') ?? {});
-  return c.json(
-    {
-      success: true as const,
-      sessionId,
-      apiKey,
-      ...(webhookSecret ? { webhookSecret } : {}),
-      message: `Session created. Store the API key${webhookSecret ? ' and the webhook secret' : ''} now: ${webhookSecret ? 'they are' : 'it is'} shown only once.`,
-    },
-    201,
-  );
+  return c.json(sessionCreatedBody(await createSession(c.var.services, c.req.valid('json') ?? {})), 201);
 });
 
 adminSessionRoutes.openapi(patchRoute, async (c) => {

@@ -10,6 +10,7 @@ import { ErrorSchema, SessionIdSchema, text, UserSchema } from '../schemas.ts';
 import { checkMessageText, parseRecipient, sendText } from '../services/messaging.ts';
 import { requestPairingCode } from '../services/pairing.ts';
 import { createSession, logoutSession, rotateApiKey, sessionState, startSession, type SessionState } from '../services/sessions.ts';
+import { sessionCreatedBody } from './session-created.ts';
 import { throwOnInvalid } from '../validation.ts';
 
 const errors = (...statuses: number[]) =>
@@ -198,17 +199,7 @@ export const sessionKeyRoutes = new OpenAPIHono<AppEnv>({ defaultHook: throwOnIn
 
 sessionKeyRoutes.openapi(createRouteDef, async (c) => {
   const body = c.req.valid('json');
-  const { sessionId, apiKey, webhookSecret } = await createSession(c.var.services, { ...body, anonymous: c.var.anonymous });
-  return c.json(
-    {
-      success: true as const,
-      sessionId,
-      apiKey,
-      ...(webhookSecret ? { webhookSecret } : {}),
-      message: `Session created. Store the API key${webhookSecret ? ' and the webhook secret' : ''} now: ${webhookSecret ? 'they are' : 'it is'} shown only once.`,
-    },
-    201,
-  );
+  return c.json(sessionCreatedBody(await createSession(c.var.services, { ...body, anonymous: c.var.anonymous })), 201);
 });
 
 function qrWaitReason(state: SessionState): string {

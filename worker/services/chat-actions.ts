@@ -3,14 +3,14 @@
 // the session's connector, which acts only on that session's own messages.
 import type { ChatActionResult, Command, ContactInfo, SendTextResult } from '../../shared/protocol.ts';
 import { ApiError } from '../errors.ts';
-import { failure } from './messaging.ts';
+import { commandFailure } from './command-failure.ts';
 import type { Services } from './ports.ts';
 
 type Data<T> = (data: unknown) => data is T;
 
 async function run<T>(s: Services, command: Command, is: Data<T>): Promise<T> {
   const outcome = await s.hub.command(command, s.config.COMMAND_TIMEOUT_MS);
-  if (!outcome.ok) throw failure(outcome, command.sessionId);
+  if (!outcome.ok) throw commandFailure(outcome, command.sessionId);
   if (!is(outcome.data)) throw new ApiError('SEND_FAILED', 'The connector answered with something else');
   return outcome.data;
 }

@@ -12,7 +12,7 @@ import {
   type ParticipantResult,
 } from '../../shared/protocol.ts';
 import { ApiError } from '../errors.ts';
-import type { CommandOutcome } from '../hub/hub.ts';
+import { commandFailure } from './command-failure.ts';
 import type { Services } from './ports.ts';
 
 function invalid(field: string, message: string): ApiError {
@@ -49,39 +49,11 @@ export function parseInviteCode(raw: string): string {
   return code;
 }
 
-function failure(outcome: Extract<CommandOutcome, { ok: false }>, sessionId: string): ApiError {
-  switch (outcome.code) {
-    case 'CONNECTOR_OFFLINE':
-    case 'SHUTTING_DOWN':
-      return new ApiError('CONNECTOR_OFFLINE', 'The WhatsApp connector is not reachable; retry shortly');
-    case 'CONNECTOR_TIMEOUT':
-      return new ApiError('CONNECTOR_TIMEOUT', 'The WhatsApp connector did not answer in time');
-    case 'SESSION_NOT_FOUND':
-    case 'SESSION_NOT_CONNECTED':
-    case 'ALREADY_LOGGED_IN':
-    case 'NOT_READY':
-      return new ApiError('SESSION_NOT_CONNECTED', `Session ${sessionId} is not connected to WhatsApp`);
-    case 'GROUP_NOT_FOUND':
-      return new ApiError('GROUP_NOT_FOUND', `No such group, or this session is not in it (${outcome.message})`);
-    case 'NOT_GROUP_ADMIN':
-      return new ApiError('NOT_GROUP_ADMIN', `Only the group's admins may do that (${outcome.message})`);
-    case 'INVITE_INVALID':
-      return new ApiError('INVITE_INVALID', `WhatsApp does not know this invite code, or it was revoked (${outcome.message})`);
-    case 'SEND_FAILED':
-    case 'INVALID_COMMAND':
-    case 'MESSAGE_NOT_FOUND':
-    case 'MEDIA_UNAVAILABLE':
-    case 'EDIT_WINDOW_CLOSED':
-    case 'NOT_EDITABLE':
-      return new ApiError('SEND_FAILED', `WhatsApp refused the group request: ${outcome.message}`);
-  }
-}
-
 type GroupCommandInput = Command extends infer C ? (C extends { name: `group.${string}` } ? Omit<C, 'sessionId'> : never) : never;
 
 async function run<K extends string>(s: Services, sessionId: string, command: GroupCommandInput, key: K): Promise<Extract<CommandData, Record<K, unknown>>> {
   const outcome = await s.hub.command({ ...command, sessionId } as Command, s.config.COMMAND_TIMEOUT_MS);
-  if (!outcome.ok) throw failure(outcome, sessionId);
+  if (!outcome.ok) throw commandFailure(outcome, sessionId, 'WhatsApp refused the group request');
   if (!(key in outcome.data)) throw new ApiError('SEND_FAILED', 'The connector answered the group request with something else');
   return outcome.data as Extract<CommandData, Record<K, unknown>>;
 }

@@ -4,45 +4,13 @@ import { normalisePhone } from '../../shared/phone.ts';
 import type { Config } from '../config.ts';
 import { ApiError } from '../errors.ts';
 import type { OutgoingMessage, Recipient, SendMessageResult } from '../../shared/protocol.ts';
-import type { CommandOutcome } from '../hub/hub.ts';
+import { commandFailure } from './command-failure.ts';
 import type { Services } from './ports.ts';
 
 export interface SentText {
   messageId: string;
   remoteJid: string;
   timestamp: number;
-}
-
-export function failure(outcome: Extract<CommandOutcome, { ok: false }>, sessionId: string): ApiError {
-  switch (outcome.code) {
-    case 'CONNECTOR_OFFLINE':
-    case 'SHUTTING_DOWN':
-      return new ApiError('CONNECTOR_OFFLINE', 'The WhatsApp connector is not reachable; retry shortly');
-    case 'CONNECTOR_TIMEOUT':
-      return new ApiError('CONNECTOR_TIMEOUT', 'The WhatsApp connector did not answer in time');
-    case 'SESSION_NOT_FOUND':
-    case 'SESSION_NOT_CONNECTED':
-    case 'ALREADY_LOGGED_IN':
-    case 'NOT_READY':
-      return new ApiError('SESSION_NOT_CONNECTED', `Session ${sessionId} is not connected to WhatsApp`);
-    case 'SEND_FAILED':
-    case 'INVALID_COMMAND':
-      return new ApiError('SEND_FAILED', `WhatsApp did not accept the message: ${outcome.message}`);
-    case 'MESSAGE_NOT_FOUND':
-      return new ApiError('MESSAGE_NOT_FOUND', outcome.message);
-    case 'MEDIA_UNAVAILABLE':
-      return new ApiError('MEDIA_UNAVAILABLE', `The connector could not read the media: ${outcome.message}`);
-    case 'EDIT_WINDOW_CLOSED':
-      return new ApiError('EDIT_WINDOW_CLOSED', outcome.message);
-    case 'NOT_EDITABLE':
-      return new ApiError('NOT_EDITABLE', outcome.message);
-    case 'GROUP_NOT_FOUND':
-      return new ApiError('GROUP_NOT_FOUND', `No such group, or this session is not in it: ${outcome.message}`);
-    case 'NOT_GROUP_ADMIN':
-      return new ApiError('NOT_GROUP_ADMIN', `Only the group's admins may do that: ${outcome.message}`);
-    case 'INVITE_INVALID':
-      return new ApiError('SEND_FAILED', `WhatsApp did not accept the message: ${outcome.message}`);
-  }
 }
 
 function invalid(field: string, message: string): ApiError {
@@ -64,7 +32,7 @@ export function checkMessageText(config: Config, text: string, field: string): v
 /** `to` is a normalised phone number (see parseRecipient). */
 export async function sendText(s: Services, sessionId: string, to: string, text: string): Promise<SentText> {
   const outcome = await s.hub.command({ name: 'send.text', sessionId, to, text }, s.config.COMMAND_TIMEOUT_MS);
-  if (!outcome.ok) throw failure(outcome, sessionId);
+  if (!outcome.ok) throw commandFailure(outcome, sessionId);
   // The message's record in Turso comes from the connector's message.sent event, written to its outbox
   // before this answer: durable without a database write on the caller's time.
   if (!('remoteJid' in outcome.data)) throw new ApiError('SEND_FAILED', 'The connector answered the send with something else');
@@ -84,7 +52,7 @@ export async function sendMessage(
   // A media send includes the connector's upload of the file to WhatsApp: up to 100 MiB.
   const timeout = message.type === 'text' ? s.config.COMMAND_TIMEOUT_MS : Math.max(s.config.COMMAND_TIMEOUT_MS, s.config.MEDIA_COMMAND_TIMEOUT_MS);
   const outcome = await s.hub.command(command, timeout);
-  if (!outcome.ok) throw failure(outcome, sessionId);
+  if (!outcome.ok) throw commandFailure(outcome, sessionId);
   // As with sendText, the record of the message is the connector's message.sent event.
   if (!('type' in outcome.data)) throw new ApiError('SEND_FAILED', 'The connector answered the send with something else');
   return outcome.data;

@@ -2,12 +2,13 @@
 // scanning a QR. Like a send, it needs the connector now, so it goes through the hub as a command.
 import type { PairingCodeResult } from '../../shared/protocol.ts';
 import { ApiError } from '../errors.ts';
-import type { CommandOutcome } from '../hub/hub.ts';
+import { commandFailure, type CommandRefusal } from './command-failure.ts';
 import { parseRecipient } from './messaging.ts';
 import type { Services } from './ports.ts';
 import { findSession } from './sessions.ts';
 
-function failure(outcome: Extract<CommandOutcome, { ok: false }>, sessionId: string): ApiError {
+/** Pairing has its own answers for a linked session and for one not yet showing a QR; the rest as any command. */
+function failure(outcome: CommandRefusal, sessionId: string): ApiError {
   switch (outcome.code) {
     case 'ALREADY_LOGGED_IN':
       return new ApiError('ALREADY_LOGGED_IN', `Session ${sessionId} is linked already; log out first to link another phone`);
@@ -15,21 +16,8 @@ function failure(outcome: Extract<CommandOutcome, { ok: false }>, sessionId: str
     case 'SESSION_NOT_FOUND':
     case 'SESSION_NOT_CONNECTED':
       return new ApiError('SESSION_NOT_READY', `Session ${sessionId} is not waiting for a phone yet (${outcome.message}); retry shortly`);
-    case 'CONNECTOR_OFFLINE':
-    case 'SHUTTING_DOWN':
-      return new ApiError('CONNECTOR_OFFLINE', 'The WhatsApp connector is not reachable; retry shortly');
-    case 'CONNECTOR_TIMEOUT':
-      return new ApiError('CONNECTOR_TIMEOUT', 'The WhatsApp connector did not answer in time');
-    case 'SEND_FAILED':
-    case 'INVALID_COMMAND':
-    case 'MESSAGE_NOT_FOUND':
-    case 'MEDIA_UNAVAILABLE':
-    case 'EDIT_WINDOW_CLOSED':
-    case 'NOT_EDITABLE':
-    case 'GROUP_NOT_FOUND':
-    case 'NOT_GROUP_ADMIN':
-    case 'INVITE_INVALID':
-      return new ApiError('SEND_FAILED', `WhatsApp did not give a pairing code: ${outcome.message}`);
+    default:
+      return commandFailure(outcome, sessionId, 'WhatsApp did not give a pairing code');
   }
 }
 
