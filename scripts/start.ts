@@ -94,6 +94,9 @@ async function startStack(): Promise<void> {
     CONNECTOR_SECRET: connectorSecret,
     WEBHOOK_SECRET: env.WEBHOOK_SECRET || secrets.webhookSecret,
     WEBHOOK_ALLOW_PRIVATE_TARGETS: env.WEBHOOK_ALLOW_PRIVATE_TARGETS || 'true', // a local backend is on loopback
+    // The origin the connector dials (HUB_URL below): media links must be on it, whether a request came in
+    // as localhost or 127.0.0.1.
+    PUBLIC_URL: env.PUBLIC_URL || `http://127.0.0.1:${port}`,
   };
   writeFileSync(
     workerEnvFile,
