@@ -100,7 +100,8 @@ serve({
   untilCopies,
   /** Contact `from` sends phone `to` a document of `bytes` random bytes, made here so they never cross IPC. */
   contactSendDocument: async (from: string, to: string, bytes: number) => {
-    const data = randomBytes(bytes);
+    // A PDF header, so whoever checks the type against the bytes finds what the mimetype says.
+    const data = Buffer.concat([Buffer.from('%PDF-1.4\n'), randomBytes(bytes - 9)]);
     const { id } = await simulator.contactSendMedia(from, to, { type: 'document', data, mimetype: 'application/pdf', filename: 'bench.pdf' });
     return { id, sha256: createHash('sha256').update(data).digest('hex') };
   },
