@@ -1,6 +1,6 @@
 // `npm run bench`: the benchmark suite on the local stack and the WhatsApp simulator, all on loopback.
 // Prints the table and writes bench/results/latest.json (BENCH_SAVE_BASELINE=1 also writes baseline.json).
-//   BENCH_ONLY=relay,edge,send,memory,restore,drill,history   a subset (default: all)
+//   BENCH_ONLY=relay,edge,send,memory,restore,drill,history,group,media   a subset (default: all)
 //   BENCH_QUICK=1                               smaller N and shorter runs (about a minute)
 //   BENCH_RUNS=5                                repetitions whose median is reported (default 3, quick 2)
 //   BENCH_CPU_PROF=/tmp/prof                    CPU-profile the connector process (node --cpu-prof)
@@ -10,7 +10,9 @@ import { quietSignalLogs } from '../simulator/signal-logs.ts';
 import { edgeThroughput } from './edge-throughput.ts';
 import type { BenchSettings, Figure } from './figure.ts';
 import { fleetBenchmarks, fleetPlan } from './fleet.ts';
+import { groupSend } from './group-send.ts';
 import { historyMemory } from './history-memory.ts';
+import { mediaSend } from './media-send.ts';
 import { startLab, type Lab } from './lab.ts';
 import { describeMachine, describeSource } from './machine.ts';
 import { relayLatency } from './relay-latency.ts';
@@ -18,7 +20,7 @@ import { restartDrill } from './restart-drill.ts';
 import { sendThroughput } from './send-throughput.ts';
 import { textTable } from './table.ts';
 
-const NAMES = ['relay', 'edge', 'send', 'memory', 'restore', 'drill', 'history'] as const;
+const NAMES = ['relay', 'edge', 'send', 'memory', 'restore', 'drill', 'history', 'group', 'media'] as const;
 type Name = (typeof NAMES)[number];
 
 function selected(): Set<Name> {
@@ -111,6 +113,16 @@ if (only.has('memory') || only.has('restore')) {
 if (only.has('history')) {
   log('connector memory with history pushed after pairing…');
   figures.push(...(await historyMemory(settings, log)));
+  await save(false);
+}
+if (only.has('group')) {
+  log('group send, 256 members…');
+  figures.push(...(await withLab((lab) => groupSend(lab, settings))));
+  await save(false);
+}
+if (only.has('media')) {
+  log('media: 1 MiB image sends, connector memory for a 100 MiB document…');
+  figures.push(...(await withLab((lab) => mediaSend(lab, settings))));
   await save(false);
 }
 if (only.has('drill')) {

@@ -1,6 +1,7 @@
 // Helper process: the reference the gateway is compared with. Plain Baileys sockets with in-memory auth
 // state and nothing else, linked to the same simulator, driven over IPC: link more, send, drop, restore.
 // Started by raw-baileys.ts; the simulator's URLs come in SIMULATOR_URL and SIMULATOR_WS_URL.
+import { readFile } from 'node:fs/promises';
 import type { AuthenticationState } from '@whiskeysockets/baileys';
 import { quietSignalLogs } from '../simulator/signal-logs.ts';
 import { connectClient, type TestClient } from '../simulator/test-client.ts';
@@ -81,6 +82,25 @@ serve({
       open(i % sessions).sock.sendMessage(`${to}@s.whatsapp.net`, { text: `burst ${i}` }),
     );
     return performance.now() - start;
+  },
+  /** Session 0 creates a group with `phones`; its id. */
+  createGroup: async (subject: string, phones: string[]) => {
+    const group = await open(0).sock.groupCreate(subject, phones.map((phone) => `${phone}@s.whatsapp.net`));
+    return group.id;
+  },
+  /** Session 0 sends `text` to group `groupId`; the message id, once Baileys resolved the send. */
+  sendGroupText: async (groupId: string, text: string) => {
+    const sent = await open(0).sock.sendMessage(groupId, { text });
+    return sent!.key.id!;
+  },
+  /** Session 0 sends the image in file `path` to `to` `count` times, `concurrency` in flight; the message ids. */
+  sendImages: async (to: string, path: string, count: number, concurrency: number) => {
+    const image = await readFile(path);
+    const sock = open(0).sock;
+    return runPool(Array.from({ length: count }, (_, i) => i), concurrency, async () => {
+      const sent = await sock.sendMessage(`${to}@s.whatsapp.net`, { image, mimetype: 'image/jpeg' });
+      return sent!.key.id!;
+    });
   },
   /** Closes every socket without logging out (the logins stay linked). */
   endAll: () => {

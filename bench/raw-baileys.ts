@@ -8,6 +8,9 @@ export type RawBaileys = {
   linkUpTo(total: number, phonePrefix: string, concurrency?: number): Promise<number>;
   sendLatencies(count: number, to: string): Promise<number[]>;
   sendBurst(sessions: number, total: number, concurrency: number, to: string): Promise<number>;
+  createGroup(subject: string, phones: string[]): Promise<string>;
+  sendGroupText(groupId: string, text: string): Promise<string>;
+  sendImages(to: string, path: string, count: number, concurrency: number): Promise<string[]>;
   endAll(): Promise<void>;
   reconnectAll(concurrency: number): Promise<number>;
   close(): Promise<void>;
@@ -23,6 +26,9 @@ export async function startRawBaileys(simulator: SimulatorProcess): Promise<RawB
     linkUpTo: (total, phonePrefix, concurrency = 10) => helper.call('linkUpTo', total, phonePrefix, concurrency),
     sendLatencies: (count, to) => helper.call('sendLatencies', count, to),
     sendBurst: (sessions, total, concurrency, to) => helper.call('sendBurst', sessions, total, concurrency, to),
+    createGroup: (subject, phones) => helper.call('createGroup', subject, phones),
+    sendGroupText: (groupId, text) => helper.call('sendGroupText', groupId, text),
+    sendImages: (to, path, count, concurrency) => helper.call('sendImages', to, path, count, concurrency),
     endAll: () => helper.call('endAll'),
     reconnectAll: (concurrency) => helper.call('reconnectAll', concurrency),
     close: () => helper.stop(),

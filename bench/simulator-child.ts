@@ -4,6 +4,7 @@
 //   BENCH_HISTORY_CHATS=n   phones push history after pairing, as WhatsApp does (historyAfterPairing), and
 //                           gateway phones (GATEWAY_PHONES) also an initial bootstrap and a RECENT chunk of n
 //                           chats with 20 texts each at the device's first login
+import { createHash, randomBytes } from 'node:crypto';
 import { startSimulator } from '../simulator/server.ts';
 import { quietSignalLogs } from '../simulator/signal-logs.ts';
 import { serve } from './ipc.ts';
@@ -41,6 +42,39 @@ simulator.events.on('device-connected', ({ phone, device }) => {
 simulator.events.on('device-disconnected', ({ phone, device }) => online.delete(`${phone}:${device}`));
 simulator.events.on('message-stored', () => stored++);
 
+/**
+ * Per message id: how many copies members stored (a group message is stored once per member device) and the
+ * SHA-256 of the media each found, so a send is timed until its last copy and checked byte-exact.
+ */
+const copies = new Map<string, { count: number; sha256: string[] }>();
+const copyWaiters = new Map<string, () => void>();
+simulator.events.on('message-stored', (message) => {
+  const entry = copies.get(message.id) ?? { count: 0, sha256: [] };
+  entry.count++;
+  if (message.media?.sha256) entry.sha256.push(message.media.sha256);
+  copies.set(message.id, entry);
+  copyWaiters.get(message.id)?.();
+});
+
+/** Resolves once `n` copies of message `id` are stored (event-driven: its latency is the send's). */
+function untilCopies(id: string, n: number, timeoutMs: number): Promise<{ count: number; sha256: string[] }> {
+  return new Promise((resolve, reject) => {
+    const done = () => {
+      const entry = copies.get(id);
+      if (!entry || entry.count < n) return false;
+      copyWaiters.delete(id);
+      resolve(entry);
+      return true;
+    };
+    if (done()) return;
+    const timer = setTimeout(() => {
+      copyWaiters.delete(id);
+      reject(new Error(`message ${id}: ${copies.get(id)?.count ?? 0} of ${n} copies stored after ${timeoutMs} ms`));
+    }, timeoutMs);
+    copyWaiters.set(id, () => done() && clearTimeout(timer));
+  });
+}
+
 /** Polls `value` until it reaches `target`; resolves with the ms it took, rejects after `timeoutMs`. */
 function until(value: () => number, target: number, timeoutMs: number, what: string): Promise<number> {
   const start = performance.now();
@@ -63,6 +97,14 @@ serve({
   untilOnline: (n: number, timeoutMs: number) => until(() => online.size, n, timeoutMs, 'devices online'),
   untilOffline: (timeoutMs: number) => until(() => -online.size, 0, timeoutMs, 'devices still online (negated)'),
   untilStored: (n: number, timeoutMs: number) => until(() => stored, n, timeoutMs, 'messages stored'),
+  untilCopies,
+  /** Contact `from` sends phone `to` a document of `bytes` random bytes, made here so they never cross IPC. */
+  contactSendDocument: async (from: string, to: string, bytes: number) => {
+    // A PDF header, so whoever checks the type against the bytes finds what the mimetype says.
+    const data = Buffer.concat([Buffer.from('%PDF-1.4\n'), randomBytes(bytes - 9)]);
+    const { id } = await simulator.contactSendMedia(from, to, { type: 'document', data, mimetype: 'application/pdf', filename: 'bench.pdf' });
+    return { id, sha256: createHash('sha256').update(data).digest('hex') };
+  },
   /** Logins since `fromMs`: how many, and the most in any one second (the stampede measure). */
   loginsSince: (fromMs: number) => {
     const times = logins.filter((t) => t >= fromMs);

@@ -13,6 +13,10 @@ export type SimulatorProcess = {
   untilOnline(n: number, timeoutMs: number): Promise<number>;
   untilOffline(timeoutMs: number): Promise<number>;
   untilStored(n: number, timeoutMs: number): Promise<number>;
+  /** Once `n` copies of message `id` are stored (one per member device of a group): how many, and their media's SHA-256. */
+  untilCopies(id: string, n: number, timeoutMs: number): Promise<{ count: number; sha256: string[] }>;
+  /** Contact `from` sends phone `to` a document of `bytes` random bytes; its id and the bytes' SHA-256 (hex). */
+  contactSendDocument(from: string, to: string, bytes: number): Promise<{ id: string; sha256: string }>;
   loginsSince(fromMs: number): Promise<{ count: number; peakPerSecond: number }>;
   close(): Promise<void>;
 };
@@ -31,6 +35,8 @@ export async function startSimulatorProcess(env: Record<string, string> = {}): P
     untilOnline: (n, timeoutMs) => helper.call('untilOnline', n, timeoutMs),
     untilOffline: (timeoutMs) => helper.call('untilOffline', timeoutMs),
     untilStored: (n, timeoutMs) => helper.call('untilStored', n, timeoutMs),
+    untilCopies: (id, n, timeoutMs) => helper.call('untilCopies', id, n, timeoutMs),
+    contactSendDocument: (from, to, bytes) => helper.call('contactSendDocument', from, to, bytes),
     loginsSince: (fromMs) => helper.call('loginsSince', fromMs),
     close: () => helper.stop(),
   };

@@ -4,7 +4,7 @@ import type { Figure } from './figure.ts';
 const HEAD = ['figure', 'ours', 'reference', 'ratio', 'target', 'result'];
 
 function number(value: number, unit: string): string {
-  const digits = unit === 'ms' && value < 100 ? 2 : unit === 'MB' ? 2 : 0;
+  const digits = unit === 'ms' && value < 100 ? 2 : unit === 'MB' ? 2 : value < 10 ? 1 : 0;
   return `${value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits })} ${unit}`;
 }
 
