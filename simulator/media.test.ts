@@ -142,8 +142,10 @@ describe('large media', () => {
     const { direct_path } = JSON.parse(response.body) as { direct_path: string };
     expect(JSON.parse(response.body).url).toContain(direct_path);
     expect(await uploaded).toMatchObject({ type: 'document', directPath: direct_path });
-    // Buffering the body would add 100 MiB; streaming keeps it to socket and file buffers.
-    expect(peak).toBeLessThan(48 * 1024 * 1024);
+    // Buffering the body would hold all 100 MiB at once; streaming keeps it to socket and file buffers, plus
+    // chunks already written that the garbage collector has not freed yet (up to ~65 MiB seen on a loaded
+    // machine, 23 MiB idle), so the bound sits between the two.
+    expect(peak).toBeLessThan(90 * 1024 * 1024);
   });
 });
 
