@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sample } from '../../testing/prometheus-text.ts';
 import { openConnectorDb, type Client } from '../db.ts';
 import { createMediaJobs } from '../media/media-jobs.ts';
 import { createOutbox } from '../outbox.ts';
@@ -25,11 +26,6 @@ afterAll(() => {
 const KEY = Buffer.alloc(32, 7);
 const logger = pino({ level: 'silent' });
 
-/** The value of one sample in Prometheus text, or undefined when the series is absent. */
-function sample(text: string, series: string): number | undefined {
-  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
-  return line === undefined ? undefined : Number(line.slice(series.length + 1));
-}
 
 describe('connector metrics', () => {
   it('counts messages by direction and kind, and send failures by code from commands and from WhatsApp', async () => {
