@@ -2,6 +2,7 @@
 // order of a graceful shutdown. main.ts supplies the real things; tests hand in loopback ones.
 import type { Client } from '@libsql/client';
 import type { Logger } from 'pino';
+import { Registry } from 'prom-client';
 import { SessionEvent } from '../shared/protocol.ts';
 import { runCommand } from './commands.ts';
 import { HubLink } from './hub-link.ts';
@@ -9,6 +10,9 @@ import { mediaLinkSource } from './media/media-link-source.ts';
 import { createMediaJobs } from './media/media-jobs.ts';
 import { MediaReceiver } from './media/media-receiver.ts';
 import { workerOrigin } from './media/worker-origin.ts';
+import { withAckLag } from './metrics/ack-lag.ts';
+import { createConnectorMetrics } from './metrics/connector-metrics.ts';
+import { registerScrapeGauges } from './metrics/scrape-gauges.ts';
 import { createOutbox } from './outbox.ts';
 import { startSeenReporter } from './seen-reporter.ts';
 import { createAuthStore } from './whatsapp/auth-state.ts';
@@ -49,6 +53,8 @@ export type ConnectorOptions = {
   maxMediaBytes?: number;
   /** Delay before retry number `attempt` of a received media download. */
   mediaRetryDelay?: (attempt: number) => number;
+  /** Where the connector's metrics are registered (main.ts serves it on METRICS_PORT); a private one by default. */
+  registry?: Registry;
 };
 
 const DAY_MS = 86_400_000;
@@ -67,7 +73,9 @@ export const DEFAULT_SHUTDOWN_TIMEOUTS: ShutdownTimeouts = { commandsMs: 10_000,
 
 export function startConnector(o: ConnectorOptions): RunningConnector {
   const log = o.logger;
-  const outbox = createOutbox(o.db, o.authStateKey, { connectorId: o.connectorId, logger: log });
+  const registry = o.registry ?? new Registry();
+  const metrics = createConnectorMetrics(registry);
+  const outbox = withAckLag(createOutbox(o.db, o.authStateKey, { connectorId: o.connectorId, logger: log }), (lags) => metrics.eventsAcked(lags));
   const authStore = createAuthStore(o.db, o.authStateKey, o.connectorId);
   const statusStore = createMessageStatusStore(o.db);
   const recentMessages = createRecentMessages(o.db, o.authStateKey, { connectorId: o.connectorId, retentionMs: (o.messageStoreDays ?? 7) * DAY_MS });
@@ -87,15 +95,17 @@ export function startConnector(o: ConnectorOptions): RunningConnector {
       log.error({ sessionId, name: event.name, issues: checked.error.issues }, 'dropping an event that does not fit the protocol');
       return;
     }
-    await outbox.add(sessionId, checked.data, id ? { id } : {});
+    const stored = await outbox.add(sessionId, checked.data, id ? { id } : {});
+    if (stored) metrics.eventStored(sessionId, checked.data);
     hub?.notifyOutbox();
   };
 
+  const mediaJobs = createMediaJobs(o.db, o.authStateKey, {
+    connectorId: o.connectorId,
+    onUnreadable: (sessionId, messageId) => log.error({ sessionId, messageId }, 'a media job no longer opens under AUTH_STATE_KEY; dropped'),
+  });
   const media = new MediaReceiver({
-    jobs: createMediaJobs(o.db, o.authStateKey, {
-      connectorId: o.connectorId,
-      onUnreadable: (sessionId, messageId) => log.error({ sessionId, messageId }, 'a media job no longer opens under AUTH_STATE_KEY; dropped'),
-    }),
+    jobs: mediaJobs,
     secret: o.connectorSecret,
     origin,
     emit: (sessionId, event, id) => emit(sessionId)(event, id),
@@ -145,6 +155,7 @@ export function startConnector(o: ConnectorOptions): RunningConnector {
         ...(o.sessionReconnectDelay ? { reconnectDelay: o.sessionReconnectDelay } : {}),
         ...(o.qrMaxRounds ? { qrMaxRounds: o.qrMaxRounds } : {}),
         onQrTimeout: (why) => sessions.qrTimedOut(sessionId, why),
+        onClosed: (close) => metrics.socketClosed(close),
       }),
   });
 
@@ -161,10 +172,20 @@ export function startConnector(o: ConnectorOptions): RunningConnector {
       welcome: (list, removed) => sessions.applyWelcome(list, removed),
       desired: (list) => sessions.applyDesired(list),
       remove: (ids) => sessions.remove(ids),
-      command: (command, deadline) => runCommand(sessions, command, deadline, Date.now(), mediaSource),
+      command: async (command, deadline) => {
+        const outcome = await runCommand(sessions, command, deadline, Date.now(), mediaSource);
+        metrics.commandAnswered(command, outcome);
+        return outcome;
+      },
     },
   });
   const link = hub;
+  registerScrapeGauges(registry, {
+    sessions: () => sessions.statuses().map(({ sessionId, status }) => ({ status, reason: metrics.lastReason(sessionId) })),
+    outbox: () => outbox.backlog(),
+    mediaJobs: () => mediaJobs.count(),
+    hubLinkReady: () => link.ready,
+  });
   const seen = startSeenReporter({
     lastSeen: () => sessions.lastSeen(),
     send: (list) => link.sendVolatile({ type: 'seen', sessions: list }),

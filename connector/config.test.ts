@@ -25,6 +25,7 @@ describe('loadConfig', () => {
       qrMaxRounds: 5,
       historySync: 'mappings',
       maxMediaBytes: 100 * 1024 * 1024,
+      metrics: undefined,
     });
     expect(config.authStateKey).toHaveLength(32);
   });
@@ -104,5 +105,15 @@ describe('loadConfig', () => {
 
   it('treats an empty variable as unset', () => {
     expect(loadConfig({ ...valid, LOG_LEVEL: '', CONNECTOR_DB_URL: '' })).toMatchObject({ logLevel: 'info', dbUrl: DEFAULT_CONNECTOR_DB_URL });
+  });
+
+  it('serves metrics only when METRICS_PORT is set, on loopback unless METRICS_HOST widens it, and refuses a bad port', () => {
+    expect(loadConfig({ ...valid, METRICS_PORT: '9464' }).metrics).toEqual({ port: 9464, host: '127.0.0.1' });
+    expect(loadConfig({ ...valid, METRICS_PORT: '0' }).metrics).toEqual({ port: 0, host: '127.0.0.1' });
+    expect(loadConfig({ ...valid, METRICS_PORT: '9464', METRICS_HOST: '0.0.0.0' }).metrics).toEqual({ port: 9464, host: '0.0.0.0' });
+    expect(loadConfig({ ...valid, METRICS_HOST: '0.0.0.0' }).metrics).toBeUndefined();
+    expect(() => loadConfig({ ...valid, METRICS_PORT: '65536' })).toThrow(/METRICS_PORT: must be a port number/);
+    expect(() => loadConfig({ ...valid, METRICS_PORT: 'ninety' })).toThrow(/METRICS_PORT/);
+    expect(() => loadConfig({ ...valid, METRICS_PORT: '9464', METRICS_HOST: 'http://x/' })).toThrow(/METRICS_HOST/);
   });
 });

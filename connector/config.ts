@@ -61,6 +61,11 @@ const EnvSchema = z.object({
   // WhatsApp's own cap is 100 MiB (its media_conn announces it), so larger is never needed.
   MAX_MEDIA_BYTES: z.coerce.number({ error: 'must be a number of bytes' }).int('must be a whole number of bytes').min(1).max(2 * 1024 ** 3).default(100 * 1024 ** 2),
   MESSAGE_STORE_DAYS: z.coerce.number({ error: 'must be a number of days' }).int('must be a whole number of days').min(1).max(365).default(7),
+  // Off unless set: several connectors may share a machine, and a fixed default port would make the second fail.
+  // 0 takes any free port (tests); the bound address is logged.
+  METRICS_PORT: z.coerce.number({ error: 'must be a port number' }).int('must be a port number').min(0, 'must be a port number from 0 to 65535').max(65_535, 'must be a port number from 0 to 65535').optional(),
+  // Loopback unless widened: the metrics name sessions and are served without authentication.
+  METRICS_HOST: z.string().regex(/^[A-Za-z0-9.:_-]{1,253}$/, 'must be a host name or IP address').default('127.0.0.1'),
 });
 
 export type ConnectorConfig = {
@@ -89,6 +94,8 @@ export type ConnectorConfig = {
   maxMediaBytes: number;
   /** How much pushed history Baileys processes (HISTORY_SYNC); history messages are never reported as new. */
   historySync: HistorySyncMode;
+  /** Where Prometheus scrapes `/metrics` (METRICS_PORT, METRICS_HOST); undefined when metrics are not served. */
+  metrics: { port: number; host: string } | undefined;
 };
 
 export class ConfigError extends Error {
@@ -139,6 +146,7 @@ export function loadConfig(env: Record<string, string | undefined>): ConnectorCo
     qrMaxRounds: e.QR_MAX_ROUNDS,
     maxMediaBytes: e.MAX_MEDIA_BYTES,
     historySync: e.HISTORY_SYNC,
+    metrics: e.METRICS_PORT === undefined ? undefined : { port: e.METRICS_PORT, host: e.METRICS_HOST },
   };
 }
 

@@ -1,11 +1,13 @@
 // The connector process: reads the environment, opens the local store and starts the connector;
 // SIGTERM / SIGINT shut it down gracefully. Everything else is built in app.ts.
 import { Browsers, makeWASocket } from '@whiskeysockets/baileys';
+import { collectDefaultMetrics, Registry } from 'prom-client';
 import { startConnector } from './app.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { openConnectorDb } from './db.ts';
 import { LEASE_HELD_EXIT_CODE, acquireLease } from './lease.ts';
 import { createLogger } from './logger.ts';
+import { startMetricsServer, type MetricsServer } from './metrics/metrics-server.ts';
 import { baileysLogger } from './whatsapp/baileys-logger.ts';
 import { fetchWaWebVersion, resolveWaVersion } from './wa-version.ts';
 import { ensureCurveVerify } from './whatsapp/curve-verify.ts';
@@ -51,6 +53,20 @@ if (!leased.ok) {
   process.exit(LEASE_HELD_EXIT_CODE);
 }
 const { lease } = leased;
+const registry = new Registry();
+collectDefaultMetrics({ register: registry });
+let metricsServer: MetricsServer | undefined;
+if (config.metrics) {
+  try {
+    metricsServer = await startMetricsServer(registry, config.metrics);
+  } catch (err) {
+    logger.fatal({ err }, `could not serve metrics on METRICS_HOST=${config.metrics.host} METRICS_PORT=${config.metrics.port}`);
+    await lease.release();
+    db.close();
+    process.exit(1);
+  }
+  logger.info({ host: metricsServer.host, port: metricsServer.port }, `metrics on http://${metricsServer.host}:${metricsServer.port}/metrics`);
+}
 const waVersion = await resolveWaVersion({ pinned: config.waVersion, fetchLatest: config.waVersionFetch ? fetchWaWebVersion : undefined, logger });
 const connector = startConnector({
   db,
@@ -66,6 +82,7 @@ const connector = startConnector({
   messageStoreDays: config.messageStoreDays,
   qrMaxRounds: config.qrMaxRounds,
   maxMediaBytes: config.maxMediaBytes,
+  registry,
 });
 logger.info({ hubUrl: config.hubUrl, connectorId: config.connectorId, waSimulator: config.waSimulator, waVersion: waVersion.join('.') }, 'connector started');
 
@@ -84,6 +101,7 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     logger.info({ signal }, 'signal received');
     connector
       .shutdown()
+      .then(() => metricsServer?.close())
       .then(() => lease.release())
       .then(() => db.close())
       .then(

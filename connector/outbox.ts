@@ -26,6 +26,8 @@ export type Outbox = {
   /** Forgets events the hub has acked. */
   ack(ids: readonly string[]): Promise<void>;
   count(): Promise<number>;
+  /** How many events wait for the hub's ack, and when the oldest of them was emitted (null when none). */
+  backlog(): Promise<{ count: number; oldestAt: number | null }>;
 };
 
 const rowKey = (id: string) => `outbox\n${id}`;
@@ -110,6 +112,11 @@ export function createOutbox(db: Client, key: Buffer, { connectorId, logger, new
     async count() {
       const result = await db.execute({ sql: 'SELECT count(*) AS n FROM outbox WHERE connector_id = ?', args: [connectorId] });
       return Number(result.rows[0]?.n ?? 0);
+    },
+    async backlog() {
+      const result = await db.execute({ sql: 'SELECT count(*) AS n, min(at) AS oldest FROM outbox WHERE connector_id = ?', args: [connectorId] });
+      const oldest = result.rows[0]?.oldest;
+      return { count: Number(result.rows[0]?.n ?? 0), oldestAt: oldest === null || oldest === undefined ? null : Number(oldest) };
     },
   };
 }

@@ -18,6 +18,7 @@ import { dashboardRoutes } from './routes/dashboard.ts';
 import { adminConnectorRoutes } from './routes/admin-connectors.ts';
 import { adminSessionRoutes } from './routes/admin-sessions.ts';
 import { adminWebhookRoutes } from './routes/admin-webhooks.ts';
+import { adminMetricsRoutes } from './routes/admin-metrics.ts';
 import { docsRoutes } from './routes/docs.ts';
 import { referenceDocument } from './openapi/reference.ts';
 import { LARAVEL_PATHS, laravelRoutes } from './routes/laravel.ts';
@@ -86,6 +87,7 @@ export function createApp() {
   app.route('/', adminSessionRoutes);
   app.route('/', adminConnectorRoutes);
   app.route('/', adminWebhookRoutes);
+  app.route('/', adminMetricsRoutes);
 
   app.get('/hub/connect', async (c) => {
     // Refuse anything that is not a WebSocket before it reaches the Durable Object. Only the upgrade itself

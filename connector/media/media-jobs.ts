@@ -42,6 +42,8 @@ export type MediaJobs = {
   /** Records a failed attempt (and the message, which a re-upload may have changed). */
   retryAt(job: MediaJob, nextAt: number): Promise<void>;
   remove(sessionId: string, messageId: string): Promise<void>;
+  /** Jobs stored and not finished: due now or waiting for a retry. */
+  count(): Promise<number>;
 };
 
 const rowKey = (sessionId: string, messageId: string) => `media-job\n${sessionId}\n${messageId}`;
@@ -98,6 +100,10 @@ export function createMediaJobs(db: Client, key: Buffer, { connectorId, onUnread
     },
     async remove(sessionId, messageId) {
       await db.execute({ sql: 'DELETE FROM media_job WHERE connector_id = ? AND session_id = ? AND message_id = ?', args: [connectorId, sessionId, messageId] });
+    },
+    async count() {
+      const result = await db.execute({ sql: 'SELECT count(*) AS n FROM media_job WHERE connector_id = ?', args: [connectorId] });
+      return Number(result.rows[0]?.n ?? 0);
     },
   };
 }

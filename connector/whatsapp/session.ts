@@ -22,7 +22,7 @@ import type { SessionStatus, StatusReasonCode } from '../../shared/status.ts';
 import { nextReconnectDelay } from '../reconnect-delay.ts';
 import type { AuthStore, SessionAuth } from './auth-state.ts';
 import type { DeviceUnlinker } from './device-unlinker.ts';
-import { classifyDisconnect, closeCause, closeReason, reasonForClose, WaStatusCode } from './disconnect.ts';
+import { classifyDisconnect, closeCause, closeReason, reasonForClose, WaStatusCode, type DisconnectAction } from './disconnect.ts';
 import { createKeyCache } from './key-cache.ts';
 import { DEFAULT_HISTORY_SYNC, historySyncConfig } from './history-sync.ts';
 import { bareLid, chatParty, incomingEventId, incomingTextEvent, messageStatusName, phoneFromJid, timestampMs, type StatusChange } from './events.ts';
@@ -91,6 +91,8 @@ export type SessionOptions = {
   qrMaxRounds?: number;
   /** Called when the session stops after qrMaxRounds, before it reports so: it must stay stopped until started again. */
   onQrTimeout?: (why: Why) => Promise<void>;
+  /** Told of every socket close as classified (the metrics count reconnects and stalls from it). */
+  onClosed?: (close: { action: DisconnectAction; reason: StatusReasonCode; stalled: boolean }) => void;
   /** How long start() waits for the first QR, open or close before letting the next session start. */
   settleTimeoutMs?: number;
   now?: () => number;
@@ -505,10 +507,12 @@ export class WhatsAppSession {
       const why: Why = { code: reasonForClose(cause, this.#status === 'SCAN_QR_CODE'), message: closeReason(code, error?.message, this.#o.socketConfig.version) };
       if (action === 'fail') this.#log.error({ code, reason: why.code }, `WhatsApp refused the session; not retrying: ${why.message}`);
       else this.#log.info({ code, action, reason: why.code }, 'WhatsApp socket closed');
-      if (code === WaStatusCode.timedOut && this.#status === 'WORKING') {
+      const stalled = code === WaStatusCode.timedOut && this.#status === 'WORKING';
+      if (stalled) {
         // Baileys' keep-alive found the socket silent past its deadline: open, but nothing answers.
         this.#log.warn({ code }, 'WhatsApp stopped answering keep-alive pings; reconnecting');
       }
+      this.#o.onClosed?.({ action, reason: why.code, stalled });
       if (why.code === 'QR_TIMEOUT' && ++this.#qrRounds >= (this.#o.qrMaxRounds ?? 5)) {
         // Nobody is scanning: cycling QR codes for ever (and again at every boot) helps no one.
         this.#halt();

@@ -356,6 +356,7 @@ describe('the rest of the surface', () => {
         '/api/sessions/{sessionId}/logout',
         '/api/sessions/{sessionId}/qr',
         '/api/connectors',
+        '/api/metrics',
         '/api/webhooks/deliveries/{eventId}/replay',
         '/api/sessions/{sessionId}/pair',
         '/api/stream',

@@ -11,6 +11,7 @@ import { presumedReason } from '../hub/status-reason.ts';
 import { newApiKey, revokeSessionKeys } from './api-keys.ts';
 import { parseRecipient } from './messaging.ts';
 import type { Services } from './ports.ts';
+import { isConnectorOffline } from './connector-offline.ts';
 
 export interface NewSession {
   /** Open creation without the admin token: the id is always generated, so it can never take a name the admin will use. */
@@ -177,9 +178,7 @@ export interface SessionState {
 export async function sessionState(s: Services, sessionId: string): Promise<SessionState> {
   const view = await s.hub.view(sessionId);
   if (view) {
-    // A snapshot is only as fresh as its connector's link: without one, nothing is watching WhatsApp, and
-    // that is why the session cannot be used, whatever it last reported.
-    const offline = !view.connectorAttached && (view.status === 'WORKING' || view.status === 'STARTING' || view.status === 'SCAN_QR_CODE');
+    const offline = isConnectorOffline(view.status, view.connectorAttached);
     return {
       status: view.status,
       reason: offline ? { code: 'CONNECTOR_OFFLINE', message: 'no connector holding this session is attached to the hub', at: view.updatedAt } : view.reason,
