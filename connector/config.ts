@@ -1,6 +1,7 @@
 // The connector's configuration: read from the environment once at start and checked with zod, so a bad or
 // missing variable stops the process with the variable's name instead of failing later.
 import { z } from 'zod';
+import { DEFAULT_PACING, type PacingPolicy } from '../shared/pacing.ts';
 import { DEFAULT_HISTORY_SYNC, HISTORY_SYNC_MODES, type HistorySyncMode } from './whatsapp/history-sync.ts';
 import { PINNED_WA_VERSION, parseWaVersion, type WaVersion } from './wa-version.ts';
 import { parseAuthStateKey } from './whatsapp/auth-crypto.ts';
@@ -61,6 +62,11 @@ const EnvSchema = z.object({
   // WhatsApp's own cap is 100 MiB (its media_conn announces it), so larger is never needed.
   MAX_MEDIA_BYTES: z.coerce.number({ error: 'must be a number of bytes' }).int('must be a whole number of bytes').min(1).max(2 * 1024 ** 3).default(100 * 1024 ** 2),
   MESSAGE_STORE_DAYS: z.coerce.number({ error: 'must be a number of days' }).int('must be a whole number of days').min(1).max(365).default(7),
+  // Pacing of sessions the hub sends no policy for: `on` is the documented safe defaults (shared/pacing.ts);
+  // `off` sends unpaced (test stacks and benchmarks).
+  PACING_DEFAULT: z.enum(['on', 'off'], { error: 'must be on or off' }).default('on'),
+  // How long a synchronous send may wait for its paced slot before it is refused (429 with Retry-After).
+  PACE_BUDGET_MS: z.coerce.number({ error: 'must be a number of milliseconds' }).int('must be a whole number of milliseconds').min(0).max(120_000).default(10_000),
 });
 
 export type ConnectorConfig = {
@@ -89,6 +95,10 @@ export type ConnectorConfig = {
   maxMediaBytes: number;
   /** How much pushed history Baileys processes (HISTORY_SYNC); history messages are never reported as new. */
   historySync: HistorySyncMode;
+  /** The pacing of sessions the hub sends no policy for (PACING_DEFAULT). */
+  defaultPacing: PacingPolicy;
+  /** PACE_BUDGET_MS. */
+  paceBudgetMs: number;
 };
 
 export class ConfigError extends Error {
@@ -139,6 +149,8 @@ export function loadConfig(env: Record<string, string | undefined>): ConnectorCo
     qrMaxRounds: e.QR_MAX_ROUNDS,
     maxMediaBytes: e.MAX_MEDIA_BYTES,
     historySync: e.HISTORY_SYNC,
+    defaultPacing: e.PACING_DEFAULT === 'on' ? DEFAULT_PACING : { ...DEFAULT_PACING, enabled: false },
+    paceBudgetMs: e.PACE_BUDGET_MS,
   };
 }
 

@@ -66,6 +66,8 @@ const connector = startConnector({
   messageStoreDays: config.messageStoreDays,
   qrMaxRounds: config.qrMaxRounds,
   maxMediaBytes: config.maxMediaBytes,
+  defaultPacing: config.defaultPacing,
+  paceBudgetMs: config.paceBudgetMs,
 });
 logger.info({ hubUrl: config.hubUrl, connectorId: config.connectorId, waSimulator: config.waSimulator, waVersion: waVersion.join('.') }, 'connector started');
 

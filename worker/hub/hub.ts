@@ -43,7 +43,7 @@ type Attachment =
 
 export type CommandOutcome =
   | { ok: true; data: CommandData }
-  | { ok: false; code: CommandErrorCode | 'CONNECTOR_OFFLINE' | 'CONNECTOR_TIMEOUT'; message: string };
+  | { ok: false; code: CommandErrorCode | 'CONNECTOR_OFFLINE' | 'CONNECTOR_TIMEOUT'; message: string; retryAfterMs?: number };
 
 export interface SessionView extends Snapshot {
   /** Whether the connector holding the session is attached right now. */
