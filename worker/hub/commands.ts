@@ -4,7 +4,7 @@ import type { Command, CommandData, CommandErrorCode, ConnectorFrame, HubFrame }
 
 export type CommandOutcome =
   | { ok: true; data: CommandData }
-  | { ok: false; code: CommandErrorCode | 'CONNECTOR_OFFLINE' | 'CONNECTOR_TIMEOUT'; message: string };
+  | { ok: false; code: CommandErrorCode | 'CONNECTOR_OFFLINE' | 'CONNECTOR_TIMEOUT'; message: string; retryAfterMs?: number };
 
 interface Pending {
   socket: WebSocket;
