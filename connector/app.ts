@@ -3,11 +3,10 @@
 import type { Client } from '@libsql/client';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
-import { SessionEvent } from '../shared/protocol.ts';
-import { runCommand } from './commands.ts';
 import type { PacingPolicy } from '../shared/pacing.ts';
 import { SessionEvent, type DesiredSession } from '../shared/protocol.ts';
 import { runCommand, sendMessage } from './commands.ts';
+import { CommitGroup } from './commit-group.ts';
 import { HubLink } from './hub-link.ts';
 import { mediaLinkSource } from './media/media-link-source.ts';
 import { createMediaJobs } from './media/media-jobs.ts';
@@ -85,10 +84,12 @@ export function startConnector(o: ConnectorOptions): RunningConnector {
   const log = o.logger;
   const registry = o.registry ?? new Registry();
   const metrics = createConnectorMetrics(registry);
-  const outbox = withAckLag(createOutbox(o.db, o.authStateKey, { connectorId: o.connectorId, logger: log }), (lags) => metrics.eventsAcked(lags));
-  const authStore = createAuthStore(o.db, o.authStateKey, o.connectorId);
-  const statusStore = createMessageStatusStore(o.db);
-  const recentMessages = createRecentMessages(o.db, o.authStateKey, { connectorId: o.connectorId, retentionMs: (o.messageStoreDays ?? 7) * DAY_MS });
+  // The stores a send writes to share commits (commit-group.ts): one fsync for the writes of a turn.
+  const grouped = new CommitGroup(o.db);
+  const outbox = withAckLag(createOutbox(grouped, o.authStateKey, { connectorId: o.connectorId, logger: log }), (lags) => metrics.eventsAcked(lags));
+  const authStore = createAuthStore(grouped, o.authStateKey, o.connectorId);
+  const statusStore = createMessageStatusStore(grouped);
+  const recentMessages = createRecentMessages(grouped, o.authStateKey, { connectorId: o.connectorId, retentionMs: (o.messageStoreDays ?? 7) * DAY_MS });
   const sendQueue = createSendQueue(o.db, o.authStateKey);
   const prune = () => {
     void recentMessages.prune(Date.now()).catch((err: unknown) => log.error({ err }, 'could not prune the recent-message store'));

@@ -313,7 +313,8 @@ export class WhatsAppSession {
       if (!sent?.key.id || !sent.key.remoteJid) throw new Error('WhatsApp returned no message key');
       if (sent.message) this.#unacked.prepared(messageId, sent.message);
       const result = { messageId: sent.key.id, remoteJid: sent.key.remoteJid, timestamp: timestampMs(sent.messageTimestamp, this.#o.now()) };
-      if (sent.message) await this.#remember({ id: result.messageId, remoteJid: result.remoteJid, fromMe: true, message: sent.message, at: result.timestamp });
+      // Kept and recorded together: both writes join one group commit (commit-group.ts).
+      const kept = sent.message ? this.#remember({ id: result.messageId, remoteJid: result.remoteJid, fromMe: true, message: sent.message, at: result.timestamp }) : undefined;
       try {
         // The record of the message goes through the outbox before the caller hears it was sent, so it
         // reaches Turso even if this process dies right after answering.
@@ -322,6 +323,7 @@ export class WhatsAppSession {
         // It is on its way to WhatsApp already: failing the command would invite the caller to send it twice.
         this.#log.error({ err, messageId: result.messageId }, 'sent, but could not store the message.sent event');
       }
+      await kept;
       return result;
     } finally {
       // Its statuses were held back so that none reaches the outbox before its message.sent.
@@ -603,14 +605,16 @@ export class WhatsAppSession {
     const replyTo = base ? replyToOf(msg) : undefined;
     let event = base && replyTo ? { ...base, replyTo } : base;
     if (event && inGroup) event = { ...event, ...(await this.#groupContext(sock, msg)) };
+    // Kept in the same group commit as its event (commit-group.ts): whoever hears of it can quote it.
+    const kept =
+      msg.key.id && msg.key.remoteJid && msg.message && !msg.messageStubType
+        ? this.#remember({ id: msg.key.id, remoteJid: msg.key.remoteJid, fromMe: false, message: msg.message, at: timestampMs(msg.messageTimestamp, this.#o.now()) })
+        : undefined;
     // Media goes out once its bytes are stored; its job is what is durable before the receipt.
     if (event && media) await this.#o.media!.receive(this.sessionId, msg, event, incomingEventId(this.sessionId, event));
     else if (event) await this.#o.emit(event, incomingEventId(this.sessionId, event));
     else await this.#onChatEvent(sock, msg, sender);
-    if (msg.key.id && msg.key.remoteJid && msg.message && !msg.messageStubType) {
-      const at = timestampMs(msg.messageTimestamp, this.#o.now());
-      await this.#remember({ id: msg.key.id, remoteJid: msg.key.remoteJid, fromMe: false, message: msg.message, at });
-    }
+    await kept;
   }
 
   /** A reaction, edit, delete or poll vote from a contact, as its own event. */
