@@ -2,9 +2,9 @@ import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Command, DesiredSession } from '../shared/protocol.ts';
+import { CloseCode, PROTOCOL_VERSION, type Command, type DesiredSession } from '../shared/protocol.ts';
 import { openConnectorDb, type Client } from './db.ts';
 import { HubLink, type CommandOutcome, type HubHandlers } from './hub-link.ts';
 import { createOutbox, type Outbox } from './outbox.ts';
@@ -40,14 +40,14 @@ async function hub(options: Partial<Parameters<typeof startTestHub>[0]> = {}): P
 
 type Recorded = { welcomes: DesiredSession[][]; desired: DesiredSession[][]; removed: string[][] };
 
-function link(h: TestHub, overrides: { secret?: string; command?: HubHandlers['command']; held?: string[]; resendUnackedMs?: number; eventWindow?: number } = {}) {
+function link(h: TestHub, overrides: { logger?: Logger; secret?: string; command?: HubHandlers['command']; held?: string[]; resendUnackedMs?: number; eventWindow?: number } = {}) {
   const recorded: Recorded = { welcomes: [], desired: [], removed: [] };
   const l = new HubLink({
     hubUrl: h.url,
     connectorId: 'edge-1',
     secret: overrides.secret ?? SECRET,
     outbox,
-    logger,
+    logger: overrides.logger ?? logger,
     heldSessions: async () => overrides.held ?? [],
     liveStatuses: () => [],
     reconnectDelay: () => 20,
@@ -80,7 +80,7 @@ describe('hub link', () => {
     const ready = once(l, 'ready');
     l.start();
     const [frame] = await hello;
-    expect(frame).toMatchObject({ type: 'hello', protocol: 1, connectorId: 'edge-1', held: ['s1', 's9'] });
+    expect(frame).toMatchObject({ type: 'hello', protocol: PROTOCOL_VERSION, connectorId: 'edge-1', held: ['s1', 's9'] });
     expect(frame.proof).toMatch(/^[0-9a-f]{64}$/);
     await ready;
     expect(recorded.welcomes).toEqual([sessions]);
@@ -94,6 +94,22 @@ describe('hub link', () => {
     l.start();
     const [{ code }] = await disconnected;
     expect(code).toBe(4001);
+    expect(l.ready).toBe(false);
+  });
+
+  it("dials its own hub, and refused by a hub of another protocol version logs one line naming both versions", async () => {
+    const h = await hub({ protocol: PROTOCOL_VERSION - 1 });
+    const lines: { level: number; msg: string; hubProtocol?: number; connectorProtocol?: number }[] = [];
+    const capture = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line)) });
+    const { link: l } = link(h, { logger: capture });
+    const dialled = once(h.events, 'dialled');
+    const disconnected = once(l, 'disconnected');
+    l.start();
+    expect((await dialled)[0]).toBe('/hub/connect?connector=edge-1');
+    const [{ code }] = await disconnected;
+    expect(code).toBe(CloseCode.unsupportedVersion);
+    const versionLines = lines.filter((line) => line.msg.includes('protocol versions differ'));
+    expect(versionLines).toEqual([expect.objectContaining({ level: 50, hubProtocol: PROTOCOL_VERSION - 1, connectorProtocol: PROTOCOL_VERSION })]);
     expect(l.ready).toBe(false);
   });
 

@@ -5,6 +5,7 @@ import { WebSocket } from 'ws';
 import type { SessionStatus } from '../shared/status.ts';
 import type { Logger } from 'pino';
 import {
+  CloseCode,
   ConnectorFrame,
   EVENT_WINDOW,
   HubFrame,
@@ -36,7 +37,7 @@ export type HubHandlers = {
 };
 
 export type HubLinkOptions = {
-  /** HUB_URL without a trailing slash; the link dials `${hubUrl}/hub/connect`. */
+  /** HUB_URL without a trailing slash; the link dials `${hubUrl}/hub/connect?connector=<connectorId>` (its own hub). */
   hubUrl: string;
   connectorId: string;
   secret: string;
@@ -76,6 +77,8 @@ export class HubLink extends EventEmitter<HubLinkEvents> {
   #stopped = true;
   #attempt = 0;
   #welcomedAt = 0;
+  /** The version the hub's last challenge stated, to name both sides when it refuses ours. */
+  #hubProtocol: number | null = null;
   #reconnectTimer: NodeJS.Timeout | null = null;
   #heartbeat: NodeJS.Timeout | null = null;
   #resendTimer: NodeJS.Timeout | null = null;
@@ -170,7 +173,7 @@ export class HubLink extends EventEmitter<HubLinkEvents> {
   }
 
   #connect(): void {
-    const url = `${this.#options.hubUrl}/hub/connect`;
+    const url = `${this.#options.hubUrl}/hub/connect?connector=${encodeURIComponent(this.#options.connectorId)}`;
     this.#log.debug({ url, attempt: this.#attempt }, 'dialling hub');
     // Frames are small JSON; compressing each one cost the connector (and the hub) more CPU than it saved.
     const ws = new WebSocket(url, { perMessageDeflate: false });
@@ -200,6 +203,7 @@ export class HubLink extends EventEmitter<HubLinkEvents> {
     }
     switch (frame.type) {
       case 'challenge': {
+        this.#hubProtocol = frame.protocol;
         const timestamp = this.#options.now();
         const { connectorId, secret } = this.#options;
         const [proof, held] = await Promise.all([connectorProof(secret, connectorId, frame.nonce, timestamp), this.#options.heldSessions()]);
@@ -286,8 +290,13 @@ export class HubLink extends EventEmitter<HubLinkEvents> {
     if (this.#stopped) return;
     if (wasReady && this.#options.now() - this.#welcomedAt >= this.#options.minUptimeMs) this.#attempt = 0;
     const delay = this.#options.reconnectDelay(this.#attempt++);
-    const level = code === 4001 || code === 4002 || code === 4003 ? 'error' : 'warn';
-    this.#log[level]({ code, reason, delayMs: delay }, 'hub link closed; reconnecting');
+    if (code === CloseCode.unsupportedVersion) {
+      const versions = { hubProtocol: this.#hubProtocol, connectorProtocol: PROTOCOL_VERSION };
+      this.#log.error({ code, reason, ...versions, delayMs: delay }, `hub and connector protocol versions differ (hub ${versions.hubProtocol ?? '?'}, connector ${PROTOCOL_VERSION}): upgrade the older one; retrying`);
+    } else {
+      const level = code === 4001 || code === 4003 ? 'error' : 'warn';
+      this.#log[level]({ code, reason, delayMs: delay }, 'hub link closed; reconnecting');
+    }
     this.#reconnectTimer = setTimeout(() => {
       this.#reconnectTimer = null;
       if (!this.#stopped) this.#connect();

@@ -32,12 +32,14 @@ export type TestHubOptions = {
   autoAck?: boolean;
   /** Answers plain HTTP requests on the hub's origin, as the Worker answers its media links there. */
   http?: RequestListener;
+  /** The protocol version this hub speaks (its challenge states it; a hello of another is refused with 4002). */
+  protocol?: number;
 };
 
 export type TestHub = {
   url: string;
   /** Frames and socket changes, for tests to wait on with once(). */
-  events: EventEmitter<{ hello: [HelloFrame]; welcomed: [WebSocket]; event: [EventFrame]; result: [ResultFrame]; seen: [SeenFrame]; ping: []; closed: [number] }>;
+  events: EventEmitter<{ dialled: [string]; hello: [HelloFrame]; welcomed: [WebSocket]; event: [EventFrame]; result: [ResultFrame]; seen: [SeenFrame]; ping: []; closed: [number] }>;
   /** Every event frame received, in order, including resends. */
   received: EventFrame[];
   setSessions(sessions: DesiredSession[]): void;
@@ -63,10 +65,12 @@ export async function startTestHub(options: TestHubOptions): Promise<TestHub> {
   let pongs = true;
   let current: WebSocket | null = null;
 
-  wss.on('connection', (ws) => {
+  const protocol = options.protocol ?? PROTOCOL_VERSION;
+  wss.on('connection', (ws, request) => {
     const nonce = randomBytes(32).toString('base64url');
     let welcomed = false;
-    ws.send(JSON.stringify({ type: 'challenge', protocol: PROTOCOL_VERSION, nonce }));
+    events.emit('dialled', request.url ?? '');
+    ws.send(JSON.stringify({ type: 'challenge', protocol, nonce }));
     ws.on('close', (code) => events.emit('closed', code));
     ws.on('message', async (data) => {
       const raw = data.toString();
@@ -79,7 +83,7 @@ export async function startTestHub(options: TestHubOptions): Promise<TestHub> {
       if (!welcomed) {
         if (frame?.type !== 'hello' || frame.nonce !== nonce) return ws.close(CloseCode.unauthorised, 'bad hello');
         events.emit('hello', frame);
-        if (frame.protocol !== PROTOCOL_VERSION) return ws.close(CloseCode.unsupportedVersion, 'protocol');
+        if (frame.protocol !== protocol) return ws.close(CloseCode.unsupportedVersion, `this hub speaks protocol ${protocol}`);
         const ok = await verifyConnectorProof(options.secret, frame.connectorId, nonce, frame.timestamp, frame.proof, Date.now());
         if (!ok) return ws.close(CloseCode.unauthorised, 'bad proof');
         welcomed = true;

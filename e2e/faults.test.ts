@@ -138,7 +138,7 @@ describe('the hub restarted', () => {
     const stopWatching = simulator.events.on('device-disconnected', (d) => d.phone === phone && drops.push(d));
 
     const mark = connector.logs().length;
-    await stack.restartHub();
+    await stack.restartHub(connector.connectorId);
     await connector.waitForLog((l) => l.msg === 'hub link closed; reconnecting', { from: mark, what: 'the hub link noticing the restart' });
     await connector.waitForLog((l) => l.msg === 'hub link ready', { from: mark, what: "'hub link ready' after the hub restart" });
     await statusBecomes(api, apiKey, 'WORKING', true);

@@ -1,10 +1,14 @@
-// The hub <-> connector wire protocol, version 1: every frame is one JSON text message, a union keyed on
+// The hub <-> connector wire protocol, version 2: every frame is one JSON text message, a union keyed on
 // `type`, checked with safeParse on receipt by both sides. shared/protocol.md explains the flow.
 import { z } from 'zod';
 import { PacingPolicy } from './pacing.ts';
 import { MessageStatus, SessionStatus, StatusReasonCode } from './status.ts';
 
-export const PROTOCOL_VERSION = 1;
+/** 2: a connector dials its own hub (`/hub/connect?connector=<id>`), one hub per connector; see protocol.md. */
+export const PROTOCOL_VERSION = 2;
+
+/** A connector's id: in its hello, and in the `connector` query of the URL it dials. */
+export const ConnectorId = z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/);
 
 /** Connectors answer `ping` with this exact text so the hub's auto-response needs no wake-up. */
 export const PING_FRAME = '{"type":"ping"}';
@@ -538,7 +542,7 @@ export const ConnectorFrame = z.discriminatedUnion('type', [
   z.object({
     type: z.literal('hello'),
     protocol: z.number().int(),
-    connectorId: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/),
+    connectorId: ConnectorId,
     nonce: z.string(),
     timestamp: z.number().int(),
     proof: z.string().regex(/^[0-9a-f]{64}$/),

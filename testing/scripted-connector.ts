@@ -24,10 +24,13 @@ export interface ScriptOptions {
   tamper?: (hello: Extract<ConnectorFrame, { type: 'hello' }>) => ConnectorFrame;
   /** Stop after the challenge, sending no hello. */
   silent?: boolean;
+  /** The connector id in the dialled URL when it is not `connectorId`; null dials the bare path of protocol 1. */
+  dial?: string | null;
 }
 
-export async function openScriptedSocket(hubUrl: string): Promise<{ socket: WebSocket; script: ScriptedConnector }> {
-  const socket = new WebSocket(`${hubUrl}/hub/connect`);
+/** Dials the hub of `connectorId` as a connector of protocol 2 does; without one, the bare path of protocol 1. */
+export async function openScriptedSocket(hubUrl: string, connectorId?: string): Promise<{ socket: WebSocket; script: ScriptedConnector }> {
+  const socket = new WebSocket(connectorId === undefined ? `${hubUrl}/hub/connect` : `${hubUrl}/hub/connect?connector=${encodeURIComponent(connectorId)}`);
   const buffered: HubFrame[] = [];
   const waiters: { type: string; match: (f: HubFrame) => boolean; resolve: (f: HubFrame) => void }[] = [];
   socket.on('message', (data) => {
@@ -64,10 +67,10 @@ export async function openScriptedSocket(hubUrl: string): Promise<{ socket: WebS
 
 /** Connects and authenticates; resolves once the hub's answer (welcome or close) is known. */
 export async function connectScripted(hubUrl: string, options: ScriptOptions) {
-  const { script } = await openScriptedSocket(hubUrl);
+  const connectorId = options.connectorId ?? 'test-connector';
+  const { script } = await openScriptedSocket(hubUrl, options.dial === null ? undefined : (options.dial ?? connectorId));
   const challenge = await script.next('challenge');
   if (options.silent) return { script, challenge, welcome: null };
-  const connectorId = options.connectorId ?? 'test-connector';
   const timestamp = Date.now();
   const hello = {
     type: 'hello' as const,

@@ -19,8 +19,8 @@ export interface Stack {
   /** A client on the same database, for assertions on what the Worker stored. */
   db: Client;
   databaseUrl: string;
-  /** Evicts the hub Durable Object and closes its sockets, as a deploy or a crash of the edge would. */
-  restartHub(): Promise<void>;
+  /** Evicts a connector's hub Durable Object and closes its sockets, as a deploy or a crash of the edge would. */
+  restartHub(connectorId: string): Promise<void>;
   /** What the Worker and its Durable Objects logged, for diagnosing a failure. */
   logs(): string[];
   /** The Worker itself: its bindings (`getEnv()`, e.g. the webhook queue) and its scheduled handler. */
@@ -101,7 +101,7 @@ export async function startStack(vars: Record<string, string> = {}, options: Sta
     connectorSecret,
     db,
     databaseUrl: database.url,
-    restartHub: () => harness.getWorker().evictDurableObject('Hub', { name: 'hub', webSockets: 'close' }),
+    restartHub: (connectorId) => harness.getWorker().evictDurableObject('Hub', { name: `connector:${connectorId}`, webSockets: 'close' }),
     logs: () => harness.getLogs().map((log) => JSON.stringify(log)),
     worker: harness.getWorker(),
     async close() {

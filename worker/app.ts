@@ -24,6 +24,7 @@ import { referenceDocument } from './openapi/reference.ts';
 import { LARAVEL_PATHS, laravelRoutes } from './routes/laravel.ts';
 import { connectorMediaRoutes } from './routes/connector-media.ts';
 import { liveRoutes } from './routes/live.ts';
+import { connectorSocketRoutes } from './routes/connector-socket.ts';
 import { mediaRoutes } from './routes/media.ts';
 import { publicMediaRoutes } from './routes/public-media.ts';
 import { MESSAGE_BODY_MAX_BYTES } from './routes/message-request.ts';
@@ -91,12 +92,7 @@ export function createApp() {
   app.route('/', adminWebhookRoutes);
   app.route('/', adminMetricsRoutes);
 
-  app.get('/hub/connect', async (c) => {
-    // Refuse anything that is not a WebSocket before it reaches the Durable Object. Only the upgrade itself
-    // is passed on: the hub's fetch opens connector sockets, which must prove the secret, and nothing else.
-    if (c.req.header('upgrade')?.toLowerCase() !== 'websocket') throw new ApiError('VALIDATION_FAILED', 'Expected a WebSocket upgrade');
-    return c.env.HUB.get(c.env.HUB.idFromName('hub')).fetch(new Request(c.req.url, { headers: { upgrade: 'websocket' } }));
-  });
+  app.route('/', connectorSocketRoutes);
 
   app.get('/health', async (c) => {
     await createDb(readConfig(c.env)).run(sql`select 1`);

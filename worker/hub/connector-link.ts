@@ -5,7 +5,9 @@ import { verifyConnectorProof } from '../../shared/connector-proof.ts';
 import { CloseCode, PROTOCOL_VERSION, type ConnectorFrame, type HubFrame } from '../../shared/protocol.ts';
 import type { Db } from '../db/client.ts';
 import type { Commands } from './commands.ts';
-import { assign, deletedAmong } from './placement.ts';
+import { DIALLED_CONNECTOR_HEADER } from './hub-address.ts';
+import { attachedConnectorIds, recordAttached, recordDetached } from './directory.ts';
+import { assign, deletedAmong, type Moved } from './placement.ts';
 import type { Snapshots } from './snapshots.ts';
 
 /** How long a connector has to answer the challenge. */
@@ -13,7 +15,7 @@ const HELLO_TIMEOUT_MS = 10_000;
 const HEARTBEAT_MS = 15_000;
 
 export type ConnectorAttachment =
-  | { stage: 'challenge'; nonce: string; openedAt: number; origin?: string }
+  | { stage: 'challenge'; nonce: string; openedAt: number; origin?: string; dialled?: string }
   | { stage: 'ready'; connectorId: string }
   | { stage: 'replaced' };
 
@@ -24,6 +26,8 @@ export interface ConnectorLinkDeps {
   commands: Commands;
   /** Where an authenticated connector reached the Worker: the origin of media links when PUBLIC_URL is unset. */
   rememberOrigin: (origin: string) => void;
+  /** Tells the hub of a connector (null: the unrouted hub) that these sessions are now this connector's. */
+  release: (from: string | null, sessionIds: string[]) => Promise<void>;
 }
 
 function randomNonce(): string {
@@ -54,7 +58,8 @@ export class ConnectorLink {
   open(request: Request): { client: WebSocket; helloDue: number } {
     const { 0: client, 1: server } = new WebSocketPair();
     this.ctx.acceptWebSocket(server, ['connector']);
-    const attachment: ConnectorAttachment = { stage: 'challenge', nonce: randomNonce(), openedAt: Date.now(), origin: new URL(request.url).origin };
+    const dialled = request.headers.get(DIALLED_CONNECTOR_HEADER) ?? undefined;
+    const attachment: ConnectorAttachment = { stage: 'challenge', nonce: randomNonce(), openedAt: Date.now(), origin: new URL(request.url).origin, dialled };
     server.serializeAttachment(attachment);
     server.send(JSON.stringify({ type: 'challenge', protocol: PROTOCOL_VERSION, nonce: attachment.nonce } satisfies HubFrame));
     return { client, helloDue: attachment.openedAt + HELLO_TIMEOUT_MS };
@@ -83,6 +88,11 @@ export class ConnectorLink {
       ws.close(CloseCode.unsupportedVersion, `this hub speaks protocol ${PROTOCOL_VERSION}`);
       return;
     }
+    // Each connector has its own hub: a hello for another id would let this hub answer for that connector.
+    if (frame.connectorId !== attachment.dialled) {
+      ws.close(CloseCode.unauthorised, 'dial /hub/connect?connector=<the id of the hello>');
+      return;
+    }
     const valid =
       frame.nonce === attachment.nonce &&
       (await verifyConnectorProof(this.deps.secret(), frame.connectorId, frame.nonce, frame.timestamp, frame.proof, Date.now()));
@@ -99,8 +109,10 @@ export class ConnectorLink {
       previous.close(CloseCode.replaced, 'replaced by a newer connection');
     }
     const db = this.deps.db();
-    const others = [...this.connectors().keys()].filter((id) => id !== frame.connectorId);
-    const [desired, removed] = await Promise.all([assign(db, frame.connectorId, frame.held, others), deletedAmong(db, frame.held)]);
+    const others = (await attachedConnectorIds(db)).filter((id) => id !== frame.connectorId);
+    const [{ desired, moved }, removed] = await Promise.all([assign(db, frame.connectorId, frame.held, others), deletedAmong(db, frame.held)]);
+    await recordAttached(db, frame.connectorId, desired.length, Date.now());
+    await this.releaseMoved(moved);
     // What the hub showed for these sessions predates this connection; the connector's word replaces it.
     const live = new Map(frame.live.map((l) => [l.sessionId, l.status]));
     const now = Date.now();
@@ -110,5 +122,24 @@ export class ConnectorLink {
       if (status) this.deps.snapshots.reattach(session.sessionId, status, now);
     }
     ws.send(JSON.stringify({ type: 'welcome', connectorId: frame.connectorId, heartbeatMs: HEARTBEAT_MS, sessions: desired, removed } satisfies HubFrame));
+  }
+
+  /** The link of this hub's connector closed (not one replaced by a newer link): the directory says so. */
+  async detached(ws: WebSocket): Promise<void> {
+    const a = ws.deserializeAttachment() as ConnectorAttachment | null;
+    if (a?.stage !== 'ready') return;
+    ws.serializeAttachment({ stage: 'replaced' } satisfies ConnectorAttachment);
+    if (this.connectors().has(a.connectorId)) return;
+    await recordDetached(this.deps.db(), a.connectorId, Date.now());
+  }
+
+  private async releaseMoved(moved: Moved[]): Promise<void> {
+    const byHub = new Map<string | null, string[]>();
+    for (const { sessionId, from } of moved) byHub.set(from, [...(byHub.get(from) ?? []), sessionId]);
+    await Promise.all(
+      [...byHub].map(([from, sessionIds]) =>
+        this.deps.release(from, sessionIds).catch((error: unknown) => console.warn('hub: could not tell', from, 'of moved sessions', error)),
+      ),
+    );
   }
 }

@@ -1,3 +1,6 @@
+import { once } from 'node:events';
+import type { IncomingMessage } from 'node:http';
+import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiOf, createSession, type Api } from '../../testing/api.ts';
 import { connectScripted, openScriptedSocket } from '../../testing/scripted-connector.ts';
@@ -41,7 +44,7 @@ describe('connector authentication', () => {
   });
 
   it("refuses a hello that replays another socket's nonce and proof", async () => {
-    const first = await openScriptedSocket(stack.hubUrl);
+    const first = await openScriptedSocket(stack.hubUrl, 'test-connector');
     const recorded = await first.script.next('challenge');
     const { script, welcome } = await connectScripted(stack.hubUrl, {
       secret: stack.connectorSecret,
@@ -54,7 +57,7 @@ describe('connector authentication', () => {
   });
 
   it('refuses a correct proof made for a timestamp far from now', async () => {
-    const { script } = await openScriptedSocket(stack.hubUrl);
+    const { script } = await openScriptedSocket(stack.hubUrl, 'stale-clock');
     const { nonce } = await script.next('challenge');
     const old = Date.now() - 10 * 60_000;
     // The proof is valid for this nonce and timestamp: only the clock check can refuse it.
@@ -67,6 +70,30 @@ describe('connector authentication', () => {
     const { script, welcome } = await connectScripted(stack.hubUrl, { secret: stack.connectorSecret, tamper: (hello) => ({ ...hello, protocol: 99 }) });
     expect(welcome).toBeNull();
     expect((await script.closed).code).toBe(CloseCode.unsupportedVersion);
+  });
+
+  it('refuses a connector of protocol 1, which dials the bare path, with 4002', async () => {
+    const { script, welcome } = await connectScripted(stack.hubUrl, {
+      secret: stack.connectorSecret,
+      connectorId: 'old-version',
+      dial: null,
+      tamper: (hello) => ({ ...hello, protocol: 1 }),
+    });
+    expect(welcome).toBeNull();
+    expect((await script.closed).code).toBe(CloseCode.unsupportedVersion);
+  });
+
+  it("refuses with 4001 a valid hello for another connector than the one whose hub it dialled", async () => {
+    const { script, welcome } = await connectScripted(stack.hubUrl, { secret: stack.connectorSecret, connectorId: 'edge-a', dial: 'edge-b' });
+    expect(welcome).toBeNull();
+    expect((await script.closed).code).toBe(CloseCode.unauthorised);
+  });
+
+  it('refuses a dial that names a malformed connector id with 400, before any hub', async () => {
+    const socket = new WebSocket(`${stack.hubUrl}/hub/connect?connector=${encodeURIComponent('no spaces/or slashes')}`);
+    socket.on('error', () => undefined); // the refused upgrade also surfaces as an error
+    const [, response] = (await once(socket, 'unexpected-response')) as [unknown, IncomingMessage];
+    expect(response.statusCode).toBe(400);
   });
 
   it('answers a heartbeat ping with pong', async () => {

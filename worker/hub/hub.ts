@@ -11,6 +11,7 @@ import type { Env } from '../env.ts';
 import { Commands, type CommandOutcome } from './commands.ts';
 import { ConnectorLink, type ConnectorAttachment } from './connector-link.ts';
 import { desiredOf } from './desired.ts';
+import { UNROUTED_HUB, connectorHub } from './hub-address.ts';
 import { InboundEvents } from './inbound-events.ts';
 import { place } from './placement.ts';
 import { Snapshots, type Snapshot } from './snapshots.ts';
@@ -44,6 +45,7 @@ export class Hub extends DurableObject<Env> {
       snapshots: this.snapshots,
       commands: this.commands,
       rememberOrigin: (origin) => this.ctx.storage.kv.put(WORKER_ORIGIN_KEY, origin),
+      release: (from, sessionIds) => (from ? connectorHub(this.env.HUB, from) : this.env.HUB.get(this.env.HUB.idFromName(UNROUTED_HUB))).release(sessionIds),
     });
     this.inbound = new InboundEvents({
       db: () => this.db(),
@@ -141,6 +143,7 @@ export class Hub extends DurableObject<Env> {
 
   override async webSocketClose(ws: WebSocket, code: number): Promise<void> {
     this.commands.abandon(ws);
+    await this.link.detached(ws).catch((error: unknown) => console.warn('hub: could not record a detach', error));
     // Complete the closing handshake, or the connector waits for our close frame until its own timeout.
     try {
       ws.close(code === 1005 || code === 1006 ? 1000 : code, 'closing');
@@ -151,6 +154,7 @@ export class Hub extends DurableObject<Env> {
 
   override async webSocketError(ws: WebSocket): Promise<void> {
     this.commands.abandon(ws);
+    await this.link.detached(ws).catch((error: unknown) => console.warn('hub: could not record a detach', error));
   }
 
   private async openStream(ticket: string): Promise<Response> {
@@ -211,6 +215,23 @@ export class Hub extends DurableObject<Env> {
   /** A webhook delivery was recorded: the dashboards watching the session refresh their delivery log. */
   async deliveryRecorded(sessionId: string, eventId: string, outcome: 'delivered' | 'failed' | 'dead'): Promise<void> {
     this.watchers.toAdmins(sessionId, JSON.stringify({ event: 'webhook.delivery', sessionId, timestamp: Date.now(), data: { eventId, outcome } }));
+  }
+
+  /** For the Worker fanning in an all-sessions admin stream whose pass it has just spent on another hub. */
+  async issueAdminTicket(scope: string): Promise<{ ticket: string } | StreamRefusal> {
+    const config = readConfig(this.env);
+    return this.watchers.issueAdmin(scope, { perSession: config.STREAMS_PER_SESSION, total: config.STREAMS_TOTAL }, Date.now());
+  }
+
+  /**
+   * These sessions now follow their login to another connector (whose hub calls this): forget them here
+   * without telling the connector anything (absence is not deletion), and send their streams there.
+   */
+  async release(sessionIds: string[]): Promise<void> {
+    for (const sessionId of sessionIds) {
+      this.snapshots.delete(sessionId);
+      this.watchers.moveAway(sessionId);
+    }
   }
 
   /** The keys were rotated or revoked: their streams close now, and they can open no new ones. */

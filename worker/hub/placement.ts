@@ -1,6 +1,6 @@
 // Which connector holds which session, decided against Turso: what a connector is given when it says hello,
 // where a new session goes, and which held logins were deleted (the only ones a welcome may unlink).
-import { and, eq, inArray, isNotNull, isNull, notInArray, sql } from 'drizzle-orm';
+import { and, eq, inArray, isNotNull, isNull, ne, notInArray, sql } from 'drizzle-orm';
 import { deletedSessions, sessions } from '../../shared/db/schema.ts';
 import type { DesiredSession } from '../../shared/protocol.ts';
 import type { Db } from '../db/client.ts';
@@ -9,6 +9,9 @@ import { desiredOf } from './desired.ts';
 /** SQLite's bound-variable limit is far higher; this keeps each statement small. */
 const IN_CHUNK = 500;
 
+/** A session this hello took from another connector's hub (`from`), or from none (null: the unrouted hub). */
+export type Moved = { sessionId: string; from: string | null };
+
 export type SessionRow = NonNullable<Awaited<ReturnType<Db['query']['sessions']['findFirst']>>>;
 
 /**
@@ -16,12 +19,22 @@ export type SessionRow = NonNullable<Awaited<ReturnType<Db['query']['sessions'][
  * holds while their assigned connector is away (so a session follows its stored login). `attached`: the
  * other connectors attached right now.
  */
-export async function assign(db: Db, connectorId: string, held: string[], attached: string[]): Promise<DesiredSession[]> {
-  await db.update(sessions).set({ connectorId }).where(isNull(sessions.connectorId));
+export async function assign(
+  db: Db,
+  connectorId: string,
+  held: string[],
+  attached: string[],
+): Promise<{ desired: DesiredSession[]; moved: Moved[] }> {
+  const unplaced = await db.update(sessions).set({ connectorId }).where(isNull(sessions.connectorId)).returning({ sessionId: sessions.id });
+  const moved: Moved[] = unplaced.map((r) => ({ sessionId: r.sessionId, from: null }));
   for (let i = 0; i < held.length; i += IN_CHUNK) {
     const chunk = held.slice(i, i + IN_CHUNK);
     const away = attached.length ? notInArray(sessions.connectorId, attached) : isNotNull(sessions.connectorId);
-    await db.update(sessions).set({ connectorId }).where(and(inArray(sessions.id, chunk), away));
+    const leaving = and(inArray(sessions.id, chunk), away, ne(sessions.connectorId, connectorId));
+    const rows = await db.select({ sessionId: sessions.id, from: sessions.connectorId }).from(sessions).where(leaving);
+    if (rows.length === 0) continue;
+    await db.update(sessions).set({ connectorId }).where(leaving);
+    moved.push(...rows.map((r) => ({ sessionId: r.sessionId, from: r.from! })));
   }
   const rows = await db
     .select({
@@ -33,7 +46,7 @@ export async function assign(db: Db, connectorId: string, held: string[], attach
     })
     .from(sessions)
     .where(eq(sessions.connectorId, connectorId));
-  return rows.map(desiredOf);
+  return { desired: rows.map(desiredOf), moved };
 }
 
 /**

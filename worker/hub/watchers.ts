@@ -14,6 +14,8 @@ export const StreamCloseCode = {
   idle: 4008,
   /** The key the stream was opened with was rotated or revoked. */
   keyRevoked: 4009,
+  /** The session moved to another connector's hub: open the stream again and it opens there. */
+  moved: 4010,
 } as const;
 
 export interface WatcherLimits {
@@ -113,6 +115,16 @@ export class Watchers {
     this.passes.delete(pass);
     if (!issued || issued.expiresAt <= now) return null;
     return this.issue(issued.scope, ADMIN_KEY, limits, now);
+  }
+
+  /** For the Worker fanning an all-sessions admin stream in from every hub, after it spent a pass. */
+  issueAdmin(scope: string, limits: WatcherLimits, now: number): { ticket: string } | StreamRefusal {
+    return this.issue(scope, ADMIN_KEY, limits, now);
+  }
+
+  /** The session's streams here close so their clients reopen them on the hub that holds it now. */
+  moveAway(sessionId: string): void {
+    for (const ws of this.ctx.getWebSockets(`watch:${sessionId}`)) ws.close(StreamCloseCode.moved, 'session moved; open the stream again');
   }
 
   /** Opens the stream a ticket was issued for, once; null for a ticket the hub does not hold. */

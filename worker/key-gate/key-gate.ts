@@ -6,7 +6,7 @@
 // an address over its budget costs no database query for the keys it tries.
 import { DurableObject } from 'cloudflare:workers';
 import { eq } from 'drizzle-orm';
-import { apiKeys } from '../../shared/db/schema.ts';
+import { apiKeys, sessions } from '../../shared/db/schema.ts';
 import { createDb } from '../db/client.ts';
 import { readConfig } from '../config.ts';
 import type { Env } from '../env.ts';
@@ -21,6 +21,8 @@ export type KeyBuckets = Partial<Record<RateClass, Bucket>>;
 interface KeyRecord {
   keyId: string;
   sessionId: string;
+  /** The connector holding the session when the record was read: the router's hint, checked by the hub. */
+  connectorId: string | null;
   revoked: boolean;
   sendPerMinute: number;
   otherPerMinute: number;
@@ -36,7 +38,7 @@ export type Refusal =
   | { ok: false; reason: 'unknown' | 'revoked' | 'invalid' }
   | { ok: false; reason: 'throttled'; decision: RateDecision };
 
-export type Admission = Refusal | { ok: true; keyId: string; sessionId: string; decision: RateDecision };
+export type Admission = Refusal | { ok: true; keyId: string; sessionId: string; connectorId: string | null; decision: RateDecision };
 
 export type AdminAdmission = Refusal | { ok: true; decision: RateDecision };
 
@@ -64,7 +66,7 @@ export class KeyGate extends DurableObject<Env> {
     const limit = rateClass === 'send' ? record.sendPerMinute : record.otherPerMinute;
     const decision = this.take(rateClass, limit);
     if (decision.allowed) this.touch(record.keyId);
-    return { ok: true, keyId: record.keyId, sessionId: record.sessionId, decision };
+    return { ok: true, keyId: record.keyId, sessionId: record.sessionId, connectorId: record.connectorId, decision };
   }
 
   /**
@@ -140,11 +142,24 @@ export class KeyGate extends DurableObject<Env> {
 
   private async load(keyHash: string): Promise<KeyRecord | null> {
     const db = createDb(readConfig(this.env));
-    const row = await db.query.apiKeys.findFirst({ where: eq(apiKeys.keyHash, keyHash) });
+    const [row] = await db
+      .select({
+        id: apiKeys.id,
+        sessionId: apiKeys.sessionId,
+        revokedAt: apiKeys.revokedAt,
+        sendPerMinute: apiKeys.sendPerMinute,
+        otherPerMinute: apiKeys.otherPerMinute,
+        connectorId: sessions.connectorId,
+      })
+      .from(apiKeys)
+      .leftJoin(sessions, eq(sessions.id, apiKeys.sessionId))
+      .where(eq(apiKeys.keyHash, keyHash))
+      .limit(1);
     if (!row) return null;
     return {
       keyId: row.id,
       sessionId: row.sessionId,
+      connectorId: row.connectorId,
       revoked: row.revokedAt !== null,
       sendPerMinute: row.sendPerMinute,
       otherPerMinute: row.otherPerMinute,

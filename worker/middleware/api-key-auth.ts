@@ -39,6 +39,7 @@ export function apiKeyAuth(rateClass: RateClass, options: { allowQuery?: boolean
     applyRateDecision(c, admission.decision);
     c.set('sessionId', admission.sessionId);
     c.set('keyHash', hash);
+    c.set('connectorId', admission.connectorId);
     await next();
   });
 }

@@ -4,12 +4,22 @@ import { createMiddleware } from 'hono/factory';
 import type { AppEnv } from '../app-env.ts';
 import { createDb, type Db } from '../db/client.ts';
 import { readConfig } from '../config.ts';
-import type { HubPort } from '../services/ports.ts';
+import { HubRouter } from '../hub/hub-router.ts';
 
 export const services = createMiddleware<AppEnv>(async (c, next) => {
   const config = readConfig(c.env);
-  const hub = c.env.HUB.get(c.env.HUB.idFromName('hub')) as unknown as HubPort;
   const gate = (hash: string) => c.env.KEY_GATE.get(c.env.KEY_GATE.idFromName(hash));
+  let db: Db | undefined;
+  const hub = new HubRouter({
+    hubs: c.env.HUB,
+    db: () => (db ??= createDb(config)),
+    // Set by API-key auth after this runs; read when a call is made.
+    hint: () => (c.get('sessionId') ? { sessionId: c.get('sessionId'), connectorId: c.get('connectorId') ?? null } : undefined),
+    stale: async () => {
+      const hash = c.get('keyHash');
+      if (hash) await gate(hash).forget();
+    },
+  });
   const gates = {
     forget: async (keyHashes: string[]) => {
       await Promise.all(keyHashes.map((hash) => gate(hash).forget()));
@@ -19,7 +29,7 @@ export const services = createMiddleware<AppEnv>(async (c, next) => {
       await gate(newHash).inherit(buckets);
     },
   };
-  let db: Db | undefined;
+  c.set('hubs', hub);
   // Made on first use: the hot read paths (status, QR) answer from the Durable Objects alone.
   c.set('services', {
     config,

@@ -71,7 +71,7 @@ liveRoutes.openapi(eventsRoute, async (c) => {
   if (c.req.header('upgrade')?.toLowerCase() !== 'websocket') throw new ApiError('UPGRADE_REQUIRED', 'GET /api/events is a WebSocket: send Upgrade: websocket');
   // The session and key come from apiKeyAuth, never from the request; the ticket is the hub's proof that
   // this Worker asked, and nothing of the client's request is passed on.
-  const hub = c.env.HUB.get(c.env.HUB.idFromName('hub'));
+  const hub = await c.var.hubs.hubOf(c.var.sessionId);
   const issued = await hub.issueStreamTicket(c.var.sessionId, c.var.keyHash);
   if ('refused' in issued) throw new ApiError(issued.refused, issued.message);
   return hub.fetch(new Request(c.req.url, { headers: { upgrade: 'websocket', [STREAM_TICKET_HEADER]: issued.ticket } })) as unknown as never;

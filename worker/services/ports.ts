@@ -9,7 +9,8 @@ import type { CommandOutcome, SessionView } from '../hub/hub.ts';
 export interface HubPort {
   /** `expect`: the status to show until the connector reports; omitted, the current one stays. */
   syncSession(sessionId: string, expect?: SessionStatus): Promise<void>;
-  removeSession(sessionId: string): Promise<void>;
+  /** `connectorId`: the connector the deleted session was on (null: none), read with the delete. */
+  removeSession(sessionId: string, connectorId: string | null): Promise<void>;
   view(sessionId: string): Promise<SessionView | null>;
   attachedConnectors(): Promise<string[]>;
   command(command: Command, timeoutMs: number): Promise<CommandOutcome>;

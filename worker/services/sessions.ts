@@ -292,12 +292,12 @@ export async function deleteSession(s: Services, sessionId: string): Promise<voi
       .insert(deletedSessions)
       .select(s.db.select({ sessionId: sessions.id, authEpoch: sessions.authEpoch, deletedAt: sql<number>`${Date.now()}`.as('deleted_at') }).from(sessions).where(eq(sessions.id, sessionId)))
       .onConflictDoUpdate({ target: deletedSessions.sessionId, set: { authEpoch: sql`excluded.auth_epoch`, deletedAt: sql`excluded.deleted_at` } }),
-    s.db.delete(sessions).where(eq(sessions.id, sessionId)).returning({ id: sessions.id }),
+    s.db.delete(sessions).where(eq(sessions.id, sessionId)).returning({ id: sessions.id, connectorId: sessions.connectorId }),
   ]);
   await s.gates.forget(revoked.map((r) => r.keyHash));
   if (deleted.length === 0) throw new ApiError('SESSION_NOT_FOUND', `Session ${sessionId} not found`);
   try {
-    await s.hub.removeSession(sessionId);
+    await s.hub.removeSession(sessionId, deleted[0]!.connectorId);
   } catch (error) {
     console.warn('hub remove failed; the connector drops the session at its next hello', sessionId, error);
   }

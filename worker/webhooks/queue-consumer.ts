@@ -1,6 +1,9 @@
 // The Cloudflare Queues consumer for webhooks: one delivery per message, retried with backoff by the queue
 // itself; after the last retry the queue moves the message to the dead-letter queue, whose consumer logs it.
+import { eq } from 'drizzle-orm';
+import { sessions } from '../../shared/db/schema.ts';
 import { readConfig } from '../config.ts';
+import { UNROUTED_HUB, connectorHub } from '../hub/hub-address.ts';
 import { createDb } from '../db/client.ts';
 import type { Env } from '../env.ts';
 import { deliverWebhook, recordDeadLetter, type WebhookJob } from './delivery.ts';
@@ -12,7 +15,9 @@ export const WEBHOOK_DEAD_LETTER_QUEUE = 'kabar-webhooks-dlq';
 /** Tells the admin streams; the delivery itself is recorded already, so a hub that cannot be told is only logged. */
 async function announce(env: Env, job: WebhookJob, outcome: 'delivered' | 'failed' | 'dead'): Promise<void> {
   try {
-    await env.HUB.get(env.HUB.idFromName('hub')).deliveryRecorded(job.sessionId, job.eventId, outcome);
+    const [row] = await createDb(readConfig(env)).select({ connectorId: sessions.connectorId }).from(sessions).where(eq(sessions.id, job.sessionId));
+    const hub = row?.connectorId ? connectorHub(env.HUB, row.connectorId) : env.HUB.get(env.HUB.idFromName(UNROUTED_HUB));
+    await hub.deliveryRecorded(job.sessionId, job.eventId, outcome);
   } catch (error) {
     console.warn('webhook consumer: could not tell the hub of a delivery', job.eventId, error);
   }
