@@ -31,6 +31,8 @@ export function startConnectorProcess(s: ConnectorSettings): ConnectorProcess {
       WA_WS_URL: s.waWsUrl,
       WA_SIMULATOR: '1',
       LOG_LEVEL: 'error',
+      // The benches measure the send path itself, unpaced (the reference Baileys is not paced either).
+      PACING_DEFAULT: 'off',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

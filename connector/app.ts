@@ -3,8 +3,9 @@
 import type { Client } from '@libsql/client';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
-import { SessionEvent } from '../shared/protocol.ts';
-import { runCommand } from './commands.ts';
+import type { PacingPolicy } from '../shared/pacing.ts';
+import { SessionEvent, type DesiredSession } from '../shared/protocol.ts';
+import { runCommand, sendMessage } from './commands.ts';
 import { HubLink } from './hub-link.ts';
 import { mediaLinkSource } from './media/media-link-source.ts';
 import { createMediaJobs } from './media/media-jobs.ts';
@@ -14,6 +15,9 @@ import { withAckLag } from './metrics/ack-lag.ts';
 import { createConnectorMetrics } from './metrics/connector-metrics.ts';
 import { registerScrapeGauges } from './metrics/scrape-gauges.ts';
 import { createOutbox } from './outbox.ts';
+import { QueueRunner } from './queue/queue-runner.ts';
+import { createSendQueue } from './queue/send-queue.ts';
+import { warningOfFailure } from './queue/warning-signs.ts';
 import { startSeenReporter } from './seen-reporter.ts';
 import { createAuthStore } from './whatsapp/auth-state.ts';
 import { DeviceUnlinker } from './whatsapp/device-unlinker.ts';
@@ -55,6 +59,10 @@ export type ConnectorOptions = {
   mediaRetryDelay?: (attempt: number) => number;
   /** Where the connector's metrics are registered (main.ts serves it on METRICS_PORT); a private one by default. */
   registry?: Registry;
+  /** The pacing of sessions the hub sends no policy for (PACING_DEFAULT); the safe defaults if absent. */
+  defaultPacing?: PacingPolicy;
+  /** How long a synchronous send may wait for its paced slot (PACE_BUDGET_MS). */
+  paceBudgetMs?: number;
 };
 
 const DAY_MS = 86_400_000;
@@ -79,8 +87,11 @@ export function startConnector(o: ConnectorOptions): RunningConnector {
   const authStore = createAuthStore(o.db, o.authStateKey, o.connectorId);
   const statusStore = createMessageStatusStore(o.db);
   const recentMessages = createRecentMessages(o.db, o.authStateKey, { connectorId: o.connectorId, retentionMs: (o.messageStoreDays ?? 7) * DAY_MS });
-  const prune = () =>
+  const sendQueue = createSendQueue(o.db, o.authStateKey);
+  const prune = () => {
     void recentMessages.prune(Date.now()).catch((err: unknown) => log.error({ err }, 'could not prune the recent-message store'));
+    void sendQueue.prune(Date.now()).catch((err: unknown) => log.error({ err }, 'could not prune the outbound queue'));
+  };
   prune();
   const pruning = setInterval(prune, PRUNE_EVERY_MS);
   pruning.unref();
@@ -98,6 +109,22 @@ export function startConnector(o: ConnectorOptions): RunningConnector {
     const stored = await outbox.add(sessionId, checked.data, id ? { id } : {});
     if (stored) metrics.eventStored(sessionId, checked.data);
     hub?.notifyOutbox();
+    // A message WhatsApp refused as a warning sign (restricted, rate-overlimit) pauses the session's queue.
+    const warning = event.name === 'message.status' && event.error ? warningOfFailure(event.error) : null;
+    if (warning) await queue.warn(sessionId, warning);
+  };
+
+  const queue: QueueRunner = new QueueRunner({
+    queue: sendQueue,
+    session: (sessionId) => sessions.get(sessionId),
+    send: (session, item, messageId) => sendMessage(session, item, mediaSource, messageId),
+    emit: (sessionId, event) => emit(sessionId)(event),
+    logger: log,
+    ...(o.defaultPacing ? { defaultPolicy: o.defaultPacing } : {}),
+  });
+  const withPolicies = (list: DesiredSession[]) => {
+    for (const d of list) queue.setPolicy(d.sessionId, d.pacing);
+    return list;
   };
 
   const mediaJobs = createMediaJobs(o.db, o.authStateKey, {
@@ -169,11 +196,11 @@ export function startConnector(o: ConnectorOptions): RunningConnector {
     liveStatuses: () => sessions.statuses(),
     ...(o.hubReconnectDelay ? { reconnectDelay: o.hubReconnectDelay } : {}),
     handlers: {
-      welcome: (list, removed) => sessions.applyWelcome(list, removed),
-      desired: (list) => sessions.applyDesired(list),
+      welcome: (list, removed) => sessions.applyWelcome(withPolicies(list), removed),
+      desired: (list) => sessions.applyDesired(withPolicies(list)),
       remove: (ids) => sessions.remove(ids),
       command: async (command, deadline) => {
-        const outcome = await runCommand(sessions, command, deadline, Date.now(), mediaSource);
+        const outcome = await runCommand(sessions, command, deadline, Date.now(), mediaSource, queue, o.paceBudgetMs);
         metrics.commandAnswered(command, outcome);
         return outcome;
       },
@@ -193,6 +220,7 @@ export function startConnector(o: ConnectorOptions): RunningConnector {
   });
   link.on('ready', () => seen.linkReady());
   link.start();
+  queue.start();
 
   return {
     hub: link,
@@ -201,6 +229,7 @@ export function startConnector(o: ConnectorOptions): RunningConnector {
       log.info('shutting down: refusing new commands');
       await link.stopTakingCommands(timeouts.commandsMs);
       seen.stop();
+      queue.close();
       media.close();
       // Sockets close before the flush so no event can arrive after it; anything left stays in the outbox.
       await sessions.closeAll();

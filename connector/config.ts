@@ -1,6 +1,7 @@
 // The connector's configuration: read from the environment once at start and checked with zod, so a bad or
 // missing variable stops the process with the variable's name instead of failing later.
 import { z } from 'zod';
+import { DEFAULT_PACING, type PacingPolicy } from '../shared/pacing.ts';
 import { DEFAULT_HISTORY_SYNC, HISTORY_SYNC_MODES, type HistorySyncMode } from './whatsapp/history-sync.ts';
 import { PINNED_WA_VERSION, parseWaVersion, type WaVersion } from './wa-version.ts';
 import { parseAuthStateKey } from './whatsapp/auth-crypto.ts';
@@ -66,6 +67,11 @@ const EnvSchema = z.object({
   METRICS_PORT: z.coerce.number({ error: 'must be a port number' }).int('must be a port number').min(0, 'must be a port number from 0 to 65535').max(65_535, 'must be a port number from 0 to 65535').optional(),
   // Loopback unless widened: the metrics name sessions and are served without authentication.
   METRICS_HOST: z.string().regex(/^[A-Za-z0-9.:_-]{1,253}$/, 'must be a host name or IP address').default('127.0.0.1'),
+  // Pacing of sessions the hub sends no policy for: `on` is the documented safe defaults (shared/pacing.ts);
+  // `off` sends unpaced (test stacks and benchmarks).
+  PACING_DEFAULT: z.enum(['on', 'off'], { error: 'must be on or off' }).default('on'),
+  // How long a synchronous send may wait for its paced slot before it is refused (429 with Retry-After).
+  PACE_BUDGET_MS: z.coerce.number({ error: 'must be a number of milliseconds' }).int('must be a whole number of milliseconds').min(0).max(120_000).default(10_000),
 });
 
 export type ConnectorConfig = {
@@ -96,6 +102,10 @@ export type ConnectorConfig = {
   historySync: HistorySyncMode;
   /** Where Prometheus scrapes `/metrics` (METRICS_PORT, METRICS_HOST); undefined when metrics are not served. */
   metrics: { port: number; host: string } | undefined;
+  /** The pacing of sessions the hub sends no policy for (PACING_DEFAULT). */
+  defaultPacing: PacingPolicy;
+  /** PACE_BUDGET_MS. */
+  paceBudgetMs: number;
 };
 
 export class ConfigError extends Error {
@@ -147,6 +157,8 @@ export function loadConfig(env: Record<string, string | undefined>): ConnectorCo
     maxMediaBytes: e.MAX_MEDIA_BYTES,
     historySync: e.HISTORY_SYNC,
     metrics: e.METRICS_PORT === undefined ? undefined : { port: e.METRICS_PORT, host: e.METRICS_HOST },
+    defaultPacing: e.PACING_DEFAULT === 'on' ? DEFAULT_PACING : { ...DEFAULT_PACING, enabled: false },
+    paceBudgetMs: e.PACE_BUDGET_MS,
   };
 }
 

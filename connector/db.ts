@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import { LEASE_TABLE } from './lease.ts';
 import { MEDIA_JOB_TABLE } from './media/media-jobs.ts';
 import { QUARANTINE_TABLE } from './quarantine.ts';
+import { SEND_QUEUE_SCHEMA } from './queue/send-queue.ts';
 import { RECENT_MESSAGE_INDEX, RECENT_MESSAGE_TABLE } from './whatsapp/recent-messages.ts';
 import { SESSION_HOLD_TABLE } from './whatsapp/session-holds.ts';
 
@@ -68,6 +69,8 @@ const SCHEMA = [
   RECENT_MESSAGE_INDEX,
   // Received media still to fetch and store (media/media-jobs.ts).
   MEDIA_JOB_TABLE,
+  // The durable outbound queue, its pauses and the send log the pacing counts (queue/send-queue.ts).
+  ...SEND_QUEUE_SCHEMA,
 ];
 
 /** Stores written before rows were owned: their rows are adopted by the connector that opens them first. */

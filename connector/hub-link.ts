@@ -21,7 +21,7 @@ import { connectorProof } from '../shared/connector-proof.ts';
 import { nextReconnectDelay } from './reconnect-delay.ts';
 import type { Outbox } from './outbox.ts';
 
-export type CommandOutcome = { ok: true; data: CommandData } | { ok: false; error: { code: CommandErrorCode; message: string } };
+export type CommandOutcome = { ok: true; data: CommandData } | { ok: false; error: { code: CommandErrorCode; message: string; retryAfterMs?: number } };
 
 export type HubHandlers = {
   /**

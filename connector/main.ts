@@ -83,6 +83,8 @@ const connector = startConnector({
   qrMaxRounds: config.qrMaxRounds,
   maxMediaBytes: config.maxMediaBytes,
   registry,
+  defaultPacing: config.defaultPacing,
+  paceBudgetMs: config.paceBudgetMs,
 });
 logger.info({ hubUrl: config.hubUrl, connectorId: config.connectorId, waSimulator: config.waSimulator, waVersion: waVersion.join('.') }, 'connector started');
 

@@ -7,6 +7,7 @@ import { makeWASocket } from '@whiskeysockets/baileys';
 import { pino } from 'pino';
 import { afterAll, beforeAll } from 'vitest';
 import type { Command, ConnectorFrame, DesiredSession, OutgoingMessage, PairingCodeResult, SendMessageResult, SendTextResult, SessionEvent } from '../shared/protocol.ts';
+import { DEFAULT_PACING, type PacingPolicy } from '../shared/pacing.ts';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../simulator/server.ts';
 import { quietSignalLogs } from '../simulator/signal-logs.ts';
 import { trustSimulatorRoot } from '../simulator/test-root.ts';
@@ -27,6 +28,7 @@ export const KEY = Buffer.alloc(32, 42);
 export const CONNECTOR_ID = 'sim-edge';
 export const silent = pino({ level: 'silent' });
 export const WAIT_MS = 20_000;
+export const UNPACED: PacingPolicy = { ...DEFAULT_PACING, enabled: false };
 
 export type Stack = {
   hub: TestHub;
@@ -75,7 +77,7 @@ export async function startStack(
   waWsUrl: string,
   dbPath: string,
   sessions: DesiredSession[] = [],
-  overrides: Partial<Pick<ConnectorOptions, 'makeSocket' | 'unlinkRetryDelay' | 'connectorId' | 'qrMaxRounds' | 'socketConfig' | 'seenIntervalMs' | 'mediaRetryDelay' | 'maxMediaBytes'>> & {
+  overrides: Partial<Pick<ConnectorOptions, 'makeSocket' | 'unlinkRetryDelay' | 'connectorId' | 'qrMaxRounds' | 'socketConfig' | 'seenIntervalMs' | 'mediaRetryDelay' | 'maxMediaBytes' | 'defaultPacing' | 'paceBudgetMs'>> & {
     /** Wraps the connector's store, e.g. to make one write fail. */
     wrapDb?: (db: Client) => Client;
   } = {},
@@ -98,6 +100,8 @@ export async function startStack(
     makeSocket: makeWASocket,
     hubReconnectDelay: () => 50,
     sessionReconnectDelay: () => 50,
+    // Unpaced unless a test is about pacing: the others send several messages in a row on purpose.
+    defaultPacing: UNPACED,
     ...connectorOverrides,
     socketConfig: { waWebSocketUrl: waWsUrl, defaultQueryTimeoutMs: 5_000, connectTimeoutMs: 5_000, ...socketConfig },
   });

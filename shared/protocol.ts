@@ -1,6 +1,7 @@
 // The hub <-> connector wire protocol, version 1: every frame is one JSON text message, a union keyed on
 // `type`, checked with safeParse on receipt by both sides. shared/protocol.md explains the flow.
 import { z } from 'zod';
+import { PacingPolicy } from './pacing.ts';
 import { MessageStatus, SessionStatus, StatusReasonCode } from './status.ts';
 
 export const PROTOCOL_VERSION = 1;
@@ -53,6 +54,8 @@ export const DesiredSession = z.object({
    * even across its restarts, until this is higher than when it stopped. Optional (0), additive.
    */
   startEpoch: z.number().int().nonnegative().optional(),
+  /** The session's pacing policy as the admin set it; absent, the connector's default. Optional, additive. */
+  pacing: PacingPolicy.optional(),
 });
 export type DesiredSession = z.infer<typeof DesiredSession>;
 
@@ -62,9 +65,10 @@ export type ConnectedUser = z.infer<typeof ConnectedUser>;
 /**
  * Why WhatsApp refused a sent message (its error ack). `ACCOUNT_RESTRICTED`: 463, the sending account is
  * restricted or has no privacy token for a new contact (retrying makes it worse). `MESSAGE_REJECTED`: 479,
- * the server rejected the stanza (often a stale device list). `REFUSED`: any other code, named in `message`.
+ * the server rejected the stanza (often a stale device list). `RATE_LIMITED`: 429, rate-overlimit (additive).
+ * `REFUSED`: any other code, named in `message`.
  */
-export const SendFailureCode = z.enum(['ACCOUNT_RESTRICTED', 'MESSAGE_REJECTED', 'REFUSED']);
+export const SendFailureCode = z.enum(['ACCOUNT_RESTRICTED', 'MESSAGE_REJECTED', 'REFUSED', 'RATE_LIMITED']);
 export const SendFailure = z.object({ code: SendFailureCode, message: z.string().max(500) });
 export type SendFailure = z.infer<typeof SendFailure>;
 
@@ -197,6 +201,18 @@ export type ParticipantResult = z.infer<typeof ParticipantResult>;
 /** A group invite code as WhatsApp makes them (the tail of https://chat.whatsapp.com/<code>). */
 export const InviteCode = z.string().regex(/^[A-Za-z0-9_-]{6,64}$/);
 
+/** The most messages one queue.enqueue (and POST /api/messages/batch) carries. */
+export const QUEUE_BATCH_MAX = 1_000;
+
+/** One message for the outbound queue: what send.message carries, but no media (a media link outlives no queue). */
+export const QueueItem = z.object({
+  to: Recipient,
+  message: OutgoingMessage.refine((m) => !('media' in m), 'media messages are not queued'),
+  replyTo: messageId.optional(),
+  mentions: z.array(phone).max(1_024).optional(),
+});
+export type QueueItem = z.infer<typeof QueueItem>;
+
 export const SessionEvent = z.discriminatedUnion('name', [
   z.object({ name: z.literal('qr'), qr: z.string().min(1).max(4096), qrDataUrl: z.string().startsWith('data:image/png;base64,') }),
   z.object({
@@ -281,6 +297,17 @@ export const SessionEvent = z.discriminatedUnion('name', [
     /** Why WhatsApp refused the message; only with `failed`. */
     error: SendFailure.optional(),
   }),
+  // WhatsApp signalled that this session sends too much or may not send (rate-overlimit, a reach-out time
+  // lock, a restricted account): its outbound queue is paused until resumed (POST /api/queue/resume) or
+  // `until`. Additive.
+  z.object({
+    name: z.literal('session.warning'),
+    code: z.enum(['RATE_LIMITED', 'REACH_OUT_LOCKED', 'ACCOUNT_RESTRICTED']),
+    message: z.string().max(500),
+    /** When WhatsApp says the limit ends (epoch ms), if it says. */
+    until: z.number().int().optional(),
+    queuePaused: z.boolean(),
+  }),
   // This session became a member of a group: it created it, joined by invite, or was added.
   z.object({ name: z.literal('group.joined'), group: GroupSummary, by: phone.nullable().optional() }),
   // This session is no longer a member: it left, or was removed (`by` the admin who removed it).
@@ -346,6 +373,13 @@ export const Command = z.discriminatedUnion('name', [
   z.object({ name: z.literal('group.invite'), sessionId, groupId: GroupJid, revoke: z.boolean().optional() }),
   z.object({ name: z.literal('group.join'), sessionId, code: InviteCode }),
   z.object({ name: z.literal('group.leave'), sessionId, groupId: GroupJid }),
+  // The durable outbound queue (additive; connector/queue/). Enqueued messages get their WhatsApp id now and are
+  // sent with it later, paced by the session's policy; the answer comes once they are durable.
+  z.object({ name: z.literal('queue.enqueue'), sessionId, items: z.array(QueueItem).min(1).max(QUEUE_BATCH_MAX) }),
+  z.object({ name: z.literal('queue.cancel'), sessionId, messageId }),
+  z.object({ name: z.literal('queue.pause'), sessionId }),
+  z.object({ name: z.literal('queue.resume'), sessionId }),
+  z.object({ name: z.literal('queue.status'), sessionId }),
 ]);
 export type Command = z.infer<typeof Command>;
 
@@ -391,6 +425,27 @@ export const GroupMembershipResult = z.object({ groupId: GroupJid, member: z.boo
 export type GroupMembershipResult = z.infer<typeof GroupMembershipResult>;
 
 
+/** queue.enqueue: each item's WhatsApp id, in order. */
+export const QueueEnqueueResult = z.object({ queued: z.array(z.object({ messageId })).max(QUEUE_BATCH_MAX) });
+export type QueueEnqueueResult = z.infer<typeof QueueEnqueueResult>;
+/** queue.status, queue.pause and queue.resume: the queue as it is now. */
+export const QueueState = z.object({
+  depth: z.number().int().nonnegative(),
+  paused: z.boolean(),
+  /** Why it is paused: `PAUSED_BY_USER`, or the warning that paused it. */
+  pausedReason: z.object({ code: z.string().max(64), message: z.string().max(500), at: z.number().int() }).nullable(),
+  /** When the next message may go (epoch ms): null when empty or paused. */
+  nextSendAt: z.number().int().nullable(),
+  /** When the last queued message should have gone at the current pace (epoch ms): null when empty or paused. */
+  etaAt: z.number().int().nullable(),
+});
+export type QueueState = z.infer<typeof QueueState>;
+export const QueueStatusResult = z.object({ queue: QueueState });
+export type QueueStatusResult = z.infer<typeof QueueStatusResult>;
+/** queue.cancel: the message taken out of the queue. */
+export const QueueCancelResult = z.object({ cancelled: messageId });
+export type QueueCancelResult = z.infer<typeof QueueCancelResult>;
+
 /**
  * A successful command's data, by command: send.text -> SendTextResult, send.message -> SendMessageResult,
  * session.pair -> PairingCodeResult, message.edit/revoke -> SendTextResult (the edited message's id),
@@ -409,6 +464,9 @@ export const CommandData = z.union([
   GroupParticipantsResult,
   GroupInviteResult,
   GroupMembershipResult,
+  QueueEnqueueResult,
+  QueueStatusResult,
+  QueueCancelResult,
 ]);
 export type CommandData = z.infer<typeof CommandData>;
 
@@ -428,6 +486,8 @@ export const CommandErrorCode = z.enum([
   'GROUP_NOT_FOUND', // no such group, or this session is not a member of it (WhatsApp answers 404 or 403)
   'NOT_GROUP_ADMIN', // the change needs an admin of the group, and this session is not one
   'INVITE_INVALID', // group.join with a code that is unknown, revoked or expired
+  'ALREADY_SENT', // queue.cancel of a message that has left the queue (sent, or being sent)
+  'RATE_LIMITED', // a send would wait for the session's pacing longer than its budget; `retryAfterMs` says how long
 ]);
 export type CommandErrorCode = z.infer<typeof CommandErrorCode>;
 
@@ -464,7 +524,12 @@ const ResultFrame = z.discriminatedUnion('ok', [
     type: z.literal('result'),
     id: z.string(),
     ok: z.literal(false),
-    error: z.object({ code: CommandErrorCode, message: z.string().max(1000) }),
+    error: z.object({
+      code: CommandErrorCode,
+      message: z.string().max(1000),
+      /** With RATE_LIMITED: when to try again. Additive. */
+      retryAfterMs: z.number().int().nonnegative().optional(),
+    }),
   }),
 ]);
 

@@ -39,7 +39,9 @@ export type StatusReasonCode = z.infer<typeof StatusReasonCode>;
 export const StatusReason = z.object({ code: StatusReasonCode, message: z.string(), at: z.number().int() });
 export type StatusReason = z.infer<typeof StatusReason>;
 
-export const MessageStatus = z.enum(['pending', 'sent', 'delivered', 'read', 'failed', 'received']);
+// `queued`: accepted into the session's durable outbound queue, not sent yet; `cancelled`: taken out of the
+// queue on request before it was sent.
+export const MessageStatus = z.enum(['pending', 'sent', 'delivered', 'read', 'failed', 'received', 'queued', 'cancelled']);
 export type MessageStatus = z.infer<typeof MessageStatus>;
 
 /** Webhook and live-stream event names. */
@@ -59,5 +61,6 @@ export const EventName = z.enum([
   'group.left',
   'group.updated',
   'group.participants',
+  'session.warning',
 ]);
 export type EventName = z.infer<typeof EventName>;

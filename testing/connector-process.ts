@@ -71,6 +71,8 @@ export function connectorProcess(options: ConnectorProcessOptions): ConnectorPro
     WA_SIMULATOR: '1',
     WA_WS_URL: options.waWsUrl,
     LOG_LEVEL: options.logLevel ?? 'info',
+    // Unpaced unless a test asks: the suites send messages in a row on purpose.
+    PACING_DEFAULT: 'off',
     ...options.env,
   };
   const lines: LogLine[] = [];

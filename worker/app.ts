@@ -28,6 +28,7 @@ import { mediaRoutes } from './routes/media.ts';
 import { publicMediaRoutes } from './routes/public-media.ts';
 import { MESSAGE_BODY_MAX_BYTES } from './routes/message-request.ts';
 import { messageRoutes } from './routes/messages.ts';
+import { BATCH_BODY_MAX_BYTES, queueRoutes } from './routes/queue.ts';
 import { chatActionRoutes } from './routes/chat-actions.ts';
 import { sessionKeyRoutes } from './routes/session-key.ts';
 
@@ -64,7 +65,7 @@ export function createApp() {
     // Uploads stream into R2 under MAX_MEDIA_BYTES (routes/media.ts).
     if (c.req.path === '/api/media') return next();
     // A message may carry a small file inline (base64); larger ones are uploaded, streamed, to /api/media.
-    const maxSize = c.req.path === '/api/messages' ? MESSAGE_BODY_MAX_BYTES : MAX_BODY_BYTES;
+    const maxSize = c.req.path === '/api/messages' ? MESSAGE_BODY_MAX_BYTES : c.req.path === '/api/messages/batch' ? BATCH_BODY_MAX_BYTES : MAX_BODY_BYTES;
     return bodyLimit({ maxSize, onError: () => { throw new ApiError('PAYLOAD_TOO_LARGE', `Request body exceeds ${maxSize} bytes`); } })(c, next);
   });
   app.use('/api/*', services);
@@ -74,6 +75,7 @@ export function createApp() {
   app.route('/', sessionKeyRoutes);
   app.route('/', laravelRoutes);
   app.route('/', liveRoutes);
+  app.route('/', queueRoutes);
   app.route('/', messageRoutes);
   app.route('/', mediaRoutes);
   app.route('/', connectorMediaRoutes);

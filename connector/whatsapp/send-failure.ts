@@ -6,6 +6,8 @@ import type { SendFailure } from '../../shared/protocol.ts';
 const KNOWN: Record<string, Pick<SendFailure, 'code'> & { why: string }> = {
   // Retrying counts as another reach-out and deepens the restriction (Baileys' messages-recv.js).
   '463': { code: 'ACCOUNT_RESTRICTED', why: 'the account is restricted or has no privacy token for this contact' },
+  // rate-overlimit: the code WhatsApp gives queries that come too fast (connector/queue/warning-signs.ts).
+  '429': { code: 'RATE_LIMITED', why: 'rate-overlimit: this number is sending too fast' },
   '479': { code: 'MESSAGE_REJECTED', why: 'WhatsApp rejected the message stanza (smax-invalid)' },
 };
 

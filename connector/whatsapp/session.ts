@@ -107,6 +107,9 @@ export const BASE_SOCKET_CONFIG: Partial<UserFacingSocketConfig> = {
   defaultQueryTimeoutMs: 60_000,
 };
 
+/** How a message is sent: quoting, @mentions, and an id fixed beforehand (a queued message's). */
+export type SendOptions = { quoted?: WAMessage | undefined; mentions?: string[] | undefined; messageId?: string | undefined };
+
 export class WhatsAppSession {
   readonly sessionId: string;
   #status: SessionStatus = 'STOPPED';
@@ -287,13 +290,14 @@ export class WhatsAppSession {
    * group jid; `mentions` are phones to @mention. Media content uploads first, so the stanza is written only
    * once the bytes are with WhatsApp.
    */
-  async sendContent(to: string, content: AnyMessageContent, record: SentRecord, options: { quoted?: WAMessage | undefined; mentions?: string[] | undefined } = {}): Promise<SendTextResult> {
+  async sendContent(to: string, content: AnyMessageContent, record: SentRecord, options: SendOptions = {}): Promise<SendTextResult> {
     const { quoted, mentions } = options;
     const sock = this.#sock;
     if (!sock || this.#status !== 'WORKING') throw new Error('session is not connected');
     // The id is ours before the send: the server's ack (which is `sent`) and receipts can come back before
-    // sendMessage resolves, and must be recognised as this message's.
-    const messageId = generateMessageIDV2(sock.user?.id);
+    // sendMessage resolves, and must be recognised as this message's. A queued message brings the id it was
+    // given at enqueue, so a send repeated after a crash is the same message to WhatsApp and the phone.
+    const messageId = options.messageId ?? generateMessageIDV2(sock.user?.id);
     const statuses = this.#statuses.sending(messageId, to);
     // Plain text can be sent again as it is; anything else once Baileys has built (and uploaded) the
     // finished message, which is then relayed as it was.

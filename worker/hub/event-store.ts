@@ -13,6 +13,9 @@ import { eventReason } from './status-reason.ts';
 
 /** A status may only move forward: a late "delivered" must not undo "read". */
 const LATER_STATUSES: Record<string, MessageStatus[]> = {
+  // A queued message's row exists from its enqueue; anything that happened to it since is later.
+  queued: ['queued', 'sent', 'delivered', 'read', 'failed', 'cancelled'],
+  cancelled: ['sent', 'delivered', 'read', 'failed', 'cancelled'],
   sent: ['sent', 'delivered', 'read'],
   delivered: ['delivered', 'read'],
   read: ['read'],
@@ -95,6 +98,7 @@ function writesFor(db: Db, { id, sessionId, at, event }: StoredEvent): BatchItem
     case 'group.left':
     case 'group.updated':
     case 'group.participants':
+    case 'session.warning':
       return [record];
     case 'connection.update': {
       const user = event.user;

@@ -30,7 +30,7 @@ const SUMMARIES: Record<SessionEvent['name'], string> = {
   'connection.update': "The session's status changed; `code` says why it is not WORKING",
   'message.received': 'A message arrived: text, media, location, contacts or poll, in a direct chat or a group; `replyTo` when it quotes',
   'message.sent': 'A message was sent, through the API or typed on the phone',
-  'message.status': 'A sent message moved to sent, delivered, read or failed',
+  'message.status': 'A sent message moved to sent, delivered, read or failed; a queued one starts at queued (or ends cancelled)',
   'message.reaction': 'A contact reacted to a message (`targetId`); an empty emoji takes it back',
   'message.edited': 'A contact edited its message `messageId`; `text` is the new text',
   'message.revoked': 'A contact deleted its message `messageId` for everyone',
@@ -40,6 +40,7 @@ const SUMMARIES: Record<SessionEvent['name'], string> = {
   'group.left': 'The session left a group or was removed from it',
   'group.updated': "A group's subject, description or settings changed",
   'group.participants': 'Members were added, removed, promoted or demoted, and by whom',
+  'session.warning': "WhatsApp signalled a limit (rate-overlimit, reach-out time lock, restricted account): the session's queue is paused",
 };
 
 type JsonSchema = Record<string, unknown> & { properties?: Record<string, unknown>; required?: string[] };

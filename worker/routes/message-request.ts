@@ -28,6 +28,10 @@ const Common = {
     .max(1_024, 'must be at most 1024 phones')
     .optional()
     .openapi({ description: 'Phones to @mention (in a group); write each as "@<phone>" in the text for WhatsApp to show it', example: ['6289876543210'] }),
+  queue: z
+    .boolean({ error: 'must be true or false' })
+    .optional()
+    .openapi({ description: "true: accept it into the session's durable queue (202) and send it at the session's pace; not for media" }),
 };
 
 const sources = ['url', 'mediaId', 'data'] as const;
@@ -112,7 +116,7 @@ export const PollContent = z
 
 const variant = <K extends string, T extends z.ZodType>(type: K, content: T, example: unknown) =>
   z
-    .object({ ...Common, type: z.literal(type), [type]: content } as { to: typeof To; replyTo: (typeof Common)['replyTo']; mentions: (typeof Common)['mentions']; type: z.ZodLiteral<K> } & {
+    .object({ ...Common, type: z.literal(type), [type]: content } as { to: typeof To; replyTo: (typeof Common)['replyTo']; mentions: (typeof Common)['mentions']; queue: (typeof Common)['queue']; type: z.ZodLiteral<K> } & {
       [P in K]: T;
     })
     .strict()

@@ -5,6 +5,8 @@ import type { AppEnv } from '../app-env.ts';
 import { apiKeyAuth } from '../middleware/api-key-auth.ts';
 import { ErrorSchema } from '../schemas.ts';
 import { sendRequestedMessage } from '../services/outgoing-message.ts';
+import { enqueueMessages } from '../services/queue.ts';
+import { QueuedResult } from './queue.ts';
 import { throwOnInvalid } from '../validation.ts';
 import { MessageRequest, MessageResult } from './message-request.ts';
 
@@ -20,6 +22,7 @@ const sendRoute = createRoute({
   request: { body: { content: { 'application/json': { schema: MessageRequest } }, required: true } },
   responses: {
     200: { description: 'Sent; `result.key.id` is the WhatsApp message id', content: { 'application/json': { schema: MessageResult } } },
+    202: { description: 'With `"queue": true`: durable in the session\'s queue; `messageId` is the WhatsApp id it will be sent with', content: { 'application/json': { schema: QueuedResult } } },
     ...errors(400, 401, 404, 409, 413, 415, 429, 502, 503, 504),
   },
 });
@@ -28,8 +31,13 @@ export const messageRoutes = new OpenAPIHono<AppEnv>({ defaultHook: throwOnInval
 
 messageRoutes.openapi(sendRoute, async (c) => {
   const { services } = c.var;
+  const request = c.req.valid('json');
+  if (request.queue) {
+    const [messageId] = await enqueueMessages(services, c.var.sessionId, [request], () => '');
+    return c.json({ success: true as const, messageId: messageId!, status: 'queued' as const }, 202);
+  }
   const origin = services.config.PUBLIC_URL ?? new URL(c.req.url).origin;
-  const sent = await sendRequestedMessage(services, c.var.sessionId, c.req.valid('json'), { origin, fetch: (input, init) => fetch(input, init) });
+  const sent = await sendRequestedMessage(services, c.var.sessionId, request, { origin, fetch: (input, init) => fetch(input, init) });
   return c.json(
     {
       success: true as const,

@@ -32,6 +32,13 @@ export function commandFailure(outcome: CommandRefusal, sessionId: string, refus
       return new ApiError('GROUP_NOT_FOUND', `No such group, or this session is not in it (${outcome.message})`);
     case 'NOT_GROUP_ADMIN':
       return new ApiError('NOT_GROUP_ADMIN', `Only the group's admins may do that (${outcome.message})`);
+    case 'ALREADY_SENT':
+      return new ApiError('ALREADY_SENT', `The message has left the queue already (${outcome.message})`);
+    case 'RATE_LIMITED': {
+      // The session's pacing: the caller may send again once its slot comes.
+      const seconds = Math.max(1, Math.ceil((outcome.retryAfterMs ?? 1_000) / 1_000));
+      return new ApiError('RATE_LIMITED', `The session's pacing allows its next send in ${seconds} s`, { headers: { 'Retry-After': String(seconds) } });
+    }
     case 'INVITE_INVALID':
       return new ApiError('INVITE_INVALID', `WhatsApp does not know this invite code, or it was revoked (${outcome.message})`);
   }

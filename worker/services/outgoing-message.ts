@@ -15,7 +15,7 @@ import type { Services } from './ports.ts';
 import { buildVcard } from './vcard.ts';
 
 /** Every kind but media, whose file must first be stored. */
-async function outgoing(s: Services, request: Exclude<MessageRequest, MediaRequest>): Promise<OutgoingMessage> {
+export async function outgoing(s: Services, request: Exclude<MessageRequest, MediaRequest>): Promise<OutgoingMessage> {
   if (request.type === 'text') {
     checkMessageText(s.config, request.text.body, 'text.body');
     return { type: 'text', text: request.text.body };
@@ -119,7 +119,7 @@ async function mediaMessage(s: Services, sessionId: string, request: MediaReques
 
 const MEDIA_TYPES: ReadonlySet<string> = new Set(['image', 'video', 'audio', 'document', 'sticker']);
 
-function isMediaRequest(request: MessageRequest): request is MediaRequest {
+export function isMediaRequest(request: MessageRequest): request is MediaRequest {
   return MEDIA_TYPES.has(request.type);
 }
 
