@@ -14,6 +14,7 @@ import { MediaReceiver } from './media/media-receiver.ts';
 import { workerOrigin } from './media/worker-origin.ts';
 import { withAckLag } from './metrics/ack-lag.ts';
 import { createConnectorMetrics } from './metrics/connector-metrics.ts';
+import { queueGauges } from './metrics/queue-gauges.ts';
 import { registerScrapeGauges } from './metrics/scrape-gauges.ts';
 import { createOutbox } from './outbox.ts';
 import { QueueRunner } from './queue/queue-runner.ts';
@@ -215,6 +216,7 @@ export function startConnector(o: ConnectorOptions): RunningConnector {
     outbox: () => outbox.backlog(),
     mediaJobs: () => mediaJobs.count(),
     hubLinkReady: () => link.ready,
+    sendQueue: () => queueGauges(sendQueue, sessions.statuses().map((held) => held.sessionId)),
   });
   const seen = startSeenReporter({
     lastSeen: () => sessions.lastSeen(),

@@ -8,8 +8,10 @@ import { sample } from '../../testing/prometheus-text.ts';
 import { openConnectorDb, type Client } from '../db.ts';
 import { createMediaJobs } from '../media/media-jobs.ts';
 import { createOutbox } from '../outbox.ts';
+import { createSendQueue } from '../queue/send-queue.ts';
 import { withAckLag } from './ack-lag.ts';
 import { createConnectorMetrics } from './connector-metrics.ts';
+import { queueGauges } from './queue-gauges.ts';
 import { registerScrapeGauges } from './scrape-gauges.ts';
 
 let dir: string;
@@ -86,6 +88,7 @@ describe('connector metrics', () => {
     const metrics = createConnectorMetrics(registry);
     const outbox = createOutbox(db, KEY, { connectorId: 'gauges', logger });
     const jobs = createMediaJobs(db, KEY, { connectorId: 'gauges' });
+    const queue = createSendQueue(db, KEY);
     const held = [
       { sessionId: 's1', status: 'WORKING' as const },
       { sessionId: 's2', status: 'STARTING' as const },
@@ -99,6 +102,7 @@ describe('connector metrics', () => {
       outbox: () => outbox.backlog(),
       mediaJobs: () => jobs.count(),
       hubLinkReady: () => linkUp,
+      sendQueue: () => queueGauges(queue, held.map((h) => h.sessionId)),
       now: () => 60_000,
     });
     let text = await registry.metrics();
@@ -108,11 +112,19 @@ describe('connector metrics', () => {
     expect(sample(text, 'kabar_connector_outbox_oldest_age_seconds')).toBe(0);
     expect(sample(text, 'kabar_connector_media_jobs_pending')).toBe(0);
     expect(sample(text, 'kabar_connector_hub_link_up')).toBe(0);
+    expect(sample(text, 'kabar_connector_send_queue_messages')).toBe(0);
+    expect(sample(text, 'kabar_connector_send_queue_paused_sessions')).toBe(0);
 
     await outbox.add('s1', { name: 'connection.update', status: 'WORKING' }, { at: 45_000 });
     await outbox.add('s1', { name: 'connection.update', status: 'WORKING' }, { at: 50_000 });
     const received = { name: 'message.received' as const, messageId: 'm1', from: '628111', text: '', timestamp: 1, type: 'image' as const };
     await jobs.add({ sessionId: 's1', messageId: 'm1', eventId: 'e1', event: received, message: { key: { id: 'm1', remoteJid: '628111@s.whatsapp.net' } } }, 1);
+    const item = (to: string) => ({ to, message: { type: 'text' as const, text: 'antri' } });
+    await queue.enqueue('s1', [{ messageId: 'q1', item: item('628111') }, { messageId: 'q2', item: item('628112') }], 1);
+    await queue.enqueue('s2', [{ messageId: 'q3', item: item('628111') }], 1);
+    await queue.pause('s2', { code: 'PAUSED_BY_USER', message: 'paused', at: 1, until: null });
+    // Another connector's session in a shared store is not this connector's queue.
+    await queue.enqueue('elsewhere', [{ messageId: 'q4', item: item('628111') }], 1);
     held.pop();
     linkUp = true;
     text = await registry.metrics();
@@ -121,5 +133,7 @@ describe('connector metrics', () => {
     expect(sample(text, 'kabar_connector_outbox_oldest_age_seconds')).toBe(15);
     expect(sample(text, 'kabar_connector_media_jobs_pending')).toBe(1);
     expect(sample(text, 'kabar_connector_hub_link_up')).toBe(1);
+    expect(sample(text, 'kabar_connector_send_queue_messages')).toBe(3);
+    expect(sample(text, 'kabar_connector_send_queue_paused_sessions')).toBe(1);
   });
 });

@@ -1,6 +1,6 @@
 // Gauges read at scrape time from the parts that own the numbers: the sessions held, the outbox, the media
-// jobs, the hub link. This is the place for more of them: the durable outbound queue (wip/queue) and the
-// connector leases (wip/failover) add their source to GaugeSources and their gauge below.
+// jobs, the outbound queue, the hub link. This is the place for more of them: the connector leases
+// (wip/failover) add their source to GaugeSources and their gauge below.
 import { Gauge, type Registry } from 'prom-client';
 import type { SessionStatus, StatusReasonCode } from '../../shared/status.ts';
 
@@ -12,6 +12,8 @@ export type GaugeSources = {
   /** Received media messages whose bytes are still being fetched (or waiting to be retried). */
   mediaJobs: () => Promise<number>;
   hubLinkReady: () => boolean;
+  /** The durable outbound queue of the sessions held: messages waiting, and sessions with work whose queue is paused. */
+  sendQueue: () => Promise<{ waiting: number; pausedSessions: number }>;
   now?: () => number;
 };
 
@@ -60,6 +62,22 @@ export function registerScrapeGauges(registry: Registry, sources: GaugeSources):
     registers,
     async collect() {
       this.set(await sources.mediaJobs());
+    },
+  });
+  new Gauge({
+    name: 'kabar_connector_send_queue_messages',
+    help: 'Messages in the durable outbound queue of the sessions held (queued or being sent)',
+    registers,
+    async collect() {
+      this.set((await sources.sendQueue()).waiting);
+    },
+  });
+  new Gauge({
+    name: 'kabar_connector_send_queue_paused_sessions',
+    help: 'Sessions with queued messages whose queue is paused (by request, or by a warning sign from WhatsApp)',
+    registers,
+    async collect() {
+      this.set((await sources.sendQueue()).pausedSessions);
     },
   });
   new Gauge({
