@@ -30,6 +30,7 @@ export async function assign(db: Db, connectorId: string, held: string[], attach
       authEpoch: sessions.authEpoch,
       startEpoch: sessions.startEpoch,
       expectedPhone: sessions.expectedPhone,
+      pacing: sessions.pacing,
     })
     .from(sessions)
     .where(eq(sessions.connectorId, connectorId));
