@@ -172,6 +172,7 @@ export function startConnector(o: ConnectorOptions): RunningConnector {
         ...(o.sessionReconnectDelay ? { reconnectDelay: o.sessionReconnectDelay } : {}),
         ...(o.qrMaxRounds ? { qrMaxRounds: o.qrMaxRounds } : {}),
         onQrTimeout: (why) => sessions.qrTimedOut(sessionId, why),
+        onWarning: (warning) => queue.warn(sessionId, warning),
       }),
   });
 
