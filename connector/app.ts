@@ -187,6 +187,7 @@ export function startConnector(o: ConnectorOptions): RunningConnector {
         ...(o.qrMaxRounds ? { qrMaxRounds: o.qrMaxRounds } : {}),
         onQrTimeout: (why) => sessions.qrTimedOut(sessionId, why),
         onClosed: (close) => metrics.socketClosed(close),
+        onWarning: (warning) => queue.warn(sessionId, warning),
       }),
   });
 

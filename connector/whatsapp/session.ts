@@ -26,6 +26,7 @@ import { classifyDisconnect, closeCause, closeReason, reasonForClose, WaStatusCo
 import { createKeyCache } from './key-cache.ts';
 import { DEFAULT_HISTORY_SYNC, historySyncConfig } from './history-sync.ts';
 import { bareLid, chatParty, incomingEventId, incomingTextEvent, messageStatusName, phoneFromJid, timestampMs, type StatusChange } from './events.ts';
+import { warningOfReachoutLock, type SessionWarning } from '../queue/warning-signs.ts';
 import type { MessageStatusStore } from './message-status-store.ts';
 import { MessageStatuses } from './message-statuses.ts';
 import { phoneSentEvent, phoneSentEventId } from './phone-messages.ts';
@@ -67,6 +68,8 @@ const CONNECTING: Why = { code: 'CONNECTING', message: 'connecting to WhatsApp' 
 
 export type SessionOptions = {
   sessionId: string;
+  /** WhatsApp's warning signs seen on the connection (a reach-out time lock): the queue pauses on them. */
+  onWarning?: (warning: SessionWarning) => Promise<void>;
   authStore: AuthStore;
   /** Unlinks and wipes a stored login when this session has no open socket to log out with. */
   unlinker: Pick<DeviceUnlinker, 'forgetStoredLogin'>;
@@ -421,6 +424,9 @@ export class WhatsAppSession {
     });
     on('connection.update', async (update) => {
       if (epoch !== this.#epoch) return;
+      // A reach-out time lock comes on its own update, with nothing else in it.
+      const lock = update.reachoutTimeLock ? warningOfReachoutLock(update.reachoutTimeLock) : null;
+      if (lock) await this.#o.onWarning?.(lock);
       await this.#onConnectionUpdate(sock, update);
     });
     // Messages are real whichever socket delivered them, so these are not filtered by epoch.

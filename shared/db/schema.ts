@@ -28,6 +28,8 @@ export const sessions = sqliteTable(
     desiredState: text('desired_state', { enum: ['running', 'stopped'] }).notNull().default('running'),
     /** Bumped by logout and reset; a connector that applied a lower epoch forgets the WhatsApp login. */
     authEpoch: integer('auth_epoch').notNull().default(0),
+    /** The admin's pacing policy as JSON (shared/pacing.ts PacingPolicy, defaults filled in); null: the connector's default. */
+    pacing: text('pacing'),
     connectorId: text('connector_id'),
     meJid: text('me_jid'),
     meName: text('me_name'),

@@ -43,6 +43,7 @@ export async function assign(
       authEpoch: sessions.authEpoch,
       startEpoch: sessions.startEpoch,
       expectedPhone: sessions.expectedPhone,
+      pacing: sessions.pacing,
     })
     .from(sessions)
     .where(eq(sessions.connectorId, connectorId));

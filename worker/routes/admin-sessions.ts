@@ -1,5 +1,6 @@
 // The admin's sessions resource (`Authorization: Bearer <ADMIN_TOKEN>`): list, read, create, change, delete,
 // start, stop, restart, log out and the QR of any session, whatever the state of its keys.
+import { PacingPolicy } from '../../shared/pacing.ts';
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import { EventName, SessionStatus, StatusReason } from '../../shared/status.ts';
 import type { AppEnv } from '../app-env.ts';
@@ -52,6 +53,7 @@ const SessionDetail = SessionSummary.extend({
   expectedPhone: z.string().nullable(),
   userId: z.string().nullable(),
   webhook: z.object({ url: z.string().nullable(), events: z.array(z.string()).nullable(), hasSecret: z.boolean(), hasToken: z.boolean() }),
+  pacing: PacingPolicy.nullable().openapi({ description: "The session's pacing policy; null: the connector's default (README, Pacing)" }),
   keys: z.array(z.object({ prefix: z.string(), createdAt: z.number().int(), lastUsedAt: z.number().int().nullable() })),
   counters: z.object({
     messagesIn: z.number().int(),
@@ -136,6 +138,9 @@ const PatchBody = z
     // Sent as `Authorization: Bearer <token>` to the owner's backend: a line break would inject headers.
     webhookToken: text('text').min(1, 'must not be empty').max(1024, 'must be at most 1024 characters').regex(/^[\x20-\x7e]+$/, 'must be printable ASCII text').nullable().optional(),
     newWebhookSecret: z.literal(true, { error: 'must be true when given' }).optional().openapi({ description: 'Generate a new webhook secret, returned once' }),
+    pacing: PacingPolicy.nullable()
+      .optional()
+      .openapi({ description: 'Anti-ban pacing of sends (fields left out take their defaults); null: back to the default', example: { minIntervalMs: 8000, perDay: 500 } }),
   })
   .strict()
   .refine((body) => Object.keys(body).length > 0, { message: 'must change at least one field' })
@@ -145,7 +150,7 @@ const patchRoute = createRoute({
   method: 'patch',
   path: '/api/sessions/{sessionId}',
   tags,
-  summary: "Change a session's description or webhook (null clears a field); a new webhook secret is shown once",
+  summary: "Change a session's description, webhook or pacing (null clears a field); a new webhook secret is shown once",
   security: admin,
   middleware: [adminAuth('other')] as const,
   request: { params: Params, body: { content: { 'application/json': { schema: PatchBody } }, required: true } },

@@ -1,6 +1,7 @@
 // The admin's view of sessions: a page of them, and everything about one (without its secrets).
 import { and, asc, count, eq, gt, isNull } from 'drizzle-orm';
 import { apiKeys, events, messages, sessions, webhookDeliveries } from '../../shared/db/schema.ts';
+import type { PacingPolicy } from '../../shared/pacing.ts';
 import type { SessionStatus, StatusReason } from '../../shared/status.ts';
 import type { ConnectedUser } from '../../shared/protocol.ts';
 import { ApiError } from '../errors.ts';
@@ -63,6 +64,8 @@ export interface SessionDetail extends SessionSummary {
   expectedPhone: string | null;
   userId: string | null;
   webhook: { url: string | null; events: string[] | null; hasSecret: boolean; hasToken: boolean };
+  /** The admin's pacing policy; null: the connector's default (PACING_DEFAULT). */
+  pacing: PacingPolicy | null;
   keys: { prefix: string; createdAt: number; lastUsedAt: number | null }[];
   counters: { messagesIn: number; messagesOut: number; events: number; deliveries: { delivered: number; failed: number; dead: number } };
 }
@@ -101,6 +104,7 @@ export async function sessionDetail(s: Services, sessionId: string): Promise<Ses
       hasSecret: row.webhookSecret !== null,
       hasToken: row.webhookToken !== null,
     },
+    pacing: row.pacing ? (JSON.parse(row.pacing) as PacingPolicy) : null,
     keys,
     counters: {
       messagesIn: messagesOf('in'),

@@ -2,6 +2,7 @@
 // never shown again once stored; asking for a new one returns it this once.
 import { eq } from 'drizzle-orm';
 import { sessions } from '../../shared/db/schema.ts';
+import type { PacingPolicy } from '../../shared/pacing.ts';
 import { ApiError } from '../errors.ts';
 import { newWebhookSecret } from '../webhooks/signing-secret.ts';
 import { webhookTargetProblem } from '../webhooks/target-address.ts';
@@ -16,6 +17,8 @@ export interface SessionChanges {
   webhookToken?: string | null;
   /** true: replace the webhook secret with a generated one, returned once. */
   newWebhookSecret?: boolean;
+  /** The session's pacing (defaults filled in); null: back to the connector's default. */
+  pacing?: PacingPolicy | null;
 }
 
 export async function updateSession(s: Services, sessionId: string, changes: SessionChanges): Promise<{ webhookSecret?: string }> {
@@ -36,10 +39,13 @@ export async function updateSession(s: Services, sessionId: string, changes: Ses
       ...(changes.webhookEvents !== undefined ? { webhookEvents: changes.webhookEvents === null ? null : JSON.stringify(changes.webhookEvents) } : {}),
       ...(changes.webhookToken !== undefined ? { webhookToken: changes.webhookToken } : {}),
       ...(webhookSecret ? { webhookSecret } : {}),
+      ...(changes.pacing !== undefined ? { pacing: changes.pacing === null ? null : JSON.stringify(changes.pacing) } : {}),
       updatedAt: Date.now(),
     })
     .where(eq(sessions.id, sessionId))
     .returning({ id: sessions.id });
   if (updated.length === 0) throw new ApiError('SESSION_NOT_FOUND', `Session ${sessionId} not found`);
+  // The connector paces the session's sends: it hears the new policy with the session's desired state.
+  if (changes.pacing !== undefined) await s.hub.syncSession(sessionId);
   return webhookSecret ? { webhookSecret } : {};
 }
