@@ -4,6 +4,7 @@
 import { figure, type BenchSettings, type Figure } from './figure.ts';
 import { RAW_PHONES, RECIPIENT, type Lab } from './lab.ts';
 import { runPool } from './pool.ts';
+import { measureCpu, perMessage, workerdChildren, type ProcessRef } from './process-cpu.ts';
 import { median } from './stats.ts';
 
 const TARGET_PER_SECOND = 1_000;
@@ -15,7 +16,8 @@ const TARGET_PER_SECOND = 1_000;
 const concurrencyFor = (sessions: number) => Math.min(64, 8 * sessions);
 const STORE_TIMEOUT_MS = 120_000;
 
-type Burst = { perSecond: number; failed: number; unstored: number; firstFailure?: string };
+/** `cpuMs`: CPU milliseconds per stored message, by process (process-cpu.ts). */
+type Burst = { perSecond: number; failed: number; unstored: number; cpuMs: Record<string, number>; firstFailure?: string };
 
 /** Waits for the simulator to store `count` more messages than `before`; returns how many it did store. */
 async function stored(lab: Lab, before: number, count: number): Promise<number> {
@@ -33,26 +35,38 @@ async function gatewayBurst(lab: Lab, sessions: number, total: number): Promise<
   let failed = 0;
   let firstFailure: string | undefined;
   const start = performance.now();
-  await runPool(Array.from({ length: total }, (_, i) => i), concurrencyFor(sessions), async (i) => {
-    const reply = await lab.http.call('POST', '/api/send', {
-      headers: { 'x-api-key': lab.sessions[i % sessions]!.apiKey },
-      body: { to: RECIPIENT, message: `burst ${i}` },
+  const processes: ProcessRef[] = [{ name: 'connector', pid: lab.connector.pid }, { name: 'simulator', pid: lab.simulator.pid }, ...(await workerdChildren())];
+  const { result: acked, cpuMs } = await measureCpu(processes, async () => {
+    await runPool(Array.from({ length: total }, (_, i) => i), concurrencyFor(sessions), async (i) => {
+      const reply = await lab.http.call('POST', '/api/send', {
+        headers: { 'x-api-key': lab.sessions[i % sessions]!.apiKey },
+        body: { to: RECIPIENT, message: `burst ${i}` },
+      });
+      if (reply.status === 200) return;
+      failed++;
+      firstFailure ??= `${reply.status} ${reply.body.slice(0, 200)}`;
     });
-    if (reply.status === 200) return;
-    failed++;
-    firstFailure ??= `${reply.status} ${reply.body.slice(0, 200)}`;
+    return Math.min(total - failed, await stored(lab, before, total - failed));
   });
-  const acked = Math.min(total - failed, await stored(lab, before, total - failed));
   const perSecond = acked / ((performance.now() - start) / 1_000);
-  return { perSecond, failed, unstored: total - failed - acked, ...(firstFailure ? { firstFailure } : {}) };
+  return { perSecond, failed, unstored: total - failed - acked, cpuMs: perMessage(cpuMs, acked), ...(firstFailure ? { firstFailure } : {}) };
 }
 
 async function rawBurst(lab: Lab, sessions: number, total: number): Promise<Burst> {
   const before = await lab.simulator.stored();
   const start = performance.now();
-  await lab.raw.sendBurst(sessions, total, concurrencyFor(sessions), RECIPIENT);
-  const acked = await stored(lab, before, total);
-  return { perSecond: acked / ((performance.now() - start) / 1_000), failed: 0, unstored: total - acked };
+  const processes: ProcessRef[] = [{ name: 'baileys', pid: lab.raw.pid }, { name: 'simulator', pid: lab.simulator.pid }];
+  const { result: acked, cpuMs } = await measureCpu(processes, async () => {
+    await lab.raw.sendBurst(sessions, total, concurrencyFor(sessions), RECIPIENT);
+    return stored(lab, before, total);
+  });
+  return { perSecond: acked / ((performance.now() - start) / 1_000), failed: 0, unstored: total - acked, cpuMs: perMessage(cpuMs, acked) };
+}
+
+/** Each process's median CPU per message over the runs. */
+function medianCpu(bursts: Burst[]): Record<string, number> {
+  const names = [...new Set(bursts.flatMap((b) => Object.keys(b.cpuMs)))];
+  return Object.fromEntries(names.map((name) => [name, median(bursts.map((b) => b.cpuMs[name] ?? 0))]));
 }
 
 export async function sendThroughput(lab: Lab, settings: BenchSettings): Promise<Figure[]> {
@@ -74,6 +88,7 @@ export async function sendThroughput(lab: Lab, settings: BenchSettings): Promise
     const ours = bursts.map((b) => b.perSecond);
     const reference = references.map((b) => b.perSecond);
     console.error(`  ${sessions} session(s): ${ours.map((v) => v.toFixed(0)).join(', ')} msg/s; reference ${reference.map((v) => v.toFixed(0)).join(', ')}`);
+    console.error(`    CPU ms per message: ours ${JSON.stringify(medianCpu(bursts))}; reference ${JSON.stringify(medianCpu(references))}`);
     const failures = bursts.filter((b) => b.failed > 0);
     const atTarget = sessions === 100;
     figures.push(
@@ -92,6 +107,7 @@ export async function sendThroughput(lab: Lab, settings: BenchSettings): Promise
           perRun: { ours, reference },
           failedSends: bursts.map((b) => b.failed),
           unstored: { ours: bursts.map((b) => b.unstored), reference: references.map((b) => b.unstored) },
+          cpuMsPerMessage: { ours: medianCpu(bursts), reference: medianCpu(references) },
           ...(failures[0] ? { firstFailure: failures[0].firstFailure } : {}),
         },
       }),

@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CloseCode, PROTOCOL_VERSION, type Command, type DesiredSession } from '../shared/protocol.ts';
+import { FRAME_BATCH_MAX, type Command, type DesiredSession } from '../shared/protocol.ts';
+import { eventually } from '../testing/eventually.ts';
 import { openConnectorDb, type Client } from './db.ts';
 import { HubLink, type CommandOutcome, type HubHandlers } from './hub-link.ts';
 import { createOutbox, type Outbox } from './outbox.ts';
@@ -265,6 +267,70 @@ describe('hub link', () => {
     h.send({ type: 'command', id: 'bad', deadline: 1, command: { name: 'send.text', sessionId: 's1', to: 'not-a-number', text: 'x' } } as never);
     const [frame] = await result;
     expect(frame).toMatchObject({ id: 'bad', ok: false, error: { code: 'INVALID_COMMAND' } });
+  });
+
+  it('answers the commands that finish in one turn together, in one results frame', async () => {
+    const h = await hub();
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let started = 0;
+    const { link: l } = link(h, {
+      command: async (command): Promise<CommandOutcome> => {
+        started++;
+        await gate;
+        return { ok: true, data: { messageId: command.name === 'send.text' ? command.text : '', remoteJid: 'x@s.whatsapp.net', timestamp: 1 } };
+      },
+    });
+    l.start();
+    await once(l, 'ready');
+    const results: Array<{ id: string; ok: boolean }> = [];
+    const batches: number[] = [];
+    h.events.on('result', (r) => results.push(r));
+    h.events.on('results', (n) => batches.push(n));
+    for (let i = 0; i < 5; i++) h.send(sendText(`b${i}`));
+    await eventually(() => expect(started).toBe(5));
+    release();
+    await eventually(() => expect(results).toHaveLength(5));
+    expect(batches).toEqual([5]);
+    expect(results.map((r) => r.id).sort()).toEqual(['b0', 'b1', 'b2', 'b3', 'b4']);
+  });
+
+  it('runs each command of a commands frame and refuses a malformed item alone with INVALID_COMMAND', async () => {
+    const h = await hub();
+    const seen: Command[] = [];
+    const { link: l } = link(h, {
+      command: async (command): Promise<CommandOutcome> => {
+        seen.push(command);
+        return { ok: true, data: { messageId: 'M', remoteJid: 'x@s.whatsapp.net', timestamp: 1 } };
+      },
+    });
+    l.start();
+    await once(l, 'ready');
+    const results: Array<{ id: string; ok: boolean; error?: { code: string } }> = [];
+    h.events.on('result', (r) => results.push(r));
+    const bad = { type: 'command', id: 'bad', deadline: 1, command: { name: 'send.text', sessionId: 's1', to: 'not-a-number', text: 'x' } };
+    h.send({ type: 'commands', commands: [sendText('k1'), bad, 'not even an object', null, sendText('k2')] });
+    await eventually(() => expect(results).toHaveLength(3));
+    expect(seen).toHaveLength(2);
+    expect(Object.fromEntries(results.map((r) => [r.id, r.ok ? 'ok' : r.error?.code]))).toEqual({ k1: 'ok', k2: 'ok', bad: 'INVALID_COMMAND' });
+    // The link is still up and answering.
+    h.send(sendText('after'));
+    await eventually(() => expect(results.map((r) => r.id)).toContain('after'));
+  });
+
+  it('answers every command of a commands frame refused whole (over the batch limit) with INVALID_COMMAND', async () => {
+    const h = await hub();
+    const seen: Command[] = [];
+    const { link: l } = link(h, { command: async (command) => (seen.push(command), { ok: true, data: { messageId: 'M', remoteJid: 'x@s.whatsapp.net', timestamp: 1 } }) });
+    l.start();
+    await once(l, 'ready');
+    const results: Array<{ id: string; ok: boolean; error?: { code: string } }> = [];
+    h.events.on('result', (r) => results.push(r));
+    const commands = Array.from({ length: FRAME_BATCH_MAX + 1 }, (_, i) => sendText(`over-${i}`));
+    h.send({ type: 'commands', commands });
+    await eventually(() => expect(results).toHaveLength(FRAME_BATCH_MAX + 1));
+    expect(results.every((r) => !r.ok && r.error?.code === 'INVALID_COMMAND')).toBe(true);
+    expect(seen).toHaveLength(0);
   });
 
   it('turns a throwing command handler into SEND_FAILED', async () => {

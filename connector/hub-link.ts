@@ -6,8 +6,10 @@ import type { SessionStatus } from '../shared/status.ts';
 import type { Logger } from 'pino';
 import {
   CloseCode,
+  CommandFrame,
   ConnectorFrame,
   EVENT_WINDOW,
+  FRAME_BATCH_MAX,
   HubFrame,
   PING_FRAME,
   PONG_FRAME,
@@ -17,6 +19,7 @@ import {
   type CommandData,
   type CommandErrorCode,
   type DesiredSession,
+  type ResultFrame,
 } from '../shared/protocol.ts';
 import { connectorProof } from '../shared/connector-proof.ts';
 import { nextReconnectDelay } from './reconnect-delay.ts';
@@ -93,6 +96,8 @@ export class HubLink extends EventEmitter<HubLinkEvents> {
   #pumpAgain = false;
   #draining = false;
   readonly #inFlight = new Set<Promise<unknown>>();
+  /** Results ready this turn, sent together after it (one `results` frame, see FRAME_BATCH_MAX). */
+  #answers: { ws: WebSocket; frame: ResultFrame }[] = [];
 
   constructor(options: HubLinkOptions) {
     super();
@@ -228,6 +233,9 @@ export class HubLink extends EventEmitter<HubLinkEvents> {
       case 'command':
         await this.#runCommand(ws, frame.id, frame.command, frame.deadline);
         return;
+      case 'commands':
+        await Promise.all(frame.commands.map((item) => this.#runItem(ws, item)));
+        return;
       case 'ack':
         this.#lastAckAt = this.#options.now();
         await this.#options.outbox.ack(frame.ids);
@@ -303,9 +311,18 @@ export class HubLink extends EventEmitter<HubLinkEvents> {
     }, delay);
   }
 
+  /** One item of a `commands` frame, checked on its own: a malformed one is answered alone, if it has an id. */
+  async #runItem(ws: WebSocket, item: unknown): Promise<void> {
+    const parsed = CommandFrame.safeParse(item);
+    if (parsed.success) return this.#runCommand(ws, parsed.data.id, parsed.data.command, parsed.data.deadline);
+    const id = (item as { id?: unknown } | null)?.id;
+    this.#log.warn({ item: JSON.stringify(item)?.slice(0, 200) }, 'ignoring a malformed command in a batch');
+    if (typeof id === 'string') this.#answer(ws, { type: 'result', id, ok: false, error: { code: 'INVALID_COMMAND', message: 'command did not parse' } });
+  }
+
   async #runCommand(ws: WebSocket, id: string, command: Command, deadline: number): Promise<void> {
     if (this.#draining) {
-      this.#send(ws, { type: 'result', id, ok: false, error: { code: 'SHUTTING_DOWN', message: 'connector is shutting down' } });
+      this.#answer(ws, { type: 'result', id, ok: false, error: { code: 'SHUTTING_DOWN', message: 'connector is shutting down' } });
       return;
     }
     const run = (async (): Promise<CommandOutcome> => {
@@ -320,24 +337,49 @@ export class HubLink extends EventEmitter<HubLinkEvents> {
     try {
       const outcome = await run;
       // A result after a reconnect goes nowhere useful: the hub answered 503 when the old link dropped.
-      if (this.#ws === ws) this.#send(ws, { type: 'result', id, ...outcome });
+      if (this.#ws === ws) this.#answer(ws, { type: 'result', id, ...outcome });
     } finally {
       this.#inFlight.delete(run);
     }
   }
 
+  /**
+   * Queues a result for the end of this turn: the sends that one group commit finished answer together, in
+   * one frame, and the hub handles one message for them instead of one each.
+   */
+  #answer(ws: WebSocket, frame: ResultFrame): void {
+    if (this.#answers.length === 0) setImmediate(() => this.#flushAnswers());
+    this.#answers.push({ ws, frame });
+  }
+
+  #flushAnswers(): void {
+    const answers = this.#answers;
+    this.#answers = [];
+    const current = this.#ws;
+    // Results for a socket that has gone go nowhere useful: the hub answered 503 when the old link dropped.
+    const frames = answers.filter((a) => a.ws === current).map((a) => a.frame);
+    if (!current) return;
+    for (let i = 0; i < frames.length; i += FRAME_BATCH_MAX) {
+      const chunk = frames.slice(i, i + FRAME_BATCH_MAX);
+      this.#send(current, chunk.length === 1 ? chunk[0]! : { type: 'results', results: chunk });
+    }
+  }
+
   /** A command whose frame does not parse still gets its one answer, if it has an id to answer to. */
   #answerMalformed(ws: WebSocket, raw: string | null): void {
-    let id: unknown;
+    let ids: unknown[] = [];
     try {
-      const json = JSON.parse(raw ?? 'null') as { type?: unknown; id?: unknown } | null;
-      if (json?.type === 'command') id = json.id;
+      const json = JSON.parse(raw ?? 'null') as { type?: unknown; id?: unknown; commands?: unknown } | null;
+      if (json?.type === 'command') ids = [json.id];
+      // A batch refused whole (too long, say): each command in it still gets its answer.
+      if (json?.type === 'commands' && Array.isArray(json.commands)) ids = json.commands.map((c: { id?: unknown } | null) => c?.id);
     } catch {
       // not JSON at all
     }
     this.#log.warn({ frame: raw?.slice(0, 200) }, 'ignoring malformed hub frame');
-    if (typeof id === 'string' && this.#ready) {
-      this.#send(ws, { type: 'result', id, ok: false, error: { code: 'INVALID_COMMAND', message: 'command frame did not parse' } });
+    if (!this.#ready) return;
+    for (const id of ids) {
+      if (typeof id === 'string') this.#answer(ws, { type: 'result', id, ok: false, error: { code: 'INVALID_COMMAND', message: 'command frame did not parse' } });
     }
   }
 
@@ -351,6 +393,8 @@ export class HubLink extends EventEmitter<HubLinkEvents> {
       return;
     }
     this.#pumping = true;
+    // Results ready now go ahead of the events their commands stored: the hub answers callers first.
+    if (this.#answers.length > 0) this.#flushAnswers();
     try {
       do {
         this.#pumpAgain = false;

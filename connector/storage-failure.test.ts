@@ -3,7 +3,7 @@
 // offline delivery, which redelivers unreceipted messages at login, brings it again. Real Baileys, the
 // real store with one failing write, the simulator.
 import { join } from 'node:path';
-import type { Client, InStatement } from '@libsql/client';
+import type { Client, InStatement, TransactionMode } from '@libsql/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Simulator } from '../simulator/server.ts';
 import { hubEvent, pair, startStack, type Stack, useSimulatorWorld } from './test-stack.ts';
@@ -17,22 +17,43 @@ useSimulatorWorld('kabar-connector-storage-', (world) => ({ simulator, dir } = w
 /** Outbox writes of incoming messages of these sessions fail once each. */
 const failOnce = new Set<string>();
 
-/** The real store, but the first outbox write of an incoming message of an armed session throws. */
+/** The armed session of an outbox write of an incoming message, if the statement is one. */
+function armedIncoming(statement: InStatement): string | undefined {
+  if (typeof statement !== 'object' || !statement.sql.startsWith('INSERT INTO outbox') || !Array.isArray(statement.args)) return undefined;
+  const [, id, sessionId] = statement.args;
+  return String(id).startsWith('rcv-') && failOnce.has(String(sessionId)) ? String(sessionId) : undefined;
+}
+
+const injected = () => Promise.reject(new Error('SQLITE_IOERR: disk I/O error (injected)'));
+
+/**
+ * The real store, but the first outbox write of an incoming message of an armed session throws. The
+ * connector commits writes in groups (commit-group.ts), retrying each caller's alone when a group fails: the
+ * write fails its group and then its own commit, once, as one failing write would.
+ */
 function failingOutbox(db: Client): Client {
   return new Proxy(db, {
     get(target, property) {
       const value: unknown = Reflect.get(target, property, target);
-      // The client's methods use its private fields: they must run on the client, not on the proxy.
-      if (property !== 'execute') return typeof value === 'function' ? value.bind(target) : value;
-      return (statement: InStatement) => {
-        if (typeof statement === 'object' && statement.sql.startsWith('INSERT INTO outbox') && Array.isArray(statement.args)) {
-          const [, id, sessionId] = statement.args;
-          if (String(id).startsWith('rcv-') && failOnce.delete(String(sessionId))) {
-            return Promise.reject(new Error('SQLITE_IOERR: disk I/O error (injected)'));
+      if (property === 'execute') {
+        return (statement: InStatement) => {
+          const armed = armedIncoming(statement);
+          if (armed && failOnce.delete(armed)) return injected();
+          return target.execute(statement);
+        };
+      }
+      if (property === 'batch') {
+        return (statements: InStatement[], mode?: TransactionMode) => {
+          const armed = statements.map(armedIncoming).find((s) => s !== undefined);
+          if (armed) {
+            if (statements.length === 1) failOnce.delete(armed);
+            return injected();
           }
-        }
-        return target.execute(statement);
-      };
+          return target.batch(statements, mode);
+        };
+      }
+      // The client's methods use its private fields: they must run on the client, not on the proxy.
+      return typeof value === 'function' ? value.bind(target) : value;
     },
   });
 }

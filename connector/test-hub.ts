@@ -12,6 +12,7 @@ import {
   PING_FRAME,
   PONG_FRAME,
   PROTOCOL_VERSION,
+  ResultFrame as ResultItem,
   parseFrame,
   type DesiredSession,
   type HubFrame,
@@ -39,7 +40,7 @@ export type TestHubOptions = {
 export type TestHub = {
   url: string;
   /** Frames and socket changes, for tests to wait on with once(). */
-  events: EventEmitter<{ dialled: [string]; hello: [HelloFrame]; welcomed: [WebSocket]; event: [EventFrame]; result: [ResultFrame]; seen: [SeenFrame]; ping: []; closed: [number] }>;
+  events: EventEmitter<{ dialled: [string]; hello: [HelloFrame]; welcomed: [WebSocket]; event: [EventFrame]; result: [ResultFrame]; results: [number]; seen: [SeenFrame]; ping: []; closed: [number] }>;
   /** Every event frame received, in order, including resends. */
   received: EventFrame[];
   setSessions(sessions: DesiredSession[]): void;
@@ -107,6 +108,13 @@ export async function startTestHub(options: TestHubOptions): Promise<TestHub> {
         events.emit('event', frame);
       } else if (frame?.type === 'result') {
         events.emit('result', frame);
+      } else if (frame?.type === 'results') {
+        // As the hub does: each item on its own.
+        events.emit('results', frame.results.length);
+        for (const item of frame.results) {
+          const parsed = ResultItem.safeParse(item);
+          if (parsed.success) events.emit('result', parsed.data);
+        }
       } else if (frame?.type === 'seen') {
         events.emit('seen', frame);
       }

@@ -495,6 +495,21 @@ export const CommandErrorCode = z.enum([
 ]);
 export type CommandErrorCode = z.infer<typeof CommandErrorCode>;
 
+/**
+ * Batched frames (protocol version 2, additive): the commands a hub relays in one turn go in one
+ * `commands` frame, and the results a connector has ready in one turn in one `results` frame, so a burst of
+ * sends costs a frame per turn rather than one per send on each side. Each item is exactly the single frame
+ * it stands for (`command`, `result`) and is checked on its own: an item that does not parse is refused
+ * alone (a command with an id is answered INVALID_COMMAND; a result is dropped, and its caller gets the
+ * deadline's CONNECTOR_TIMEOUT, since the send may have gone), never the rest of the frame or the link.
+ */
+export const FRAME_BATCH_MAX = 256;
+const batchItems = z.array(z.unknown()).min(1).max(FRAME_BATCH_MAX);
+
+/** One command for the connector to run and answer once, by `id`, before `deadline` (epoch ms). */
+export const CommandFrame = z.object({ type: z.literal('command'), id: z.string(), deadline: z.number().int(), command: Command });
+export type CommandFrame = z.infer<typeof CommandFrame>;
+
 // Hub -> connector
 export const HubFrame = z.discriminatedUnion('type', [
   z.object({ type: z.literal('challenge'), protocol: z.number().int(), nonce: z.string().min(16) }),
@@ -515,14 +530,16 @@ export const HubFrame = z.discriminatedUnion('type', [
   }),
   z.object({ type: z.literal('desired'), sessions: z.array(DesiredSession) }),
   z.object({ type: z.literal('remove'), sessionIds: z.array(sessionId) }),
-  z.object({ type: z.literal('command'), id: z.string(), deadline: z.number().int(), command: Command }),
+  CommandFrame,
+  /** Several `command` frames, each item checked on its own (see FRAME_BATCH_MAX). */
+  z.object({ type: z.literal('commands'), commands: batchItems }),
   z.object({ type: z.literal('ack'), ids: z.array(eventId) }),
   z.object({ type: z.literal('pong') }),
 ]);
 export type HubFrame = z.infer<typeof HubFrame>;
 
 /** A command's one answer; nested on `ok` so both variants share `type: "result"`. */
-const ResultFrame = z.discriminatedUnion('ok', [
+export const ResultFrame = z.discriminatedUnion('ok', [
   z.object({ type: z.literal('result'), id: z.string(), ok: z.literal(true), data: CommandData }),
   z.object({
     type: z.literal('result'),
@@ -536,6 +553,7 @@ const ResultFrame = z.discriminatedUnion('ok', [
     }),
   }),
 ]);
+export type ResultFrame = z.infer<typeof ResultFrame>;
 
 // Connector -> hub
 export const ConnectorFrame = z.discriminatedUnion('type', [
@@ -555,6 +573,8 @@ export const ConnectorFrame = z.discriminatedUnion('type', [
     live: z.array(z.object({ sessionId, status: SessionStatus })).max(100_000).default([]),
   }),
   ResultFrame,
+  /** Several `result` frames, each item checked on its own (see FRAME_BATCH_MAX). */
+  z.object({ type: z.literal('results'), results: batchItems }),
   z.object({ type: z.literal('event'), id: eventId, sessionId, at: z.number().int(), event: SessionEvent }),
   z.object({ type: z.literal('ping') }),
   /**

@@ -1,6 +1,6 @@
 // Commands relayed from the Worker to a connector: each waits for its one result frame, its deadline, or
 // the loss of the socket it was sent over, whichever comes first.
-import type { Command, CommandData, CommandErrorCode, ConnectorFrame, HubFrame } from '../../shared/protocol.ts';
+import { ResultFrame, type Command, type CommandData, type CommandErrorCode, type HubFrame } from '../../shared/protocol.ts';
 
 export type CommandOutcome =
   | { ok: true; data: CommandData }
@@ -36,8 +36,23 @@ export class Commands {
     });
   }
 
+  /**
+   * The items of a `results` frame, each checked on its own: the valid ones settle their commands, and one
+   * that does not parse is dropped (its caller gets the deadline's answer, as for a malformed single result:
+   * the command may have been carried out, so it must not be reported as failed). Returns how many were dropped.
+   */
+  settleAll(ws: WebSocket, items: unknown[]): number {
+    let malformed = 0;
+    for (const item of items) {
+      const parsed = ResultFrame.safeParse(item);
+      if (parsed.success) this.settle(ws, parsed.data);
+      else malformed++;
+    }
+    return malformed;
+  }
+
   /** A result frame: settles its command if it came over the socket the command went out on. */
-  settle(ws: WebSocket, frame: Extract<ConnectorFrame, { type: 'result' }>): void {
+  settle(ws: WebSocket, frame: ResultFrame): void {
     const pending = this.pending.get(frame.id);
     if (!pending || pending.socket !== ws) return; // late: the caller already had its 504
     this.pending.delete(frame.id);

@@ -163,6 +163,28 @@ describe('relaying through an attached connector', () => {
     await script.close();
   });
 
+  it('settles each result of a results frame on its own: a malformed item is dropped alone and the link stays', async () => {
+    const { script } = await connectScripted(stack.hubUrl, { secret: stack.connectorSecret, connectorId: 'batcher' });
+    const { sessionId, apiKey } = await createSession(api);
+    const answers = ['satu', 'dua', 'tiga'].map((message) => api('POST', '/api/send', { key: apiKey, body: { to: '081234567890', message } }));
+    const commands = await Promise.all(
+      ['satu', 'dua', 'tiga'].map((text) => script.next('command', (f) => f.command.sessionId === sessionId && f.command.name === 'send.text' && f.command.text === text)),
+    );
+    const ok = (id: string, messageId: string) => ({ type: 'result', id, ok: true, data: { messageId, remoteJid: '6281234567890@s.whatsapp.net', timestamp: 1700000000 } });
+    script.send({
+      type: 'results',
+      // The second answer is not a result the protocol knows: the send may have gone, so its caller is not told it failed.
+      results: [ok(commands[0]!.id, 'WA-SATU'), { type: 'result', id: commands[1]!.id, ok: 'yes' }, 'garbage', ok(commands[2]!.id, 'WA-TIGA')],
+    } as never);
+    const [first, second, third] = await Promise.all(answers);
+    expect(first).toMatchObject({ status: 200, json: { result: { key: { id: 'WA-SATU' } } } });
+    expect(third).toMatchObject({ status: 200, json: { result: { key: { id: 'WA-TIGA' } } } });
+    expect(second.status).toBe(504);
+    script.send(PING_FRAME);
+    expect(await script.next('pong')).toEqual({ type: 'pong' });
+    await script.close();
+  });
+
   it("records a sent message with its text from message.sent, whether or not a receipt came first", async () => {
     const { script } = await connectScripted(stack.hubUrl, { secret: stack.connectorSecret, connectorId: 'sent-records' });
     const { sessionId } = await createSession(api);

@@ -127,6 +127,11 @@ export class Hub extends DurableObject<Env> {
       case 'result':
         this.commands.settle(ws, frame);
         return;
+      case 'results': {
+        const malformed = this.commands.settleAll(ws, frame.results);
+        if (malformed > 0) console.warn(`hub: dropped ${malformed} malformed results of ${frame.results.length} from`, attachment.connectorId);
+        return;
+      }
       case 'event':
         await this.inbound.receive(ws, attachment.connectorId, frame);
         return;
