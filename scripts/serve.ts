@@ -24,8 +24,8 @@ try {
   console.error((error as Error).message);
   process.exit(1);
 }
-const log = (level: Level, msg: string, source = 'serve') => {
-  const line = formatLine(format, source, level, msg);
+const log = (level: Level, msg: string, source = 'serve', time = Date.now()) => {
+  const line = formatLine(format, source, level, msg, time);
   if (level === 'error' || level === 'warn') process.stderr.write(`${line}\n`);
   else process.stdout.write(`${line}\n`);
 };
@@ -85,7 +85,7 @@ async function serve(): Promise<void> {
     hostname: '127.0.0.1',
     port,
     secrets: workerVars(wiring, CONFIG_VARIABLES),
-    onLog: ({ level, message, timestamp }) => log(levelOf(level), message, 'worker'),
+    onLog: ({ level, message, timestamp }) => log(levelOf(level), message, 'worker', timestamp),
     onError: (error) => {
       if (shuttingDown) return;
       log('error', `the Worker failed: ${error instanceof Error ? error.message : String(error)}; stopping`);
