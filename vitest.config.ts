@@ -9,7 +9,5 @@ export default defineConfig({
     // Each file starts its own servers (workerd, libSQL, simulator); forks keep them apart.
     pool: 'forks',
     reporters: ['default', './testing/summary-reporter.ts'],
-    // The Worker is bundled once per run, not once per stack.
-    globalSetup: ['./testing/global-setup.ts'],
   },
 });

@@ -8,7 +8,6 @@ import { createClient, type Client } from '@libsql/client/web';
 import { createTestHarness, type WorkerHandle } from 'wrangler';
 import { startLibsqlServer } from '../libsql-server/server.ts';
 import { migrateDatabase } from '../scripts/migrate-database.ts';
-import { WORKER_BUNDLE_VARIABLE } from './worker-bundle.ts';
 
 export interface Stack {
   /** Base URL of the Worker, e.g. http://127.0.0.1:43121 */
@@ -47,8 +46,6 @@ async function wranglerConfig(dir: string, options: StackOptions): Promise<strin
   return path;
 }
 
-const prebuiltWorkerDir = () => process.env[WORKER_BUNDLE_VARIABLE] || undefined;
-
 /**
  * The harness sends the Worker's outbound requests through this process's fetch, which would follow a
  * redirect itself (or fail on a streamed body). On Cloudflare the network hands the 3xx back to workerd,
@@ -84,8 +81,6 @@ export async function startStack(vars: Record<string, string> = {}, options: Sta
     workers: [
       {
         configPath: await wranglerConfig(dir, options),
-        // The run's one bundle (testing/global-setup.ts), when there is one; else wrangler bundles the source.
-        ...(prebuiltWorkerDir() ? { prebuiltWorkerDir: prebuiltWorkerDir() } : {}),
         vars: { ...vars },
         secrets: {
           ADMIN_TOKEN: adminToken,
