@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { eventually } from '../testing/eventually.ts';
+import { freePort } from '../testing/free-port.ts';
 
 const START = fileURLToPath(new URL('./start.ts', import.meta.url));
 const runs: Run[] = [];
@@ -41,25 +42,6 @@ function start(vars: Record<string, string>): Run {
 
 /** Ctrl-C in a terminal: SIGINT to every process in the foreground group. */
 const pressCtrlC = (run: Run) => process.kill(-run.child.pid!, 'SIGINT');
-
-/**
- * A free port below the kernel's ephemeral range (32768-60999 on Linux): a port-0 listener or an outgoing
- * connection of a parallel test can take a freed ephemeral port between this check and the stack's bind,
- * but nothing takes a port from this range unless asked for it by number.
- */
-async function freePort(): Promise<number> {
-  for (;;) {
-    const port = 20_000 + Math.floor(Math.random() * 12_000);
-    const server = createServer();
-    const bound = await new Promise<boolean>((resolve) => {
-      server.once('error', () => resolve(false));
-      server.listen(port, '127.0.0.1', () => resolve(true));
-    });
-    if (!bound) continue;
-    await new Promise((resolve) => server.close(resolve));
-    return port;
-  }
-}
 
 /** Something already on a port, answering /health as a running stack would. */
 async function occupy(): Promise<{ port: number; server: Server }> {

@@ -2,11 +2,12 @@
 // database), migrations, the Worker under `wrangler dev` on PORT, the connector, and with WA_SIMULATOR=1
 // the WhatsApp simulator in place of WhatsApp. Ctrl-C stops everything, the connector first so it can
 // drain to a hub that is still there.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { listensOn } from './port-owner.ts';
 import { PortConfigError, type PortNeed, portsNeeded, portTakenMessage, takenPorts } from './ports.ts';
+import { signalGroup, spawnGroup, stopGroup } from './process-group.ts';
 
 const root = resolve(import.meta.dirname, '..');
 const env = process.env;
@@ -49,28 +50,20 @@ try {
 
 async function startStack(): Promise<void> {
   // Loaded only once the ports are known to be free, so a refusal is immediate.
-  const [{ startLibsqlServer }, { startSimulator }, { CONFIG_VARIABLES }, { loadLocalSecrets }, { migrateDatabase }] = await Promise.all([
-    import('../libsql-server/server.ts'),
+  const [{ startSimulator }, { CONFIG_VARIABLES }, { loadLocalSecrets }, { openStackDatabase }, { adminTokenOf, connectorEnv, workerVars }] = await Promise.all([
     import('../simulator/server.ts'),
     import('../worker/config.ts'),
     import('./local-secrets.ts'),
-    import('./migrate-database.ts'),
+    import('./stack-database.ts'),
+    import('./stack-env.ts'),
   ]);
   mkdirSync(dataDir, { recursive: true });
   const secrets = loadLocalSecrets(dataDir);
-  const adminToken = env.ADMIN_TOKEN || secrets.adminToken;
-  const connectorSecret = env.CONNECTOR_SECRET || secrets.connectorSecret;
-
-  let databaseUrl = env.TURSO_DATABASE_URL;
-  let databaseToken = env.TURSO_AUTH_TOKEN || undefined;
-  if (!databaseUrl) {
-    databaseToken = secrets.libsqlAuthToken;
-    const libsqlPort = needs.find((need) => need.variable === 'LIBSQL_PORT')?.port ?? 0;
-    const database = await startLibsqlServer({ file: join(dataDir, 'kabar.db'), port: libsqlPort, authToken: databaseToken });
-    stops.push(() => database.close());
-    databaseUrl = database.url;
-  }
-  await migrateDatabase(databaseUrl, databaseToken);
+  const libsqlPort = needs.find((need) => need.variable === 'LIBSQL_PORT')?.port ?? 0;
+  const database = await openStackDatabase(env, { dataDir, localAuthToken: secrets.libsqlAuthToken, libsqlPort });
+  stops.push(() => database.close());
+  const wiring = { env, secrets, dataDir, port, databaseUrl: database.url, databaseToken: database.authToken };
+  const adminToken = adminTokenOf(wiring);
 
   let waWsUrl = env.WA_WS_URL;
   let simulatorUrl: string | undefined;
@@ -86,22 +79,11 @@ async function startStack(): Promise<void> {
 
   // Worker configuration goes through an env file in data/, so secrets stay out of the process list.
   const workerEnvFile = join(dataDir, 'worker.env');
-  const workerVars: Record<string, string | undefined> = {
-    ...Object.fromEntries(Object.entries(env).filter(([name]) => CONFIG_VARIABLES.includes(name))),
-    TURSO_DATABASE_URL: databaseUrl,
-    TURSO_AUTH_TOKEN: databaseToken,
-    ADMIN_TOKEN: adminToken,
-    CONNECTOR_SECRET: connectorSecret,
-    WEBHOOK_SECRET: env.WEBHOOK_SECRET || secrets.webhookSecret,
-    WEBHOOK_ALLOW_PRIVATE_TARGETS: env.WEBHOOK_ALLOW_PRIVATE_TARGETS || 'true', // a local backend is on loopback
-    // The origin the connector dials (HUB_URL below): media links must be on it, whether a request came in
-    // as localhost or 127.0.0.1.
-    PUBLIC_URL: env.PUBLIC_URL || `http://127.0.0.1:${port}`,
-  };
+  // A local backend is on loopback, which only WEBHOOK_ALLOW_PRIVATE_TARGETS lets webhooks reach.
+  const vars = workerVars(wiring, CONFIG_VARIABLES, { WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true' });
   writeFileSync(
     workerEnvFile,
-    Object.entries(workerVars)
-      .filter(([, v]) => v !== undefined && v !== '')
+    Object.entries(vars)
       .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
       .join('\n'),
     { mode: 0o600 },
@@ -122,64 +104,41 @@ async function startStack(): Promise<void> {
   const baseUrl = `http://127.0.0.1:${port}`;
   if (!(await waitForOwnHealth(`${baseUrl}/health`, worker, port)) || shuttingDown) return;
 
-  run('connector', [join(root, 'connector', 'main.ts')], {
-    ...env,
-    HUB_URL: `ws://127.0.0.1:${port}`,
-    CONNECTOR_ID: env.CONNECTOR_ID || 'local',
-    CONNECTOR_SECRET: connectorSecret,
-    AUTH_STATE_KEY: env.AUTH_STATE_KEY || secrets.authStateKey,
-    CONNECTOR_DB_URL: env.CONNECTOR_DB_URL || `file:${join(dataDir, 'connector.db')}`,
+  run('connector', [join(root, 'connector', 'main.ts')], connectorEnv(wiring, {
     ...(waWsUrl ? { WA_WS_URL: waWsUrl } : {}),
     WA_SIMULATOR: simulatorMode ? '1' : '0',
     LOG_FORMAT: env.LOG_FORMAT || 'pretty',
-  });
+  }));
 
   console.log(`
 kabar is running
   API          ${baseUrl}   (docs: ${baseUrl}/docs)
   admin token  ${adminToken}${env.ADMIN_TOKEN ? '' : `   (generated; kept in ${join(dataDir, 'local-secrets.json')})`}
-  database     ${env.TURSO_DATABASE_URL ? 'TURSO_DATABASE_URL' : `${databaseUrl} (${join(dataDir, 'kabar.db')})`}${simulatorUrl ? `\n  simulator    ${simulatorUrl}   (WhatsApp simulator: POST /control/scan …)` : ''}
+  database     ${database.describe}${simulatorUrl ? `\n  simulator    ${simulatorUrl}   (WhatsApp simulator: POST /control/scan …)` : ''}
 `);
 }
 
-// Each child leads its own process group, so the terminal's Ctrl-C reaches only this process; the
-// connector then gets exactly one SIGTERM and drains, instead of a SIGINT and a SIGTERM (= "stop now").
+// Each child leads its own process group (process-group.ts); any exit not asked for stops the stack.
 function run(name: string, args: string[], childEnv: NodeJS.ProcessEnv): ChildProcess {
-  const child = spawn(process.execPath, args, { cwd: root, env: childEnv, stdio: ['ignore', 'inherit', 'inherit'], detached: true });
-  child.on('exit', (code, signal) => {
-    if (!shuttingDown) {
+  const child = spawnGroup(args, {
+    cwd: root,
+    env: childEnv,
+    stdio: ['ignore', 'inherit', 'inherit'],
+    onExit: (code, signal) => {
+      if (shuttingDown) return;
       console.error(`${name} exited (${signal ?? code}); stopping the stack`);
       void shutdown(1);
-    }
+    },
   });
   children.push({ name, child });
   return child;
-}
-
-// The whole group, even after its leader exited: a crashed wrangler can leave workerd or esbuild behind.
-function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
-  if (child.pid === undefined) return;
-  try {
-    process.kill(-child.pid, signal);
-  } catch {
-    // already gone
-  }
-}
-
-async function stopChild(child: ChildProcess, graceMs: number): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return signalGroup(child, 'SIGKILL');
-  const exited = new Promise<void>((done) => child.once('exit', () => done()));
-  signalGroup(child, 'SIGTERM');
-  const late = setTimeout(() => signalGroup(child, 'SIGKILL'), graceMs);
-  await exited;
-  clearTimeout(late);
 }
 
 async function shutdown(code: number): Promise<void> {
   if (shuttingDown) return;
   shuttingDown = true;
   // The connector first: its drain acks events through the hub, so the Worker must outlive it.
-  for (const { child } of [...children].reverse()) await stopChild(child, 15_000);
+  for (const { child } of [...children].reverse()) await stopGroup(child, 15_000);
   for (const stop of stops.reverse()) await stop();
   process.exit(code);
 }

@@ -190,3 +190,15 @@ export const webhookDeliveries = sqliteTable(
   },
   (t) => [index('webhook_deliveries_session').on(t.sessionId, t.createdAt), index('webhook_deliveries_event').on(t.eventId)],
 );
+
+/**
+ * Webhook jobs put on the queue and not yet finished (delivered, given up on, or not wanted any more). A
+ * queue that lost its messages (the one-box service's is in memory) is filled again from here.
+ */
+export const webhookJobs = sqliteTable('webhook_jobs', {
+  eventId: text('event_id').primaryKey(),
+  sessionId: text('session_id')
+    .notNull()
+    .references(() => sessions.id, { onDelete: 'cascade' }),
+  createdAt: integer('created_at').notNull().default(now),
+});

@@ -115,6 +115,44 @@ describe('POST /api/webhooks/deliveries/{eventId}/replay', () => {
   });
 });
 
+describe('POST /api/webhooks/requeue', () => {
+  const pendingJobs = async () => (await stack.db.execute('SELECT event_id FROM webhook_jobs')).rows.map((row) => String(row.event_id));
+
+  it('keeps a record of each queued job until it is delivered or given up on', async () => {
+    const { sessionId } = await createSession(api, { webhookUrl: `${receiver.url}/record` });
+    down.add('/record');
+    const failing = await emit(sessionId, 'kept while it fails');
+    await eventually(async () => expect((await deliveriesOf(failing)).map((d) => d.outcome)).toContain('failed'), { timeoutMs: 20_000 });
+    expect(await pendingJobs()).toContain(failing);
+    await eventually(async () => expect((await deliveriesOf(failing)).map((d) => d.outcome)).toContain('dead'), { timeoutMs: 20_000 });
+    await eventually(async () => expect(await pendingJobs()).not.toContain(failing));
+
+    down.delete('/record');
+    const delivered = await emit(sessionId, 'gone once delivered');
+    await eventually(async () => expect((await deliveriesOf(delivered)).map((d) => d.outcome)).toEqual(['delivered']));
+    await eventually(async () => expect(await pendingJobs()).not.toContain(delivered));
+  });
+
+  it('puts a job the queue lost back on it, and the event reaches the webhook', async () => {
+    const { sessionId } = await createSession(api, { webhookUrl: `${receiver.url}/lost` });
+    const eventId = await emit(sessionId, 'lost with the queue');
+    await eventually(async () => expect((await deliveriesOf(eventId)).map((d) => d.outcome)).toEqual(['delivered']));
+    // What a queue that lost the job leaves behind: the job's record, and nothing on the queue.
+    await stack.db.execute({ sql: 'INSERT INTO webhook_jobs (event_id, session_id) VALUES (?, ?)', args: [eventId, sessionId] });
+    const pending = await pendingJobs();
+
+    expect(await api('POST', '/api/webhooks/requeue', { admin: true })).toMatchObject({ status: 202, json: { success: true, requeued: pending.length } });
+    await eventually(() => expect(receiver.received.filter((h) => h.headers['x-kabar-event-id'] === eventId)).toHaveLength(2));
+    await eventually(async () => expect(await pendingJobs()).not.toContain(eventId));
+  });
+
+  it('refuses a session key (403) and no token (401)', async () => {
+    const { apiKey } = await createSession(api);
+    expect(await api('POST', '/api/webhooks/requeue', { key: apiKey })).toMatchObject({ status: 403, json: { code: 'FORBIDDEN' } });
+    expect(await api('POST', '/api/webhooks/requeue')).toMatchObject({ status: 401, json: { code: 'UNAUTHORISED' } });
+  });
+});
+
 describe('GET /api/connectors', () => {
   it('lists attached connectors with their sessions and load, and one that went away as not attached', async () => {
     const { sessionId } = await createSession(api);

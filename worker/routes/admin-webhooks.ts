@@ -1,9 +1,11 @@
 // Replaying a webhook delivery (admin token): an event whose delivery failed or was given up on goes
-// through the webhook queue again, to the session's current webhook.
+// through the webhook queue again, to the session's current webhook. Requeueing puts every unfinished job
+// back on a queue that lost its messages (the one-box service does this at each start).
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import type { AppEnv } from '../app-env.ts';
 import { adminAuth } from '../middleware/admin-auth.ts';
 import { replayDelivery } from '../services/webhook-replay.ts';
+import { requeuePendingJobs } from '../webhooks/pending-jobs.ts';
 import { throwOnInvalid } from '../validation.ts';
 import { errors, json } from './openapi-responses.ts';
 
@@ -34,7 +36,28 @@ const replayRoute = createRoute({
   },
 });
 
+const requeueRoute = createRoute({
+  method: 'post',
+  path: '/api/webhooks/requeue',
+  tags: ['Admin: webhooks'],
+  summary: 'Put every webhook job not yet delivered or given up on back on the queue, after the queue lost its messages (a job still queued is delivered twice)',
+  security: [{ adminToken: [] }],
+  middleware: [adminAuth('other')] as const,
+  responses: {
+    202: json(
+      z.object({ success: z.literal(true), requeued: z.number().int().min(0) }).openapi({ example: { success: true, requeued: 12 } }),
+      'Queued; the attempts appear in GET /api/webhooks/deliveries',
+    ),
+    ...errors(401, 403, 429),
+  },
+});
+
 export const adminWebhookRoutes = new OpenAPIHono<AppEnv>({ defaultHook: throwOnInvalid });
+
+adminWebhookRoutes.openapi(requeueRoute, async (c) => {
+  const requeued = await requeuePendingJobs(c.var.services.db, c.env.WEBHOOKS, new URL(c.req.url).origin);
+  return c.json({ success: true as const, requeued }, 202);
+});
 
 adminWebhookRoutes.openapi(replayRoute, async (c) => {
   const { eventId } = c.req.valid('param');

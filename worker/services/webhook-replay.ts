@@ -4,6 +4,7 @@ import { desc, eq } from 'drizzle-orm';
 import { events, webhookDeliveries } from '../../shared/db/schema.ts';
 import { ApiError } from '../errors.ts';
 import type { WebhookJob } from '../webhooks/delivery.ts';
+import { recordQueuedJobs } from '../webhooks/pending-jobs.ts';
 import type { Services } from './ports.ts';
 
 export interface WebhookQueuePort {
@@ -25,6 +26,7 @@ export async function replayDelivery(s: Services, queue: WebhookQueuePort, event
   if (!latest) throw new ApiError('NOT_FOUND', `Event ${eventId} has no delivery to replay`);
   // A delivered event would arrive twice; the owner's server dedupes by event id, but need not be asked to.
   if (latest.outcome === 'delivered') throw new ApiError('ALREADY_DELIVERED', `Event ${eventId} was delivered; only a failed or dead delivery is replayed`);
+  await recordQueuedJobs(s.db, [{ eventId, sessionId: event.sessionId }]);
   await queue.send({ eventId, sessionId: event.sessionId });
   return { sessionId: event.sessionId };
 }

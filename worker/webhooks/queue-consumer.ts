@@ -7,6 +7,7 @@ import { UNROUTED_HUB, connectorHub } from '../hub/hub-address.ts';
 import { createDb } from '../db/client.ts';
 import type { Env } from '../env.ts';
 import { deliverWebhook, recordDeadLetter, type WebhookJob } from './delivery.ts';
+import { finishJob } from './pending-jobs.ts';
 import { webhookRetryDelay } from './retry-delay.ts';
 
 export const WEBHOOK_QUEUE = 'kabar-webhooks';
@@ -32,13 +33,17 @@ export async function consumeWebhookBatch(batch: MessageBatch<WebhookJob>, env: 
       try {
         if (dead) {
           await recordDeadLetter(db, message.body);
+          await finishJob(db, message.body.eventId);
           message.ack();
           await announce(env, message.body, 'dead');
           return;
         }
         const outcome = await deliverWebhook(db, config, message.body, message.attempts);
         if (outcome === 'failed') message.retry({ delaySeconds: webhookRetryDelay(message.attempts, config.WEBHOOK_RETRY_BASE_SECONDS) });
-        else message.ack();
+        else {
+          await finishJob(db, message.body.eventId);
+          message.ack();
+        }
         if (outcome !== 'skipped') await announce(env, message.body, outcome);
       } catch (error) {
         // The database was unreachable: try again later, the event is safe in Turso.
