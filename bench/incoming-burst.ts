@@ -18,6 +18,7 @@ const CONTACTS_PER_SESSION = 10;
 /** The issue's burst: 1,000 messages injected at about 113 msg/s. */
 const PACED_PER_SECOND = 113;
 const ARRIVAL_TIMEOUT_MS = 300_000;
+const REFERENCE_TIMEOUT_MS = 120_000;
 
 type Sent = { id: string; to: string; sentAt: number };
 type Receiver = Awaited<ReturnType<typeof startReceiver>>;
@@ -136,7 +137,7 @@ async function gatewayBurst(lab: Lab, receiver: Receiver, plan: { from: string; 
 
 async function rawBurst(lab: Lab, plan: { from: string; to: string }[], perSecond: number) {
   const sent = await lab.simulator.contactBurst(plan, perSecond);
-  return summarise(sent, await lab.raw.untilReceived(sent.map((s) => s.id), ARRIVAL_TIMEOUT_MS));
+  return summarise(sent, await lab.raw.untilReceived(sent.map((s) => s.id), REFERENCE_TIMEOUT_MS));
 }
 
 export async function incomingBurst(lab: Lab, settings: BenchSettings): Promise<Figure[]> {
@@ -161,14 +162,22 @@ export async function incomingBurst(lab: Lab, settings: BenchSettings): Promise<
     // pipeline's code paths are loaded, on both sides.
     const warm = SESSIONS * CONTACTS_PER_SESSION;
     await receiver.until((await lab.simulator.contactBurst(gatewayPlan.slice(0, warm), 0)).map((s) => s.id), ARRIVAL_TIMEOUT_MS);
-    await lab.raw.untilReceived((await lab.simulator.contactBurst(rawPlan.slice(0, warm), 0)).map((s) => s.id), ARRIVAL_TIMEOUT_MS);
+    // Plain Baileys sockets do not reconnect: one that dropped (a missed keep-alive on a loaded machine) leaves
+    // its messages queued in the simulator. The gateway's figures stand without the reference then.
+    let referenceUp = await lab.raw.untilReceived((await lab.simulator.contactBurst(rawPlan.slice(0, warm), 0)).map((s) => s.id), REFERENCE_TIMEOUT_MS).then(
+      () => true,
+      (error: Error) => (console.error(`  reference left out: ${error.message}`), false),
+    );
 
     const runsOf = async (perSecond: number) => {
       const gateway: Awaited<ReturnType<typeof gatewayBurst>>[] = [];
       const raw: BurstResult[] = [];
       for (let run = 0; run < settings.runs; run++) {
         gateway.push(await gatewayBurst(lab, receiver, gatewayPlan, perSecond));
-        raw.push(await rawBurst(lab, rawPlan, perSecond));
+        if (!referenceUp) continue;
+        const reference = await rawBurst(lab, rawPlan, perSecond).catch((error: Error) => (console.error(`  reference left out: ${error.message}`), null));
+        if (reference) raw.push(reference);
+        else referenceUp = false;
       }
       const label = perSecond > 0 ? `${perSecond} msg/s` : 'as fast as possible';
       console.error(
@@ -192,7 +201,7 @@ export async function incomingBurst(lab: Lab, settings: BenchSettings): Promise<
       duplicatesAtReceiver: receiver.duplicates(),
     });
     const sustained = med(flat.gateway, (g) => g.perSecond);
-    const reference = med(flat.raw, (g) => g.perSecond);
+    const reference = flat.raw.length ? med(flat.raw, (g) => g.perSecond) : null;
     const p99 = med(paced.gateway, (g) => g.p99);
     return [
       figure({
@@ -202,14 +211,14 @@ export async function incomingBurst(lab: Lab, settings: BenchSettings): Promise<
         reference,
         referenceName: 'plain Baileys, messages.upsert handed to the app',
         target: '>= 200 msg/s (or >= 0.5x)',
-        pass: sustained >= 200 || sustained >= 0.5 * reference,
+        pass: sustained >= 200 || (reference !== null && sustained >= 0.5 * reference),
         detail: detail(flat),
       }),
       figure({
         name: `incoming -> webhook latency p50, ${PACED_PER_SECOND} msg/s burst`,
         unit: 'ms',
         ours: med(paced.gateway, (g) => g.p50),
-        reference: med(paced.raw, (g) => g.p50),
+        reference: paced.raw.length ? med(paced.raw, (g) => g.p50) : null,
         referenceName: 'plain Baileys, contact send -> messages.upsert',
         target: '-',
         pass: null,
@@ -218,7 +227,7 @@ export async function incomingBurst(lab: Lab, settings: BenchSettings): Promise<
         name: `incoming -> webhook latency p99, ${PACED_PER_SECOND} msg/s burst`,
         unit: 'ms',
         ours: p99,
-        reference: med(paced.raw, (g) => g.p99),
+        reference: paced.raw.length ? med(paced.raw, (g) => g.p99) : null,
         referenceName: 'plain Baileys, contact send -> messages.upsert',
         target: '<= 2,000 ms',
         pass: p99 <= 2_000,
