@@ -11,7 +11,7 @@ import { GATEWAY_PHONES } from './phones.ts';
 import { runPool } from './pool.ts';
 import { startRawBaileys, type RawBaileys } from './raw-baileys.ts';
 import { startSimulatorProcess, type SimulatorProcess } from './simulator-process.ts';
-import { startBenchStack, type BenchStack } from './stack.ts';
+import { startBenchStack, UNLIMITED_VARS, type BenchStack } from './stack.ts';
 
 export type GatewaySession = { sessionId: string; apiKey: string; phone: string };
 
@@ -50,11 +50,13 @@ async function poll<T>(what: string, probe: () => Promise<T | null>, timeoutMs =
 export type LabOptions = {
   /** Environment of the simulator helper, e.g. BENCH_HISTORY_CHATS (see simulator-child.ts). */
   simulatorEnv?: Record<string, string>;
+  /** Worker variables added to UNLIMITED_VARS, e.g. WEBHOOK_ALLOW_PRIVATE_TARGETS for a loopback receiver. */
+  stackVars?: Record<string, string>;
 };
 
 export async function startLab(options: LabOptions = {}): Promise<Lab> {
   const simulator = await startSimulatorProcess(options.simulatorEnv);
-  const stack = await startBenchStack();
+  const stack = await startBenchStack({ ...UNLIMITED_VARS, ...options.stackVars });
   const http = httpClient(stack.url);
   const raw = await startRawBaileys(simulator);
   const dir = await mkdtemp(join(tmpdir(), 'kabar-bench-connector-'));

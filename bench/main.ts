@@ -1,6 +1,6 @@
 // `npm run bench`: the benchmark suite on the local stack and the WhatsApp simulator, all on loopback.
 // Prints the table and writes bench/results/latest.json (BENCH_SAVE_BASELINE=1 also writes baseline.json).
-//   BENCH_ONLY=relay,edge,send,memory,restore,drill,history,group,media   a subset (default: all)
+//   BENCH_ONLY=relay,edge,send,memory,restore,drill,history,group,media,incoming   a subset (default: all)
 //   BENCH_QUICK=1                               smaller N and shorter runs (about a minute)
 //   BENCH_RUNS=5                                repetitions whose median is reported (default 3, quick 2)
 //   BENCH_CPU_PROF=/tmp/prof                    CPU-profile the connector process (node --cpu-prof)
@@ -12,15 +12,16 @@ import type { BenchSettings, Figure } from './figure.ts';
 import { fleetBenchmarks, fleetPlan } from './fleet.ts';
 import { groupSend } from './group-send.ts';
 import { historyMemory } from './history-memory.ts';
+import { incomingBurst, INCOMING_STACK_VARS } from './incoming-burst.ts';
 import { mediaSend } from './media-send.ts';
-import { startLab, type Lab } from './lab.ts';
+import { startLab, type Lab, type LabOptions } from './lab.ts';
 import { describeMachine, describeSource } from './machine.ts';
 import { relayLatency } from './relay-latency.ts';
 import { restartDrill } from './restart-drill.ts';
 import { sendThroughput } from './send-throughput.ts';
 import { textTable } from './table.ts';
 
-const NAMES = ['relay', 'edge', 'send', 'memory', 'restore', 'drill', 'history', 'group', 'media'] as const;
+const NAMES = ['relay', 'edge', 'send', 'memory', 'restore', 'drill', 'history', 'group', 'media', 'incoming'] as const;
 type Name = (typeof NAMES)[number];
 
 function selected(): Set<Name> {
@@ -34,8 +35,8 @@ function selected(): Set<Name> {
 
 const log = (line: string) => console.error(line);
 
-async function withLab(run: (lab: Lab) => Promise<Figure[]>): Promise<Figure[]> {
-  const lab = await startLab();
+async function withLab(run: (lab: Lab) => Promise<Figure[]>, options: LabOptions = {}): Promise<Figure[]> {
+  const lab = await startLab(options);
   try {
     return await run(lab);
   } catch (err) {
@@ -123,6 +124,11 @@ if (only.has('group')) {
 if (only.has('media')) {
   log('media: 1 MiB image sends, connector memory for a 100 MiB document…');
   figures.push(...(await withLab((lab) => mediaSend(lab, settings))));
+  await save(false);
+}
+if (only.has('incoming')) {
+  log('incoming bursts to webhooks, 10 sessions…');
+  figures.push(...(await withLab((lab) => incomingBurst(lab, settings), { stackVars: INCOMING_STACK_VARS })));
   await save(false);
 }
 if (only.has('drill')) {

@@ -50,6 +50,42 @@ async function link(phone: string): Promise<TestClient> {
   return client;
 }
 
+/** When each incoming message was handed to the application (messages.upsert), by id: epoch ms. */
+const arrivals = new Map<string, number>();
+const arrivalWaiters = new Set<() => void>();
+const watched = new WeakSet<TestClient>();
+
+function watchIncoming(client: TestClient): void {
+  if (watched.has(client)) return;
+  watched.add(client);
+  client.sock.ev.on('messages.upsert', ({ messages }) => {
+    const at = Date.now();
+    for (const msg of messages) if (!msg.key.fromMe && msg.key.id && !arrivals.has(msg.key.id)) arrivals.set(msg.key.id, at);
+    for (const wake of arrivalWaiters) wake();
+  });
+}
+
+/** Resolves with each id's arrival time once all have arrived; rejects after `timeoutMs`. */
+function untilReceived(ids: string[], timeoutMs: number): Promise<number[]> {
+  return new Promise((resolve, reject) => {
+    const check = () => {
+      if (!ids.every((id) => arrivals.has(id))) return;
+      done();
+      resolve(ids.map((id) => arrivals.get(id)!));
+    };
+    const timer = setTimeout(() => {
+      done();
+      reject(new Error(`${ids.filter((id) => arrivals.has(id)).length} of ${ids.length} messages received after ${timeoutMs} ms`));
+    }, timeoutMs);
+    const done = () => {
+      clearTimeout(timer);
+      arrivalWaiters.delete(check);
+    };
+    arrivalWaiters.add(check);
+    check();
+  });
+}
+
 function open(index: number): TestClient {
   const client = clients[index];
   if (!client) throw new Error(`no session ${index}`);
@@ -102,6 +138,10 @@ serve({
       return sent!.key.id!;
     });
   },
+  /** Records from now on when every held socket hands an incoming message to the application. */
+  watchIncoming: () => clients.forEach(watchIncoming),
+  /** Once every id in `ids` was received by some socket: the epoch ms each arrived at. */
+  untilReceived,
   /** Closes every socket without logging out (the logins stay linked). */
   endAll: () => {
     for (const client of clients) client.end();

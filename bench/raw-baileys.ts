@@ -11,6 +11,10 @@ export type RawBaileys = {
   createGroup(subject: string, phones: string[]): Promise<string>;
   sendGroupText(groupId: string, text: string): Promise<string>;
   sendImages(to: string, path: string, count: number, concurrency: number): Promise<string[]>;
+  /** From now on, record when each socket hands an incoming message to the application. */
+  watchIncoming(): Promise<void>;
+  /** Once all `ids` were received: when each arrived (epoch ms), in the order of `ids`. */
+  untilReceived(ids: string[], timeoutMs: number): Promise<number[]>;
   endAll(): Promise<void>;
   reconnectAll(concurrency: number): Promise<number>;
   close(): Promise<void>;
@@ -29,6 +33,8 @@ export async function startRawBaileys(simulator: SimulatorProcess): Promise<RawB
     createGroup: (subject, phones) => helper.call('createGroup', subject, phones),
     sendGroupText: (groupId, text) => helper.call('sendGroupText', groupId, text),
     sendImages: (to, path, count, concurrency) => helper.call('sendImages', to, path, count, concurrency),
+    watchIncoming: () => helper.call('watchIncoming'),
+    untilReceived: (ids, timeoutMs) => helper.call('untilReceived', ids, timeoutMs),
     endAll: () => helper.call('endAll'),
     reconnectAll: (concurrency) => helper.call('reconnectAll', concurrency),
     close: () => helper.stop(),

@@ -105,6 +105,23 @@ serve({
     const { id } = await simulator.contactSendMedia(from, to, { type: 'document', data, mimetype: 'application/pdf', filename: 'bench.pdf' });
     return { id, sha256: createHash('sha256').update(data).digest('hex') };
   },
+  /**
+   * Contacts send texts, in the order given, `perSecond` a second (0: each as soon as the one before is out):
+   * each message's id and when it left the contact (ms since epoch), to time its way to whoever receives it.
+   */
+  contactBurst: async (plan: { from: string; to: string }[], perSecond: number) => {
+    const sent: { id: string; to: string; sentAt: number }[] = [];
+    const start = performance.now();
+    for (const [i, { from, to }] of plan.entries()) {
+      const due = start + (perSecond > 0 ? (i * 1_000) / perSecond : 0);
+      const wait = due - performance.now();
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      const sentAt = Date.now();
+      const { id } = await simulator.contactSend(from, to, `burst message ${i}, about as long as a customer's answer usually is`);
+      sent.push({ id, to, sentAt });
+    }
+    return sent;
+  },
   /** Logins since `fromMs`: how many, and the most in any one second (the stampede measure). */
   loginsSince: (fromMs: number) => {
     const times = logins.filter((t) => t >= fromMs);

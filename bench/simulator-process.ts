@@ -17,6 +17,8 @@ export type SimulatorProcess = {
   untilCopies(id: string, n: number, timeoutMs: number): Promise<{ count: number; sha256: string[] }>;
   /** Contact `from` sends phone `to` a document of `bytes` random bytes; its id and the bytes' SHA-256 (hex). */
   contactSendDocument(from: string, to: string, bytes: number): Promise<{ id: string; sha256: string }>;
+  /** Contacts send texts in the order of `plan`, `perSecond` a second (0: as fast as they can); each id and send time (epoch ms). */
+  contactBurst(plan: { from: string; to: string }[], perSecond: number): Promise<{ id: string; to: string; sentAt: number }[]>;
   loginsSince(fromMs: number): Promise<{ count: number; peakPerSecond: number }>;
   close(): Promise<void>;
 };
@@ -37,6 +39,7 @@ export async function startSimulatorProcess(env: Record<string, string> = {}): P
     untilStored: (n, timeoutMs) => helper.call('untilStored', n, timeoutMs),
     untilCopies: (id, n, timeoutMs) => helper.call('untilCopies', id, n, timeoutMs),
     contactSendDocument: (from, to, bytes) => helper.call('contactSendDocument', from, to, bytes),
+    contactBurst: (plan, perSecond) => helper.call('contactBurst', plan, perSecond),
     loginsSince: (fromMs) => helper.call('loginsSince', fromMs),
     close: () => helper.stop(),
   };

@@ -40,7 +40,7 @@ describe('a queued batch', () => {
     await eventually(() => expect(killed).toBeDefined(), { timeoutMs: 30_000 });
     expect(await killed).toEqual({ code: null, signal: 'SIGKILL' });
     expect(stores.size).toBeLessThan(BATCH);
-    await stack.restartHub();
+    await stack.restartHub(connector.connectorId);
     await connectorUp(system);
     await statusBecomes(api, apiKey, 'WORKING', true);
 

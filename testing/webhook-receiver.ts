@@ -13,6 +13,8 @@ export type Answer = { status: number; headers?: Record<string, string> } | { ha
 
 export async function startWebhookReceiver(answer: (hook: ReceivedHook) => Answer = () => ({ status: 200 })) {
   const received: ReceivedHook[] = [];
+  /** Requests left hanging that their sender has not given up on yet. */
+  let hanging = 0;
   const waiters: { match: (h: ReceivedHook) => boolean; resolve: (h: ReceivedHook) => void }[] = [];
   const server = createServer((request, response) => {
     const chunks: Buffer[] = [];
@@ -25,7 +27,12 @@ export async function startWebhookReceiver(answer: (hook: ReceivedHook) => Answe
         waiter.resolve(hook);
       }
       const decision = answer(hook);
-      if ('hang' in decision) return; // the sender's timeout has to end it
+      if ('hang' in decision) {
+        // the sender's timeout has to end it
+        hanging++;
+        response.on('close', () => hanging--);
+        return;
+      }
       response.writeHead(decision.status, { 'content-type': 'text/plain', ...decision.headers }).end('ok');
     });
   });
@@ -34,6 +41,8 @@ export async function startWebhookReceiver(answer: (hook: ReceivedHook) => Answe
   return {
     url,
     received,
+    /** How many requests are hanging now, their sender still waiting. */
+    hanging: () => hanging,
     /** Resolves with the first request (already received or yet to come) that matches. */
     next(match: (h: ReceivedHook) => boolean): Promise<ReceivedHook> {
       const found = received.find(match);

@@ -15,7 +15,7 @@ const app = createApp();
 
 export default {
   fetch: app.fetch,
-  queue: (batch: MessageBatch<WebhookJob>, env: Env) => consumeWebhookBatch(batch, env),
+  queue: (batch: MessageBatch<WebhookJob>, env: Env, ctx: ExecutionContext) => consumeWebhookBatch(batch, env, ctx),
   async scheduled(controller: ScheduledController, env: Env) {
     const config = readConfig(env);
     console.log('retention: pruned', JSON.stringify(await pruneExpired(createDb(config), env.MEDIA, config, controller.scheduledTime)));

@@ -1,6 +1,6 @@
-// Delivers one stored event to its session's webhook, signed, and records the attempt. Knows nothing of
-// queues: the consumer decides about retries from the outcome.
-import { eq } from 'drizzle-orm';
+// Delivers one stored event to its session's webhook, signed, and says what to log of the attempt. Knows
+// nothing of queues: the consumer decides about retries from the outcome and writes the log.
+import { eq, inArray } from 'drizzle-orm';
 import { events, sessions, webhookDeliveries } from '../../shared/db/schema.ts';
 import { SessionEvent } from '../../shared/protocol.ts';
 import type { Config } from '../config.ts';
@@ -33,38 +33,71 @@ function describeFailure(status: number | null, location: string | null, error: 
   return error instanceof Error ? error.message.slice(0, 200) : 'request failed';
 }
 
-export async function deliverWebhook(
+export type DeliveryConfig = Pick<Config, 'WEBHOOK_URL' | 'WEBHOOK_SECRET' | 'WEBHOOK_TIMEOUT_MS' | 'WEBHOOK_ALLOW_PRIVATE_TARGETS' | 'CONNECTOR_SECRET' | 'MEDIA_URL_TTL_SECONDS' | 'PUBLIC_URL'>;
+
+/** A row of the delivery log, written by whoever collects the attempts (one batch for many). */
+export type DeliveryRecord = typeof webhookDeliveries.$inferInsert & { outcome: 'delivered' | 'failed' };
+
+/** What an attempt came to: its outcome, and the log row it leaves (none when it was skipped unlogged). */
+export type Attempt = { outcome: DeliveryOutcome; record: DeliveryRecord | null };
+
+type EventRow = typeof events.$inferSelect;
+type SessionRow = typeof sessions.$inferSelect;
+
+/** The stored events and sessions a batch of jobs names, read in two queries whatever the batch's size. */
+export async function loadJobs(db: Db, jobs: readonly WebhookJob[]): Promise<{ events: Map<string, EventRow>; sessions: Map<string, SessionRow> }> {
+  const eventIds = [...new Set(jobs.map((j) => j.eventId))];
+  const sessionIds = [...new Set(jobs.map((j) => j.sessionId))];
+  const [eventRows, sessionRows] = await Promise.all([
+    eventIds.length ? db.select().from(events).where(inArray(events.id, eventIds)) : [],
+    sessionIds.length ? db.select().from(sessions).where(inArray(sessions.id, sessionIds)) : [],
+  ]);
+  return { events: new Map(eventRows.map((r) => [r.id, r])), sessions: new Map(sessionRows.map((r) => [r.id, r])) };
+}
+
+/**
+ * Posts one stored event to its session's webhook, signed, and says what came of it with the log row to
+ * write; the caller writes the rows (in one batch) and decides about retries from the outcome.
+ */
+export async function attemptDelivery(
   db: Db,
-  config: Pick<Config, 'WEBHOOK_URL' | 'WEBHOOK_SECRET' | 'WEBHOOK_TIMEOUT_MS' | 'WEBHOOK_ALLOW_PRIVATE_TARGETS' | 'CONNECTOR_SECRET' | 'MEDIA_URL_TTL_SECONDS' | 'PUBLIC_URL'>,
+  config: DeliveryConfig,
   job: WebhookJob,
   attempt: number,
-): Promise<DeliveryOutcome> {
-  const [row, session] = await Promise.all([
-    db.query.events.findFirst({ where: eq(events.id, job.eventId) }),
-    db.query.sessions.findFirst({ where: eq(sessions.id, job.sessionId) }),
-  ]);
-  if (!row || !session) return 'skipped';
+  row: EventRow | undefined,
+  session: SessionRow | undefined,
+): Promise<Attempt> {
+  const skipped: Attempt = { outcome: 'skipped', record: null };
+  if (!row || !session) return skipped;
   // A job names both; only the event's own session may receive it, whatever put the job on the queue.
   if (row.sessionId !== job.sessionId) {
     console.warn(`webhook job dropped: event ${row.id} belongs to session ${row.sessionId}, not ${job.sessionId}`);
-    return 'skipped';
+    return skipped;
   }
   // Checked again at delivery: the settings may have changed since the event was queued.
   const url = webhookTarget(session, config.WEBHOOK_URL, row.name);
-  if (!url) return 'skipped';
+  if (!url) return skipped;
   const event = SessionEvent.safeParse(job.event ?? JSON.parse(row.payload));
-  if (!event.success) return 'skipped';
+  if (!event.success) return skipped;
 
   const started = Date.now();
-  const record = (outcome: 'delivered' | 'failed', statusCode: number | null, error: string | null) =>
-    db.insert(webhookDeliveries).values({ id: crypto.randomUUID(), eventId: row.id, sessionId: row.sessionId, attempt, url, outcome, statusCode, error, durationMs: Date.now() - started });
+  const record = (outcome: 'delivered' | 'failed', statusCode: number | null, error: string | null): DeliveryRecord => ({
+    id: crypto.randomUUID(),
+    eventId: row.id,
+    sessionId: row.sessionId,
+    attempt,
+    url,
+    outcome,
+    statusCode,
+    error,
+    durationMs: Date.now() - started,
+  });
   // A URL stored before the rule, or a WEBHOOK_URL the flag allowed then, is held to it now. Retrying
   // cannot help, so the event is given up on at once.
   const refused = webhookTargetProblem(url, config.WEBHOOK_ALLOW_PRIVATE_TARGETS);
   if (refused) {
     console.warn('webhook refused: target is not public', { eventId: row.id, url });
-    await record('failed', null, `refused: the URL ${refused}`);
-    return 'skipped';
+    return { outcome: 'skipped', record: record('failed', null, `refused: the URL ${refused}`) };
   }
 
   // A fresh link per attempt: a retry hours later still carries one that works for MEDIA_URL_TTL_SECONDS.
@@ -104,8 +137,9 @@ export async function deliverWebhook(
     error = caught;
   }
   const delivered = status !== null && status >= 200 && status < 300;
-  await record(delivered ? 'delivered' : 'failed', status, delivered ? null : describeFailure(status, location, error));
-  return delivered ? 'delivered' : 'failed';
+  return delivered
+    ? { outcome: 'delivered', record: record('delivered', status, null) }
+    : { outcome: 'failed', record: record('failed', status, describeFailure(status, location, error)) };
 }
 
 /** Out of retries: the event stays in Turso; the log says it was given up on. */

@@ -1,7 +1,7 @@
 // Webhook jobs on the queue and not yet finished, kept in Turso beside the events: a queue that lost its
 // messages (the one-box service's queue lives in workerd's memory) is filled again from this record, so a
 // restart never loses a delivery. A job is finished when delivered, given up on, or no longer wanted.
-import { asc, eq, gt } from 'drizzle-orm';
+import { asc, gt, inArray } from 'drizzle-orm';
 import { webhookJobs } from '../../shared/db/schema.ts';
 import type { Db } from '../db/client.ts';
 import type { WebhookJob } from './delivery.ts';
@@ -21,8 +21,8 @@ export async function recordQueuedJobs(db: Db, jobs: readonly Pick<WebhookJob, '
   }
 }
 
-export async function finishJob(db: Db, eventId: string): Promise<void> {
-  await db.delete(webhookJobs).where(eq(webhookJobs.eventId, eventId));
+export async function finishJobs(db: Db, eventIds: readonly string[]): Promise<void> {
+  for (let i = 0; i < eventIds.length; i += PAGE) await db.delete(webhookJobs).where(inArray(webhookJobs.eventId, eventIds.slice(i, i + PAGE)));
 }
 
 /** Queues every unfinished job again, oldest first; returns how many. A job still on the queue goes twice. */

@@ -1,55 +1,170 @@
-// The Cloudflare Queues consumer for webhooks: one delivery per message, retried with backoff by the queue
-// itself; after the last retry the queue moves the message to the dead-letter queue, whose consumer logs it.
+// The Cloudflare Queues consumer for webhooks. A batch costs two reads (its events and sessions) and one
+// write (its delivery log rows), whatever its size; each session's events go out in queue order, sessions
+// side by side. Failures are retried with backoff by the queue itself; after the last retry the queue moves
+// the message to the dead-letter queue, whose consumer logs it.
 import { eq } from 'drizzle-orm';
 import { sessions } from '../../shared/db/schema.ts';
-import { readConfig } from '../config.ts';
-import { UNROUTED_HUB, connectorHub } from '../hub/hub-address.ts';
-import { createDb } from '../db/client.ts';
+import { readConfig, type Config } from '../config.ts';
+import { createDb, type Db } from '../db/client.ts';
 import type { Env } from '../env.ts';
-import { deliverWebhook, recordDeadLetter, type WebhookJob } from './delivery.ts';
-import { finishJob } from './pending-jobs.ts';
+import { UNROUTED_HUB, connectorHub } from '../hub/hub-address.ts';
+import { attemptDelivery, loadJobs, recordDeadLetter, type Attempt, type DeliveryRecord, type WebhookJob } from './delivery.ts';
+import { lastDelivered, recordDeliveries } from './delivery-log.ts';
+import { finishJobs } from './pending-jobs.ts';
 import { webhookRetryDelay } from './retry-delay.ts';
 
 export const WEBHOOK_QUEUE = 'kabar-webhooks';
 export const WEBHOOK_DEAD_LETTER_QUEUE = 'kabar-webhooks-dlq';
 
-/** Tells the admin streams; the delivery itself is recorded already, so a hub that cannot be told is only logged. */
-async function announce(env: Env, job: WebhookJob, outcome: 'delivered' | 'failed' | 'dead'): Promise<void> {
+/**
+ * How long the batch waits for one delivery. The queue hands out the next batch only when this one returns
+ * (one at a time locally, and per consumer on Cloudflare), so a receiver that hangs would hold up every
+ * other session's events for WEBHOOK_TIMEOUT_MS. Past this, the delivery finishes in the background and
+ * logs itself, and its message comes back once it must have ended, to be skipped if it got through.
+ */
+export const DELIVERY_WAIT_MS = 1_000;
+
+type Outcome = 'delivered' | 'failed' | 'dead';
+type Message = MessageBatch<WebhookJob>['messages'][number];
+
+/**
+ * Tells the admin streams on the session's hub (its connector's); the delivery itself is recorded already, so
+ * a hub that cannot be told is only logged.
+ */
+async function announce(env: Env, job: WebhookJob, outcome: Outcome, connectorId: string | null | undefined): Promise<void> {
   try {
-    const [row] = await createDb(readConfig(env)).select({ connectorId: sessions.connectorId }).from(sessions).where(eq(sessions.id, job.sessionId));
-    const hub = row?.connectorId ? connectorHub(env.HUB, row.connectorId) : env.HUB.get(env.HUB.idFromName(UNROUTED_HUB));
+    const hub = connectorId ? connectorHub(env.HUB, connectorId) : env.HUB.get(env.HUB.idFromName(UNROUTED_HUB));
     await hub.deliveryRecorded(job.sessionId, job.eventId, outcome);
   } catch (error) {
     console.warn('webhook consumer: could not tell the hub of a delivery', job.eventId, error);
   }
 }
 
-export async function consumeWebhookBatch(batch: MessageBatch<WebhookJob>, env: Env): Promise<void> {
-  const config = readConfig(env);
-  const db = createDb(config);
-  const dead = batch.queue.startsWith(WEBHOOK_DEAD_LETTER_QUEUE);
+const retryLater = (message: Message, config: Config) => message.retry({ delaySeconds: webhookRetryDelay(message.attempts, config.WEBHOOK_RETRY_BASE_SECONDS) });
+
+async function consumeDeadLetters(batch: MessageBatch<WebhookJob>, env: Env, db: Db, config: Config): Promise<void> {
   await Promise.all(
     batch.messages.map(async (message) => {
       try {
-        if (dead) {
-          await recordDeadLetter(db, message.body);
-          await finishJob(db, message.body.eventId);
-          message.ack();
-          await announce(env, message.body, 'dead');
-          return;
-        }
-        const outcome = await deliverWebhook(db, config, message.body, message.attempts);
-        if (outcome === 'failed') message.retry({ delaySeconds: webhookRetryDelay(message.attempts, config.WEBHOOK_RETRY_BASE_SECONDS) });
-        else {
-          await finishJob(db, message.body.eventId);
-          message.ack();
-        }
-        if (outcome !== 'skipped') await announce(env, message.body, outcome);
+        await recordDeadLetter(db, message.body);
+        await finishJobs(db, [message.body.eventId]);
+        message.ack();
+        const [row] = await db.select({ connectorId: sessions.connectorId }).from(sessions).where(eq(sessions.id, message.body.sessionId));
+        await announce(env, message.body, 'dead', row?.connectorId);
       } catch (error) {
-        // The database was unreachable: try again later, the event is safe in Turso.
-        console.error('webhook consumer failed', message.body, error);
-        message.retry({ delaySeconds: webhookRetryDelay(message.attempts, config.WEBHOOK_RETRY_BASE_SECONDS) });
+        console.error('webhook dead-letter consumer failed', message.body, error);
+        retryLater(message, config);
       }
     }),
   );
+}
+
+export async function consumeWebhookBatch(batch: MessageBatch<WebhookJob>, env: Env, ctx: Pick<ExecutionContext, 'waitUntil'>): Promise<void> {
+  const config = readConfig(env);
+  const db = createDb(config);
+  if (batch.queue.startsWith(WEBHOOK_DEAD_LETTER_QUEUE)) return consumeDeadLetters(batch, env, db, config);
+
+  let loaded: Awaited<ReturnType<typeof loadJobs>>;
+  let delivered: Map<string, number>;
+  try {
+    // Only a retried job can have been delivered already (an attempt that outlived its batch).
+    const retried = batch.messages.filter((m) => m.attempts > 1).map((m) => m.body.eventId);
+    [loaded, delivered] = await Promise.all([loadJobs(db, batch.messages.map((m) => m.body)), lastDelivered(db, retried)]);
+  } catch (error) {
+    // The database was unreachable: try again later, the events are safe in Turso.
+    console.error('webhook consumer could not read its batch', error);
+    for (const message of batch.messages) retryLater(message, config);
+    return;
+  }
+
+  const bySession = new Map<string, Message[]>();
+  for (const message of batch.messages) bySession.set(message.body.sessionId, [...(bySession.get(message.body.sessionId) ?? []), message]);
+  const records: DeliveryRecord[] = [];
+  const announced: [WebhookJob, Outcome][] = [];
+  /** Jobs done with (delivered, or not to be delivered): their pending-job rows go (pending-jobs.ts). */
+  const finished: string[] = [];
+  /** Messages not tried because their session's receiver was slow, each with the delay to queue it again after. */
+  const untried: { message: Message; delaySeconds: number }[] = [];
+
+  const decide = (message: Message, attempt: Attempt) => {
+    if (attempt.record) records.push(attempt.record);
+    if (attempt.outcome === 'failed') retryLater(message, config);
+    else {
+      finished.push(message.body.eventId);
+      message.ack();
+    }
+    if (attempt.outcome !== 'skipped') announced.push([message.body, attempt.outcome]);
+  };
+
+  /** One session's messages in queue order; a delivery slower than DELIVERY_WAIT_MS sets the rest aside. */
+  const deliverSession = async (messages: Message[]) => {
+    for (const [index, message] of messages.entries()) {
+      const since = delivered.get(message.body.eventId);
+      if (since !== undefined && since >= message.timestamp.getTime()) {
+        decide(message, { outcome: 'skipped', record: null });
+        continue;
+      }
+      const attempt = attemptDelivery(db, config, message.body, message.attempts, loaded.events.get(message.body.eventId), loaded.sessions.get(message.body.sessionId));
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const slow = new Promise<'slow'>((resolve) => (timer = setTimeout(() => resolve('slow'), DELIVERY_WAIT_MS)));
+      let first: Attempt | 'slow';
+      try {
+        first = await Promise.race([attempt, slow]);
+      } catch (error) {
+        console.error('webhook delivery failed', message.body, error);
+        retryLater(message, config);
+        continue;
+      } finally {
+        clearTimeout(timer);
+      }
+      if (first !== 'slow') {
+        decide(message, first);
+        continue;
+      }
+      // Comes back once the delivery under way must have ended, not before its backoff, to be skipped if it
+      // got through; the session's later messages wait behind it, and it logs itself when it ends.
+      const delaySeconds = Math.max(Math.ceil((config.WEBHOOK_TIMEOUT_MS - DELIVERY_WAIT_MS) / 1000) + 1, webhookRetryDelay(message.attempts, config.WEBHOOK_RETRY_BASE_SECONDS));
+      message.retry({ delaySeconds });
+      untried.push(...messages.slice(index + 1).map((m) => ({ message: m, delaySeconds })));
+      ctx.waitUntil(
+        attempt
+          .then(async (late) => {
+            if (late.record) await recordDeliveries(db, [late.record]);
+            if (late.outcome !== 'failed') await finishJobs(db, [message.body.eventId]);
+            if (late.outcome !== 'skipped') await announce(env, message.body, late.outcome, loaded.sessions.get(message.body.sessionId)?.connectorId);
+          })
+          .catch((error) => console.error('webhook consumer: a late delivery failed or could not be logged', message.body, error)),
+      );
+      return;
+    }
+  };
+
+  await Promise.all([...bySession.values()].map(deliverSession));
+  await requeue(untried, env);
+  try {
+    await Promise.all([recordDeliveries(db, records), finishJobs(db, finished)]);
+  } catch (error) {
+    // Delivered but not logged: the log misses these attempts (and an unfinished job is delivered again after a
+    // one-box restart, deduplicable by id); the receivers have them all the same.
+    console.error('webhook consumer could not write its delivery log', error);
+  }
+  if (announced.length > 0) ctx.waitUntil(Promise.all(announced.map(([job, outcome]) => announce(env, job, outcome, loaded.sessions.get(job.sessionId)?.connectorId))));
+}
+
+/**
+ * Queues the messages a slow receiver kept from being tried as fresh messages, after their delay, so waiting
+ * on another delivery costs them none of their retries; acked only once queued, else retried instead.
+ */
+async function requeue(untried: { message: Message; delaySeconds: number }[], env: Env): Promise<void> {
+  const byDelay = new Map<number, Message[]>();
+  for (const { message, delaySeconds } of untried) byDelay.set(delaySeconds, [...(byDelay.get(delaySeconds) ?? []), message]);
+  for (const [delaySeconds, messages] of byDelay) {
+    try {
+      await env.WEBHOOKS.sendBatch(messages.map((m) => ({ body: m.body })), { delaySeconds });
+      for (const message of messages) message.ack();
+    } catch (error) {
+      console.error('webhook consumer could not queue again the deliveries a slow receiver held up', error);
+      for (const message of messages) message.retry({ delaySeconds });
+    }
+  }
 }
