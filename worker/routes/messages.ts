@@ -1,6 +1,7 @@
 // POST /api/messages: every kind of message on one route, a union keyed on `type` (message-request.ts).
 // /api/send stays as the short form for text.
 import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
+import type { Context } from 'hono';
 import type { AppEnv } from '../app-env.ts';
 import { apiKeyAuth } from '../middleware/api-key-auth.ts';
 import { ErrorSchema } from '../schemas.ts';
@@ -26,16 +27,16 @@ const sendRoute = createRoute({
 
 export const messageRoutes = new OpenAPIHono<AppEnv>({ defaultHook: throwOnInvalid });
 
-messageRoutes.openapi(sendRoute, async (c) => {
+messageRoutes.openapi(sendRoute, async (c) => c.json(await sendRequest(c, c.req.valid('json')), 200));
+
+/** Sends a validated request for `c.var.sessionId`; the answer's body: the session key's route and the admin's. */
+export async function sendRequest(c: Context<AppEnv>, request: MessageRequest) {
   const { services } = c.var;
   const origin = services.config.PUBLIC_URL ?? new URL(c.req.url).origin;
-  const sent = await sendRequestedMessage(services, c.var.sessionId, c.req.valid('json'), { origin, fetch: (input, init) => fetch(input, init) });
-  return c.json(
-    {
-      success: true as const,
-      result: { key: { remoteJid: sent.remoteJid, id: sent.messageId, fromMe: true as const }, type: sent.type, messageTimestamp: sent.timestamp },
-    },
-    200,
-  );
-});
+  const sent = await sendRequestedMessage(services, c.var.sessionId, request, { origin, fetch: (input, init) => fetch(input, init) });
+  return {
+    success: true as const,
+    result: { key: { remoteJid: sent.remoteJid, id: sent.messageId, fromMe: true as const }, type: sent.type, messageTimestamp: sent.timestamp },
+  };
+}
 
