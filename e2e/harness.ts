@@ -48,7 +48,8 @@ export async function startSystem(options: SystemOptions = {}): Promise<System> 
   if (options.startConnector ?? true) {
     connector.start();
     try {
-      await connector.waitForLog((l) => l.msg === 'hub link ready', { what: "'hub link ready' (did the connector attach to the hub?)" });
+      // Generous: on a machine loaded by other test runs, node alone took 14 s to start the connector.
+      await connector.waitForLog((l) => l.msg === 'hub link ready', { timeoutMs: 60_000, what: "'hub link ready' (did the connector attach to the hub?)" });
     } catch (error) {
       await close();
       throw error;
@@ -63,7 +64,7 @@ export async function connectorUp(system: System): Promise<void> {
   if (connector.running) return;
   const mark = connector.logs().length;
   connector.start();
-  await connector.waitForLog((l) => l.msg === 'hub link ready', { from: mark, what: "'hub link ready' after a restart" });
+  await connector.waitForLog((l) => l.msg === 'hub link ready', { from: mark, timeoutMs: 60_000, what: "'hub link ready' after a restart" });
 }
 
 /** Distinct phone numbers per test, so tests sharing one simulator never see each other's devices. */

@@ -3,6 +3,8 @@
 // contact's inbox; files a contact sends are stored by the Worker and announced on the webhook; a connector
 // killed mid-download still delivers the message, once.
 import { createHash, randomBytes } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
+import { request } from 'node:http';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startWebhookReceiver } from '../testing/webhook-receiver.ts';
@@ -24,6 +26,7 @@ afterAll(async () => {
 });
 
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
+const MiB = 1024 * 1024;
 const pdf = (size: number) => Buffer.concat([Buffer.from('%PDF-1.7\n'), randomBytes(size - 9)]);
 
 /** A session with a webhook, paired with `phone`; `hook` waits for one of its deliveries. */
@@ -128,4 +131,43 @@ describe('media end to end', () => {
     await statusBecomes(system.api, apiKey, 'WORKING', true);
     expect(deliveries((e) => e.event === 'message.received' && e.data.messageId === id)).toHaveLength(1);
   }, 120_000);
+
+  it("sends a 100 MiB document byte-exact while the connector's resident memory rises by less than 20 MiB", async () => {
+    const { api, simulator, connector } = system;
+    const phone = newPhone();
+    const contact = newPhone();
+    const { apiKey } = await sessionWithWebhook(phone);
+    // Exactly 100 MiB: its encrypted upload is over the 100 MiB media_conn announces, as WhatsApp allows.
+    const document = pdf(100 * MiB);
+    // node:http, not fetch: workerd's local server broke fetch's 100 MiB request off with EPIPE here.
+    const uploaded = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = request(`${system.stack.url}/api/media`, { method: 'POST', headers: { 'x-api-key': apiKey, 'content-type': 'application/pdf', 'content-length': document.length } }, (res) => {
+        let body = '';
+        res.on('data', (chunk: Buffer) => (body += chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      });
+      req.on('error', reject);
+      req.end(document);
+    });
+    expect(uploaded.status, uploaded.body).toBe(201);
+    const { mediaId } = JSON.parse(uploaded.body) as { mediaId: string };
+    // A fresh process: one that already moved a large file keeps the pages it grew, and would hide a rise.
+    await connector.kill();
+    await connectorUp(system);
+    await statusBecomes(api, apiKey, 'WORKING', true, 30_000);
+    const status = `/proc/${connector.pid}/status`;
+    const kb = async (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(await readFile(status, 'utf8'))?.[1]) * 1024;
+    const before = await kb('VmRSS');
+    // "5" resets the peak resident size (VmHWM) to the current one (proc(5), clear_refs).
+    await writeFile(`/proc/${connector.pid}/clear_refs`, '5');
+    const stored = simulator.events.waitFor('message-stored', (m) => m.to === contact && m.type === 'document', 300_000);
+    const sent = await api('POST', '/api/messages', { key: apiKey, body: { to: contact, type: 'document', document: { mediaId, filename: 'besar.pdf' } } });
+    expect(sent.status, JSON.stringify(sent.json)).toBe(200);
+    expect((await stored).media).toMatchObject({ size: document.length, sha256: sha256(document), filename: 'besar.pdf' });
+    const rise = (await kb('VmHWM')) - before;
+    // Issue 13's target is 32 MiB over a settled (collected) RSS. Measured from the RSS at the reset, garbage
+    // already there hides part of a rise, so the bound is tighter: with dead chunks left to V8's own pace
+    // this measured 29 MiB (the bench, from a settled RSS: 45-62); with a scavenge per MiB moved, 3.
+    expect(rise).toBeLessThan(20 * MiB);
+  }, 600_000);
 });

@@ -12,8 +12,14 @@ import { pipeline } from 'node:stream/promises';
 import type { MediaType } from './media-crypto.ts';
 import { uploadToken } from './media-crypto.ts';
 
-/** What a media_conn answer announces; WhatsApp's hosts take 100 MiB. */
+/** What a media_conn answer announces, as WhatsApp's does (wave-2 notes); Baileys does not enforce it. */
 export const MAX_MEDIA_BYTES = 104_857_600;
+/**
+ * The largest encrypted upload the media host takes: WhatsApp carries documents up to 2 GB, so the announced
+ * 100 MiB is no hard cap (a 100 MiB file grows by its CBC padding and MAC when encrypted). Uploads stream to
+ * disk, so the limit costs no memory.
+ */
+export const MAX_UPLOAD_BYTES = 2 * 1024 * 1024 * 1024;
 
 /** The path part WhatsApp's CDN puts before the file name, per kind of media. */
 const CDN_FOLDER: Record<MediaType, string> = {
@@ -78,7 +84,7 @@ export class MediaStore {
         async function* (source: AsyncIterable<Uint8Array>) {
           for await (const chunk of source) {
             size += chunk.length;
-            if (size > MAX_MEDIA_BYTES) throw new UploadRefused(413, `the upload is over ${MAX_MEDIA_BYTES} bytes`);
+            if (size > MAX_UPLOAD_BYTES) throw new UploadRefused(413, `the upload is over ${MAX_UPLOAD_BYTES} bytes`);
             hash.update(chunk);
             yield chunk;
           }

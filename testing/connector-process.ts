@@ -46,6 +46,8 @@ export interface ConnectorProcess {
   /** Resolves when the current process exits. */
   readonly exited: Promise<Exit>;
   readonly running: boolean;
+  /** The running process's id (to read its memory in /proc), undefined when it does not run. */
+  readonly pid: number | undefined;
   /** Every log line of every run, oldest first. */
   logs(): LogLine[];
   /**
@@ -118,6 +120,9 @@ export function connectorProcess(options: ConnectorProcessOptions): ConnectorPro
     },
     get running() {
       return child !== null && child.exitCode === null && child.signalCode === null;
+    },
+    get pid() {
+      return handle.running ? child?.pid : undefined;
     },
     logs: () => lines,
     waitForLog(match, { from = 0, timeoutMs = 15_000, what = 'the expected log line' } = {}) {

@@ -17,6 +17,7 @@ import { adminPairingRoutes } from './routes/admin-pairing.ts';
 import { dashboardRoutes } from './routes/dashboard.ts';
 import { adminConnectorRoutes } from './routes/admin-connectors.ts';
 import { adminSessionRoutes } from './routes/admin-sessions.ts';
+import { adminSessionMessageRoutes } from './routes/admin-session-messages.ts';
 import { adminWebhookRoutes } from './routes/admin-webhooks.ts';
 import { adminMetricsRoutes } from './routes/admin-metrics.ts';
 import { docsRoutes } from './routes/docs.ts';
@@ -88,6 +89,7 @@ export function createApp() {
   app.route('/', adminPairingRoutes);
   app.route('/', dashboardRoutes);
   app.route('/', adminSessionRoutes);
+  app.route('/', adminSessionMessageRoutes);
   app.route('/', adminConnectorRoutes);
   app.route('/', adminWebhookRoutes);
   app.route('/', adminMetricsRoutes);

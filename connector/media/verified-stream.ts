@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import { Transform } from 'node:stream';
 import { MediaUnavailable } from './media-unavailable.ts';
+import { paceMediaBytes, type Pacer } from './scavenge-pacer.ts';
 
 export type Expected = {
   size: number;
@@ -17,7 +18,8 @@ export type Verified = Transform & {
   readonly seen: () => { size: number; sha256: string };
 };
 
-export function verifiedStream(expected: Expected): Verified {
+/** `pace` hears of every chunk, so the chunks of a large file are collected while they are few. */
+export function verifiedStream(expected: Expected, pace: Pacer = paceMediaBytes): Verified {
   const hash = createHash('sha256');
   let size = 0;
   let digest: string | undefined;
@@ -25,6 +27,7 @@ export function verifiedStream(expected: Expected): Verified {
   const stream = new Transform({
     transform(chunk: Buffer, _encoding, callback) {
       size += chunk.length;
+      pace(chunk.length);
       if (size > expected.size) {
         callback(new MediaUnavailable(`media is longer than the announced ${expected.size} bytes`));
         return;

@@ -42,13 +42,18 @@ import { groupSender, isFullMetadata, isGroupJid, joinedEvents, leftEvent, ownCh
 import { groupRunner, groupSummary, type GroupCommand } from './groups.ts';
 import { recipientJid } from './recipient.ts';
 import { UnackedSends } from './unacked-sends.ts';
+import { paceMediaBytes } from '../media/scavenge-pacer.ts';
 import { statusAfterClose, statusFromConnectionUpdate } from './status.ts';
 
 /**
- * Baileys' config plus the hook our patch adds (connector/patches): awaited for each decrypted incoming
- * message before Baileys sends the delivery receipt, after which WhatsApp would never redeliver it.
+ * Baileys' config plus the hooks our patch adds (connector/patches): `beforeMessageReceipt` is awaited for each
+ * decrypted incoming message before Baileys sends the delivery receipt, after which WhatsApp would never
+ * redeliver it; `onMediaUploadBytes` hears of each chunk of a media upload as it is read from its file.
  */
-export type PatchedSocketConfig = UserFacingSocketConfig & { beforeMessageReceipt?: (msg: WAMessage) => Promise<void> };
+export type PatchedSocketConfig = UserFacingSocketConfig & {
+  beforeMessageReceipt?: (msg: WAMessage) => Promise<void>;
+  onMediaUploadBytes?: (bytes: number) => void;
+};
 
 export type SocketFactory = (config: PatchedSocketConfig) => WASocket;
 
@@ -379,6 +384,7 @@ export class WhatsAppSession {
         ...this.#o.socketConfig,
         auth: { creds: auth.state.creds, keys },
         ...(this.#o.baileysLogger ? { logger: this.#o.baileysLogger } : {}),
+        onMediaUploadBytes: paceMediaBytes,
         // Asked before every group send; without it Baileys queries the group's metadata on each one.
         cachedGroupMetadata: async (jid) => (created ? groupRunner(created, this.#groups).metadata(jid) : undefined),
         // Baileys asks here when a retry receipt names a message its per-socket cache no longer has.

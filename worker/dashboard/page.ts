@@ -91,7 +91,11 @@ export const DASHBOARD_HTML = `<!doctype html>
         <label for="send-to">To (phone number or group JID)</label>
         <input id="send-to" name="to" autocomplete="off" required>
         <label for="send-text">Message</label>
-        <textarea id="send-text" name="message" rows="2" required></textarea>
+        <textarea id="send-text" name="message" rows="2" aria-describedby="send-text-hint"></textarea>
+        <p id="send-text-hint" class="hint">With a file attached, the message is its caption.</p>
+        <label for="send-file">Attach a file (optional)</label>
+        <input id="send-file" name="file" type="file">
+        <p class="hint">A JPEG, PNG or WebP goes as an image, anything else as a document.</p>
         <button type="submit">Send</button>
         <p id="send-result" role="status"></p>
       </form>

@@ -301,12 +301,44 @@ export const DASHBOARD_JS = String.raw`'use strict';
     });
   });
 
+  // What WhatsApp shows inline as a photo; anything else goes as a document, under its own name.
+  var IMAGE_TYPES = ['image/jpeg', 'image/png', 'image/webp'];
+
+  // The file goes up as the raw body (streamed into R2, any size up to MAX_MEDIA_BYTES), then is sent by its id.
+  function sendFile(id, to, file, caption) {
+    var path = '/api/sessions/' + encodeURIComponent(id);
+    var headers = { authorization: 'Bearer ' + state.token, 'content-type': file.type || 'application/octet-stream', 'x-kabar-filename': encodeURIComponent(file.name) };
+    return fetch(path + '/media', { method: 'POST', headers: headers, body: file }).then(function (response) {
+      return response.json().catch(function () { return {}; }).then(function (json) {
+        if (!response.ok) return { ok: false, status: response.status, json: json };
+        var type = IMAGE_TYPES.indexOf(json.mimetype) >= 0 ? 'image' : 'document';
+        var media = { mediaId: json.mediaId };
+        if (caption) media.caption = caption;
+        if (type === 'document') media.filename = file.name;
+        var body = { to: to, type: type };
+        body[type] = media;
+        return api('POST', path + '/messages', body);
+      });
+    });
+  }
+
   $('send-form').addEventListener('submit', function (event) {
     event.preventDefault();
-    $('send-result').textContent = 'Sending…';
-    api('POST', '/api/send-message', { sessionId: state.selected, number: $('send-to').value.trim(), message: $('send-text').value }).then(function (answer) {
+    var file = $('send-file').files[0];
+    var text = $('send-text').value;
+    if (!file && !text.trim()) { $('send-result').textContent = 'Write a message or attach a file.'; $('send-text').focus(); return; }
+    $('send-result').textContent = file ? 'Uploading ' + file.name + '…' : 'Sending…';
+    var to = $('send-to').value.trim();
+    var sent = file
+      ? sendFile(state.selected, to, file, text.trim())
+      : api('POST', '/api/sessions/' + encodeURIComponent(state.selected) + '/messages', { to: to, type: 'text', text: { body: text } });
+    sent.then(function (answer) {
       $('send-result').textContent = answer.ok ? 'Sent.' : 'Not sent: ' + errorText(answer);
-      if (answer.ok) $('send-text').value = '';
+      if (!answer.ok) return;
+      $('send-text').value = '';
+      $('send-file').value = '';
+    }, function (error) {
+      $('send-result').textContent = 'Not sent: ' + error.message;
     });
   });
 

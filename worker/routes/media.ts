@@ -2,6 +2,7 @@
 // (GET /api/media/{mediaId}). Bodies stream into and out of R2; only a multipart upload is buffered, and
 // it is capped for that reason (a raw body takes files up to MAX_MEDIA_BYTES).
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+import type { Context } from 'hono';
 import type { AppEnv } from '../app-env.ts';
 import { ApiError } from '../errors.ts';
 import { apiKeyAuth } from '../middleware/api-key-auth.ts';
@@ -17,7 +18,7 @@ export const MULTIPART_MAX_BYTES = 20 * 1024 * 1024;
 const errorContent = { content: { 'application/json': { schema: ErrorSchema } } };
 const errors = (...statuses: number[]) => Object.fromEntries(statuses.map((s) => [s, { description: 'Error', ...errorContent }]));
 
-const Uploaded = z
+export const Uploaded = z
   .object({ success: z.literal(true), mediaId: z.string(), mimetype: z.string(), size: z.number().int(), sha256: z.string() })
   .openapi('UploadedMedia', { example: { success: true, mediaId: 'med_Yx3kq0Jc9bW1nVd2T4pLr8sZ', mimetype: 'image/jpeg', size: 48213, sha256: 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855' } });
 
@@ -42,7 +43,10 @@ mediaRoutes.openAPIRegistry.registerPath({
   responses: { 201: { description: 'Stored', content: { 'application/json': { schema: Uploaded } } }, ...errors(400, 401, 411, 413, 429, 503) },
 });
 
-mediaRoutes.post('/api/media', apiKeyAuth('send'), async (c) => {
+mediaRoutes.post('/api/media', apiKeyAuth('send'), (c) => uploadMedia(c));
+
+/** Stores the request's file for `c.var.sessionId` and answers 201 with its id: the session key's route and the admin's. */
+export async function uploadMedia(c: Context<AppEnv>) {
   const type = c.req.header('content-type') ?? '';
   const declaredLength = c.req.header('content-length');
   const length = declaredLength === undefined ? undefined : Number(declaredLength);
@@ -62,7 +66,7 @@ mediaRoutes.post('/api/media', apiKeyAuth('send'), async (c) => {
   }
   const stored = await storeMedia(c.var.services, c.var.sessionId, { ...input, direction: 'out' });
   return c.json({ success: true as const, mediaId: stored.mediaId, mimetype: stored.mimetype, size: stored.size, sha256: stored.sha256 }, 201);
-});
+}
 
 const getRoute = createRoute({
   method: 'get',

@@ -1,6 +1,7 @@
 // POST /api/messages: every kind of message on one route, a union keyed on `type` (message-request.ts).
 // /api/send stays as the short form for text.
 import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
+import type { Context } from 'hono';
 import type { AppEnv } from '../app-env.ts';
 import { apiKeyAuth } from '../middleware/api-key-auth.ts';
 import { ErrorSchema } from '../schemas.ts';
@@ -29,9 +30,11 @@ const sendRoute = createRoute({
 
 export const messageRoutes = new OpenAPIHono<AppEnv>({ defaultHook: throwOnInvalid });
 
-messageRoutes.openapi(sendRoute, async (c) => {
+messageRoutes.openapi(sendRoute, (c) => sendRequest(c, c.req.valid('json')));
+
+/** Sends (or with `queue`, queues) a validated request for `c.var.sessionId`: the session key's route and the admin's. */
+export async function sendRequest(c: Context<AppEnv>, request: MessageRequest) {
   const { services } = c.var;
-  const request = c.req.valid('json');
   if (request.queue) {
     const [messageId] = await enqueueMessages(services, c.var.sessionId, [request], () => '');
     return c.json({ success: true as const, messageId: messageId!, status: 'queued' as const }, 202);
@@ -45,5 +48,5 @@ messageRoutes.openapi(sendRoute, async (c) => {
     },
     200,
   );
-});
+}
 
