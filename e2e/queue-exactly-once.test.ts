@@ -49,10 +49,12 @@ describe('a queued batch', () => {
     // Every id the API gave, and no other: a message sent again after the kill kept its id, so the
     // contact's phone shows it once.
     expect([...stores.keys()].sort()).toEqual([...ids].sort());
+    // The contact's phone shows each once, in the order given; one sent again with its id is a duplicate it
+    // counts and does not show, which only a message in flight at the kill may be.
     const inbox = simulator.inbox(contact).filter((m) => m.from === phone);
-    expect(new Set(inbox.map((m) => m.id))).toEqual(new Set(ids));
-    expect(inbox.map((m) => m.text).filter((t, i, all) => all.indexOf(t) === i)).toHaveLength(BATCH);
-    // Stored more than once is only a message in flight at the kill (sent, its record not yet written).
-    expect([...stores.values()].filter((n) => n > 1).length).toBeLessThanOrEqual(1);
-  });
+    expect(inbox.map((m) => m.id)).toEqual(ids);
+    expect(inbox.map((m) => m.text)).toEqual(messages.map((m) => m.text.body));
+    expect(ids.filter((id) => simulator.duplicates(id) > 0).length).toBeLessThanOrEqual(1);
+    // Pairing, 40 sends, a kill, a hub restart and a connector start: more than the default 30 s on a loaded machine.
+  }, 120_000);
 });

@@ -58,7 +58,15 @@ export class Inbox {
   // A group message has one id and one record per member.
   #all: SentMessage[] = [];
 
-  record(message: SentMessage): void {
+  /** Messages a contact got again under an id it already had, by id: a phone shows such a message once. */
+  readonly duplicates = new Map<string, number>();
+
+  /** Records a message; one the contact already has (same sender and id) is only counted, and false returned. */
+  record(message: SentMessage): boolean {
+    if (this.#byContact.get(message.to)?.some((m) => m.id === message.id && m.from === message.from)) {
+      this.duplicates.set(message.id, (this.duplicates.get(message.id) ?? 0) + 1);
+      return false;
+    }
     let list = this.#byContact.get(message.to);
     if (!list) {
       list = [];
@@ -69,6 +77,7 @@ export class Inbox {
     this.#all.push(message);
     // Receipts by id (sendReceipt) are for 1:1 messages.
     if (!message.group) this.#byId.set(message.id, message);
+    return true;
   }
 
   messagesOf(contact: string): InboxMessage[] {

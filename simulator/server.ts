@@ -141,6 +141,8 @@ export type Simulator = {
   setNumber(phone: string, settings: { onWhatsApp?: boolean; groupAdds?: 'everyone' | 'nobody' }): void;
   /** What contact `phone` has received from linked devices, decrypted, oldest first. */
   inbox(phone: string): InboxMessage[];
+  /** How many times a contact got message `id` again after it had it (shown once, as a phone shows it). */
+  duplicates(id: string): number;
   /** The recipient of message `id` (sent by a device) sends a receipt for it, from its `device` (0 by default). */
   receipt(id: string, type: ReceiptType, device?: number): void;
   /** One-time prekeys of contact `phone`'s phone handed out in bundles, and those not yet used by a pkmsg. */
@@ -249,6 +251,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       if (settings.groupAdds !== undefined) world.refusesGroupAdds[settings.groupAdds === 'nobody' ? 'add' : 'delete'](phone);
     },
     inbox: (phone) => world.inbox.messagesOf(phone),
+    duplicates: (id) => world.inbox.duplicates.get(id) ?? 0,
     receipt: (id, type, device) => sendReceipt(world, id, type, device),
     preKeyCounts: (phone) => world.contacts.get(phone).preKeyCounts(),
     addContactDevice: (phone, deviceOptions) => {
