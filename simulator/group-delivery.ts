@@ -119,7 +119,7 @@ export async function onGroupMessage(world: World, connection: Connection, sende
             ...(replyTo ? { replyTo } : {}),
             ...(media ? { type: media.type, media: await receiveMedia(world.media, media.type, media.content) } : {}),
           };
-          world.inbox.record(message);
+          world.inbox.record(message, deviceNumber);
           world.events.emit('message-stored', {
             id,
             from: sender.phone,

@@ -57,16 +57,24 @@ export class Inbox {
   #fromContacts = new Map<string, ContactMessage>();
   // A group message has one id and one record per member.
   #all: SentMessage[] = [];
+  #seen = new Set<string>();
 
   /** Messages a contact got again under an id it already had, by id: a phone shows such a message once. */
   readonly duplicates = new Map<string, number>();
 
-  /** Records a message; one the contact already has (same sender and id) is only counted, and false returned. */
-  record(message: SentMessage): boolean {
-    if (this.#byContact.get(message.to)?.some((m) => m.id === message.id && m.from === message.from)) {
+  /**
+   * Records a message; one the contact (or, for a group copy, that device of it) already has, from the same
+   * sender under the same id, is only counted, and false returned.
+   */
+  record(message: SentMessage, device?: number): boolean {
+    // A group message is recorded per member device (each decrypts its own copy): another device's copy is
+    // not a duplicate, the same device's second copy is.
+    const key = `${message.to}|${message.from}|${message.id}|${device ?? '*'}`;
+    if (this.#seen.has(key)) {
       this.duplicates.set(message.id, (this.duplicates.get(message.id) ?? 0) + 1);
       return false;
     }
+    this.#seen.add(key);
     let list = this.#byContact.get(message.to);
     if (!list) {
       list = [];
