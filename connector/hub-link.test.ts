@@ -159,6 +159,19 @@ describe('hub link', () => {
     expect(h.received.at(-1)?.id).toBe(c.id);
   });
 
+  it('sends the events one outbox read finds in one events frame, oldest first', async () => {
+    const h = await hub({ autoAck: true });
+    const { link: l } = link(h);
+    const added = [];
+    for (let i = 0; i < 5; i++) added.push((await outbox.add('s1', { name: 'connection.update', status: i % 2 ? 'WORKING' : 'STARTING' }))!);
+    const batches: number[] = [];
+    h.events.on('eventBatch', (n) => batches.push(n));
+    l.start();
+    expect(await l.flush(10_000)).toBe(true);
+    expect(batches).toEqual([5]);
+    expect(h.received.map((e) => e.id)).toEqual(added.map((e) => e.id));
+  });
+
   it('resends every unacked event, oldest first, after a reconnect', async () => {
     const h = await hub({ autoAck: false });
     const { link: l } = link(h);

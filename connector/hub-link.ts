@@ -404,12 +404,14 @@ export class HubLink extends EventEmitter<HubLinkEvents> {
           const batch = await this.#options.outbox.pending(this.#sentUpTo, Math.min(EVENT_BATCH, room));
           if (this.#ws !== ws) continue;
           if (batch.length === 0) break;
-          for (const entry of batch) {
-            // The socket changed during the read: the welcome reset #sentUpTo, start over on the new socket.
-            if (this.#ws !== ws || !this.#ready || !ws) continue batches;
-            this.#send(ws, { type: 'event', id: entry.id, sessionId: entry.sessionId, at: entry.at, event: entry.event });
-            this.#unacked.add(entry.id);
-            this.#sentUpTo = entry.seq;
+          // The socket changed during the read: the welcome reset #sentUpTo, start over on the new socket.
+          if (this.#ws !== ws || !this.#ready || !ws) continue batches;
+          // One frame for what one read found (an `events` batch), so the hub handles one message for them.
+          for (let i = 0; i < batch.length; i += FRAME_BATCH_MAX) {
+            const frames = batch.slice(i, i + FRAME_BATCH_MAX).map((entry) => ({ type: 'event' as const, id: entry.id, sessionId: entry.sessionId, at: entry.at, event: entry.event }));
+            this.#send(ws, frames.length === 1 ? frames[0]! : { type: 'events', events: frames });
+            for (const frame of frames) this.#unacked.add(frame.id);
+            this.#sentUpTo = batch[Math.min(i + FRAME_BATCH_MAX, batch.length) - 1]!.seq;
           }
         }
       } while (this.#pumpAgain && this.#ready);

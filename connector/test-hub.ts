@@ -11,6 +11,7 @@ import {
   ConnectorFrame,
   PING_FRAME,
   PONG_FRAME,
+  EventFrame as EventItem,
   PROTOCOL_VERSION,
   ResultFrame as ResultItem,
   parseFrame,
@@ -40,7 +41,7 @@ export type TestHubOptions = {
 export type TestHub = {
   url: string;
   /** Frames and socket changes, for tests to wait on with once(). */
-  events: EventEmitter<{ dialled: [string]; hello: [HelloFrame]; welcomed: [WebSocket]; event: [EventFrame]; result: [ResultFrame]; results: [number]; seen: [SeenFrame]; ping: []; closed: [number] }>;
+  events: EventEmitter<{ dialled: [string]; hello: [HelloFrame]; welcomed: [WebSocket]; event: [EventFrame]; result: [ResultFrame]; results: [number]; eventBatch: [number]; seen: [SeenFrame]; ping: []; closed: [number] }>;
   /** Every event frame received, in order, including resends. */
   received: EventFrame[];
   setSessions(sessions: DesiredSession[]): void;
@@ -102,10 +103,18 @@ export async function startTestHub(options: TestHubOptions): Promise<TestHub> {
         events.emit('welcomed', ws);
         return;
       }
-      if (frame?.type === 'event') {
-        received.push(frame);
-        if (autoAck) ws.send(JSON.stringify({ type: 'ack', ids: [frame.id] }));
-        events.emit('event', frame);
+      if (frame?.type === 'event' || frame?.type === 'events') {
+        // As the hub does: the items of an `events` frame each on their own.
+        if (frame.type === 'events') events.emit('eventBatch', frame.events.length);
+        const items = frame.type === 'event' ? [frame] : frame.events.flatMap((item) => {
+          const parsed = EventItem.safeParse(item);
+          return parsed.success ? [parsed.data] : [];
+        });
+        for (const event of items) {
+          received.push(event);
+          if (autoAck) ws.send(JSON.stringify({ type: 'ack', ids: [event.id] }));
+          events.emit('event', event);
+        }
       } else if (frame?.type === 'result') {
         events.emit('result', frame);
       } else if (frame?.type === 'results') {

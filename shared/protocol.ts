@@ -555,6 +555,10 @@ export const ResultFrame = z.discriminatedUnion('ok', [
 ]);
 export type ResultFrame = z.infer<typeof ResultFrame>;
 
+/** One event from a connector's outbox, acked by `id` once the hub has stored it. */
+export const EventFrame = z.object({ type: z.literal('event'), id: eventId, sessionId, at: z.number().int(), event: SessionEvent });
+export type EventFrame = z.infer<typeof EventFrame>;
+
 // Connector -> hub
 export const ConnectorFrame = z.discriminatedUnion('type', [
   z.object({
@@ -575,7 +579,9 @@ export const ConnectorFrame = z.discriminatedUnion('type', [
   ResultFrame,
   /** Several `result` frames, each item checked on its own (see FRAME_BATCH_MAX). */
   z.object({ type: z.literal('results'), results: batchItems }),
-  z.object({ type: z.literal('event'), id: eventId, sessionId, at: z.number().int(), event: SessionEvent }),
+  EventFrame,
+  /** Several `event` frames, each item checked on its own (see FRAME_BATCH_MAX); each is acked by its id as before. */
+  z.object({ type: z.literal('events'), events: batchItems }),
   z.object({ type: z.literal('ping') }),
   /**
    * When each WORKING session last heard from WhatsApp (epoch ms), sent at most every SEEN_INTERVAL_MS and

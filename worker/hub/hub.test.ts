@@ -363,6 +363,22 @@ describe('events from the connector', () => {
     await script.close();
   });
 
+  it('stores and acks each event of an events frame on its own, leaving a malformed item unacked and the link up', async () => {
+    const { script } = await connectScripted(stack.hubUrl, { secret: stack.connectorSecret, connectorId: 'event-batcher' });
+    const { sessionId } = await createSession(api);
+    const good = [event(sessionId, { name: 'connection.update', status: 'STARTING' }, 2_000), event(sessionId, { name: 'connection.update', status: 'WORKING' }, 2_001)];
+    const bad = { ...event(sessionId, { name: 'connection.update', status: 'WORKING' }, 2_002), event: { name: 'no.such.event' } };
+    script.send({ type: 'events', events: [good[0], bad, 'garbage', good[1]] } as never);
+    const acked = new Set<string>();
+    while (acked.size < good.length) for (const id of (await script.next('ack')).ids) acked.add(id);
+    expect([...acked].sort()).toEqual(good.map((f) => f.id).sort());
+    expect(await count('select count(*) from events where session_id = ?', [sessionId])).toBe(2);
+    script.send(PING_FRAME);
+    expect(await script.next('pong')).toEqual({ type: 'pong' });
+    expect(await count('select count(*) from events where id = ?', [bad.id])).toBe(0);
+    await script.close();
+  });
+
   it('keeps the newer status when an older connection.update is resent after it, in Turso and in the snapshot', async () => {
     const { script } = await connectScripted(stack.hubUrl, { secret: stack.connectorSecret, connectorId: 'resender' });
     const { sessionId, apiKey } = await createSession(api);

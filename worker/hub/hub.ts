@@ -3,7 +3,7 @@
 // (connector-link.ts), commands (commands.ts), placement (placement.ts), live streams (watchers.ts), and
 // events made durable in Turso before they are acked (inbound-events.ts). See shared/protocol.md.
 import { DurableObject } from 'cloudflare:workers';
-import { ConnectorFrame, PING_FRAME, PONG_FRAME, parseFrame, type Command, type HubFrame } from '../../shared/protocol.ts';
+import { ConnectorFrame, EventFrame, PING_FRAME, PONG_FRAME, parseFrame, type Command, type HubFrame } from '../../shared/protocol.ts';
 import type { SessionStatus } from '../../shared/status.ts';
 import { createDb, type Db } from '../db/client.ts';
 import { readConfig } from '../config.ts';
@@ -135,6 +135,14 @@ export class Hub extends DurableObject<Env> {
       case 'event':
         await this.inbound.receive(ws, attachment.connectorId, frame);
         return;
+      case 'events': {
+        // Each item on its own: a malformed one is dropped unacked (it stays in the connector's outbox), not the rest.
+        const items = frame.events.map((item) => EventFrame.safeParse(item));
+        const malformed = items.filter((i) => !i.success).length;
+        if (malformed > 0) console.warn(`hub: dropped ${malformed} malformed events of ${items.length} from`, attachment.connectorId);
+        await Promise.all(items.flatMap((i) => (i.success ? [this.inbound.receive(ws, attachment.connectorId, i.data)] : [])));
+        return;
+      }
       case 'ping': // answered by the auto-response; a ping that reaches here was not byte-identical
         ws.send(PONG_FRAME);
         return;
