@@ -1,5 +1,6 @@
-// Makes connector events durable in Turso, with their side effects on sessions and messages: a group of
-// events costs one lookup of their sessions and one batch (a transaction), whatever its size. The events
+// Makes connector events durable in Turso, with their side effects on sessions and messages and the
+// pending rows of the webhook jobs they make: a group of events costs one lookup of their sessions and one
+// batch (a transaction), whatever its size. The events
 // table is keyed by the connector's event id, so a resent event changes nothing twice, and a session's
 // status only moves forward in event time, so a resent old one changes nothing at all.
 import { and, eq, gt, inArray, notExists, notInArray, sql } from 'drizzle-orm';
@@ -8,6 +9,7 @@ import { events, messages, sessions } from '../../shared/db/schema.ts';
 import type { SessionEvent } from '../../shared/protocol.ts';
 import type { MessageStatus } from '../../shared/status.ts';
 import type { Db } from '../db/client.ts';
+import { queuedJobWrites } from '../webhooks/pending-jobs.ts';
 import type { WebhookSubscription } from '../webhooks/subscription.ts';
 import { eventReason } from './status-reason.ts';
 
@@ -42,7 +44,12 @@ export interface StoreResult {
   stored: StoredEvent[];
   /** Those sessions' webhook settings as they were then. */
   subscriptions: Map<string, WebhookSubscription>;
+  /** The stored events a webhook wants, in order; their pending-job rows (a QR's excepted) are in the same batch. */
+  jobs: StoredEvent[];
 }
+
+/** Whether a webhook wants this event, given its session's subscription. */
+export type WebhookWanted = (event: StoredEvent, subscription: WebhookSubscription) => boolean;
 
 const OUTGOING_KEY = [messages.sessionId, messages.direction, messages.providerMessageId];
 
@@ -173,7 +180,7 @@ function writesFor(db: Db, { id, sessionId, at, event }: StoredEvent): BatchItem
  * a connector sends for a session it does not hold (the caller acks and drops them). Throws when the batch
  * fails; then nothing of it was stored.
  */
-export async function storeEvents(db: Db, group: readonly ReceivedEvent[]): Promise<StoreResult> {
+export async function storeEvents(db: Db, group: readonly ReceivedEvent[], wanted: WebhookWanted = () => false): Promise<StoreResult> {
   const ids = [...new Set(group.map((e) => e.sessionId))];
   const owners = new Map<string, string | null>();
   const subscriptions = new Map<string, WebhookSubscription>();
@@ -190,8 +197,12 @@ export async function storeEvents(db: Db, group: readonly ReceivedEvent[]): Prom
   const stored = group
     .filter((e) => owners.has(e.sessionId) && owners.get(e.sessionId) === e.connectorId)
     .map(({ connectorId: _, ...e }) => e);
-  const writes = stored.flatMap((e) => writesFor(db, e));
+  const jobs = stored.filter((e) => wanted(e, subscriptions.get(e.sessionId)!));
+  // The jobs' rows commit with their events: one round trip, and no event is stored without the job that a
+  // queue which lost it is filled again from (pending-jobs.ts). A QR is worthless by then.
+  const jobRows = jobs.filter((e) => e.event.name !== 'qr').map((e) => ({ eventId: e.id, sessionId: e.sessionId }));
+  const writes = [...stored.flatMap((e) => writesFor(db, e)), ...queuedJobWrites(db, jobRows)];
   const [first, ...rest] = writes;
   if (first) await db.batch([first, ...rest]);
-  return { stored, subscriptions };
+  return { stored, subscriptions, jobs };
 }

@@ -225,9 +225,16 @@ export class Hub extends DurableObject<Env> {
     return this.watchers.redeemPass(pass, { perSession: config.STREAMS_PER_SESSION, total: config.STREAMS_TOTAL }, Date.now());
   }
 
-  /** A webhook delivery was recorded: the dashboards watching the session refresh their delivery log. */
-  async deliveryRecorded(sessionId: string, eventId: string, outcome: 'delivered' | 'failed' | 'dead'): Promise<void> {
-    this.watchers.toAdmins(sessionId, JSON.stringify({ event: 'webhook.delivery', sessionId, timestamp: Date.now(), data: { eventId, outcome } }));
+  /**
+   * Webhook deliveries were recorded: the dashboards watching their sessions refresh their delivery log. A
+   * consumer batch tells each hub once, not once per delivery: every call waits its turn with the events
+   * this hub is storing.
+   */
+  async deliveriesRecorded(deliveries: readonly { sessionId: string; eventId: string; outcome: 'delivered' | 'failed' | 'dead' }[]): Promise<void> {
+    const timestamp = Date.now();
+    for (const { sessionId, eventId, outcome } of deliveries) {
+      this.watchers.toAdmins(sessionId, JSON.stringify({ event: 'webhook.delivery', sessionId, timestamp, data: { eventId, outcome } }));
+    }
   }
 
   /** For the Worker fanning in an all-sessions admin stream whose pass it has just spent on another hub. */

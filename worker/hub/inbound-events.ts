@@ -5,7 +5,6 @@ import type { Db } from '../db/client.ts';
 import { toEnvelope } from '../events/envelope.ts';
 import { withMediaUrl, type MediaUrlConfig } from '../events/media-url.ts';
 import type { WebhookJob } from '../webhooks/delivery.ts';
-import { recordQueuedJobs } from '../webhooks/pending-jobs.ts';
 import { webhookTarget } from '../webhooks/subscription.ts';
 import { storeEvents, type StoreResult } from './event-store.ts';
 import type { Snapshots } from './snapshots.ts';
@@ -85,17 +84,17 @@ export class InboundEvents {
   private async storeGroup(group: InboundEvent[]): Promise<void> {
     let result: StoreResult;
     try {
-      result = await storeEvents(this.deps.db(), group.map((g) => ({ ...g.frame, connectorId: g.connectorId })));
-      const jobs = result.stored.filter((e) => {
-        const subscription = result.subscriptions.get(e.sessionId);
-        return subscription && webhookTarget(subscription, this.deps.webhookUrl(), e.event.name);
-      });
+      // The jobs' pending rows are written in the events' own batch, so a queue that loses them can be filled again.
+      result = await storeEvents(
+        this.deps.db(),
+        group.map((g) => ({ ...g.frame, connectorId: g.connectorId })),
+        (e, subscription) => Boolean(webhookTarget(subscription, this.deps.webhookUrl(), e.event.name)),
+      );
+      const jobs = result.jobs;
       // Queued before the ack: if this fails, the connector resends and the events are queued then. An
       // event no webhook wants (no URL, or filtered out) is not queued at all.
       // A QR is not kept in the event log, so its job carries it.
       if (jobs.length > 0) {
-        // Recorded first, so a queue that loses them can be filled again; a QR is worthless by then.
-        await recordQueuedJobs(this.deps.db(), jobs.filter((e) => e.event.name !== 'qr').map((e) => ({ eventId: e.id, sessionId: e.sessionId })));
         // The origin of media links goes with the job: the consumer serves no request to take it from.
         const { origin } = this.deps.mediaUrls();
         await this.deps.webhooks.sendBatch(

@@ -2,6 +2,7 @@
 // messages (the one-box service's queue lives in workerd's memory) is filled again from this record, so a
 // restart never loses a delivery. A job is finished when delivered, given up on, or no longer wanted.
 import { asc, gt, inArray } from 'drizzle-orm';
+import type { BatchItem } from 'drizzle-orm/batch';
 import { webhookJobs } from '../../shared/db/schema.ts';
 import type { Db } from '../db/client.ts';
 import type { WebhookJob } from './delivery.ts';
@@ -13,12 +14,19 @@ export interface WebhookQueueBatchPort {
   sendBatch(messages: Iterable<{ body: WebhookJob }>): Promise<unknown>;
 }
 
+/** The writes that record jobs, for a caller's own batch (the hub stores them with their events). */
+export function queuedJobWrites(db: Db, jobs: readonly Pick<WebhookJob, 'eventId' | 'sessionId'>[]): BatchItem<'sqlite'>[] {
+  const writes: BatchItem<'sqlite'>[] = [];
+  for (let i = 0; i < jobs.length; i += PAGE) {
+    writes.push(db.insert(webhookJobs).values(jobs.slice(i, i + PAGE).map(({ eventId, sessionId }) => ({ eventId, sessionId }))).onConflictDoNothing());
+  }
+  return writes;
+}
+
 /** Recorded before the jobs are queued: a job on the queue always has its row. */
 export async function recordQueuedJobs(db: Db, jobs: readonly Pick<WebhookJob, 'eventId' | 'sessionId'>[]): Promise<void> {
-  for (let i = 0; i < jobs.length; i += PAGE) {
-    const page = jobs.slice(i, i + PAGE).map(({ eventId, sessionId }) => ({ eventId, sessionId }));
-    await db.insert(webhookJobs).values(page).onConflictDoNothing();
-  }
+  const [first, ...rest] = queuedJobWrites(db, jobs);
+  if (first) await db.batch([first, ...rest]);
 }
 
 export async function finishJobs(db: Db, eventIds: readonly string[]): Promise<void> {

@@ -28,16 +28,25 @@ type Outcome = 'delivered' | 'failed' | 'dead';
 type Message = MessageBatch<WebhookJob>['messages'][number];
 
 /**
- * Tells the admin streams on the session's hub (its connector's); the delivery itself is recorded already, so
- * a hub that cannot be told is only logged.
+ * Tells the admin streams on each session's hub (its connector's), one call per hub; the deliveries themselves
+ * are recorded already, so a hub that cannot be told is only logged.
  */
-async function announce(env: Env, job: WebhookJob, outcome: Outcome, connectorId: string | null | undefined): Promise<void> {
-  try {
-    const hub = connectorId ? connectorHub(env.HUB, connectorId) : env.HUB.get(env.HUB.idFromName(UNROUTED_HUB));
-    await hub.deliveryRecorded(job.sessionId, job.eventId, outcome);
-  } catch (error) {
-    console.warn('webhook consumer: could not tell the hub of a delivery', job.eventId, error);
+async function announce(env: Env, outcomes: readonly { job: WebhookJob; outcome: Outcome; connectorId: string | null | undefined }[]): Promise<void> {
+  const byHub = new Map<string, { sessionId: string; eventId: string; outcome: Outcome }[]>();
+  for (const { job, outcome, connectorId } of outcomes) {
+    const key = connectorId ?? '';
+    byHub.set(key, [...(byHub.get(key) ?? []), { sessionId: job.sessionId, eventId: job.eventId, outcome }]);
   }
+  await Promise.all(
+    [...byHub].map(async ([connectorId, deliveries]) => {
+      try {
+        const hub = connectorId ? connectorHub(env.HUB, connectorId) : env.HUB.get(env.HUB.idFromName(UNROUTED_HUB));
+        await hub.deliveriesRecorded(deliveries);
+      } catch (error) {
+        console.warn('webhook consumer: could not tell the hub of deliveries', deliveries.map((d) => d.eventId), error);
+      }
+    }),
+  );
 }
 
 const retryLater = (message: Message, config: Config) => message.retry({ delaySeconds: webhookRetryDelay(message.attempts, config.WEBHOOK_RETRY_BASE_SECONDS) });
@@ -50,7 +59,7 @@ async function consumeDeadLetters(batch: MessageBatch<WebhookJob>, env: Env, db:
         await finishJobs(db, [message.body.eventId]);
         message.ack();
         const [row] = await db.select({ connectorId: sessions.connectorId }).from(sessions).where(eq(sessions.id, message.body.sessionId));
-        await announce(env, message.body, 'dead', row?.connectorId);
+        await announce(env, [{ job: message.body, outcome: 'dead', connectorId: row?.connectorId }]);
       } catch (error) {
         console.error('webhook dead-letter consumer failed', message.body, error);
         retryLater(message, config);
@@ -131,7 +140,7 @@ export async function consumeWebhookBatch(batch: MessageBatch<WebhookJob>, env: 
           .then(async (late) => {
             if (late.record) await recordDeliveries(db, [late.record]);
             if (late.outcome !== 'failed') await finishJobs(db, [message.body.eventId]);
-            if (late.outcome !== 'skipped') await announce(env, message.body, late.outcome, loaded.sessions.get(message.body.sessionId)?.connectorId);
+            if (late.outcome !== 'skipped') await announce(env, [{ job: message.body, outcome: late.outcome, connectorId: loaded.sessions.get(message.body.sessionId)?.connectorId }]);
           })
           .catch((error) => console.error('webhook consumer: a late delivery failed or could not be logged', message.body, error)),
       );
@@ -148,7 +157,7 @@ export async function consumeWebhookBatch(batch: MessageBatch<WebhookJob>, env: 
     // one-box restart, deduplicable by id); the receivers have them all the same.
     console.error('webhook consumer could not write its delivery log', error);
   }
-  if (announced.length > 0) ctx.waitUntil(Promise.all(announced.map(([job, outcome]) => announce(env, job, outcome, loaded.sessions.get(job.sessionId)?.connectorId))));
+  if (announced.length > 0) ctx.waitUntil(announce(env, announced.map(([job, outcome]) => ({ job, outcome, connectorId: loaded.sessions.get(job.sessionId)?.connectorId }))));
 }
 
 /**

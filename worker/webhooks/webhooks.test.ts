@@ -150,6 +150,23 @@ describe('webhook delivery', () => {
     expect((await api('GET', '/api/webhooks/deliveries?limit=0', { key: apiKey })).status).toBe(400);
     expect((await api('GET', '/api/webhooks/deliveries')).status).toBe(401);
   });
+
+  it("tells the session's admin streams of every delivery of a burst, each with its outcome", async () => {
+    const { sessionId } = await createSession(api, { webhookUrl: `${receiver.url}/hooks/announced` });
+    const pass = await api('POST', '/api/stream/passes', { admin: true, body: { sessionId } });
+    expect(pass.status).toBe(201);
+    const socket = new WebSocket(`${stack.hubUrl}/api/stream?pass=${pass.json.pass}`);
+    const heard: any[] = [];
+    socket.on('message', (data) => heard.push(JSON.parse(data.toString())));
+    await eventually(() => expect(heard.some((m) => m.event === 'stream.ready')).toBe(true));
+    const ids: string[] = [];
+    for (let i = 0; i < 12; i++) ids.push(await emit(sessionId, incoming(`burst ${i}`)));
+    await eventually(() =>
+      expect(heard.filter((m) => m.event === 'webhook.delivery').map((m) => m.data.eventId).sort()).toEqual([...ids].sort()),
+    );
+    expect(heard.filter((m) => m.event === 'webhook.delivery').every((m) => m.sessionId === sessionId && m.data.outcome === 'delivered')).toBe(true);
+    socket.close();
+  });
 });
 
 describe('live events over a WebSocket', () => {
