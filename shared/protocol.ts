@@ -346,6 +346,9 @@ export const Command = z.discriminatedUnion('name', [
   z.object({ name: z.literal('group.invite'), sessionId, groupId: GroupJid, revoke: z.boolean().optional() }),
   z.object({ name: z.literal('group.join'), sessionId, code: InviteCode }),
   z.object({ name: z.literal('group.leave'), sessionId, groupId: GroupJid }),
+  // Failover (additive): close the session's socket and forget it here, keeping its login (no logout), before
+  // the hub gives it to another connector. Answered ChatActionResult once the socket is closed.
+  z.object({ name: z.literal('session.release'), sessionId }),
 ]);
 export type Command = z.infer<typeof Command>;
 

@@ -76,6 +76,12 @@ export class SessionManager {
     await Promise.all(sessions.map((d) => this.#serial(d.sessionId, () => this.#apply(d))));
   }
 
+  /** The hub moves the session to another connector: its socket closes quietly here, its login stays. */
+  async release(sessionId: string): Promise<{ done: true }> {
+    await this.#serial(sessionId, () => this.#release(sessionId));
+    return { done: true };
+  }
+
   async remove(sessionIds: string[]): Promise<void> {
     await Promise.all(sessionIds.map((id) => this.#serial(id, () => this.#drop(id))));
   }

@@ -24,6 +24,9 @@ import { readConfig } from '../config.ts';
 import type { Env } from '../env.ts';
 import { InboundEvents } from './inbound-events.ts';
 import { desiredOf } from './desired.ts';
+import { Failover } from './failover.ts';
+import { moveSession, type MoveOutcome } from './session-move.ts';
+import { Tenures } from './tenures.ts';
 import { Snapshots, type Snapshot } from './snapshots.ts';
 import { STREAM_TICKET_HEADER, Watchers, type StreamRefusal, type WatcherAttachment } from './watchers.ts';
 
@@ -66,10 +69,13 @@ export class Hub extends DurableObject<Env> {
   private readonly watchers: Watchers;
   private readonly pending = new Map<string, Pending>();
   private readonly inbound: InboundEvents;
+  private readonly failover: Failover;
+  private readonly tenures: Tenures;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.snapshots = new Snapshots(ctx.storage.sql);
+    this.tenures = new Tenures(ctx.storage.kv);
     this.watchers = new Watchers(ctx, this.snapshots);
     this.inbound = new InboundEvents({
       db: () => this.db(),
@@ -81,6 +87,22 @@ export class Hub extends DurableObject<Env> {
       webhooks: env.WEBHOOKS,
       snapshots: this.snapshots,
       watchers: this.watchers,
+      formerOwners: (sessionId) => this.tenures.of(sessionId).former,
+    });
+    this.failover = new Failover({
+      db: () => this.db(),
+      kv: ctx.storage.kv,
+      attached: () => this.connectors(),
+      leaseMs: () => this.leaseMs(),
+      answeredAt: (ws) => ctx.getWebSocketAutoResponseTimestamp(ws)?.getTime(),
+      moved: (connectorId, desired, from) => {
+        const now = Date.now();
+        for (const d of desired) {
+          this.tenures.moved(d.sessionId, from.get(d.sessionId)!, connectorId);
+          this.snapshots.route(d.sessionId, connectorId, now);
+        }
+        this.connectors().get(connectorId)?.send(JSON.stringify({ type: 'desired', sessions: desired } satisfies HubFrame));
+      },
     });
     // Heartbeats are answered by the runtime itself, so an idle hub can hibernate.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING_FRAME, PONG_FRAME));
@@ -88,6 +110,10 @@ export class Hub extends DurableObject<Env> {
 
   private db(): Db {
     return createDb(readConfig(this.env));
+  }
+
+  private leaseMs(): number {
+    return readConfig(this.env).CONNECTOR_LEASE_SECONDS * 1000;
   }
 
   /** The attached, authenticated connector sockets by connector id. */
@@ -138,6 +164,11 @@ export class Hub extends DurableObject<Env> {
       if (due <= now) ws.close(CloseCode.unauthorised, 'no hello in time');
       else next = Math.min(next ?? due, due);
     }
+    const leaseDue = await this.failover.check(now).catch((error: unknown) => {
+      console.error('hub: lease check failed; trying again soon', error);
+      return now + this.leaseMs() / 4;
+    });
+    if (leaseDue !== null) next = Math.min(next ?? leaseDue, leaseDue);
     if (next !== null) await this.ctx.storage.setAlarm(next);
   }
 
@@ -190,6 +221,7 @@ export class Hub extends DurableObject<Env> {
   }
 
   override async webSocketClose(ws: WebSocket, code: number): Promise<void> {
+    await this.leaseLapsesFrom(ws);
     this.detach(ws);
     // Complete the closing handshake, or the connector waits for our close frame until its own timeout.
     try {
@@ -200,7 +232,20 @@ export class Hub extends DurableObject<Env> {
   }
 
   override async webSocketError(ws: WebSocket): Promise<void> {
+    await this.leaseLapsesFrom(ws);
     this.detach(ws);
+  }
+
+  /**
+   * A connector's link closed: its lease runs out a lease after now (it may have renewed until the close),
+   * and is checked then.
+   */
+  private async leaseLapsesFrom(ws: WebSocket): Promise<void> {
+    const a = ws.deserializeAttachment() as Attachment | null;
+    if (a?.stage !== 'ready') return;
+    const now = Date.now();
+    this.failover.heard(a.connectorId, now);
+    await this.wakeBy(now + this.leaseMs());
   }
 
   /** Commands sent over a socket that is gone will never be answered: fail them now, not at their deadline. */
@@ -247,7 +292,11 @@ export class Hub extends DurableObject<Env> {
       const status = live.get(session.sessionId) ?? (session.state === 'running' ? 'STARTING' : undefined);
       if (status) this.snapshots.reattach(session.sessionId, status, now);
     }
-    ws.send(JSON.stringify({ type: 'welcome', connectorId: frame.connectorId, heartbeatMs: HEARTBEAT_MS, sessions: desired, removed } satisfies HubFrame));
+    this.failover.heard(frame.connectorId, now);
+    const leaseMs = this.leaseMs();
+    ws.send(JSON.stringify({ type: 'welcome', connectorId: frame.connectorId, heartbeatMs: HEARTBEAT_MS, sessions: desired, removed, leaseMs } satisfies HubFrame));
+    // Watches this lease (and any other connector's) from now on.
+    await this.wakeBy(now + leaseMs);
   }
 
   /**
@@ -324,10 +373,28 @@ export class Hub extends DurableObject<Env> {
     ws?.send(JSON.stringify({ type: 'desired', sessions: [desired] } satisfies HubFrame));
   }
 
+  /** Moves a session to connector `to` by hand: released on its old connector first, never unlinked. */
+  async moveSession(sessionId: string, to: string): Promise<MoveOutcome> {
+    const attached = this.connectors();
+    return moveSession(sessionId, to, {
+      db: this.db(),
+      attached,
+      lastHeard: (id) => this.failover.lastHeard(id, attached.get(id)),
+      leaseMs: this.leaseMs(),
+      command: (command, timeoutMs) => this.command(command, timeoutMs),
+      moved: async (id, from, target) => {
+        if (from) this.tenures.moved(id, from, target);
+        await this.syncSession(id, 'STARTING');
+      },
+      now: Date.now(),
+    });
+  }
+
   /** The session is gone from Turso; its connector drops it (or learns so from its next welcome). */
   async removeSession(sessionId: string): Promise<void> {
     const connectorId = this.snapshots.connectorOf(sessionId);
     this.snapshots.delete(sessionId);
+    this.tenures.forget(sessionId);
     this.watchers.closeSession(sessionId, Date.now());
     const ws = connectorId ? this.connectors().get(connectorId) : undefined;
     ws?.send(JSON.stringify({ type: 'remove', sessionIds: [sessionId] } satisfies HubFrame));

@@ -24,6 +24,8 @@ export interface InboundDeps {
   webhooks: Queue<WebhookJob>;
   snapshots: Snapshots;
   watchers: Watchers;
+  /** The connectors a session was moved away from, whose late facts still count. */
+  formerOwners?: (sessionId: string) => readonly string[];
 }
 
 /**
@@ -84,7 +86,7 @@ export class InboundEvents {
   private async storeGroup(group: InboundEvent[]): Promise<void> {
     let result: StoreResult;
     try {
-      result = await storeEvents(this.deps.db(), group.map((g) => ({ ...g.frame, connectorId: g.connectorId })));
+      result = await storeEvents(this.deps.db(), group.map((g) => ({ ...g.frame, connectorId: g.connectorId })), this.deps.formerOwners);
       const jobs = result.stored.filter((e) => {
         const subscription = result.subscriptions.get(e.sessionId);
         return subscription && webhookTarget(subscription, this.deps.webhookUrl(), e.event.name);
@@ -109,7 +111,7 @@ export class InboundEvents {
     if (result.stored.length < group.length) {
       const stored = new Set(result.stored.map((e) => e.id));
       const refused = group.filter((g) => !stored.has(g.frame.id) && result.subscriptions.has(g.frame.sessionId));
-      if (refused.length > 0) console.warn('hub: dropped events for sessions not assigned to their sender', refused.map((g) => `${g.connectorId}:${g.frame.sessionId}`));
+      if (refused.length > 0) console.warn('hub: dropped live-state events from connectors that do not hold the session', refused.map((g) => `${g.connectorId}:${g.frame.sessionId}`));
     }
     const { config, origin } = this.deps.mediaUrls();
     for (const e of result.stored) {
