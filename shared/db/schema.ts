@@ -50,6 +50,29 @@ export const sessions = sqliteTable(
 );
 
 /**
+ * The directory of connectors: one row per connector that ever said hello, written by its hub. With
+ * `sessions.connector_id` it tells the Worker which hub holds a session and where to place a new one. A row
+ * is never deleted because a connector went away: absence is not an instruction.
+ */
+export const connectors = sqliteTable('connectors', {
+  id: text('id').primaryKey(),
+  /** Whether the connector's link to its hub is up, as its hub last recorded. */
+  attached: integer('attached', { mode: 'boolean' }).notNull().default(false),
+  attachedAt: integer('attached_at'),
+  /** When its hub last heard from it (hello, detach). */
+  lastSeenAt: integer('last_seen_at'),
+  /** Until when the connector holds its sessions without renewing (failover); null before any lease. */
+  leaseExpiresAt: integer('lease_expires_at'),
+  /** Bumped with each new lease: the fencing token that tells a lost lease from a live one. */
+  leaseEpoch: integer('lease_epoch').notNull().default(0),
+  /** How many sessions it holds, as its hub last counted at hello (placement also counts sessions rows). */
+  load: integer('load').notNull().default(0),
+  /** Drained connectors keep their sessions until moved but get no new ones. */
+  draining: integer('draining', { mode: 'boolean' }).notNull().default(false),
+  createdAt: integer('created_at').notNull().default(now),
+});
+
+/**
  * One row per deleted session id, written in the same batch as the delete. A connector that was away
  * still holds the session's login, and only this explicit record (never the session's mere absence from
  * the database) tells it to unlink the phone. Cleared when a session with the id is created again, which

@@ -1,0 +1,69 @@
+// Which connector holds which session, decided against Turso: what a connector is given when it says hello,
+// where a new session goes, and which held logins were deleted (the only ones a welcome may unlink).
+import { and, eq, inArray, isNotNull, isNull, notInArray, sql } from 'drizzle-orm';
+import { deletedSessions, sessions } from '../../shared/db/schema.ts';
+import type { DesiredSession } from '../../shared/protocol.ts';
+import type { Db } from '../db/client.ts';
+import { desiredOf } from './desired.ts';
+
+/** SQLite's bound-variable limit is far higher; this keeps each statement small. */
+const IN_CHUNK = 500;
+
+export type SessionRow = NonNullable<Awaited<ReturnType<Db['query']['sessions']['findFirst']>>>;
+
+/**
+ * Gives a connector its sessions: those assigned to it, those nobody holds yet, and those whose login it
+ * holds while their assigned connector is away (so a session follows its stored login). `attached`: the
+ * other connectors attached right now.
+ */
+export async function assign(db: Db, connectorId: string, held: string[], attached: string[]): Promise<DesiredSession[]> {
+  await db.update(sessions).set({ connectorId }).where(isNull(sessions.connectorId));
+  for (let i = 0; i < held.length; i += IN_CHUNK) {
+    const chunk = held.slice(i, i + IN_CHUNK);
+    const away = attached.length ? notInArray(sessions.connectorId, attached) : isNotNull(sessions.connectorId);
+    await db.update(sessions).set({ connectorId }).where(and(inArray(sessions.id, chunk), away));
+  }
+  const rows = await db
+    .select({
+      sessionId: sessions.id,
+      state: sessions.desiredState,
+      authEpoch: sessions.authEpoch,
+      startEpoch: sessions.startEpoch,
+      expectedPhone: sessions.expectedPhone,
+    })
+    .from(sessions)
+    .where(eq(sessions.connectorId, connectorId));
+  return rows.map(desiredOf);
+}
+
+/**
+ * The held sessions that were deleted, by their tombstones: the only ones a welcome tells a connector to
+ * unlink. A held session that is merely unknown here (a wrong or empty database) is not among them.
+ */
+export async function deletedAmong(db: Db, held: string[]): Promise<string[]> {
+  const found: string[] = [];
+  for (let i = 0; i < held.length; i += IN_CHUNK) {
+    const chunk = held.slice(i, i + IN_CHUNK);
+    const rows = await db.select({ sessionId: deletedSessions.sessionId }).from(deletedSessions).where(inArray(deletedSessions.sessionId, chunk));
+    found.push(...rows.map((r) => r.sessionId));
+  }
+  return found;
+}
+
+/**
+ * The session's row, assigned to the least-loaded of the attached connectors if none holds it yet; with
+ * none attached it stays unassigned and the next connector to say hello picks it up. Null: no such session.
+ */
+export async function place(db: Db, sessionId: string, attached: string[]): Promise<SessionRow | null> {
+  const row = await db.query.sessions.findFirst({ where: eq(sessions.id, sessionId) });
+  if (!row || row.connectorId || attached.length === 0) return row ?? null;
+  const loads = await db
+    .select({ connectorId: sessions.connectorId, count: sql<number>`count(*)` })
+    .from(sessions)
+    .where(inArray(sessions.connectorId, attached))
+    .groupBy(sessions.connectorId);
+  const load = (id: string) => loads.find((l) => l.connectorId === id)?.count ?? 0;
+  const chosen = [...attached].sort((a, b) => load(a) - load(b))[0]!;
+  await db.update(sessions).set({ connectorId: chosen }).where(and(eq(sessions.id, sessionId), isNull(sessions.connectorId)));
+  return (await db.query.sessions.findFirst({ where: eq(sessions.id, sessionId) })) ?? null;
+}
