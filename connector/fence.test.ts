@@ -5,9 +5,9 @@ describe('fence', () => {
   beforeEach(() => vi.useFakeTimers({ now: 1_000 }));
   afterEach(() => vi.useRealTimers());
 
-  it('stops sessions at half the lease and renews three times inside that window', () => {
-    expect(fenceAfterMs(30_000)).toBe(15_000);
-    expect(renewEveryMs(15_000, 30_000)).toBe(5_000);
+  it('stops sessions at three quarters of the lease and renews three times inside that window', () => {
+    expect(fenceAfterMs(30_000)).toBe(22_500);
+    expect(renewEveryMs(15_000, 30_000)).toBe(7_500);
     // Without a lease (an older hub) the heartbeat alone paces the pings.
     expect(renewEveryMs(15_000, undefined)).toBe(15_000);
   });
@@ -15,16 +15,16 @@ describe('fence', () => {
   it('fires once per lapse, counted from when the renewing ping was sent, and never while renewals come', () => {
     const fired: number[] = [];
     const fence = new Fence({ onFenced: (silentMs) => fired.push(silentMs) });
-    // The ping was sent 40 ms ago: the fence window (50 ms) has 10 ms left.
-    fence.renewed(Date.now() - 40, 100);
-    vi.advanceTimersByTime(5);
+    // The ping was sent 70 ms ago: the fence window (75 ms) has 5 ms left.
+    fence.renewed(Date.now() - 70, 100);
+    vi.advanceTimersByTime(4);
     fence.renewed(Date.now(), 100);
-    vi.advanceTimersByTime(49);
+    vi.advanceTimersByTime(74);
     expect(fired).toEqual([]);
     vi.advanceTimersByTime(1);
-    expect(fired).toEqual([50]);
+    expect(fired).toEqual([75]);
     vi.advanceTimersByTime(1_000);
-    expect(fired).toEqual([50]);
+    expect(fired).toEqual([75]);
     fence.stop();
   });
 

@@ -3,10 +3,11 @@
 // sockets itself, so a session never runs on two connectors and WhatsApp never sees them fight.
 
 /**
- * The part of the lease a connector may spend without a renewal before it stops its sessions. Half leaves
- * the other half for closing sockets, a stalled event loop and the hub's detection running early.
+ * The part of the lease a connector may spend without a renewal before it stops its sessions. Renewals are
+ * counted from when the renewing frame was sent, never later, so the rest only has to cover closing the
+ * sockets and a stalled event loop; a larger share keeps a slow welcome (a loaded hub) from fencing at once.
  */
-export const FENCE_FRACTION = 0.5;
+export const FENCE_FRACTION = 0.75;
 
 /** How long after its last renewal a connector stops its sessions. */
 export function fenceAfterMs(leaseMs: number): number {
