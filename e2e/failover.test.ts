@@ -78,7 +78,8 @@ beforeAll(async () => {
       linked.push(...(await Promise.all(Array.from({ length: Math.min(PAIRING_BATCH, SESSIONS - i) }, link))));
     }
   } catch (e) {
-    console.log('DIAG', stack.logs().slice(-30).join('\n'), connectors.map((c) => c.logs().filter((l) => (l.level ?? 0) >= 40 || /hub/.test(String(l.msg))).slice(-10).map((l) => JSON.stringify(l)).join('\n')).join('\n---\n'));
+    // What the hub and the connectors said, for a setup that did not come up.
+    console.log('failover setup failed:', stack.logs().slice(-30).join('\n'), connectors.map((c) => c.logs().filter((l) => (l.level ?? 0) >= 40 || /hub/.test(String(l.msg))).slice(-10).map((l) => JSON.stringify(l)).join('\n')).join('\n---\n'));
     throw e;
   }
   simulator.events.on('device-linked', (d) => linked.some((s) => s.phone === d.phone) && linkedAgain.push(d.phone));
