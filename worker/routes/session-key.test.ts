@@ -356,6 +356,8 @@ describe('the rest of the surface', () => {
         '/api/sessions/{sessionId}/logout',
         '/api/sessions/{sessionId}/qr',
         '/api/connectors',
+        '/api/connectors/{connectorId}/drain',
+        '/api/sessions/{sessionId}/move',
         '/api/webhooks/deliveries/{eventId}/replay',
         '/api/sessions/{sessionId}/pair',
         '/api/stream',
