@@ -4,15 +4,18 @@ import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
 import { connectors, sessions } from '../../shared/db/schema.ts';
 import type { Db } from '../db/client.ts';
 
-export async function recordAttached(db: Db, connectorId: string, load: number, now: number): Promise<void> {
+/** A connector was welcomed: it holds a new lease (renewed while its link stays up; failover.ts). */
+export async function recordAttached(db: Db, connectorId: string, load: number, now: number, leaseMs: number): Promise<void> {
+  const lease = { leaseExpiresAt: now + leaseMs, leaseEpoch: sql`${connectors.leaseEpoch} + 1` };
   await db
     .insert(connectors)
-    .values({ id: connectorId, attached: true, attachedAt: now, lastSeenAt: now, load })
-    .onConflictDoUpdate({ target: connectors.id, set: { attached: true, attachedAt: now, lastSeenAt: now, load } });
+    .values({ id: connectorId, attached: true, attachedAt: now, lastSeenAt: now, load, leaseExpiresAt: now + leaseMs, leaseEpoch: 1 })
+    .onConflictDoUpdate({ target: connectors.id, set: { attached: true, attachedAt: now, lastSeenAt: now, load, ...lease } });
 }
 
-export async function recordDetached(db: Db, connectorId: string, now: number): Promise<void> {
-  await db.update(connectors).set({ attached: false, lastSeenAt: now }).where(eq(connectors.id, connectorId));
+/** Its link closed: it may have renewed until now, so its lease runs out a lease from now. */
+export async function recordDetached(db: Db, connectorId: string, now: number, leaseMs: number): Promise<void> {
+  await db.update(connectors).set({ attached: false, lastSeenAt: now, leaseExpiresAt: now + leaseMs }).where(eq(connectors.id, connectorId));
 }
 
 /** The connectors whose hubs say they are attached now. */

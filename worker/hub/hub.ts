@@ -11,15 +11,23 @@ import type { Env } from '../env.ts';
 import { Commands, type CommandOutcome } from './commands.ts';
 import { ConnectorLink, type ConnectorAttachment } from './connector-link.ts';
 import { desiredOf } from './desired.ts';
+import { inArray } from 'drizzle-orm';
+import { sessions } from '../../shared/db/schema.ts';
+import { checkLeases, type SessionMove } from './failover.ts';
 import { UNROUTED_HUB, connectorHub } from './hub-address.ts';
 import { InboundEvents } from './inbound-events.ts';
 import { place } from './placement.ts';
+import { handOver } from './session-move.ts';
 import { Snapshots, type Snapshot } from './snapshots.ts';
 import { STREAM_TICKET_HEADER, Watchers, type StreamRefusal, type WatcherAttachment } from './watchers.ts';
 
 export type { CommandOutcome } from './commands.ts';
 
 const WORKER_ORIGIN_KEY = 'worker-origin';
+/** The connector this hub belongs to, once one was welcomed here. */
+const OWN_CONNECTOR_KEY = 'own-connector';
+/** Set while this hub watches a lease in the directory though no connector is attached to it. */
+const LEASE_WATCH_KEY = 'lease-watch';
 
 type Attachment = ConnectorAttachment | WatcherAttachment;
 
@@ -46,6 +54,9 @@ export class Hub extends DurableObject<Env> {
       commands: this.commands,
       rememberOrigin: (origin) => this.ctx.storage.kv.put(WORKER_ORIGIN_KEY, origin),
       release: (from, sessionIds) => (from ? connectorHub(this.env.HUB, from) : this.env.HUB.get(this.env.HUB.idFromName(UNROUTED_HUB))).release(sessionIds),
+      leaseMs: () => this.leaseMs(),
+      // From now on this hub watches the directory's leases, once a lease.
+      welcomed: (connectorId, at) => this.watchLeasesFrom(connectorId, at),
     });
     this.inbound = new InboundEvents({
       db: () => this.db(),
@@ -64,6 +75,10 @@ export class Hub extends DurableObject<Env> {
 
   private db(): Db {
     return createDb(readConfig(this.env));
+  }
+
+  private leaseMs(): number {
+    return readConfig(this.env).CONNECTOR_LEASE_SECONDS * 1000;
   }
 
   // --- sockets -----------------------------------------------------------------------------------------
@@ -89,13 +104,14 @@ export class Hub extends DurableObject<Env> {
     if (alarm === null || alarm > at) await this.ctx.storage.setAlarm(at);
   }
 
-  /** Closes connectors that did not say hello in time and streams that went silent. */
+  /** Closes connectors that did not say hello in time and streams that went silent; checks the leases. */
   override async alarm(): Promise<void> {
     const now = Date.now();
     const streams = this.watchers.sweep(readConfig(this.env).STREAM_IDLE_MS, now);
     const hellos = this.link.sweep(now);
-    const next = streams === null ? hellos : hellos === null ? streams : Math.min(streams, hellos);
-    if (next !== null) await this.ctx.storage.setAlarm(next);
+    const leases = await this.checkLeases(now);
+    const due = [streams, hellos, leases].filter((at): at is number => at !== null);
+    if (due.length > 0) await this.ctx.storage.setAlarm(Math.min(...due));
   }
 
   override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
@@ -147,6 +163,7 @@ export class Hub extends DurableObject<Env> {
   }
 
   override async webSocketClose(ws: WebSocket, code: number): Promise<void> {
+    await this.leaseLapsesFrom(ws);
     this.commands.abandon(ws);
     await this.link.detached(ws).catch((error: unknown) => console.warn('hub: could not record a detach', error));
     // Complete the closing handshake, or the connector waits for our close frame until its own timeout.
@@ -158,8 +175,48 @@ export class Hub extends DurableObject<Env> {
   }
 
   override async webSocketError(ws: WebSocket): Promise<void> {
+    await this.leaseLapsesFrom(ws);
     this.commands.abandon(ws);
     await this.link.detached(ws).catch((error: unknown) => console.warn('hub: could not record a detach', error));
+  }
+
+  /** A connector's link closed: its lease runs out a lease from now, and this hub looks then. */
+  private async leaseLapsesFrom(ws: WebSocket): Promise<void> {
+    const a = ws.deserializeAttachment() as Attachment | null;
+    if (a?.stage !== 'ready') return;
+    this.ctx.storage.kv.put(LEASE_WATCH_KEY, true);
+    await this.watchLeasesFrom(a.connectorId, Date.now());
+  }
+
+  private async watchLeasesFrom(connectorId: string, at: number): Promise<void> {
+    this.ctx.storage.kv.put(OWN_CONNECTOR_KEY, connectorId);
+    await this.wakeBy(at + this.leaseMs());
+  }
+
+  /**
+   * The lease check over the directory (failover.ts), run by a hub whose connector is attached (once a
+   * lease: no single hub sees every connector, so each live one looks) or whose connector left and whose
+   * lease it waits out. Returns when to look again.
+   */
+  private async checkLeases(now: number): Promise<number | null> {
+    const live = this.link.connectors().size > 0;
+    if (!live && this.ctx.storage.kv.get<boolean>(LEASE_WATCH_KEY) !== true) return null;
+    const leaseMs = this.leaseMs();
+    try {
+      const next = await checkLeases({ db: this.db(), leaseMs, handOver: (moves) => this.handOver(moves) }, now);
+      if (live) return Math.min(next ?? Infinity, now + leaseMs);
+      if (next === null) this.ctx.storage.kv.delete(LEASE_WATCH_KEY);
+      return next;
+    } catch (error) {
+      console.error('hub: lease check failed; trying again soon', error);
+      return now + leaseMs / 4;
+    }
+  }
+
+  private handOver(moves: SessionMove[]): Promise<void> {
+    const own = this.ctx.storage.kv.get<string>(OWN_CONNECTOR_KEY);
+    // This hub's own part is done here: a Durable Object does not call itself through its stub.
+    return handOver(moves, (connectorId) => (connectorId === own ? this : connectorHub(this.env.HUB, connectorId)));
   }
 
   private async openStream(ticket: string): Promise<Response> {
@@ -186,6 +243,35 @@ export class Hub extends DurableObject<Env> {
     const ws = row.connectorId ? connectors.get(row.connectorId) : undefined;
     const desired = desiredOf({ sessionId, ...row, state: row.desiredState });
     ws?.send(JSON.stringify({ type: 'desired', sessions: [desired] } satisfies HubFrame));
+  }
+
+  /**
+   * These sessions were moved to this hub's connector (failover, drain, a move by hand; the sessions rows
+   * say so already): it is told to run them, and their status shows STARTING until it reports.
+   */
+  async adopt(sessionIds: string[]): Promise<void> {
+    const rows = await this.db()
+      .select({
+        sessionId: sessions.id,
+        connectorId: sessions.connectorId,
+        state: sessions.desiredState,
+        authEpoch: sessions.authEpoch,
+        startEpoch: sessions.startEpoch,
+        expectedPhone: sessions.expectedPhone,
+        pacing: sessions.pacing,
+      })
+      .from(sessions)
+      .where(inArray(sessions.id, sessionIds));
+    const connectors = this.link.connectors();
+    const now = Date.now();
+    const byConnector = new Map<string, ReturnType<typeof desiredOf>[]>();
+    for (const row of rows) {
+      if (!row.connectorId) continue;
+      if (row.state === 'running') this.snapshots.expect(row.sessionId, 'STARTING', now);
+      this.snapshots.route(row.sessionId, row.connectorId, now);
+      byConnector.set(row.connectorId, [...(byConnector.get(row.connectorId) ?? []), desiredOf(row)]);
+    }
+    for (const [connectorId, desired] of byConnector) connectors.get(connectorId)?.send(JSON.stringify({ type: 'desired', sessions: desired } satisfies HubFrame));
   }
 
   /** The session is gone from Turso; its connector drops it (or learns so from its next welcome). */

@@ -362,6 +362,8 @@ describe('the rest of the surface', () => {
         '/api/queue/pause',
         '/api/queue/resume',
         '/api/queue/{id}',
+        '/api/connectors/{connectorId}/drain',
+        '/api/sessions/{sessionId}/move',
         '/api/webhooks/deliveries/{eventId}/replay',
         '/api/sessions/{sessionId}/pair',
         '/api/stream',
