@@ -114,4 +114,23 @@ describe('failover over the connectors directory', () => {
     // Its status is read from fo-a's hub now.
     expect(await statusOf(moved!)).toBe('STARTING');
   });
+
+  it('refuses to move a session off a connector whose lease still runs, and a live hub moves it once the directory says the lease ran out', async () => {
+    // A connector this stack's hubs never saw close (its hub lost, say): only the directory knows of it.
+    const { sessionId } = await createSession(api);
+    const taken = await ownerOf(sessionId);
+    const future = Date.now() + 3_600_000;
+    await stack.db.execute({ sql: "INSERT INTO connectors (id, attached, lease_expires_at) VALUES ('fo-ghost', 0, ?)", args: [future] });
+    await stack.db.execute({ sql: "UPDATE sessions SET connector_id = 'fo-ghost' WHERE id = ?", args: [sessionId] });
+
+    const held = await api('POST', `/api/sessions/${sessionId}/move`, { admin: true, body: { connectorId: taken } });
+    expect(held).toMatchObject({ status: 409, json: { code: 'CONNECTOR_LEASE_HELD' } });
+    expect(await ownerOf(sessionId)).toBe('fo-ghost');
+
+    await stack.db.execute({ sql: "UPDATE connectors SET lease_expires_at = ? WHERE id = 'fo-ghost'", args: [Date.now() - 1] });
+    await eventually(async () => expect(['fo-a', 'fo-b']).toContain(await ownerOf(sessionId)), { timeoutMs: 15_000 });
+    expect(await formerOf(sessionId)).toEqual(['fo-ghost']);
+    const owner = await ownerOf(sessionId);
+    await (owner === 'fo-a' ? a : b).next('desired', (f) => f.sessions.some((s) => s.sessionId === sessionId));
+  });
 });
