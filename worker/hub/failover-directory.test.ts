@@ -133,4 +133,33 @@ describe('failover over the connectors directory', () => {
     const owner = await ownerOf(sessionId);
     await (owner === 'fo-a' ? a : b).next('desired', (f) => f.sessions.some((s) => s.sessionId === sessionId));
   });
+
+  it('drains a connector: its sessions move to the other one by one, and a session created afterwards is not placed on it', async () => {
+    const held = await stack.db.execute("SELECT id FROM sessions WHERE connector_id = 'fo-a' ORDER BY id");
+    const leaving = held.rows.map((r) => String(r[0]));
+    expect(leaving.length).toBeGreaterThan(0);
+    const releasing = (async () => {
+      for (let i = 0; i < leaving.length; i++) {
+        const release = await a.next('command', (f) => f.command.name === 'session.release');
+        a.send({ type: 'result', id: release.id, ok: true, data: { done: true } });
+      }
+    })();
+    // fo-b reports each session it is given WORKING, as a connector that took the login over does.
+    const starting = (async () => {
+      for (let i = 0; i < leaving.length; i++) {
+        const given = await b.next('desired', (f) => f.sessions.some((s) => leaving.includes(s.sessionId)));
+        for (const { sessionId } of given.sessions) b.send(event(sessionId, { name: 'connection.update', status: 'WORKING' }));
+      }
+    })();
+    const answer = await api('POST', '/api/connectors/fo-a/drain', { admin: true });
+    expect(answer.status, JSON.stringify(answer.json)).toBe(200);
+    await Promise.all([releasing, starting]);
+    expect(answer.json.moved.map((m: { sessionId: string }) => m.sessionId)).toEqual(leaving);
+    for (const id of leaving) expect(await ownerOf(id)).toBe('fo-b');
+
+    // fo-a is the least loaded now, but drained: a new session goes to fo-b.
+    const { sessionId } = await createSession(api);
+    expect(await ownerOf(sessionId)).toBe('fo-b');
+  });
 });
+

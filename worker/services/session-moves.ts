@@ -4,6 +4,7 @@
 import { and, eq, isNotNull, ne, sql } from 'drizzle-orm';
 import { sessions } from '../../shared/db/schema.ts';
 import { ApiError } from '../errors.ts';
+import { markDraining, takingConnectorIds } from '../hub/directory.ts';
 import { spreadByLoad } from '../hub/failover.ts';
 import type { Services } from './ports.ts';
 
@@ -26,7 +27,9 @@ export type DrainIo = { sleep: (ms: number) => Promise<void>; now: () => number 
  * stops the drain (the rest stay where they are) with CONNECTOR_TIMEOUT.
  */
 export async function drainConnector(s: Services, connectorId: string, io: DrainIo): Promise<Moved[]> {
-  const attached = (await s.hub.attachedConnectors()).filter((id) => id !== connectorId);
+  // Marked first, so no session placed meanwhile lands on it (it would be the least loaded as it empties).
+  await markDraining(s.db, connectorId);
+  const attached = (await takingConnectorIds(s.db)).filter((id) => id !== connectorId);
   const owned = await s.db
     .select({ id: sessions.id, status: sessions.status })
     .from(sessions)
