@@ -11,12 +11,10 @@ import type { Env } from '../env.ts';
 import { Commands, type CommandOutcome } from './commands.ts';
 import { ConnectorLink, type ConnectorAttachment } from './connector-link.ts';
 import { desiredOf } from './desired.ts';
-import { inArray } from 'drizzle-orm';
-import { sessions } from '../../shared/db/schema.ts';
-import { checkLeases, type SessionMove } from './failover.ts';
 import { UNROUTED_HUB, connectorHub } from './hub-address.ts';
 import { InboundEvents } from './inbound-events.ts';
-import { place } from './placement.ts';
+import { LeaseWatch } from './lease-watch.ts';
+import { desiredRows, place } from './placement.ts';
 import { handOver } from './session-move.ts';
 import { Snapshots, type Snapshot } from './snapshots.ts';
 import { STREAM_TICKET_HEADER, Watchers, type StreamRefusal, type WatcherAttachment } from './watchers.ts';
@@ -24,10 +22,6 @@ import { STREAM_TICKET_HEADER, Watchers, type StreamRefusal, type WatcherAttachm
 export type { CommandOutcome } from './commands.ts';
 
 const WORKER_ORIGIN_KEY = 'worker-origin';
-/** The connector this hub belongs to, once one was welcomed here. */
-const OWN_CONNECTOR_KEY = 'own-connector';
-/** Set while this hub watches a lease in the directory though no connector is attached to it. */
-const LEASE_WATCH_KEY = 'lease-watch';
 
 type Attachment = ConnectorAttachment | WatcherAttachment;
 
@@ -42,6 +36,7 @@ export class Hub extends DurableObject<Env> {
   private readonly commands = new Commands();
   private readonly link: ConnectorLink;
   private readonly inbound: InboundEvents;
+  private readonly leases: LeaseWatch;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -56,7 +51,16 @@ export class Hub extends DurableObject<Env> {
       release: (from, sessionIds) => (from ? connectorHub(this.env.HUB, from) : this.env.HUB.get(this.env.HUB.idFromName(UNROUTED_HUB))).release(sessionIds),
       leaseMs: () => this.leaseMs(),
       // From now on this hub watches the directory's leases, once a lease.
-      welcomed: (connectorId, at) => this.watchLeasesFrom(connectorId, at),
+      welcomed: (connectorId, at) => this.leases.welcomed(connectorId, at),
+    });
+    this.leases = new LeaseWatch({
+      kv: ctx.storage.kv,
+      db: () => this.db(),
+      leaseMs: () => this.leaseMs(),
+      live: () => this.link.connectors().size > 0,
+      // This hub's own part is done here: a Durable Object does not call itself through its stub.
+      handOver: (moves, own) => handOver(moves, (connectorId) => (connectorId === own ? this : connectorHub(this.env.HUB, connectorId))),
+      wakeBy: (at) => this.wakeBy(at),
     });
     this.inbound = new InboundEvents({
       db: () => this.db(),
@@ -109,7 +113,7 @@ export class Hub extends DurableObject<Env> {
     const now = Date.now();
     const streams = this.watchers.sweep(readConfig(this.env).STREAM_IDLE_MS, now);
     const hellos = this.link.sweep(now);
-    const leases = await this.checkLeases(now);
+    const leases = await this.leases.check(now);
     const due = [streams, hellos, leases].filter((at): at is number => at !== null);
     if (due.length > 0) await this.ctx.storage.setAlarm(Math.min(...due));
   }
@@ -180,43 +184,10 @@ export class Hub extends DurableObject<Env> {
     await this.link.detached(ws).catch((error: unknown) => console.warn('hub: could not record a detach', error));
   }
 
-  /** A connector's link closed: its lease runs out a lease from now, and this hub looks then. */
+  /** A connector's link closed: its lease runs out a lease from now. */
   private async leaseLapsesFrom(ws: WebSocket): Promise<void> {
     const a = ws.deserializeAttachment() as Attachment | null;
-    if (a?.stage !== 'ready') return;
-    this.ctx.storage.kv.put(LEASE_WATCH_KEY, true);
-    await this.watchLeasesFrom(a.connectorId, Date.now());
-  }
-
-  private async watchLeasesFrom(connectorId: string, at: number): Promise<void> {
-    this.ctx.storage.kv.put(OWN_CONNECTOR_KEY, connectorId);
-    await this.wakeBy(at + this.leaseMs());
-  }
-
-  /**
-   * The lease check over the directory (failover.ts), run by a hub whose connector is attached (once a
-   * lease: no single hub sees every connector, so each live one looks) or whose connector left and whose
-   * lease it waits out. Returns when to look again.
-   */
-  private async checkLeases(now: number): Promise<number | null> {
-    const live = this.link.connectors().size > 0;
-    if (!live && this.ctx.storage.kv.get<boolean>(LEASE_WATCH_KEY) !== true) return null;
-    const leaseMs = this.leaseMs();
-    try {
-      const next = await checkLeases({ db: this.db(), leaseMs, handOver: (moves) => this.handOver(moves) }, now);
-      if (live) return Math.min(next ?? Infinity, now + leaseMs);
-      if (next === null) this.ctx.storage.kv.delete(LEASE_WATCH_KEY);
-      return next;
-    } catch (error) {
-      console.error('hub: lease check failed; trying again soon', error);
-      return now + leaseMs / 4;
-    }
-  }
-
-  private handOver(moves: SessionMove[]): Promise<void> {
-    const own = this.ctx.storage.kv.get<string>(OWN_CONNECTOR_KEY);
-    // This hub's own part is done here: a Durable Object does not call itself through its stub.
-    return handOver(moves, (connectorId) => (connectorId === own ? this : connectorHub(this.env.HUB, connectorId)));
+    if (a?.stage === 'ready') await this.leases.left(a.connectorId, Date.now());
   }
 
   private async openStream(ticket: string): Promise<Response> {
@@ -250,18 +221,7 @@ export class Hub extends DurableObject<Env> {
    * say so already): it is told to run them, and their status shows STARTING until it reports.
    */
   async adopt(sessionIds: string[]): Promise<void> {
-    const rows = await this.db()
-      .select({
-        sessionId: sessions.id,
-        connectorId: sessions.connectorId,
-        state: sessions.desiredState,
-        authEpoch: sessions.authEpoch,
-        startEpoch: sessions.startEpoch,
-        expectedPhone: sessions.expectedPhone,
-        pacing: sessions.pacing,
-      })
-      .from(sessions)
-      .where(inArray(sessions.id, sessionIds));
+    const rows = await desiredRows(this.db(), sessionIds);
     const connectors = this.link.connectors();
     const now = Date.now();
     const byConnector = new Map<string, ReturnType<typeof desiredOf>[]>();
