@@ -12,7 +12,7 @@ import type { SessionMove } from './failover.ts';
 
 export type MoveOutcome =
   | { ok: true; from: string | null; to: string }
-  | { ok: false; code: 'SESSION_NOT_FOUND' | 'CONNECTOR_OFFLINE' | 'CONNECTOR_LEASE_HELD' | 'CONNECTOR_TIMEOUT'; message: string };
+  | { ok: false; code: 'SESSION_NOT_FOUND' | 'SESSION_MOVED' | 'CONNECTOR_OFFLINE' | 'CONNECTOR_LEASE_HELD' | 'CONNECTOR_TIMEOUT'; message: string };
 
 /** What a move needs of a connector's hub. */
 export interface MovingHub {
@@ -69,7 +69,8 @@ export async function moveSession(sessionId: string, to: string, d: MoveDeps): P
     .set({ connectorId: to, ...(from ? { formerConnectors: formerAfterMove(row.formerConnectors, from, to) } : {}) })
     .where(and(eq(sessions.id, sessionId), from ? eq(sessions.connectorId, from) : isNull(sessions.connectorId)))
     .returning({ sessionId: sessions.id });
-  if (updated.length === 0) return { ok: false, code: 'CONNECTOR_LEASE_HELD', message: `Session ${sessionId} moved meanwhile; read where it is and try again` };
+  // Another move (failover, a second admin) won the race; it stands.
+  if (updated.length === 0) return { ok: false, code: 'SESSION_MOVED', message: `Session ${sessionId} moved meanwhile; read where it is and try again` };
   if (from) await handOver([{ sessionId, from, to }], d.hubOf);
   else await d.hubOf(to).adopt([sessionId]);
   return { ok: true, from, to };
