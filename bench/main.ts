@@ -1,6 +1,6 @@
 // `npm run bench`: the benchmark suite on the local stack and the WhatsApp simulator, all on loopback.
 // Prints the table and writes bench/results/latest.json (BENCH_SAVE_BASELINE=1 also writes baseline.json).
-//   BENCH_ONLY=relay,edge,send,memory,restore,drill,history,group,media,incoming   a subset (default: all)
+//   BENCH_ONLY=relay,edge,send,memory,restore,drill,history,group,media,incoming,failover   a subset (default: all)
 //   BENCH_QUICK=1                               smaller N and shorter runs (about a minute)
 //   BENCH_RUNS=5                                repetitions whose median is reported (default 3, quick 2)
 //   BENCH_CPU_PROF=/tmp/prof                    CPU-profile the connector process (node --cpu-prof)
@@ -8,6 +8,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { loadavg } from 'node:os';
 import { quietSignalLogs } from '../simulator/signal-logs.ts';
 import { edgeThroughput } from './edge-throughput.ts';
+import { failoverTime } from './failover.ts';
 import type { BenchSettings, Figure } from './figure.ts';
 import { fleetBenchmarks, fleetPlan } from './fleet.ts';
 import { groupSend } from './group-send.ts';
@@ -21,7 +22,7 @@ import { restartDrill } from './restart-drill.ts';
 import { sendThroughput } from './send-throughput.ts';
 import { textTable } from './table.ts';
 
-const NAMES = ['relay', 'edge', 'send', 'memory', 'restore', 'drill', 'history', 'group', 'media', 'incoming'] as const;
+const NAMES = ['relay', 'edge', 'send', 'memory', 'restore', 'drill', 'history', 'group', 'media', 'incoming', 'failover'] as const;
 type Name = (typeof NAMES)[number];
 
 function selected(): Set<Name> {
@@ -134,6 +135,10 @@ if (only.has('incoming')) {
 if (only.has('drill')) {
   log('restart drill…');
   figures.push(...(await restartDrill(settings)));
+}
+if (only.has('failover')) {
+  log('failover: one of three connectors SIGKILLed…');
+  figures.push(...(await failoverTime(settings)));
 }
 
 const result = await save(true);

@@ -7,6 +7,7 @@ import type { PacingPolicy } from '../shared/pacing.ts';
 import { SessionEvent, type DesiredSession } from '../shared/protocol.ts';
 import { runCommand, sendMessage } from './commands.ts';
 import { CommitGroup } from './commit-group.ts';
+import { Fence } from './fence.ts';
 import { HubLink } from './hub-link.ts';
 import { mediaLinkSource } from './media/media-link-source.ts';
 import { createMediaJobs } from './media/media-jobs.ts';
@@ -23,6 +24,7 @@ import { warningOfFailure } from './queue/warning-signs.ts';
 import { startSeenReporter } from './seen-reporter.ts';
 import { createAuthStore } from './whatsapp/auth-state.ts';
 import { DeviceUnlinker } from './whatsapp/device-unlinker.ts';
+import { createLoginHandover } from './whatsapp/login-handover.ts';
 import { createPendingUnlinks } from './whatsapp/pending-unlinks.ts';
 import { createSessionEpochs } from './whatsapp/session-epochs.ts';
 import { createSessionHolds } from './whatsapp/session-holds.ts';
@@ -169,6 +171,7 @@ export function startConnector(o: ConnectorOptions): RunningConnector {
     epochs: createSessionEpochs(o.db, o.connectorId),
     holds: createSessionHolds(o.db, o.connectorId),
     startQueue: createStartQueue(o.startConcurrency ?? 5),
+    handover: createLoginHandover(o.db, o.connectorId),
     logger: log,
     createSession: (sessionId) =>
       new WhatsAppSession({
@@ -225,6 +228,16 @@ export function startConnector(o: ConnectorOptions): RunningConnector {
     ...(o.seenIntervalMs ? { intervalMs: o.seenIntervalMs } : {}),
   });
   link.on('ready', () => seen.linkReady());
+  const fence = new Fence({
+    onFenced: (silentMs) => {
+      log.error({ silentMs }, 'hub lease not renewed in time: closing every WhatsApp socket so another connector may take the sessions over');
+      const why = { code: 'LEASE_LOST', message: `the connector could not renew its lease with the hub for ${silentMs} ms` } as const;
+      void sessions.fence(why).catch((err: unknown) => log.error({ err }, 'fencing failed'));
+      // A fresh welcome says which sessions are still ours; until then nothing runs.
+      link.reconnect();
+    },
+  });
+  link.on('renewed', ({ at, leaseMs }) => fence.renewed(at, leaseMs));
   link.start();
   queue.start();
 
@@ -236,6 +249,7 @@ export function startConnector(o: ConnectorOptions): RunningConnector {
       await link.stopTakingCommands(timeouts.commandsMs);
       seen.stop();
       queue.close();
+      fence.stop();
       media.close();
       // Sockets close before the flush so no event can arrive after it; anything left stays in the outbox.
       await sessions.closeAll();

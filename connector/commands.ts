@@ -28,6 +28,8 @@ export async function runCommand(
 ): Promise<CommandOutcome> {
   // The hub has already answered 504 past the deadline; sending now could make a retrying caller send twice.
   if (now > deadline) return { ok: false, error: { code: 'SEND_FAILED', message: 'deadline passed before the send started' } };
+  // Idempotent: a session not held here is released already.
+  if (command.name === 'session.release') return { ok: true, data: await sessions.release(command.sessionId) };
   const session = sessions.get(command.sessionId);
   if (!session) return { ok: false, error: { code: 'SESSION_NOT_FOUND', message: `session ${command.sessionId} is not held by this connector` } };
   if (command.name === 'session.pair') return pair(session, command.phone);
@@ -51,7 +53,7 @@ export async function runCommand(
   }
 }
 
-async function run(session: ManagedSession, command: Exclude<Command, { name: 'session.pair' } | QueueCommand>, media: MediaSource) {
+async function run(session: ManagedSession, command: Exclude<Command, { name: 'session.pair' | 'session.release' } | QueueCommand>, media: MediaSource) {
   if (isGroupCommand(command)) return session.runGroupCommand(command);
   switch (command.name) {
     case 'send.text':

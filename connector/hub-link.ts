@@ -22,6 +22,7 @@ import {
   type ResultFrame,
 } from '../shared/protocol.ts';
 import { connectorProof } from '../shared/connector-proof.ts';
+import { renewEveryMs } from './fence.ts';
 import { nextReconnectDelay } from './reconnect-delay.ts';
 import type { Outbox } from './outbox.ts';
 
@@ -68,6 +69,8 @@ export type HubLinkEvents = {
   ready: [];
   disconnected: [{ code: number; reason: string }];
   acked: [string[]];
+  /** The hub answered: its lease on this connector runs from `at` (when the answered frame was sent) for `leaseMs`. */
+  renewed: [{ at: number; leaseMs: number | undefined }];
 };
 
 const EVENT_BATCH = 200;
@@ -88,6 +91,10 @@ export class HubLink extends EventEmitter<HubLinkEvents> {
   #lastAckAt = 0;
   #authTimer: NodeJS.Timeout | null = null;
   #lastPongAt = 0;
+  /** When each unanswered ping (and the hello) was sent, oldest first: a pong renews from its ping's send time. */
+  readonly #pingsSentAt: number[] = [];
+  #helloSentAt = 0;
+  #leaseMs: number | undefined;
   /** Highest outbox seq sent on the current socket; reset to 0 on every welcome so unacked events go again. */
   #sentUpTo = 0;
   /** Ids sent on the current socket and not acked yet: the window the pump may not outgrow. */
@@ -165,6 +172,11 @@ export class HubLink extends EventEmitter<HubLinkEvents> {
     }
   }
 
+  /** Drops the current socket and dials again: a fresh welcome re-applies the desired state. */
+  reconnect(): void {
+    this.#ws?.terminate();
+  }
+
   /** Closes the link for good (no reconnect). */
   async close(): Promise<void> {
     this.#stopped = true;
@@ -198,7 +210,7 @@ export class HubLink extends EventEmitter<HubLinkEvents> {
 
   async #onMessage(ws: WebSocket, raw: string | null): Promise<void> {
     if (raw === PONG_FRAME) {
-      this.#lastPongAt = this.#options.now();
+      this.#onPong();
       return;
     }
     const frame = parseFrame(HubFrame, raw);
@@ -213,11 +225,14 @@ export class HubLink extends EventEmitter<HubLinkEvents> {
         const { connectorId, secret } = this.#options;
         const [proof, held] = await Promise.all([connectorProof(secret, connectorId, frame.nonce, timestamp), this.#options.heldSessions()]);
         const live = this.#options.liveStatuses();
+        this.#helloSentAt = timestamp;
         this.#send(ws, { type: 'hello', protocol: PROTOCOL_VERSION, connectorId, nonce: frame.nonce, timestamp, proof, held, live });
         return;
       }
       case 'welcome':
+        this.#leaseMs = frame.leaseMs;
         this.#onWelcome(ws, frame.heartbeatMs);
+        this.emit('renewed', { at: this.#helloSentAt, leaseMs: this.#leaseMs });
         try {
           await this.#options.handlers.welcome(frame.sessions, frame.removed);
         } finally {
@@ -244,9 +259,15 @@ export class HubLink extends EventEmitter<HubLinkEvents> {
         void this.#pump();
         return;
       case 'pong':
-        this.#lastPongAt = this.#options.now();
+        this.#onPong();
         return;
     }
+  }
+
+  #onPong(): void {
+    this.#lastPongAt = this.#options.now();
+    const sentAt = this.#pingsSentAt.shift();
+    if (sentAt !== undefined) this.emit('renewed', { at: sentAt, leaseMs: this.#leaseMs });
   }
 
   #onWelcome(ws: WebSocket, heartbeatMs: number): void {
@@ -257,7 +278,10 @@ export class HubLink extends EventEmitter<HubLinkEvents> {
     this.#lastPongAt = this.#welcomedAt;
     this.#sentUpTo = 0;
     this.#unacked.clear();
+    this.#pingsSentAt.length = 0;
     if (this.#heartbeat) clearInterval(this.#heartbeat);
+    // With a lease, pings also renew it, so they come often enough to renew well inside the fence window;
+    // the hub answers them without waking up.
     this.#heartbeat = setInterval(() => {
       // Two silent intervals: the link is dead even if TCP has not noticed (NAT timeouts, a frozen hub).
       if (this.#options.now() - this.#lastPongAt > 2 * heartbeatMs) {
@@ -265,8 +289,9 @@ export class HubLink extends EventEmitter<HubLinkEvents> {
         ws.terminate();
         return;
       }
+      this.#pingsSentAt.push(this.#options.now());
       ws.send(PING_FRAME);
-    }, heartbeatMs);
+    }, renewEveryMs(heartbeatMs, this.#leaseMs));
     // An event the hub took but did not ack (it could not store it just then) would otherwise wait for the
     // next reconnect: with no ack for a while, send everything unacked again; the hub stores each id once.
     this.#lastAckAt = this.#welcomedAt;

@@ -27,6 +27,8 @@ type HelloFrame = Extract<ConnectorFrame, { type: 'hello' }>;
 export type TestHubOptions = {
   secret: string;
   heartbeatMs?: number;
+  /** The lease the welcome announces (the connector fences itself within it). */
+  leaseMs?: number;
   sessions?: DesiredSession[];
   /** Held sessions the welcome names as deleted (the hub's tombstones). */
   removed?: string[];
@@ -98,6 +100,7 @@ export async function startTestHub(options: TestHubOptions): Promise<TestHub> {
           heartbeatMs: options.heartbeatMs ?? 30_000,
           sessions,
           removed: removed.filter((id) => held.has(id)),
+          ...(options.leaseMs ? { leaseMs: options.leaseMs } : {}),
         };
         ws.send(JSON.stringify(welcome));
         events.emit('welcomed', ws);

@@ -80,15 +80,17 @@ export async function startStack(
   overrides: Partial<Pick<ConnectorOptions, 'makeSocket' | 'unlinkRetryDelay' | 'connectorId' | 'qrMaxRounds' | 'socketConfig' | 'seenIntervalMs' | 'mediaRetryDelay' | 'maxMediaBytes' | 'defaultPacing' | 'paceBudgetMs'>> & {
     /** Wraps the connector's store, e.g. to make one write fail. */
     wrapDb?: (db: Client) => Client;
+    /** The lease the hub's welcome announces. */
+    leaseMs?: number;
   } = {},
   /** Runs once the hub listens and before the connector dials it, e.g. to catch its hello. */
   beforeConnect: (hub: TestHub) => void = () => {},
 ): Promise<Stack> {
   const media = mediaEndpoint(SECRET);
-  const hub = await startTestHub({ secret: SECRET, autoAck: true, heartbeatMs: 5_000, sessions, http: media.handle });
+  const hub = await startTestHub({ secret: SECRET, autoAck: true, heartbeatMs: 5_000, sessions, http: media.handle, ...(overrides.leaseMs ? { leaseMs: overrides.leaseMs } : {}) });
   beforeConnect(hub);
   const db = await openConnectorDb(`file:${dbPath}`);
-  const { wrapDb = (store: Client) => store, socketConfig = {}, ...connectorOverrides } = overrides;
+  const { wrapDb = (store: Client) => store, socketConfig = {}, leaseMs: _leaseMs, ...connectorOverrides } = overrides;
   const connector = startConnector({
     db: wrapDb(db),
     authStateKey: KEY,

@@ -384,6 +384,9 @@ export const Command = z.discriminatedUnion('name', [
   z.object({ name: z.literal('queue.pause'), sessionId }),
   z.object({ name: z.literal('queue.resume'), sessionId }),
   z.object({ name: z.literal('queue.status'), sessionId }),
+  // Failover (additive): close the session's socket and forget it here, keeping its login (no logout), before
+  // the hub gives it to another connector. Answered ChatActionResult once the socket is closed.
+  z.object({ name: z.literal('session.release'), sessionId }),
 ]);
 export type Command = z.infer<typeof Command>;
 
@@ -527,6 +530,11 @@ export const HubFrame = z.discriminatedUnion('type', [
      * connector unlinks and wipes exactly these. Optional and additive, so protocol 1 still holds.
      */
     removed: z.array(sessionId).max(100_000).default([]),
+    /**
+     * The connector's lease: the hub may give its sessions to another connector once its link has been
+     * silent this long, so the connector closes its WhatsApp sockets well before (fencing). Optional, additive.
+     */
+    leaseMs: z.number().int().positive().optional(),
   }),
   z.object({ type: z.literal('desired'), sessions: z.array(DesiredSession) }),
   z.object({ type: z.literal('remove'), sessionIds: z.array(sessionId) }),

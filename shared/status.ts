@@ -30,6 +30,7 @@ export const StatusReasonCode = z.enum([
   'CLIENT_REJECTED', // WhatsApp refuses this client (multi-device mismatch); retrying cannot help
   'CLIENT_TOO_OLD', // WhatsApp refuses this client's version (405): set WA_VERSION or WA_VERSION_FETCH=true
   'CONNECTOR_OFFLINE', // no connector holding the session is attached to the hub
+  'LEASE_LOST', // the connector could not renew its lease with the hub and closed the socket so another may take over
   'STOPPED_BY_USER', // stopped on request
   'NOT_STARTED', // the session has not been started by a connector yet
 ]);

@@ -326,7 +326,11 @@ export class Connection {
       return;
     }
     this.device = device;
-    world.attach(this, device)?.end(CONNECTION_REPLACED);
+    const replaced = world.attach(this, device);
+    if (replaced) {
+      replaced.end(CONNECTION_REPLACED);
+      world.events.emit('device-replaced', { phone, device: device.device });
+    }
     this.send({
       tag: 'success',
       attrs: {

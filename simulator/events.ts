@@ -10,6 +10,8 @@ export type SimulatorEventMap = {
   'device-linked': { phone: string; device: number; jid: string };
   /** A linked device logged in (success sent). */
   'device-connected': { phone: string; device: number };
+  /** A device logged in while another connection of it was live; that one was ended with the replaced conflict (440). */
+  'device-replaced': { phone: string; device: number };
   /** A logged-in device's connection closed, for any reason. */
   'device-disconnected': { phone: string; device: number };
   /** A device was unlinked, by the phone (unlink) or by itself (logout). */

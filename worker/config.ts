@@ -25,6 +25,8 @@ const ConfigFields = z.object({
     .string()
     .default('')
     .transform((v) => v.split(',').map((o) => o.trim()).filter(Boolean)),
+  /** A connector not heard from for this long loses its sessions to live connectors (README, "Failover"). */
+  CONNECTOR_LEASE_SECONDS: z.coerce.number().int().min(2).max(3_600).default(30),
   COMMAND_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(15_000),
   STREAMS_PER_SESSION: z.coerce.number().int().min(1).max(1000).default(10),
   STREAMS_TOTAL: z.coerce.number().int().min(1).max(30_000).default(1000),

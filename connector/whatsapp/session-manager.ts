@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import type { DesiredSession } from '../../shared/protocol.ts';
 import type { AuthStore } from './auth-state.ts';
 import type { WhatsAppSession, Why } from './session.ts';
+import type { LoginHandover } from './login-handover.ts';
 import type { SessionHolds } from './session-holds.ts';
 import type { SessionEpochs } from './session-epochs.ts';
 import type { StartQueue } from './start-queue.ts';
@@ -19,6 +20,8 @@ export type SessionManagerOptions = {
   holds: SessionHolds;
   startQueue: StartQueue;
   logger: Logger;
+  /** Takes over the login of a session moved here from another connector on a shared store. */
+  handover?: LoginHandover;
 };
 
 type Held = { session: ManagedSession; desired: DesiredSession | null };
@@ -73,6 +76,12 @@ export class SessionManager {
     await Promise.all(sessions.map((d) => this.#serial(d.sessionId, () => this.#apply(d))));
   }
 
+  /** The hub moves the session to another connector: its socket closes quietly here, its login stays. */
+  async release(sessionId: string): Promise<{ done: true }> {
+    await this.#serial(sessionId, () => this.#release(sessionId));
+    return { done: true };
+  }
+
   async remove(sessionIds: string[]): Promise<void> {
     await Promise.all(sessionIds.map((id) => this.#serial(id, () => this.#drop(id))));
   }
@@ -86,6 +95,17 @@ export class SessionManager {
     await this.#o.holds.set(sessionId, { startEpoch, reason: 'QR_TIMEOUT', message: why.message });
   }
 
+  /**
+   * The lease could not be renewed: every socket closes (reported with `why`, logins kept) before the hub
+   * may give the sessions to another connector. The next welcome starts again those still assigned here.
+   */
+  async fence(why: Why): Promise<void> {
+    await Promise.all([...this.#held.keys()].map((id) => this.#serial(id, async () => {
+      const session = this.#held.get(id)?.session;
+      if (session?.active) await session.stop({ why });
+    })));
+  }
+
   /** Process shutdown: closes every socket without unlinking and without status events. */
   async closeAll(): Promise<void> {
     await Promise.all([...this.#held.values()].map(({ session }) => session.stop({ quiet: true })));
@@ -95,6 +115,8 @@ export class SessionManager {
     const id = desired.sessionId;
     let held = this.#held.get(id);
     if (!held) {
+      const from = await this.#o.handover?.adopt(id);
+      if (from) this.#log.info({ sessionId: id, from }, 'session moved here: took its login over from the connector that ran it');
       held = { session: this.#o.createSession(id), desired: null };
       this.#held.set(id, held);
     }

@@ -206,11 +206,14 @@ export class WhatsAppSession {
     return settled;
   }
 
-  /** Closes the socket without unlinking the device; `quiet` skips the STOPPED event (process shutdown). */
-  async stop(options: { quiet?: boolean } = {}): Promise<void> {
+  /**
+   * Closes the socket without unlinking the device; `quiet` skips the STOPPED event (process shutdown),
+   * `why` reports another reason than a stop on request.
+   */
+  async stop(options: { quiet?: boolean; why?: Why } = {}): Promise<void> {
     this.#halt();
     await this.#credsWrites;
-    if (!options.quiet) await this.#setStatus('STOPPED', { code: 'STOPPED_BY_USER', message: 'stopped on request' });
+    if (!options.quiet) await this.#setStatus('STOPPED', options.why ?? { code: 'STOPPED_BY_USER', message: 'stopped on request' });
   }
 
   /**

@@ -31,6 +31,11 @@ export const sessions = sqliteTable(
     /** The admin's pacing policy as JSON (shared/pacing.ts PacingPolicy, defaults filled in); null: the connector's default. */
     pacing: text('pacing'),
     connectorId: text('connector_id'),
+    /**
+     * JSON array of the connectors the session was moved away from (failover, drain, a move by hand), newest
+     * first: the fencing record of who owned it before. Their late facts still count, their live state not.
+     */
+    formerConnectors: text('former_connectors').notNull().default('[]'),
     meJid: text('me_jid'),
     meName: text('me_name'),
     webhookUrl: text('webhook_url'),

@@ -28,6 +28,10 @@ export interface ConnectorLinkDeps {
   rememberOrigin: (origin: string) => void;
   /** Tells the hub of a connector (null: the unrouted hub) that these sessions are now this connector's. */
   release: (from: string | null, sessionIds: string[]) => Promise<void>;
+  /** The connector's lease, announced in the welcome and kept in the directory (failover.ts). */
+  leaseMs: () => number;
+  /** A connector was welcomed at `at`: its hub watches the leases from then. */
+  welcomed: (connectorId: string, at: number) => Promise<void>;
 }
 
 function randomNonce(): string {
@@ -111,7 +115,7 @@ export class ConnectorLink {
     const db = this.deps.db();
     const others = (await attachedConnectorIds(db)).filter((id) => id !== frame.connectorId);
     const [{ desired, moved }, removed] = await Promise.all([assign(db, frame.connectorId, frame.held, others), deletedAmong(db, frame.held)]);
-    await recordAttached(db, frame.connectorId, desired.length, Date.now());
+    await recordAttached(db, frame.connectorId, desired.length, Date.now(), this.deps.leaseMs());
     await this.releaseMoved(moved);
     // What the hub showed for these sessions predates this connection; the connector's word replaces it.
     const live = new Map(frame.live.map((l) => [l.sessionId, l.status]));
@@ -121,7 +125,10 @@ export class ConnectorLink {
       const status = live.get(session.sessionId) ?? (session.state === 'running' ? 'STARTING' : undefined);
       if (status) this.deps.snapshots.reattach(session.sessionId, status, now);
     }
-    ws.send(JSON.stringify({ type: 'welcome', connectorId: frame.connectorId, heartbeatMs: HEARTBEAT_MS, sessions: desired, removed } satisfies HubFrame));
+    ws.send(
+      JSON.stringify({ type: 'welcome', connectorId: frame.connectorId, heartbeatMs: HEARTBEAT_MS, sessions: desired, removed, leaseMs: this.deps.leaseMs() } satisfies HubFrame),
+    );
+    await this.deps.welcomed(frame.connectorId, now);
   }
 
   /** The link of this hub's connector closed (not one replaced by a newer link): the directory says so. */
@@ -130,7 +137,7 @@ export class ConnectorLink {
     if (a?.stage !== 'ready') return;
     ws.serializeAttachment({ stage: 'replaced' } satisfies ConnectorAttachment);
     if (this.connectors().has(a.connectorId)) return;
-    await recordDetached(this.deps.db(), a.connectorId, Date.now());
+    await recordDetached(this.deps.db(), a.connectorId, Date.now(), this.deps.leaseMs());
   }
 
   private async releaseMoved(moved: Moved[]): Promise<void> {

@@ -4,15 +4,35 @@ import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
 import { connectors, sessions } from '../../shared/db/schema.ts';
 import type { Db } from '../db/client.ts';
 
-export async function recordAttached(db: Db, connectorId: string, load: number, now: number): Promise<void> {
+/**
+ * A connector was welcomed: it holds a new lease (renewed while its link stays up; failover.ts). A drained
+ * connector that says hello again (restarted after its maintenance) takes new sessions again.
+ */
+export async function recordAttached(db: Db, connectorId: string, load: number, now: number, leaseMs: number): Promise<void> {
+  const lease = { leaseExpiresAt: now + leaseMs, leaseEpoch: sql`${connectors.leaseEpoch} + 1` };
   await db
     .insert(connectors)
-    .values({ id: connectorId, attached: true, attachedAt: now, lastSeenAt: now, load })
-    .onConflictDoUpdate({ target: connectors.id, set: { attached: true, attachedAt: now, lastSeenAt: now, load } });
+    .values({ id: connectorId, attached: true, attachedAt: now, lastSeenAt: now, load, leaseExpiresAt: now + leaseMs, leaseEpoch: 1 })
+    .onConflictDoUpdate({ target: connectors.id, set: { attached: true, attachedAt: now, lastSeenAt: now, load, draining: false, ...lease } });
 }
 
-export async function recordDetached(db: Db, connectorId: string, now: number): Promise<void> {
-  await db.update(connectors).set({ attached: false, lastSeenAt: now }).where(eq(connectors.id, connectorId));
+/** A drain began: placement and failover give the connector nothing new while its sessions move away. */
+export async function markDraining(db: Db, connectorId: string): Promise<void> {
+  await db.update(connectors).set({ draining: true }).where(eq(connectors.id, connectorId));
+}
+
+/** The connectors that may take sessions now: attached and not draining. */
+export async function takingConnectorIds(db: Db): Promise<string[]> {
+  const rows = await db
+    .select({ id: connectors.id })
+    .from(connectors)
+    .where(and(eq(connectors.attached, true), eq(connectors.draining, false)));
+  return rows.map((r) => r.id);
+}
+
+/** Its link closed: it may have renewed until now, so its lease runs out a lease from now. */
+export async function recordDetached(db: Db, connectorId: string, now: number, leaseMs: number): Promise<void> {
+  await db.update(connectors).set({ attached: false, lastSeenAt: now, leaseExpiresAt: now + leaseMs }).where(eq(connectors.id, connectorId));
 }
 
 /** The connectors whose hubs say they are attached now. */

@@ -11,6 +11,7 @@ import type { MessageStatus } from '../../shared/status.ts';
 import type { Db } from '../db/client.ts';
 import { queuedJobWrites } from '../webhooks/pending-jobs.ts';
 import type { WebhookSubscription } from '../webhooks/subscription.ts';
+import { acceptedFrom, formerList } from './event-fence.ts';
 import { eventReason } from './status-reason.ts';
 
 /** A status may only move forward: a late "delivered" must not undo "read". */
@@ -34,13 +35,13 @@ export interface StoredEvent {
   event: SessionEvent;
 }
 
-/** An event as it arrived: from the connector that sent it, which must be the one its session is assigned to. */
+/** An event as it arrived, from the connector that sent it. */
 export interface ReceivedEvent extends StoredEvent {
   connectorId: string;
 }
 
 export interface StoreResult {
-  /** The events stored (or already stored before): those of existing sessions, from their own connector. */
+  /** The events stored (or already stored before): those of existing sessions that their sender may report. */
   stored: StoredEvent[];
   /** Those sessions' webhook settings as they were then. */
   subscriptions: Map<string, WebhookSubscription>;
@@ -175,27 +176,35 @@ function writesFor(db: Db, { id, sessionId, at, event }: StoredEvent): BatchItem
 }
 
 /**
- * Stores the events, in order, of the sessions that still exist and are assigned to the connector that sent
- * them. Others are left out: those of a session that is gone (deleted while they were in flight), and those
- * a connector sends for a session it does not hold (the caller acks and drops them). Throws when the batch
+ * Stores the events, in order, of the sessions that still exist, as event-fence.ts allows them from their
+ * sender. Others are left out: those of a session that is gone (deleted while they were in flight), and the
+ * live state a connector reports for a session it does not hold (the caller acks and drops them). Throws when the batch
  * fails; then nothing of it was stored.
  */
 export async function storeEvents(db: Db, group: readonly ReceivedEvent[], wanted: WebhookWanted = () => false): Promise<StoreResult> {
   const ids = [...new Set(group.map((e) => e.sessionId))];
   const owners = new Map<string, string | null>();
+  const former = new Map<string, string[]>();
   const subscriptions = new Map<string, WebhookSubscription>();
   for (let i = 0; i < ids.length; i += LOOKUP_CHUNK) {
     const rows = await db
-      .select({ id: sessions.id, connectorId: sessions.connectorId, webhookUrl: sessions.webhookUrl, webhookEvents: sessions.webhookEvents })
+      .select({
+        id: sessions.id,
+        connectorId: sessions.connectorId,
+        formerConnectors: sessions.formerConnectors,
+        webhookUrl: sessions.webhookUrl,
+        webhookEvents: sessions.webhookEvents,
+      })
       .from(sessions)
       .where(inArray(sessions.id, ids.slice(i, i + LOOKUP_CHUNK)));
-    for (const { id, connectorId, ...subscription } of rows) {
+    for (const { id, connectorId, formerConnectors, ...subscription } of rows) {
       owners.set(id, connectorId);
+      former.set(id, formerList(formerConnectors));
       subscriptions.set(id, subscription);
     }
   }
   const stored = group
-    .filter((e) => owners.has(e.sessionId) && owners.get(e.sessionId) === e.connectorId)
+    .filter((e) => acceptedFrom(e.event, e.connectorId, owners.get(e.sessionId), former.get(e.sessionId)))
     .map(({ connectorId: _, ...e }) => e);
   const jobs = stored.filter((e) => wanted(e, subscriptions.get(e.sessionId)!));
   // The jobs' rows commit with their events: one round trip, and no event is stored without the job that a

@@ -12,6 +12,7 @@ import type { CommandOutcome } from './commands.ts';
 import { attachedConnectorIds, knownConnectorIds, placeSession } from './directory.ts';
 import { UNROUTED_HUB, connectorHub } from './hub-address.ts';
 import type { Hub, SessionView } from './hub.ts';
+import { moveSession, type MoveOutcome } from './session-move.ts';
 
 export interface HubRouterDeps {
   hubs: DurableObjectNamespace<Hub>;
@@ -72,6 +73,13 @@ export class HubRouter implements HubPort {
     const moved = await this.relocate(command.sessionId, where.connectorId);
     if (!moved?.connectorId || moved.connectorId === where.connectorId) return outcome;
     return connectorHub(this.deps.hubs, moved.connectorId).command(command, timeoutMs);
+  }
+
+  /** Released on the session's hub, then given to the target's: see session-move.ts. */
+  async moveSession(sessionId: string, to: string): Promise<MoveOutcome> {
+    const outcome = await moveSession(sessionId, to, { db: this.deps.db(), hubOf: (id) => connectorHub(this.deps.hubs, id), now: Date.now() });
+    if (outcome.ok) await this.deps.stale?.().catch(() => undefined);
+    return outcome;
   }
 
   async attachedConnectors(): Promise<string[]> {

@@ -13,7 +13,9 @@ import { ConnectorLink, type ConnectorAttachment } from './connector-link.ts';
 import { desiredOf } from './desired.ts';
 import { UNROUTED_HUB, connectorHub } from './hub-address.ts';
 import { InboundEvents } from './inbound-events.ts';
-import { place } from './placement.ts';
+import { LeaseWatch } from './lease-watch.ts';
+import { desiredRows, place } from './placement.ts';
+import { handOver } from './session-move.ts';
 import { Snapshots, type Snapshot } from './snapshots.ts';
 import { STREAM_TICKET_HEADER, Watchers, type StreamRefusal, type WatcherAttachment } from './watchers.ts';
 
@@ -34,6 +36,7 @@ export class Hub extends DurableObject<Env> {
   private readonly commands = new Commands();
   private readonly link: ConnectorLink;
   private readonly inbound: InboundEvents;
+  private readonly leases: LeaseWatch;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -46,6 +49,18 @@ export class Hub extends DurableObject<Env> {
       commands: this.commands,
       rememberOrigin: (origin) => this.ctx.storage.kv.put(WORKER_ORIGIN_KEY, origin),
       release: (from, sessionIds) => (from ? connectorHub(this.env.HUB, from) : this.env.HUB.get(this.env.HUB.idFromName(UNROUTED_HUB))).release(sessionIds),
+      leaseMs: () => this.leaseMs(),
+      // From now on this hub watches the directory's leases, once a lease.
+      welcomed: (connectorId, at) => this.leases.welcomed(connectorId, at),
+    });
+    this.leases = new LeaseWatch({
+      kv: ctx.storage.kv,
+      db: () => this.db(),
+      leaseMs: () => this.leaseMs(),
+      live: () => this.link.connectors().size > 0,
+      // This hub's own part is done here: a Durable Object does not call itself through its stub.
+      handOver: (moves, own) => handOver(moves, (connectorId) => (connectorId === own ? this : connectorHub(this.env.HUB, connectorId))),
+      wakeBy: (at) => this.wakeBy(at),
     });
     this.inbound = new InboundEvents({
       db: () => this.db(),
@@ -64,6 +79,10 @@ export class Hub extends DurableObject<Env> {
 
   private db(): Db {
     return createDb(readConfig(this.env));
+  }
+
+  private leaseMs(): number {
+    return readConfig(this.env).CONNECTOR_LEASE_SECONDS * 1000;
   }
 
   // --- sockets -----------------------------------------------------------------------------------------
@@ -89,13 +108,14 @@ export class Hub extends DurableObject<Env> {
     if (alarm === null || alarm > at) await this.ctx.storage.setAlarm(at);
   }
 
-  /** Closes connectors that did not say hello in time and streams that went silent. */
+  /** Closes connectors that did not say hello in time and streams that went silent; checks the leases. */
   override async alarm(): Promise<void> {
     const now = Date.now();
     const streams = this.watchers.sweep(readConfig(this.env).STREAM_IDLE_MS, now);
     const hellos = this.link.sweep(now);
-    const next = streams === null ? hellos : hellos === null ? streams : Math.min(streams, hellos);
-    if (next !== null) await this.ctx.storage.setAlarm(next);
+    const leases = await this.leases.check(now);
+    const due = [streams, hellos, leases].filter((at): at is number => at !== null);
+    if (due.length > 0) await this.ctx.storage.setAlarm(Math.min(...due));
   }
 
   override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
@@ -155,6 +175,7 @@ export class Hub extends DurableObject<Env> {
   }
 
   override async webSocketClose(ws: WebSocket, code: number): Promise<void> {
+    await this.leaseLapsesFrom(ws);
     this.commands.abandon(ws);
     await this.link.detached(ws).catch((error: unknown) => console.warn('hub: could not record a detach', error));
     // Complete the closing handshake, or the connector waits for our close frame until its own timeout.
@@ -166,8 +187,15 @@ export class Hub extends DurableObject<Env> {
   }
 
   override async webSocketError(ws: WebSocket): Promise<void> {
+    await this.leaseLapsesFrom(ws);
     this.commands.abandon(ws);
     await this.link.detached(ws).catch((error: unknown) => console.warn('hub: could not record a detach', error));
+  }
+
+  /** A connector's link closed: its lease runs out a lease from now. */
+  private async leaseLapsesFrom(ws: WebSocket): Promise<void> {
+    const a = ws.deserializeAttachment() as Attachment | null;
+    if (a?.stage === 'ready') await this.leases.left(a.connectorId, Date.now());
   }
 
   private async openStream(ticket: string): Promise<Response> {
@@ -194,6 +222,24 @@ export class Hub extends DurableObject<Env> {
     const ws = row.connectorId ? connectors.get(row.connectorId) : undefined;
     const desired = desiredOf({ sessionId, ...row, state: row.desiredState });
     ws?.send(JSON.stringify({ type: 'desired', sessions: [desired] } satisfies HubFrame));
+  }
+
+  /**
+   * These sessions were moved to this hub's connector (failover, drain, a move by hand; the sessions rows
+   * say so already): it is told to run them, and their status shows STARTING until it reports.
+   */
+  async adopt(sessionIds: string[]): Promise<void> {
+    const rows = await desiredRows(this.db(), sessionIds);
+    const connectors = this.link.connectors();
+    const now = Date.now();
+    const byConnector = new Map<string, ReturnType<typeof desiredOf>[]>();
+    for (const row of rows) {
+      if (!row.connectorId) continue;
+      if (row.state === 'running') this.snapshots.expect(row.sessionId, 'STARTING', now);
+      this.snapshots.route(row.sessionId, row.connectorId, now);
+      byConnector.set(row.connectorId, [...(byConnector.get(row.connectorId) ?? []), desiredOf(row)]);
+    }
+    for (const [connectorId, desired] of byConnector) connectors.get(connectorId)?.send(JSON.stringify({ type: 'desired', sessions: desired } satisfies HubFrame));
   }
 
   /** The session is gone from Turso; its connector drops it (or learns so from its next welcome). */

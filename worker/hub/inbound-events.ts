@@ -111,7 +111,7 @@ export class InboundEvents {
     if (result.stored.length < group.length) {
       const stored = new Set(result.stored.map((e) => e.id));
       const refused = group.filter((g) => !stored.has(g.frame.id) && result.subscriptions.has(g.frame.sessionId));
-      if (refused.length > 0) console.warn('hub: dropped events for sessions not assigned to their sender', refused.map((g) => `${g.connectorId}:${g.frame.sessionId}`));
+      if (refused.length > 0) console.warn('hub: dropped live-state events from connectors that do not hold the session', refused.map((g) => `${g.connectorId}:${g.frame.sessionId}`));
     }
     const { config, origin } = this.deps.mediaUrls();
     for (const e of result.stored) {

@@ -50,6 +50,28 @@ export async function assign(
   return { desired: rows.map(desiredOf), moved };
 }
 
+/** The sessions' desired state and connector as Turso has them (a hub adopting sessions moved to it). */
+export async function desiredRows(db: Db, sessionIds: string[]) {
+  const rows = [];
+  for (let i = 0; i < sessionIds.length; i += IN_CHUNK) {
+    rows.push(
+      ...(await db
+        .select({
+          sessionId: sessions.id,
+          connectorId: sessions.connectorId,
+          state: sessions.desiredState,
+          authEpoch: sessions.authEpoch,
+          startEpoch: sessions.startEpoch,
+          expectedPhone: sessions.expectedPhone,
+          pacing: sessions.pacing,
+        })
+        .from(sessions)
+        .where(inArray(sessions.id, sessionIds.slice(i, i + IN_CHUNK)))),
+    );
+  }
+  return rows;
+}
+
 /**
  * The held sessions that were deleted, by their tombstones: the only ones a welcome tells a connector to
  * unlink. A held session that is merely unknown here (a wrong or empty database) is not among them.

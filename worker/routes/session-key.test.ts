@@ -362,6 +362,12 @@ describe('the rest of the surface', () => {
         '/api/queue/pause',
         '/api/queue/resume',
         '/api/queue/{id}',
+        '/api/connectors/{connectorId}/drain',
+        '/api/sessions/{sessionId}/move',
+        // Merged into integ without their names here (media, incoming).
+        '/api/sessions/{sessionId}/media',
+        '/api/sessions/{sessionId}/messages',
+        '/api/webhooks/requeue',
         '/api/webhooks/deliveries/{eventId}/replay',
         '/api/sessions/{sessionId}/pair',
         '/api/stream',

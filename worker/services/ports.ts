@@ -5,6 +5,7 @@ import type { SessionStatus } from '../../shared/status.ts';
 import type { Config } from '../config.ts';
 import type { Db } from '../db/client.ts';
 import type { CommandOutcome, SessionView } from '../hub/hub.ts';
+import type { MoveOutcome } from '../hub/session-move.ts';
 
 export interface HubPort {
   /** `expect`: the status to show until the connector reports; omitted, the current one stays. */
@@ -16,6 +17,8 @@ export interface HubPort {
   command(command: Command, timeoutMs: number): Promise<CommandOutcome>;
   /** Closes the live streams opened with these keys (by hash) and refuses them new ones. */
   closeStreams(keyHashes: string[]): Promise<void>;
+  /** Moves a session to an attached connector: released on its old one first, never unlinked. */
+  moveSession(sessionId: string, to: string): Promise<MoveOutcome>;
 }
 
 export interface KeyGatesPort {

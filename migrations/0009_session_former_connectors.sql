@@ -1,0 +1,1 @@
+ALTER TABLE `sessions` ADD `former_connectors` text DEFAULT '[]' NOT NULL;
