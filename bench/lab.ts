@@ -52,11 +52,13 @@ export type LabOptions = {
   simulatorEnv?: Record<string, string>;
   /** Worker variables added to UNLIMITED_VARS, e.g. WEBHOOK_ALLOW_PRIVATE_TARGETS for a loopback receiver. */
   stackVars?: Record<string, string>;
+  /** Counts the Worker's and its Durable Objects' invocations (bench/do-tail). */
+  countInvocations?: boolean;
 };
 
 export async function startLab(options: LabOptions = {}): Promise<Lab> {
   const simulator = await startSimulatorProcess(options.simulatorEnv);
-  const stack = await startBenchStack({ ...UNLIMITED_VARS, ...options.stackVars });
+  const stack = await startBenchStack({ ...UNLIMITED_VARS, ...options.stackVars }, options.countInvocations);
   const http = httpClient(stack.url);
   const raw = await startRawBaileys(simulator);
   const dir = await mkdtemp(join(tmpdir(), 'kabar-bench-connector-'));

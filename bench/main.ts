@@ -1,6 +1,6 @@
 // `npm run bench`: the benchmark suite on the local stack and the WhatsApp simulator, all on loopback.
 // Prints the table and writes bench/results/latest.json (BENCH_SAVE_BASELINE=1 also writes baseline.json).
-//   BENCH_ONLY=relay,edge,send,memory,restore,drill,history,group,media,incoming,failover   a subset (default: all)
+//   BENCH_ONLY=relay,edge,send,memory,restore,drill,history,group,media,incoming,failover,do   a subset (default: all)
 //   BENCH_QUICK=1                               smaller N and shorter runs (about a minute)
 //   BENCH_RUNS=5                                repetitions whose median is reported (default 3, quick 2)
 //   BENCH_CPU_PROF=/tmp/prof                    CPU-profile the connector process (node --cpu-prof)
@@ -9,6 +9,7 @@ import { loadavg } from 'node:os';
 import { quietSignalLogs } from '../simulator/signal-logs.ts';
 import { edgeThroughput } from './edge-throughput.ts';
 import { failoverTime } from './failover.ts';
+import { doInvocations } from './do-count.ts';
 import type { BenchSettings, Figure } from './figure.ts';
 import { fleetBenchmarks, fleetPlan } from './fleet.ts';
 import { groupSend } from './group-send.ts';
@@ -22,7 +23,7 @@ import { restartDrill } from './restart-drill.ts';
 import { sendThroughput } from './send-throughput.ts';
 import { textTable } from './table.ts';
 
-const NAMES = ['relay', 'edge', 'send', 'memory', 'restore', 'drill', 'history', 'group', 'media', 'incoming', 'failover'] as const;
+const NAMES = ['relay', 'edge', 'send', 'memory', 'restore', 'drill', 'history', 'group', 'media', 'incoming', 'failover', 'do'] as const;
 type Name = (typeof NAMES)[number];
 
 function selected(): Set<Name> {
@@ -130,6 +131,11 @@ if (only.has('media')) {
 if (only.has('incoming')) {
   log('incoming bursts to webhooks, 10 sessions…');
   figures.push(...(await withLab((lab) => incomingBurst(lab, settings), { stackVars: INCOMING_STACK_VARS })));
+  await save(false);
+}
+if (only.has('do')) {
+  log('Durable Object invocations per send, status read and incoming event, 1-2 connectors, 1-20 sessions…');
+  figures.push(...(await withLab((lab) => doInvocations(lab, settings), { stackVars: INCOMING_STACK_VARS, countInvocations: true })));
   await save(false);
 }
 if (only.has('drill')) {

@@ -2,6 +2,7 @@
 // bare Hono reference worker (bare-worker/) added to the same workerd, reached with Host: BARE_HOST.
 import { join } from 'node:path';
 import { startStack, type Stack } from '../testing/stack.ts';
+import { DO_TAIL_CONFIG, DO_TAIL_NAME } from './do-tail/invocations.ts';
 
 export const BARE_HOST = 'bare.bench.local';
 
@@ -15,6 +16,9 @@ export const UNLIMITED_VARS = {
 
 export type BenchStack = Stack;
 
-export function startBenchStack(vars: Record<string, string> = UNLIMITED_VARS): Promise<BenchStack> {
-  return startStack(vars, { extraWorkerConfigs: [join(import.meta.dirname, 'bare-worker', 'wrangler.toml')] });
+/** `countInvocations`: the do-tail Tail Worker counts every invocation (it costs workerd time, so only on ask). */
+export function startBenchStack(vars: Record<string, string> = UNLIMITED_VARS, countInvocations = false): Promise<BenchStack> {
+  const bare = join(import.meta.dirname, 'bare-worker', 'wrangler.toml');
+  if (!countInvocations) return startStack(vars, { extraWorkerConfigs: [bare] });
+  return startStack(vars, { extraWorkerConfigs: [bare, DO_TAIL_CONFIG], tailConsumers: [DO_TAIL_NAME] });
 }

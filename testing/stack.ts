@@ -33,6 +33,8 @@ export interface StackOptions {
   webhookMaxRetries?: number;
   /** More Worker configs to run in the same workerd (the benchmarks' bare reference handler). */
   extraWorkerConfigs?: string[];
+  /** Tail Workers (by name, among extraWorkerConfigs) that get a trace of every invocation, Durable Objects' too. */
+  tailConsumers?: string[];
 }
 
 /** The repository's wrangler.toml, with the test's overrides, written beside the test's other files. */
@@ -40,6 +42,10 @@ async function wranglerConfig(dir: string, options: StackOptions): Promise<strin
   const repo = join(import.meta.dirname, '..');
   let toml = await readFile(join(repo, 'wrangler.toml'), 'utf8');
   toml = toml.replace(/^main = "(.+)"$/m, (_, main: string) => `main = ${JSON.stringify(join(repo, main))}`);
+  if (options.tailConsumers?.length) {
+    const consumers = options.tailConsumers.map((service) => `{ service = ${JSON.stringify(service)} }`).join(', ');
+    toml = toml.replace(/^(main = .+)$/m, (line) => `${line}\ntail_consumers = [${consumers}]`);
+  }
   if (options.webhookMaxRetries !== undefined) toml = toml.replace(/^max_retries = \d+$/m, `max_retries = ${options.webhookMaxRetries}`);
   const path = join(dir, 'wrangler.toml');
   await writeFile(path, toml);
