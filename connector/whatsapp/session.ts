@@ -620,16 +620,17 @@ export class WhatsAppSession {
     const replyTo = base ? replyToOf(msg) : undefined;
     let event = base && replyTo ? { ...base, replyTo } : base;
     if (event && inGroup) event = { ...event, ...(await this.#groupContext(sock, msg)) };
-    // Media goes out once its bytes are stored; its job is what is durable before the receipt.
-    if (event && media) await this.#o.media!.receive(this.sessionId, msg, event, incomingEventId(this.sessionId, event));
-    else if (event) await this.#o.emit(event, incomingEventId(this.sessionId, event));
-    else await this.#onChatEvent(sock, msg, sender);
-    // Kept only after its event: written alongside it (one group commit), a send in flight at a stream error
-    // was no longer resent (connector/stream-errors.test.ts); why is not pinned down yet.
+    // Kept before its event goes out, so whoever hears of it can quote it; in its own commit: written in the
+    // event's group commit, a send in flight at a stream error was lost (connector/stream-errors.test.ts),
+    // for a reason not pinned down yet.
     if (msg.key.id && msg.key.remoteJid && msg.message && !msg.messageStubType) {
       const at = timestampMs(msg.messageTimestamp, this.#o.now());
       await this.#remember({ id: msg.key.id, remoteJid: msg.key.remoteJid, fromMe: false, message: msg.message, at });
     }
+    // Media goes out once its bytes are stored; its job is what is durable before the receipt.
+    if (event && media) await this.#o.media!.receive(this.sessionId, msg, event, incomingEventId(this.sessionId, event));
+    else if (event) await this.#o.emit(event, incomingEventId(this.sessionId, event));
+    else await this.#onChatEvent(sock, msg, sender);
   }
 
   /** A reaction, edit, delete or poll vote from a contact, as its own event. */
