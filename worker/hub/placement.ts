@@ -9,6 +9,16 @@ import { desiredOf } from './desired.ts';
 /** SQLite's bound-variable limit is far higher; this keeps each statement small. */
 const IN_CHUNK = 500;
 
+/** The sessions columns a desired state is made of (desired.ts), for both ways a hub reads them. */
+const DESIRED_COLUMNS = {
+  sessionId: sessions.id,
+  state: sessions.desiredState,
+  authEpoch: sessions.authEpoch,
+  startEpoch: sessions.startEpoch,
+  expectedPhone: sessions.expectedPhone,
+  pacing: sessions.pacing,
+};
+
 /** A session this hello took from another connector's hub (`from`), or from none (null: the unrouted hub). */
 export type Moved = { sessionId: string; from: string | null };
 
@@ -37,14 +47,7 @@ export async function assign(
     moved.push(...rows.map((r) => ({ sessionId: r.sessionId, from: r.from! })));
   }
   const rows = await db
-    .select({
-      sessionId: sessions.id,
-      state: sessions.desiredState,
-      authEpoch: sessions.authEpoch,
-      startEpoch: sessions.startEpoch,
-      expectedPhone: sessions.expectedPhone,
-      pacing: sessions.pacing,
-    })
+    .select(DESIRED_COLUMNS)
     .from(sessions)
     .where(eq(sessions.connectorId, connectorId));
   return { desired: rows.map(desiredOf), moved };
@@ -56,15 +59,7 @@ export async function desiredRows(db: Db, sessionIds: string[]) {
   for (let i = 0; i < sessionIds.length; i += IN_CHUNK) {
     rows.push(
       ...(await db
-        .select({
-          sessionId: sessions.id,
-          connectorId: sessions.connectorId,
-          state: sessions.desiredState,
-          authEpoch: sessions.authEpoch,
-          startEpoch: sessions.startEpoch,
-          expectedPhone: sessions.expectedPhone,
-          pacing: sessions.pacing,
-        })
+        .select({ ...DESIRED_COLUMNS, connectorId: sessions.connectorId })
         .from(sessions)
         .where(inArray(sessions.id, sessionIds.slice(i, i + IN_CHUNK)))),
     );
