@@ -27,7 +27,7 @@ const MAX_MEDIA_BODY_BYTES = 32 * 1024 * 1024;
 
 const phone = z.string().regex(/^\d{5,20}$/, 'must be a phone number in digits, e.g. "6281234567890"');
 const schemas = {
-  scan: z.object({ qr: z.string().min(1), phone, forgeAccountSignature: z.boolean().optional() }),
+  scan: z.object({ qr: z.string().min(1), phone, forgeAccountSignature: z.boolean().optional(), linkedAt: z.number().int().min(0).optional() }),
   pair: z.object({ phone, code: z.string().regex(/^[0-9A-Za-z]{4}-?[0-9A-Za-z]{4}$/, 'must be the 8-character code, e.g. "ABCD-EFGH"') }),
   messages: z
     .object({
@@ -132,7 +132,7 @@ const DESCRIPTION = {
   name: 'kabar WhatsApp simulator',
   websocket: '/ws/chat',
   control: [
-    'POST /control/scan {qr, phone, forgeAccountSignature?} -> {jid}',
+    'POST /control/scan {qr, phone, forgeAccountSignature?, linkedAt?: epoch ms the link is stamped with} -> {jid}',
     'POST /control/pair {phone, code} -> {jid}: the phone enters the pairing code its device shows',
     'POST /control/messages {from, to, text | message: {type: text|location|contacts|poll|reaction|edit|revoke|poll-vote, ...}, addressing?: pn|lid|lid-without-pn} -> {id}',
     'POST /control/messages {from, to, media: {type: image|video|audio|document|sticker, data: base64, mimetype?, caption?, filename?, voice?, gif?}, addressing?} -> {id}',
@@ -184,7 +184,7 @@ async function route(simulator: Simulator, req: IncomingMessage): Promise<[numbe
   switch (path) {
     case '/control/scan': {
       const body = await parseBody(req, schemas.scan);
-      return [200, await simulator.scan(body.qr, body.phone, { forgeAccountSignature: body.forgeAccountSignature })];
+      return [200, await simulator.scan(body.qr, body.phone, { forgeAccountSignature: body.forgeAccountSignature, linkedAt: body.linkedAt })];
     }
     case '/control/pair': {
       const body = await parseBody(req, schemas.pair);
