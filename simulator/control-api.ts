@@ -62,6 +62,9 @@ const schemas = {
     code: z.number().int().min(400).max(599).nullable(),
     delayMs: z.number().int().min(0).max(60_000).default(0),
   }),
+  reachoutLock: z
+    .object({ phone, until: z.number().int().min(0).nullable(), enforcementType: z.string().regex(/^[A-Z_]{1,64}$/, 'must be a WhatsApp enforcement type, e.g. "DEFAULT"').default('DEFAULT') })
+    .strict(),
   clientVersion: z.object({
     minimum: z.tuple([z.number().int().min(0), z.number().int().min(0), z.number().int().min(0)]).nullable(),
   }),
@@ -146,6 +149,7 @@ const DESCRIPTION = {
     'POST /control/drop {phone} -> {connections}',
     'POST /control/replace {phone} -> {connections}',
     'POST /control/refusals {from, to, code: 463|479|...|null, delayMs?} -> {ok}',
+    'POST /control/reachout-lock {phone, until: epoch ms | null (lifts it), enforcementType?} -> {devices}: the account may not reach out to new contacts until then; its devices get the mex notification',
     'POST /control/client-version {minimum: [2, 3000, n] | null} -> {ok}',
     'POST /control/stream-error {phone, kind: "500"|"503"|"515"|"end"} -> {connections}',
     'POST /control/stall {phone} -> {connections} (open but silent until the device reconnects)',
@@ -230,6 +234,10 @@ async function route(simulator: Simulator, req: IncomingMessage): Promise<[numbe
       const body = await parseBody(req, schemas.refusal);
       simulator.refuseSends(body.from, body.to, body.code === null ? undefined : { code: body.code, delayMs: body.delayMs });
       return [200, { ok: true }];
+    }
+    case '/control/reachout-lock': {
+      const body = await parseBody(req, schemas.reachoutLock);
+      return [200, simulator.reachoutLock(body.phone, body.until === null ? undefined : { endsAt: body.until, enforcementType: body.enforcementType })];
     }
     case '/control/client-version': {
       const body = await parseBody(req, schemas.clientVersion);

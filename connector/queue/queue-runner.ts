@@ -116,7 +116,7 @@ export class QueueRunner {
   async state(sessionId: string): Promise<QueueState> {
     const now = this.#now();
     const [waiting, pause] = await Promise.all([this.#o.queue.waiting(sessionId), this.#activePause(sessionId, now)]);
-    const pausedReason = pause ? { code: pause.code, message: pause.message, at: pause.at } : null;
+    const pausedReason = pause ? { code: pause.code, message: pause.message, at: pause.at, until: pause.until } : null;
     if (waiting.length === 0 || pause) return { depth: waiting.length, paused: pause !== null, pausedReason, nextSendAt: null, etaAt: null };
     // The ETA plays the policy forward over what is waiting, without jitter's draw: half of it on average.
     const policy = this.policyOf(sessionId);
