@@ -1,6 +1,6 @@
 // `npm run bench`: the benchmark suite on the local stack and the WhatsApp simulator, all on loopback.
 // Prints the table and writes bench/results/latest.json (BENCH_SAVE_BASELINE=1 also writes baseline.json).
-//   BENCH_ONLY=relay,edge,send,memory,restore,drill,history,group,media,incoming,failover,do   a subset (default: all)
+//   BENCH_ONLY=relay,edge,send,queue,memory,restore,drill,history,group,media,incoming,failover,do   a subset (default: all)
 //   BENCH_QUICK=1                               smaller N and shorter runs (about a minute)
 //   BENCH_RUNS=5                                repetitions whose median is reported (default 3, quick 2)
 //   BENCH_CPU_PROF=/tmp/prof                    CPU-profile the connector process (node --cpu-prof)
@@ -18,12 +18,13 @@ import { incomingBurst, INCOMING_STACK_VARS } from './incoming-burst.ts';
 import { mediaSend } from './media-send.ts';
 import { startLab, type Lab, type LabOptions } from './lab.ts';
 import { describeMachine, describeSource } from './machine.ts';
+import { queueThroughput } from './queue-throughput.ts';
 import { relayLatency } from './relay-latency.ts';
 import { restartDrill } from './restart-drill.ts';
 import { sendThroughput } from './send-throughput.ts';
 import { textTable } from './table.ts';
 
-const NAMES = ['relay', 'edge', 'send', 'memory', 'restore', 'drill', 'history', 'group', 'media', 'incoming', 'failover', 'do'] as const;
+const NAMES = ['relay', 'edge', 'send', 'queue', 'memory', 'restore', 'drill', 'history', 'group', 'media', 'incoming', 'failover', 'do'] as const;
 type Name = (typeof NAMES)[number];
 
 function selected(): Set<Name> {
@@ -106,6 +107,11 @@ if (only.has('relay') || only.has('edge') || only.has('send')) {
       return found;
     })),
   );
+  await save(false);
+}
+if (only.has('queue')) {
+  log('queued sends: acceptance, and the unpaced drain beside plain Baileys…');
+  figures.push(...(await withLab((lab) => queueThroughput(lab, settings))));
   await save(false);
 }
 if (only.has('memory') || only.has('restore')) {

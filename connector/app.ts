@@ -93,7 +93,8 @@ export function startConnector(o: ConnectorOptions): RunningConnector {
   const authStore = createAuthStore(grouped, o.authStateKey, o.connectorId);
   const statusStore = createMessageStatusStore(grouped);
   const recentMessages = createRecentMessages(grouped, o.authStateKey, { connectorId: o.connectorId, retentionMs: (o.messageStoreDays ?? 7) * DAY_MS });
-  const sendQueue = createSendQueue(o.db, o.authStateKey);
+  // Grouped too: concurrent enqueues (single queued posts) share a commit with each other and their events.
+  const sendQueue = createSendQueue(grouped, o.authStateKey);
   const prune = () => {
     void recentMessages.prune(Date.now()).catch((err: unknown) => log.error({ err }, 'could not prune the recent-message store'));
     void sendQueue.prune(Date.now()).catch((err: unknown) => log.error({ err }, 'could not prune the outbound queue'));

@@ -439,8 +439,8 @@ export type QueueEnqueueResult = z.infer<typeof QueueEnqueueResult>;
 export const QueueState = z.object({
   depth: z.number().int().nonnegative(),
   paused: z.boolean(),
-  /** Why it is paused: `PAUSED_BY_USER`, or the warning that paused it. */
-  pausedReason: z.object({ code: z.string().max(64), message: z.string().max(500), at: z.number().int() }).nullable(),
+  /** Why it is paused: `PAUSED_BY_USER`, or the warning that paused it, with its end when WhatsApp gave one (additive). */
+  pausedReason: z.object({ code: z.string().max(64), message: z.string().max(500), at: z.number().int(), until: z.number().int().nullable().optional() }).nullable(),
   /** When the next message may go (epoch ms): null when empty or paused. */
   nextSendAt: z.number().int().nullable(),
   /** When the last queued message should have gone at the current pace (epoch ms): null when empty or paused. */

@@ -38,7 +38,7 @@ type Registration = {
   signedPreKey: SignedPreKey;
 };
 
-type PairOptions = { forgeAccountSignature?: boolean | undefined };
+type PairOptions = { forgeAccountSignature?: boolean | undefined; linkedAt?: number | undefined };
 
 function uintBE(bytes: Uint8Array | null | undefined): number {
   if (!bytes || bytes.length === 0 || bytes.length > 6) throw new Error('connection: bad big-endian integer');
@@ -149,6 +149,7 @@ export class Connection {
       advSecret: qr.advSecret,
       keyIndex: device,
       forgeAccountSignature: options.forgeAccountSignature,
+      linkedAt: options.linkedAt,
     });
     return new Promise((resolve, reject) => {
       this.#pairing = { reject };

@@ -22,7 +22,7 @@ describe('control API', () => {
     const { status, json } = await call('GET', '/');
     expect(status).toBe(200);
     expect(json.websocket).toBe('/ws/chat');
-    expect(json.control).toContain('POST /control/scan {qr, phone, forgeAccountSignature?} -> {jid}');
+    expect(json.control).toContain('POST /control/scan {qr, phone, forgeAccountSignature?, linkedAt?: epoch ms the link is stamped with} -> {jid}');
   });
 
   test('refuses a retry request for an unknown message and an unknown addressing, with a 4xx error', async () => {

@@ -27,7 +27,7 @@ const MAX_MEDIA_BODY_BYTES = 32 * 1024 * 1024;
 
 const phone = z.string().regex(/^\d{5,20}$/, 'must be a phone number in digits, e.g. "6281234567890"');
 const schemas = {
-  scan: z.object({ qr: z.string().min(1), phone, forgeAccountSignature: z.boolean().optional() }),
+  scan: z.object({ qr: z.string().min(1), phone, forgeAccountSignature: z.boolean().optional(), linkedAt: z.number().int().min(0).optional() }),
   pair: z.object({ phone, code: z.string().regex(/^[0-9A-Za-z]{4}-?[0-9A-Za-z]{4}$/, 'must be the 8-character code, e.g. "ABCD-EFGH"') }),
   messages: z
     .object({
@@ -62,6 +62,9 @@ const schemas = {
     code: z.number().int().min(400).max(599).nullable(),
     delayMs: z.number().int().min(0).max(60_000).default(0),
   }),
+  reachoutLock: z
+    .object({ phone, until: z.number().int().min(0).nullable(), enforcementType: z.string().regex(/^[A-Z_]{1,64}$/, 'must be a WhatsApp enforcement type, e.g. "DEFAULT"').default('DEFAULT') })
+    .strict(),
   clientVersion: z.object({
     minimum: z.tuple([z.number().int().min(0), z.number().int().min(0), z.number().int().min(0)]).nullable(),
   }),
@@ -132,7 +135,7 @@ const DESCRIPTION = {
   name: 'kabar WhatsApp simulator',
   websocket: '/ws/chat',
   control: [
-    'POST /control/scan {qr, phone, forgeAccountSignature?} -> {jid}',
+    'POST /control/scan {qr, phone, forgeAccountSignature?, linkedAt?: epoch ms the link is stamped with} -> {jid}',
     'POST /control/pair {phone, code} -> {jid}: the phone enters the pairing code its device shows',
     'POST /control/messages {from, to, text | message: {type: text|location|contacts|poll|reaction|edit|revoke|poll-vote, ...}, addressing?: pn|lid|lid-without-pn} -> {id}',
     'POST /control/messages {from, to, media: {type: image|video|audio|document|sticker, data: base64, mimetype?, caption?, filename?, voice?, gif?}, addressing?} -> {id}',
@@ -146,6 +149,7 @@ const DESCRIPTION = {
     'POST /control/drop {phone} -> {connections}',
     'POST /control/replace {phone} -> {connections}',
     'POST /control/refusals {from, to, code: 463|479|...|null, delayMs?} -> {ok}',
+    'POST /control/reachout-lock {phone, until: epoch ms | null (lifts it), enforcementType?} -> {devices}: the account may not reach out to new contacts until then; its devices get the mex notification',
     'POST /control/client-version {minimum: [2, 3000, n] | null} -> {ok}',
     'POST /control/stream-error {phone, kind: "500"|"503"|"515"|"end"} -> {connections}',
     'POST /control/stall {phone} -> {connections} (open but silent until the device reconnects)',
@@ -184,7 +188,7 @@ async function route(simulator: Simulator, req: IncomingMessage): Promise<[numbe
   switch (path) {
     case '/control/scan': {
       const body = await parseBody(req, schemas.scan);
-      return [200, await simulator.scan(body.qr, body.phone, { forgeAccountSignature: body.forgeAccountSignature })];
+      return [200, await simulator.scan(body.qr, body.phone, { forgeAccountSignature: body.forgeAccountSignature, linkedAt: body.linkedAt })];
     }
     case '/control/pair': {
       const body = await parseBody(req, schemas.pair);
@@ -230,6 +234,10 @@ async function route(simulator: Simulator, req: IncomingMessage): Promise<[numbe
       const body = await parseBody(req, schemas.refusal);
       simulator.refuseSends(body.from, body.to, body.code === null ? undefined : { code: body.code, delayMs: body.delayMs });
       return [200, { ok: true }];
+    }
+    case '/control/reachout-lock': {
+      const body = await parseBody(req, schemas.reachoutLock);
+      return [200, simulator.reachoutLock(body.phone, body.until === null ? undefined : { endsAt: body.until, enforcementType: body.enforcementType })];
     }
     case '/control/client-version': {
       const body = await parseBody(req, schemas.clientVersion);

@@ -1,5 +1,5 @@
 // Answers to the iqs Baileys sends: prekeys (count, upload, digest, bundles, rotation), passive,
-// ping, usync device/LID lookups, logout, and an empty result for everything else. Every iq gets an
+// ping, usync device/LID lookups, logout, the reach-out time lock's w:mex query, and an empty result for everything else. Every iq gets an
 // answer, because an unanswered one costs the client defaultQueryTimeoutMs.
 import { getBinaryNodeChild, getBinaryNodeChildren } from '@whiskeysockets/baileys';
 import type { BinaryNode } from '@whiskeysockets/baileys';
@@ -9,6 +9,7 @@ import { resolveJid, SERVER_JID } from './directory.ts';
 import { handleGroupIq } from './group-iqs.ts';
 import { onCompanionFinish, onCompanionHello } from './link-code.ts';
 import { mediaConnNode } from './media-conn.ts';
+import { reachoutLockResult, REACHOUT_TIMELOCK_QUERY_ID } from './reachout-locks.ts';
 import type { World } from './world.ts';
 
 const KEY_TYPE_DJB = Buffer.from([5]);
@@ -107,6 +108,10 @@ function answerIq(world: World, connection: Connection, iq: BinaryNode): void {
     // The device logged itself out: forget it, as the phone would.
     world.registry.remove(device.phone, device.device);
     world.events.emit('device-unlinked', { phone: device.phone, device: device.device });
+  }
+  if (xmlns === 'w:mex' && first?.tag === 'query' && first.attrs.query_id === REACHOUT_TIMELOCK_QUERY_ID && device) {
+    connection.send(result(iq, [reachoutLockResult(world, device.phone)]));
+    return;
   }
   if (xmlns === 'w:profile:picture' && type === 'get') {
     connection.send(profilePicture(world, iq));

@@ -8,6 +8,11 @@ import type { World } from './world.ts';
 export type ScanOptions = {
   /** Sign the device identity with a random account signature, so a verifying client refuses it. */
   forgeAccountSignature?: boolean | undefined;
+  /**
+   * When the phone says it linked the device (the ADV identity's timestamp, epoch ms); default now. The
+   * world's clock cannot be moved, so a test stands a device linked long ago in with this.
+   */
+  linkedAt?: number | undefined;
 };
 
 /** The phone `phone` scans `qr`; resolves with the new device's jid once the device accepted. */

@@ -47,6 +47,8 @@ export type DeviceIdentityInput = {
   keyIndex: number;
   /** Replace the account signature with random bytes, so a client that verifies it must refuse. */
   forgeAccountSignature?: boolean | undefined;
+  /** When the phone linked the device (epoch ms), stamped in the identity; default now. */
+  linkedAt?: number | undefined;
 };
 
 /** The serialized ADVSignedDeviceIdentityHMAC the phone sends in pair-success. */
@@ -54,7 +56,7 @@ export function signDeviceIdentity(input: DeviceIdentityInput): Uint8Array {
   // keyIndex must be present: Baileys calls keyIndex.toString() on the decoded identity.
   const details = proto.ADVDeviceIdentity.encode({
     rawId: randomInt(1, 2 ** 31),
-    timestamp: Math.floor(Date.now() / 1000),
+    timestamp: Math.floor((input.linkedAt ?? Date.now()) / 1000),
     keyIndex: input.keyIndex,
   }).finish();
   const accountSignature = input.forgeAccountSignature

@@ -20,6 +20,7 @@ import { contactChangesParticipants, contactCreatesGroup, contactSetsSubject, vi
 import type { GroupView, ParticipantOutcome } from './group-scenarios.ts';
 import type { GroupAddressing } from './groups.ts';
 import type { SendRefusal } from './send-refusals.ts';
+import { setReachoutLock, type ReachoutLock } from './reachout-locks.ts';
 import type { StreamErrorKind } from './stream-errors.ts';
 import type { InboxMessage } from './inbox.ts';
 import { enterPairingCode } from './link-code.ts';
@@ -172,6 +173,11 @@ export type Simulator = {
    * `refusal.delayMs`) and are not delivered; without a refusal, they are delivered again.
    */
   refuseSends(from: string, to: string, refusal?: SendRefusal): void;
+  /**
+   * WhatsApp puts a reach-out time lock on `phone`'s account (or, with no lock, lifts it) and tells its
+   * linked devices with the `mex` notification (reachout-locks.ts).
+   */
+  reachoutLock(phone: string, lock?: ReachoutLock): { devices: number };
   /** From now on, clients older than `version` are refused at login or registration (405); undefined accepts any. */
   requireClientVersion(version: ClientVersion | undefined): void;
   /** Stalls the phone's device connections: open, but no answer and no delivery until they close. */
@@ -273,6 +279,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       if (refusal) world.refusals.set(from, to, refusal);
       else world.refusals.clear(from, to);
     },
+    reachoutLock: (phone, lock) => setReachoutLock(world, phone, lock),
     stall: (phone) => stall(world, phone),
     close: async () => {
       keeper?.stop();

@@ -80,9 +80,9 @@ export class QueueRunner {
     const at = this.#now();
     const entries = items.map((item) => ({ messageId: generateMessageIDV2(userJid), item }));
     await this.#o.queue.enqueue(sessionId, entries, at);
-    for (const { messageId, item } of entries) {
-      await this.#o.emit(sessionId, { name: 'message.status', messageId, to: item.to, status: 'queued', timestamp: at });
-    }
+    // Asked for together, the events share one commit (commit-group.ts) and keep their order in the outbox;
+    // one after another, a batch of 1,000 cost 1,000 commits.
+    await Promise.all(entries.map(({ messageId, item }) => this.#o.emit(sessionId, { name: 'message.status', messageId, to: item.to, status: 'queued', timestamp: at })));
     this.kick(sessionId);
     return entries.map((e) => e.messageId);
   }
@@ -116,15 +116,16 @@ export class QueueRunner {
   async state(sessionId: string): Promise<QueueState> {
     const now = this.#now();
     const [waiting, pause] = await Promise.all([this.#o.queue.waiting(sessionId), this.#activePause(sessionId, now)]);
-    const pausedReason = pause ? { code: pause.code, message: pause.message, at: pause.at } : null;
+    const pausedReason = pause ? { code: pause.code, message: pause.message, at: pause.at, until: pause.until } : null;
     if (waiting.length === 0 || pause) return { depth: waiting.length, paused: pause !== null, pausedReason, nextSendAt: null, etaAt: null };
     // The ETA plays the policy forward over what is waiting, without jitter's draw: half of it on average.
     const policy = this.policyOf(sessionId);
     const sends = [...(await this.#history(sessionId, now))];
+    const linkedAt = this.#linkedAt(sessionId);
     let at = now;
     let first: number | null = null;
     for (const to of waiting) {
-      at = nextSendAt(policy, { sends, linkedAt: null }, to, at, 0.5).at;
+      at = nextSendAt(policy, { sends, linkedAt }, to, at, 0.5).at;
       first ??= at;
       sends.push({ at, to });
       at += typingMs(policy, 'x'.repeat(20));
@@ -139,7 +140,7 @@ export class QueueRunner {
   async pace(sessionId: string, to: string, text: string, budgetMs: number): Promise<PaceAnswer> {
     const now = this.#now();
     const policy = this.policyOf(sessionId);
-    const decision = nextSendAt(policy, { sends: await this.#history(sessionId, now), linkedAt: null }, to, now, this.#random());
+    const decision = nextSendAt(policy, { sends: await this.#history(sessionId, now), linkedAt: this.#linkedAt(sessionId) }, to, now, this.#random());
     const typing = typingMs(policy, text);
     const waitMs = decision.at - now;
     if (waitMs + typing > budgetMs) return { retryAfterMs: Math.max(1, waitMs) };
@@ -207,6 +208,11 @@ export class QueueRunner {
     }
   }
 
+  /** When the session's number was linked (its login's own stamp); unknown (not held here) counts as warm. */
+  #linkedAt(sessionId: string): number | null {
+    return this.#o.session(sessionId)?.linkedAt() ?? null;
+  }
+
   async #history(sessionId: string, now: number): Promise<{ at: number; to: string }[]> {
     return [...(await this.#o.queue.history(sessionId, now)), ...(this.#reserved.get(sessionId) ?? [])];
   }
@@ -245,7 +251,8 @@ export class QueueRunner {
       const next = await this.#o.queue.next(sessionId);
       if (!next) return;
       const policy = this.policyOf(sessionId);
-      const decision = nextSendAt(policy, { sends: await this.#history(sessionId, now), linkedAt: null }, next.item.to, now, this.#random());
+      // Unpaced, nothing waits: the day's history (a read that grows with each send) is not needed.
+      const decision = policy.enabled ? nextSendAt(policy, { sends: await this.#history(sessionId, now), linkedAt: session.linkedAt() }, next.item.to, now, this.#random()) : { at: now };
       if (decision.at > now) {
         this.#wake(sessionId, decision.at);
         return;

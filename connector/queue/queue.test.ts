@@ -29,14 +29,14 @@ const unpaced: PacingPolicy = { ...DEFAULT_PACING, enabled: false };
 const hourly: PacingPolicy = { ...DEFAULT_PACING, minIntervalMs: 3_600_000, jitterMs: 0, typing: { msPerChar: 0, maxMs: 0 } };
 
 let sessions = 0;
-/** A fresh WORKING session with the given pacing, on its own phone. */
-async function session(pacing: PacingPolicy): Promise<{ sessionId: string; phone: string }> {
+/** A fresh WORKING session with the given pacing, on its own phone (linked at `linkedAt`, default now). */
+async function session(pacing: PacingPolicy, linkedAt?: number): Promise<{ sessionId: string; phone: string }> {
   sessions += 1;
   const sessionId = `queue-${sessions}`;
   const phone = `6281700000${String(sessions).padStart(2, '0')}`;
   desire(stack.hub, [{ sessionId, state: 'running', authEpoch: 0, pacing }]);
   const { qr } = await hubEvent(stack.hub, sessionId, 'qr');
-  await simulator.scan(qr, phone);
+  await simulator.scan(qr, phone, { linkedAt });
   await hubEvent(stack.hub, sessionId, 'connection.update', (e) => e.status === 'WORKING');
   return { sessionId, phone };
 }
@@ -118,6 +118,29 @@ describe('the outbound queue', () => {
     expect(queue.nextSendAt! - sentAt).toBeGreaterThan(3_500_000);
     expect(queue.etaAt! - queue.nextSendAt!).toBeGreaterThanOrEqual(3_600_000);
     expect(simulator.inbox(contact).filter((m) => m.from === phone)).toHaveLength(1);
+  });
+
+  it("caps a freshly linked number's day at the warm-up's start, and gives one linked long ago the full cap", async () => {
+    const DAY_MS = 86_400_000;
+    // Only the daily cap holds anything back: no interval, no typing, a warm-up starting at 2 a day.
+    const warming: PacingPolicy = { ...DEFAULT_PACING, minIntervalMs: 0, jitterMs: 0, typing: { msPerChar: 0, maxMs: 0 }, perDay: 1_000, warmup: { days: 14, startPerDay: 2 } };
+    const fresh = await session(warming);
+    const old = await session(warming, Date.now() - 30 * DAY_MS);
+    const contacts = ['6281900000301', '6281900000302', '6281900000303'];
+    const from = (phone: string) => contacts.flatMap((c) => simulator.inbox(c).filter((m) => m.from === phone));
+    await enqueue(old.sessionId, contacts.map((c) => text(c, 'lama')));
+    await eventually(() => expect(from(old.phone)).toHaveLength(3));
+
+    const start = Date.now();
+    const { queued } = await enqueue(fresh.sessionId, contacts.map((c) => text(c, 'baru')));
+    await hubEvent(stack.hub, fresh.sessionId, 'message.status', (e) => e.messageId === queued[1]!.messageId && e.status === 'sent');
+    // The third waits until the first of the day's two sends is a day old.
+    await eventually(async () => {
+      const { queue } = await status(fresh.sessionId);
+      expect(queue.depth).toBe(1);
+      expect(queue.nextSendAt! - start).toBeGreaterThan(DAY_MS - 60_000);
+    });
+    expect(from(fresh.phone)).toHaveLength(2);
   });
 
   it('refuses a synchronous send beyond the wait budget with RATE_LIMITED and when to retry', async () => {

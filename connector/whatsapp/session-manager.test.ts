@@ -35,6 +35,7 @@ class FakeSession implements ManagedSession {
     this.status = 'STOPPED';
   }
   lastSeenAt = null;
+  linkedAt = () => null;
   expectPhone() {}
   async hold() {
     this.calls.push('hold');

@@ -11,7 +11,7 @@ import type { SessionEpochs } from './session-epochs.ts';
 import type { StartQueue } from './start-queue.ts';
 
 /** What the manager needs of a session (WhatsAppSession in production). */
-export type ManagedSession = Pick<WhatsAppSession, 'status' | 'active' | 'start' | 'stop' | 'unlinkAndWipe' | 'sendText' | 'sendContent' | 'actionContext' | 'reuploadMedia' | 'runGroupCommand' | 'requestPairingCode' | 'expectPhone' | 'hold' | 'lastSeenAt'>;
+export type ManagedSession = Pick<WhatsAppSession, 'status' | 'active' | 'start' | 'stop' | 'unlinkAndWipe' | 'sendText' | 'sendContent' | 'actionContext' | 'reuploadMedia' | 'runGroupCommand' | 'requestPairingCode' | 'expectPhone' | 'hold' | 'lastSeenAt' | 'linkedAt'>;
 
 export type SessionManagerOptions = {
   createSession: (sessionId: string) => ManagedSession;

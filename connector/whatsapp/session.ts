@@ -24,6 +24,7 @@ import type { AuthStore, SessionAuth } from './auth-state.ts';
 import type { DeviceUnlinker } from './device-unlinker.ts';
 import { classifyDisconnect, closeCause, closeReason, reasonForClose, WaStatusCode, type DisconnectAction } from './disconnect.ts';
 import { createKeyCache } from './key-cache.ts';
+import { linkTimeOf } from './link-time.ts';
 import { DEFAULT_HISTORY_SYNC, historySyncConfig } from './history-sync.ts';
 import { bareLid, chatParty, incomingEventId, incomingTextEvent, messageStatusName, phoneFromJid, timestampMs, type StatusChange } from './events.ts';
 import { warningOfReachoutLock, type SessionWarning } from '../queue/warning-signs.ts';
@@ -261,6 +262,11 @@ export class WhatsAppSession {
     const result = { code: `${raw.slice(0, 4)}-${raw.slice(4)}`, expiresAt: this.#o.now() + PAIRING_CODE_TTL_MS };
     await this.#o.emit({ name: 'pairing.code', ...result });
     return result;
+  }
+
+  /** When the phone linked this login (epoch ms), for the pacing's warm-up; null when unknown. */
+  linkedAt(): number | null {
+    return linkTimeOf(this.#auth?.auth.state.creds);
   }
 
   /** What message-actions.ts needs to act on the open socket; throws unless the session is WORKING. */

@@ -27,7 +27,12 @@ const QueueView = z
     depth: z.number().int().openapi({ description: 'Messages waiting (including one being sent)' }),
     paused: z.boolean(),
     pausedReason: z
-      .object({ code: z.string(), message: z.string(), at: z.number().int() })
+      .object({
+        code: z.string(),
+        message: z.string(),
+        at: z.number().int(),
+        until: z.number().int().nullable().optional().openapi({ description: 'When the queue resumes by itself (epoch ms): the end WhatsApp gave a warning; null when only a resume restarts it' }),
+      })
       .nullable()
       .openapi({ description: '`PAUSED_BY_USER`, or the warning that paused it: `RATE_LIMITED`, `REACH_OUT_LOCKED`, `ACCOUNT_RESTRICTED`' }),
     nextSendAt: z.number().int().nullable().openapi({ description: 'When the next message may go (epoch ms); null when empty or paused' }),
