@@ -17,7 +17,6 @@ import { withAckLag } from './metrics/ack-lag.ts';
 import { createConnectorMetrics } from './metrics/connector-metrics.ts';
 import { queueGauges } from './metrics/queue-gauges.ts';
 import { registerScrapeGauges } from './metrics/scrape-gauges.ts';
-import type { Committer } from './commit-thread.ts';
 import { createOutbox } from './outbox.ts';
 import { QueueRunner } from './queue/queue-runner.ts';
 import { createSendQueue } from './queue/send-queue.ts';
@@ -37,8 +36,6 @@ import { createStartQueue } from './whatsapp/start-queue.ts';
 
 export type ConnectorOptions = {
   db: Client;
-  /** Where the grouped writes are committed (a CommitThread for a local file); on `db` if absent. */
-  commit?: Committer;
   authStateKey: Buffer;
   hubUrl: string;
   connectorId: string;
@@ -91,7 +88,7 @@ export function startConnector(o: ConnectorOptions): RunningConnector {
   const registry = o.registry ?? new Registry();
   const metrics = createConnectorMetrics(registry);
   // The stores a send writes to share commits (commit-group.ts): one fsync for the writes of a turn.
-  const grouped = new CommitGroup(o.db, o.commit);
+  const grouped = new CommitGroup(o.db);
   const outbox = withAckLag(createOutbox(grouped, o.authStateKey, { connectorId: o.connectorId, logger: log }), (lags) => metrics.eventsAcked(lags));
   const authStore = createAuthStore(grouped, o.authStateKey, o.connectorId);
   const statusStore = createMessageStatusStore(grouped);

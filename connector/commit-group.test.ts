@@ -6,7 +6,6 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Simulator } from '../simulator/server.ts';
 import { CommitGroup } from './commit-group.ts';
-import { CommitThread } from './commit-thread.ts';
 import { openConnectorDb, type Client } from './db.ts';
 import { pair, sendText, startStack, useSimulatorWorld, type Stack } from './test-stack.ts';
 
@@ -80,79 +79,6 @@ describe('CommitGroup', () => {
     const read = await grouped.execute({ sql: 'SELECT count(*) AS n FROM t WHERE k = ?', args: ['d1'] });
     expect(Number(read.rows[0]!.n)).toBe(1);
     expect(commits()).toBe(1);
-  });
-});
-
-describe('CommitGroup on a commit thread', () => {
-  let dir: string;
-  let url: string;
-  let db: Client;
-  let thread: CommitThread;
-
-  beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'kabar-commit-thread-'));
-    url = `file:${join(dir, 'store.db')}`;
-    db = await openConnectorDb(url);
-    await db.execute('CREATE TABLE t (seq INTEGER PRIMARY KEY AUTOINCREMENT, k TEXT NOT NULL UNIQUE)');
-    thread = new CommitThread(url);
-  });
-
-  afterAll(async () => {
-    await thread.close();
-    db.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
-
-  it('keeps the event loop running while a group commits, and resolves each caller only once its write is durable', async () => {
-    const grouped = new CommitGroup(db, thread.commit);
-    let committed = false;
-    const write = grouped.execute({ sql: 'INSERT INTO t (k) VALUES (?)', args: ['loop1'] }).then((r) => ((committed = true), r));
-    // Turns of the event loop that run after the group went to commit and before it answered: on the event
-    // loop's own connection the commit (fsync included) runs inside one turn, and there are none.
-    let turnsWhileCommitting = 0;
-    const count = () => {
-      if (committed) return;
-      if (grouped.stats.commits === 0) turnsWhileCommitting++;
-      setImmediate(count);
-    };
-    setImmediate(() => setImmediate(count));
-    await expect(write).resolves.toMatchObject({ rowsAffected: 1 });
-    expect(turnsWhileCommitting).toBeGreaterThan(0);
-    // Durable and visible to the event loop's own connection once the caller has heard.
-    const read = await db.execute({ sql: 'SELECT count(*) AS n FROM t WHERE k = ?', args: ['loop1'] });
-    expect(Number(read.rows[0]!.n)).toBe(1);
-  });
-
-  it('gives each caller of a group its own results and row ids, in the order asked, and fails only a failing one', async () => {
-    const grouped = new CommitGroup(db, thread.commit);
-    const inserts = Array.from({ length: 10 }, (_, i) => grouped.execute({ sql: 'INSERT INTO t (k) VALUES (?)', args: [`th${i}`] }));
-    const bad = grouped.execute({ sql: 'INSERT INTO t (k) VALUES (?)', args: ['th3'] });
-    const results = await Promise.all(inserts);
-    await expect(bad).rejects.toThrow(/UNIQUE/);
-    const ids = results.map((r) => Number(r.lastInsertRowid));
-    expect(ids).toEqual([...ids].sort((a, b) => a - b));
-    expect(new Set(ids).size).toBe(10);
-    const rows = await db.execute("SELECT count(*) AS n FROM t WHERE k LIKE 'th%'");
-    expect(Number(rows.rows[0]!.n)).toBe(10);
-  });
-
-  it('commits what was asked for during a commit as the next group, not one by one', async () => {
-    const grouped = new CommitGroup(db, thread.commit);
-    const first = grouped.execute({ sql: 'INSERT INTO t (k) VALUES (?)', args: ['next0'] });
-    // Asked for over several turns while the first group is with the thread.
-    const later: Promise<unknown>[] = [];
-    await new Promise<void>((resolve) => {
-      let turns = 0;
-      const ask = () => {
-        later.push(grouped.execute({ sql: 'INSERT INTO t (k) VALUES (?)', args: [`next${++turns}`] }));
-        if (turns < 5) setImmediate(ask);
-        else resolve();
-      };
-      setImmediate(ask);
-    });
-    await Promise.all([first, ...later]);
-    expect(grouped.stats.units).toBe(6);
-    expect(grouped.stats.commits).toBeLessThan(6);
   });
 });
 

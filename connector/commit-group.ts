@@ -5,7 +5,6 @@
 // and their acks): sends and events that arrive together now share one fsync. Each caller still resolves
 // only once its own writes are committed, so nothing is acknowledged before it is durable.
 import type { Client, InArgs, InStatement, ResultSet, Transaction, TransactionMode } from '@libsql/client';
-import type { Committer } from './commit-thread.ts';
 
 type Unit = { statements: InStatement[]; resolve: (results: ResultSet[]) => void; reject: (error: unknown) => void };
 
@@ -29,18 +28,13 @@ function sqlOf(stmt: InStatement): string {
  */
 export class CommitGroup implements Client {
   readonly #db: Client;
-  readonly #commitGroup: Committer;
   #queue: Unit[] = [];
   #scheduled = false;
-  /** A group is being committed: what is asked for meanwhile waits for it and forms the next group. */
-  #committing = false;
   /** Commits made and units committed, for the benchmark's figures and the tests. */
   readonly stats = { commits: 0, units: 0 };
 
-  /** `commit`: where a group is committed (commit-thread.ts); by default on `db`, on the event loop. */
-  constructor(db: Client, commit?: Committer) {
+  constructor(db: Client) {
     this.#db = db;
-    this.#commitGroup = commit ?? ((statements) => db.batch(statements, 'write'));
   }
 
   get closed(): boolean {
@@ -93,34 +87,23 @@ export class CommitGroup implements Client {
     if (statements.length === 0) return Promise.resolve([]);
     return new Promise((resolve, reject) => {
       this.#queue.push({ statements, resolve, reject });
-      this.#schedule();
+      if (this.#scheduled) return;
+      this.#scheduled = true;
+      setImmediate(() => void this.#commit());
     });
-  }
-
-  #schedule(): void {
-    if (this.#scheduled || this.#committing || this.#queue.length === 0) return;
-    this.#scheduled = true;
-    setImmediate(() => void this.#commit());
   }
 
   async #commit(): Promise<void> {
     const group = this.#queue;
     this.#queue = [];
     this.#scheduled = false;
-    this.#committing = true;
-    try {
-      await this.#commitUnits(group);
-    } finally {
-      this.#committing = false;
-      this.#schedule();
-    }
-  }
-
-  async #commitUnits(group: Unit[]): Promise<void> {
     if (group.length === 1) return this.#commitAlone(group[0]!);
     let results: ResultSet[];
     try {
-      results = await this.#commitGroup(group.flatMap((u) => u.statements));
+      results = await this.#db.batch(
+        group.flatMap((u) => u.statements),
+        'write',
+      );
     } catch {
       // The whole transaction was rolled back: each caller's writes get a transaction of their own.
       for (const unit of group) await this.#commitAlone(unit);
@@ -137,7 +120,7 @@ export class CommitGroup implements Client {
 
   async #commitAlone(unit: Unit): Promise<void> {
     try {
-      const results = await this.#commitGroup(unit.statements);
+      const results = await this.#db.batch(unit.statements, 'write');
       this.stats.commits++;
       this.stats.units++;
       unit.resolve(results);

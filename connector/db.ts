@@ -89,11 +89,6 @@ export type OpenOptions = {
   logger?: Logger;
 };
 
-/** A store in a file on this machine (not in memory, not a remote libSQL server). */
-export function isLocalFile(url: string): boolean {
-  return url.startsWith('file:') && !url.includes(':memory:');
-}
-
 /** Opens the store; for a local `file:` URL the directory is created first. */
 export async function openConnectorDb(url: string, { authToken, connectorId, logger }: OpenOptions = {}): Promise<Client> {
   if (url.startsWith('file:')) {
@@ -103,7 +98,7 @@ export async function openConnectorDb(url: string, { authToken, connectorId, log
   // Several processes may share a local file (connectors with other ids, a second start refused by the
   // lease): a write waits for another's lock instead of failing at once.
   const client = createClient({ url, timeout: 5_000, ...(authToken ? { authToken } : {}) });
-  if (isLocalFile(url)) {
+  if (url.startsWith('file:') && !url.includes(':memory:')) {
     // A rollback journal costs ~5 ms of blocking fsync per commit here, and every send commits several
     // times; WAL costs ~0.3 ms. The default synchronous setting still makes each commit durable, which the
     // outbox and the pre-receipt hook rely on.

@@ -4,8 +4,7 @@ import { Browsers, makeWASocket } from '@whiskeysockets/baileys';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { startConnector } from './app.ts';
 import { ConfigError, loadConfig } from './config.ts';
-import { CommitThread } from './commit-thread.ts';
-import { isLocalFile, openConnectorDb } from './db.ts';
+import { openConnectorDb } from './db.ts';
 import { LEASE_HELD_EXIT_CODE, acquireLease } from './lease.ts';
 import { createLogger } from './logger.ts';
 import { startMetricsServer, type MetricsServer } from './metrics/metrics-server.ts';
@@ -54,8 +53,6 @@ if (!leased.ok) {
   process.exit(LEASE_HELD_EXIT_CODE);
 }
 const { lease } = leased;
-// A local store commits on its own thread, so a commit's fsync does not stall every session (commit-thread.ts).
-const commits = isLocalFile(config.dbUrl) ? new CommitThread(config.dbUrl) : undefined;
 const registry = new Registry();
 collectDefaultMetrics({ register: registry });
 let metricsServer: MetricsServer | undefined;
@@ -73,7 +70,6 @@ if (config.metrics) {
 const waVersion = await resolveWaVersion({ pinned: config.waVersion, fetchLatest: config.waVersionFetch ? fetchWaWebVersion : undefined, logger });
 const connector = startConnector({
   db,
-  ...(commits ? { commit: commits.commit } : {}),
   authStateKey: config.authStateKey,
   hubUrl: config.hubUrl,
   connectorId: config.connectorId,
@@ -109,7 +105,6 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
       .shutdown()
       .then(() => metricsServer?.close())
       .then(() => lease.release())
-      .then(() => commits?.close())
       .then(() => db.close())
       .then(
         () => process.exit(0),
