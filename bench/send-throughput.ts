@@ -7,7 +7,8 @@ import { runPool } from './pool.ts';
 import { measureCpu, perMessage, workerdChildren, type ProcessRef } from './process-cpu.ts';
 import { median } from './stats.ts';
 
-const TARGET_PER_SECOND = 1_000;
+/** Issue 19's target at 100 sessions: plain Baileys' rate on the same simulator, in the same run, times this. */
+const TARGET_RATIO = 0.35;
 /**
  * Requests in flight: 8 per session, at most 64. One Baileys socket with 64 sends in flight falls apart on
  * both sides (the reference too: messages go unstored, the gateway answers 504), which measures a pile-up,
@@ -98,8 +99,8 @@ export async function sendThroughput(lab: Lab, settings: BenchSettings): Promise
         ours: median(ours),
         reference: median(reference),
         referenceName: `${sessions} plain Baileys socket${sessions > 1 ? 's' : ''}, one process`,
-        target: atTarget ? `>= ${TARGET_PER_SECOND} msg/s` : '-',
-        pass: atTarget ? median(ours) >= TARGET_PER_SECOND && failures.length === 0 : null,
+        target: atTarget ? `>= ${TARGET_RATIO}x` : '-',
+        pass: atTarget ? median(ours) >= TARGET_RATIO * median(reference) && failures.length === 0 : null,
         detail: {
           messagesPerRun: total,
           concurrency: concurrencyFor(sessions),

@@ -307,6 +307,31 @@ describe('hub link', () => {
     expect(results.map((r) => r.id).sort()).toEqual(['b0', 'b1', 'b2', 'b3', 'b4']);
   });
 
+  it("sends a command's result and the event it stored in one frame, the result first", async () => {
+    const h = await hub({ autoAck: true });
+    let l!: HubLink;
+    ({ link: l } = link(h, {
+      command: async (command): Promise<CommandOutcome> => {
+        // As a send does: its message.sent is in the outbox before it answers.
+        await outbox.add('s1', { name: 'message.sent', messageId: 'WA1', to: '6281234567890', text: 'hi', timestamp: 1 });
+        l.notifyOutbox();
+        return { ok: true, data: { messageId: command.name === 'send.text' ? 'WA1' : '', remoteJid: '6281234567890@s.whatsapp.net', timestamp: 1 } };
+      },
+    }));
+    l.start();
+    await once(l, 'ready');
+    const frames: string[] = [];
+    const order: string[] = [];
+    h.events.on('frame', (type) => frames.push(type));
+    h.events.on('result', (r) => order.push(`result ${r.id}`));
+    h.events.on('event', (e) => order.push(`event ${e.event.name}`));
+    h.send(sendText('one'));
+    await eventually(() => expect(order).toHaveLength(2));
+    expect(order).toEqual(['result one', 'event message.sent']);
+    expect(frames).toEqual(['results']);
+    expect(await l.flush(10_000)).toBe(true);
+  });
+
   it('runs each command of a commands frame and refuses a malformed item alone with INVALID_COMMAND', async () => {
     const h = await hub();
     const seen: Command[] = [];

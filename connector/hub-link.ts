@@ -130,11 +130,6 @@ export class HubLink extends EventEmitter<HubLinkEvents> {
     this.#connect();
   }
 
-  /**
-   * Call after adding to the outbox: sends whatever is new if the link is up. The pump starts after the
-   * current turn, so a command's result that is answered in this turn goes to the hub ahead of the
-   * events its command just stored (the hub answers the caller first, then stores the events).
-   */
   /** Sends a frame that needs no ack and may be lost (it is sent again later); false when the link is down. */
   sendVolatile(frame: Extract<ConnectorFrame, { type: 'seen' }>): boolean {
     const ws = this.#ws;
@@ -143,6 +138,11 @@ export class HubLink extends EventEmitter<HubLinkEvents> {
     return true;
   }
 
+  /**
+   * Call after adding to the outbox: sends whatever is new if the link is up. The pump starts after the
+   * current turn, so a command's result that is answered in this turn travels in the same frame, ahead of
+   * the events its command just stored (the hub answers the caller first, then stores the events).
+   */
   notifyOutbox(): void {
     setImmediate(() => void this.#pump());
   }
@@ -377,6 +377,14 @@ export class HubLink extends EventEmitter<HubLinkEvents> {
     this.#answers.push({ ws, frame });
   }
 
+  /** The results waiting for the end of this turn, if they all go to `ws` and fit one frame; else none. */
+  #takeAnswers(ws: WebSocket): ResultFrame[] {
+    if (this.#answers.length === 0 || this.#answers.length > FRAME_BATCH_MAX || this.#answers.some((a) => a.ws !== ws)) return [];
+    const frames = this.#answers.map((a) => a.frame);
+    this.#answers = [];
+    return frames;
+  }
+
   #flushAnswers(): void {
     const answers = this.#answers;
     this.#answers = [];
@@ -418,8 +426,6 @@ export class HubLink extends EventEmitter<HubLinkEvents> {
       return;
     }
     this.#pumping = true;
-    // Results ready now go ahead of the events their commands stored: the hub answers callers first.
-    if (this.#answers.length > 0) this.#flushAnswers();
     try {
       do {
         this.#pumpAgain = false;
@@ -434,7 +440,11 @@ export class HubLink extends EventEmitter<HubLinkEvents> {
           // One frame for what one read found (an `events` batch), so the hub handles one message for them.
           for (let i = 0; i < batch.length; i += FRAME_BATCH_MAX) {
             const frames = batch.slice(i, i + FRAME_BATCH_MAX).map((entry) => ({ type: 'event' as const, id: entry.id, sessionId: entry.sessionId, at: entry.at, event: entry.event }));
-            this.#send(ws, frames.length === 1 ? frames[0]! : { type: 'events', events: frames });
+            // Results still waiting for the end of this turn ride along, ahead of the events (the hub answers
+            // their callers first): one message for the hub instead of two.
+            const results = this.#takeAnswers(ws);
+            if (results.length > 0) this.#send(ws, { type: 'results', results, events: frames });
+            else this.#send(ws, frames.length === 1 ? frames[0]! : { type: 'events', events: frames });
             for (const frame of frames) this.#unacked.add(frame.id);
             this.#sentUpTo = batch[Math.min(i + FRAME_BATCH_MAX, batch.length) - 1]!.seq;
           }

@@ -43,7 +43,7 @@ export type TestHubOptions = {
 export type TestHub = {
   url: string;
   /** Frames and socket changes, for tests to wait on with once(). */
-  events: EventEmitter<{ dialled: [string]; hello: [HelloFrame]; welcomed: [WebSocket]; event: [EventFrame]; result: [ResultFrame]; results: [number]; eventBatch: [number]; seen: [SeenFrame]; ping: []; closed: [number] }>;
+  events: EventEmitter<{ dialled: [string]; hello: [HelloFrame]; welcomed: [WebSocket]; event: [EventFrame]; result: [ResultFrame]; results: [number]; eventBatch: [number]; frame: [ConnectorFrame['type']]; seen: [SeenFrame]; ping: []; closed: [number] }>;
   /** Every event frame received, in order, including resends. */
   received: EventFrame[];
   setSessions(sessions: DesiredSession[]): void;
@@ -84,6 +84,7 @@ export async function startTestHub(options: TestHubOptions): Promise<TestHub> {
         return;
       }
       const frame = parseFrame(ConnectorFrame, raw);
+      if (frame && frame.type !== 'hello') events.emit('frame', frame.type);
       if (!welcomed) {
         if (frame?.type !== 'hello' || frame.nonce !== nonce) return ws.close(CloseCode.unauthorised, 'bad hello');
         events.emit('hello', frame);
@@ -121,11 +122,21 @@ export async function startTestHub(options: TestHubOptions): Promise<TestHub> {
       } else if (frame?.type === 'result') {
         events.emit('result', frame);
       } else if (frame?.type === 'results') {
-        // As the hub does: each item on its own.
+        // As the hub does: each item on its own, the results first, then the events that came along.
         events.emit('results', frame.results.length);
         for (const item of frame.results) {
           const parsed = ResultItem.safeParse(item);
           if (parsed.success) events.emit('result', parsed.data);
+        }
+        if (frame.events) {
+          events.emit('eventBatch', frame.events.length);
+          for (const item of frame.events) {
+            const parsed = EventItem.safeParse(item);
+            if (!parsed.success) continue;
+            received.push(parsed.data);
+            if (autoAck) ws.send(JSON.stringify({ type: 'ack', ids: [parsed.data.id] }));
+            events.emit('event', parsed.data);
+          }
         }
       } else if (frame?.type === 'seen') {
         events.emit('seen', frame);

@@ -585,8 +585,12 @@ export const ConnectorFrame = z.discriminatedUnion('type', [
     live: z.array(z.object({ sessionId, status: SessionStatus })).max(100_000).default([]),
   }),
   ResultFrame,
-  /** Several `result` frames, each item checked on its own (see FRAME_BATCH_MAX). */
-  z.object({ type: z.literal('results'), results: batchItems }),
+  /**
+   * Several `result` frames, each item checked on its own (see FRAME_BATCH_MAX). `events`: the events the
+   * connector had ready in the same turn (a send's `message.sent` with the send's result), handled after the
+   * results exactly as an `events` frame, so one turn costs the hub one message, not two. Additive.
+   */
+  z.object({ type: z.literal('results'), results: batchItems, events: batchItems.optional() }),
   EventFrame,
   /** Several `event` frames, each item checked on its own (see FRAME_BATCH_MAX); each is acked by its id as before. */
   z.object({ type: z.literal('events'), events: batchItems }),

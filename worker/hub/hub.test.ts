@@ -185,6 +185,28 @@ describe('relaying through an attached connector', () => {
     await script.close();
   });
 
+  it('answers the results of a results frame and stores the events that ride along with them, each on its own', async () => {
+    const { script } = await connectScripted(stack.hubUrl, { secret: stack.connectorSecret, connectorId: 'folder' });
+    const { sessionId, apiKey } = await createSession(api);
+    const answer = api('POST', '/api/send', { key: apiKey, body: { to: '081234567890', message: 'bersama' } });
+    const command = await script.next('command', (f) => f.command.sessionId === sessionId);
+    const sent = event(sessionId, { name: 'message.sent', messageId: 'WA-FOLD', to: '6281234567890', text: 'bersama', timestamp: 1700000000 });
+    const bad = { ...event(sessionId, { name: 'message.sent', messageId: 'WA-BAD', to: '6281234567890', text: 'x', timestamp: 1 }), event: { name: 'no.such.event' } };
+    script.send({
+      type: 'results',
+      results: [{ type: 'result', id: command.id, ok: true, data: { messageId: 'WA-FOLD', remoteJid: '6281234567890@s.whatsapp.net', timestamp: 1700000000 } }],
+      events: [bad, sent],
+    } as never);
+    expect(await answer).toMatchObject({ status: 200, json: { result: { key: { id: 'WA-FOLD' } } } });
+    expect((await script.next('ack', (a) => a.ids.includes(sent.id))).ids).toEqual([sent.id]);
+    const found = await stack.db.execute({ sql: 'select text, status from messages where session_id = ? and provider_message_id = ?', args: [sessionId, 'WA-FOLD'] });
+    expect(found.rows.map((r) => ({ ...r }))).toEqual([{ text: 'bersama', status: 'sent' }]);
+    expect(await count('select count(*) from events where id = ?', [bad.id])).toBe(0);
+    script.send(PING_FRAME);
+    expect(await script.next('pong')).toEqual({ type: 'pong' });
+    await script.close();
+  });
+
   it("records a sent message with its text from message.sent, whether or not a receipt came first", async () => {
     const { script } = await connectScripted(stack.hubUrl, { secret: stack.connectorSecret, connectorId: 'sent-records' });
     const { sessionId } = await createSession(api);

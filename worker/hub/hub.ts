@@ -148,21 +148,18 @@ export class Hub extends DurableObject<Env> {
         this.commands.settle(ws, frame);
         return;
       case 'results': {
+        // Callers first: the events that came along are stored after their commands are answered.
         const malformed = this.commands.settleAll(ws, frame.results);
         if (malformed > 0) console.warn(`hub: dropped ${malformed} malformed results of ${frame.results.length} from`, attachment.connectorId);
+        if (frame.events) await this.receiveEvents(ws, attachment.connectorId, frame.events);
         return;
       }
       case 'event':
         await this.inbound.receive(ws, attachment.connectorId, frame);
         return;
-      case 'events': {
-        // Each item on its own: a malformed one is dropped unacked (it stays in the connector's outbox), not the rest.
-        const items = frame.events.map((item) => EventFrame.safeParse(item));
-        const malformed = items.filter((i) => !i.success).length;
-        if (malformed > 0) console.warn(`hub: dropped ${malformed} malformed events of ${items.length} from`, attachment.connectorId);
-        await Promise.all(items.flatMap((i) => (i.success ? [this.inbound.receive(ws, attachment.connectorId, i.data)] : [])));
+      case 'events':
+        await this.receiveEvents(ws, attachment.connectorId, frame.events);
         return;
-      }
       case 'ping': // answered by the auto-response; a ping that reaches here was not byte-identical
         ws.send(PONG_FRAME);
         return;
@@ -172,6 +169,14 @@ export class Hub extends DurableObject<Env> {
       case 'hello':
         return;
     }
+  }
+
+  /** The items of an `events` batch, each on its own: a malformed one is dropped unacked (it stays in the connector's outbox), not the rest. */
+  private async receiveEvents(ws: WebSocket, connectorId: string, events: unknown[]): Promise<void> {
+    const items = events.map((item) => EventFrame.safeParse(item));
+    const malformed = items.filter((i) => !i.success).length;
+    if (malformed > 0) console.warn(`hub: dropped ${malformed} malformed events of ${items.length} from`, connectorId);
+    await Promise.all(items.flatMap((i) => (i.success ? [this.inbound.receive(ws, connectorId, i.data)] : [])));
   }
 
   override async webSocketClose(ws: WebSocket, code: number): Promise<void> {
