@@ -100,7 +100,7 @@ export type SessionOptions = {
    * and committed in one transaction with the Signal keys that decrypted it, one fsync before the receipt.
    * Without it they are committed on their own before the keys, as before.
    */
-  commits?: Pick<CommitGroup, 'hold' | 'join' | 'holds' | 'release'>;
+  commits?: Pick<CommitGroup, 'hold' | 'join' | 'release'>;
   /** Takes received media messages: stores their job durably, then fetches the bytes. Without it they are not reported. */
   media?: Pick<MediaReceiver, 'receive'>;
   logger: Logger;
@@ -671,9 +671,7 @@ export class WhatsAppSession {
       hold(() => Promise.all([keep ? this.#remember(keep) : undefined, this.#o.emit(plain, incomingEventId(this.sessionId, plain))]));
       return;
     }
-    // Kept before its event goes out, so whoever hears of it can quote it; in its own commit: written in the
-    // event's group commit, a send in flight at a stream error was lost (connector/stream-errors.test.ts),
-    // for a reason not pinned down yet.
+    // Kept before its event goes out, so whoever hears of it can quote it.
     if (keep) await this.#remember(keep);
     // Media goes out once its bytes are stored; its job is what is durable before the receipt.
     if (event && media) await this.#o.media!.receive(this.sessionId, msg, event, incomingEventId(this.sessionId, event));
