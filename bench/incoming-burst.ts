@@ -4,10 +4,10 @@
 // by messages.upsert). Reported: incoming -> webhook msg/s, latency contact send -> receiver p50/p99, the
 // split from the database's own timestamps, and the connector's CPU per message (what stays on the VPS when
 // the Worker runs on Cloudflare).
-import { readFile } from 'node:fs/promises';
 import { startWebhookReceiver } from '../testing/webhook-receiver.ts';
 import { figure, type BenchSettings, type Figure } from './figure.ts';
 import { RAW_PHONES, type Lab } from './lab.ts';
+import { measureCpu, perMessage, workerdChildren } from './process-cpu.ts';
 import { median, percentile } from './stats.ts';
 
 export const INCOMING_STACK_VARS = { WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true' };
@@ -67,13 +67,6 @@ async function startReceiver() {
   };
 }
 
-/** CPU time (user + system) a process has used, in ms, from /proc/<pid>/stat (clock ticks of 10 ms). */
-async function cpuMs(pid: number): Promise<number> {
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10;
-}
-
 /** Round-robin over the sessions, each message from the next of that session's contacts. */
 function burstPlan(phones: string[], contactPrefix: string, total: number) {
   return Array.from({ length: total }, (_, i) => {
@@ -127,17 +120,29 @@ async function databaseSplit(lab: Lab, ids: string[]) {
   };
 }
 
+/**
+ * Each side's CPU milliseconds per message by process (process-cpu.ts): the Worker's share is workerd's, the
+ * bench process holds the webhook receiver and the local libSQL server. Compares across loaded runs better
+ * than msg/s does.
+ */
 async function gatewayBurst(lab: Lab, receiver: Receiver, plan: { from: string; to: string }[], perSecond: number) {
-  const cpuBefore = await cpuMs(lab.connector.pid);
-  const sent = await lab.simulator.contactBurst(plan, perSecond);
-  const arrived = await receiver.until(sent.map((s) => s.id), ARRIVAL_TIMEOUT_MS);
-  const connectorCpuMsPerMessage = ((await cpuMs(lab.connector.pid)) - cpuBefore) / sent.length;
-  return { ...summarise(sent, arrived), connectorCpuMsPerMessage, split: await databaseSplit(lab, sent.map((s) => s.id)) };
+  const processes = [{ name: 'connector', pid: lab.connector.pid }, { name: 'simulator', pid: lab.simulator.pid }, ...(await workerdChildren())];
+  const { result, cpuMs: spent } = await measureCpu(processes, async () => {
+    const sent = await lab.simulator.contactBurst(plan, perSecond);
+    return { sent, arrived: await receiver.until(sent.map((s) => s.id), ARRIVAL_TIMEOUT_MS) };
+  });
+  const { sent, arrived } = result;
+  const cpuMsPerMessage = perMessage(spent, sent.length);
+  return { ...summarise(sent, arrived), connectorCpuMsPerMessage: cpuMsPerMessage.connector!, cpuMsPerMessage, split: await databaseSplit(lab, sent.map((s) => s.id)) };
 }
 
 async function rawBurst(lab: Lab, plan: { from: string; to: string }[], perSecond: number) {
-  const sent = await lab.simulator.contactBurst(plan, perSecond);
-  return summarise(sent, await lab.raw.untilReceived(sent.map((s) => s.id), REFERENCE_TIMEOUT_MS));
+  const processes = [{ name: 'baileys', pid: lab.raw.pid }, { name: 'simulator', pid: lab.simulator.pid }];
+  const { result, cpuMs: spent } = await measureCpu(processes, async () => {
+    const sent = await lab.simulator.contactBurst(plan, perSecond);
+    return { sent, arrived: await lab.raw.untilReceived(sent.map((s) => s.id), REFERENCE_TIMEOUT_MS) };
+  });
+  return { ...summarise(result.sent, result.arrived), cpuMsPerMessage: perMessage(spent, result.sent.length) };
 }
 
 export async function incomingBurst(lab: Lab, settings: BenchSettings): Promise<Figure[]> {
@@ -171,7 +176,7 @@ export async function incomingBurst(lab: Lab, settings: BenchSettings): Promise<
 
     const runsOf = async (perSecond: number) => {
       const gateway: Awaited<ReturnType<typeof gatewayBurst>>[] = [];
-      const raw: BurstResult[] = [];
+      const raw: Awaited<ReturnType<typeof rawBurst>>[] = [];
       for (let run = 0; run < settings.runs; run++) {
         gateway.push(await gatewayBurst(lab, receiver, gatewayPlan, perSecond));
         if (!referenceUp) continue;
@@ -183,6 +188,8 @@ export async function incomingBurst(lab: Lab, settings: BenchSettings): Promise<
       console.error(
         `  ${label}: ${gateway.map((g) => `${g.perSecond.toFixed(0)} msg/s p50 ${g.p50.toFixed(0)} p99 ${g.p99.toFixed(0)} ms`).join('; ')}; reference ${raw.map((r) => `${r.perSecond.toFixed(0)} msg/s p99 ${r.p99.toFixed(0)} ms`).join('; ')}`,
       );
+      const cpu = (byProcess: Record<string, number>) => Object.entries(byProcess).map(([name, ms]) => `${name} ${ms}`).join(', ');
+      console.error(`    CPU ms per message: ${gateway.map((g) => cpu(g.cpuMsPerMessage)).join(' | ')}; reference ${raw.map((r) => cpu(r.cpuMsPerMessage)).join(' | ')}`);
       return { gateway, raw };
     };
     const paced = await runsOf(PACED_PER_SECOND);
@@ -198,6 +205,7 @@ export async function incomingBurst(lab: Lab, settings: BenchSettings): Promise<
       latencyMs: { ours: r.gateway.map((g) => ({ p50: g.p50, p99: g.p99 })), reference: r.raw.map((g) => ({ p50: g.p50, p99: g.p99 })) },
       databaseSplitMs: r.gateway.map((g) => g.split),
       connectorCpuMsPerMessage: r.gateway.map((g) => g.connectorCpuMsPerMessage),
+      cpuMsPerMessageByProcess: { ours: r.gateway.map((g) => g.cpuMsPerMessage), reference: r.raw.map((g) => g.cpuMsPerMessage) },
       duplicatesAtReceiver: receiver.duplicates(),
     });
     const sustained = med(flat.gateway, (g) => g.perSecond);

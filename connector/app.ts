@@ -184,6 +184,7 @@ export function startConnector(o: ConnectorOptions): RunningConnector {
         emit: emit(sessionId),
         statusStore,
         recentMessages,
+        commits: grouped,
         media,
         logger: log,
         ...(o.baileysLogger ? { baileysLogger: o.baileysLogger } : {}),

@@ -6,7 +6,11 @@
 // only once its own writes are committed, so nothing is acknowledged before it is durable.
 import type { Client, InArgs, InStatement, ResultSet, Transaction, TransactionMode } from '@libsql/client';
 
-type Unit = { statements: InStatement[]; resolve: (results: ResultSet[]) => void; reject: (error: unknown) => void };
+type Part = { statements: InStatement[]; resolve: (results: ResultSet[]) => void; reject: (error: unknown) => void };
+/** One caller's writes, or a join's writes with the held writes it carries: committed all or nothing. */
+type Unit = { parts: Part[]; held?: { key: string; parts: Part[] } };
+
+const statementsOf = (unit: Unit): InStatement[] => [...(unit.held?.parts ?? []), ...unit.parts].flatMap((p) => p.statements);
 
 /** Statements that change rows; anything else (reads, pragmas, schema) goes to the database at once. */
 const WRITE = /^\s*(insert|update|delete|replace)\b/i;
@@ -30,6 +34,10 @@ export class CommitGroup implements Client {
   readonly #db: Client;
   #queue: Unit[] = [];
   #scheduled = false;
+  /** Writes held back under a key until a join under that key carries them, or a release. */
+  readonly #held = new Map<string, Part[]>();
+  /** Set while `hold` or `join` runs its synchronous part: the writes asked for then are routed by it. */
+  #routing: { key: string; as: 'hold' | 'join' } | null = null;
   /** Commits made and units committed, for the benchmark's figures and the tests. */
   readonly stats = { commits: 0, units: 0 };
 
@@ -83,14 +91,66 @@ export class CommitGroup implements Client {
     this.#db.reconnect();
   }
 
+  /**
+   * Runs `issue`; the writes it asks for before its first await are held back under `key`, uncommitted,
+   * until a `join` under the same key carries them into its own transaction (or `release` sends them on).
+   * How an incoming message's event rides in the commit of the Signal keys that decrypted it.
+   */
+  hold<T>(key: string, issue: () => T): T {
+    return this.#routed({ key, as: 'hold' }, issue);
+  }
+
+  /**
+   * Runs `issue`; the writes it asks for before its first await are committed in one transaction with every
+   * write held under `key`, all or nothing: if that transaction fails, the held writes fail with it.
+   */
+  join<T>(key: string, issue: () => T): T {
+    return this.#routed({ key, as: 'join' }, issue);
+  }
+
+  /** Whether writes are held under `key`. */
+  holds(key: string): boolean {
+    return (this.#held.get(key)?.length ?? 0) > 0;
+  }
+
+  /** Commits what is still held under `key` (no join came for it) like any other write. */
+  release(key: string): void {
+    const parts = this.#held.get(key);
+    if (!parts?.length) return;
+    this.#held.delete(key);
+    this.#push({ parts: [], held: { key, parts } });
+  }
+
+  #routed<T>(routing: { key: string; as: 'hold' | 'join' }, issue: () => T): T {
+    const outer = this.#routing;
+    this.#routing = routing;
+    try {
+      return issue();
+    } finally {
+      this.#routing = outer;
+    }
+  }
+
   #enqueue(statements: InStatement[]): Promise<ResultSet[]> {
     if (statements.length === 0) return Promise.resolve([]);
     return new Promise((resolve, reject) => {
-      this.#queue.push({ statements, resolve, reject });
-      if (this.#scheduled) return;
-      this.#scheduled = true;
-      setImmediate(() => void this.#commit());
+      const part: Part = { statements, resolve, reject };
+      const routing = this.#routing;
+      if (routing?.as === 'hold') {
+        this.#held.set(routing.key, [...(this.#held.get(routing.key) ?? []), part]);
+        return;
+      }
+      const held = routing ? this.#held.get(routing.key) : undefined;
+      if (routing && held?.length) this.#held.delete(routing.key);
+      this.#push(routing && held?.length ? { parts: [part], held: { key: routing.key, parts: held } } : { parts: [part] });
     });
+  }
+
+  #push(unit: Unit): void {
+    this.#queue.push(unit);
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    setImmediate(() => void this.#commit());
   }
 
   async #commit(): Promise<void> {
@@ -100,10 +160,7 @@ export class CommitGroup implements Client {
     if (group.length === 1) return this.#commitAlone(group[0]!);
     let results: ResultSet[];
     try {
-      results = await this.#db.batch(
-        group.flatMap((u) => u.statements),
-        'write',
-      );
+      results = await this.#db.batch(group.flatMap(statementsOf), 'write');
     } catch {
       // The whole transaction was rolled back: each caller's writes get a transaction of their own.
       for (const unit of group) await this.#commitAlone(unit);
@@ -112,20 +169,26 @@ export class CommitGroup implements Client {
     this.stats.commits++;
     this.stats.units += group.length;
     let at = 0;
-    for (const unit of group) {
-      unit.resolve(results.slice(at, at + unit.statements.length));
-      at += unit.statements.length;
-    }
+    for (const unit of group) at = settle(unit, results, at);
   }
 
   async #commitAlone(unit: Unit): Promise<void> {
     try {
-      const results = await this.#db.batch(unit.statements, 'write');
+      const results = await this.#db.batch(statementsOf(unit), 'write');
       this.stats.commits++;
       this.stats.units++;
-      unit.resolve(results);
+      settle(unit, results, 0);
     } catch (error) {
-      unit.reject(error);
+      for (const part of [...(unit.held?.parts ?? []), ...unit.parts]) part.reject(error);
     }
   }
+}
+
+/** Hands each part of a committed unit its own results, from `at` in the transaction's; returns where the next unit's begin. */
+function settle(unit: Unit, results: ResultSet[], at: number): number {
+  for (const part of [...(unit.held?.parts ?? []), ...unit.parts]) {
+    part.resolve(results.slice(at, at + part.statements.length));
+    at += part.statements.length;
+  }
+  return at;
 }

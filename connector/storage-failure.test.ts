@@ -26,10 +26,15 @@ function armedIncoming(statement: InStatement): string | undefined {
 
 const injected = () => Promise.reject(new Error('SQLITE_IOERR: disk I/O error (injected)'));
 
+/** Whether every statement is a write of `sessionId`'s own: the message's unit committed alone, not a group. */
+const ownUnit = (statements: InStatement[], sessionId: string) =>
+  statements.every((s) => typeof s === 'object' && Array.isArray(s.args) && s.args.includes(sessionId));
+
 /**
  * The real store, but the first outbox write of an incoming message of an armed session throws. The
- * connector commits writes in groups (commit-group.ts), retrying each caller's alone when a group fails: the
- * write fails its group and then its own commit, once, as one failing write would.
+ * connector commits writes in groups (commit-group.ts), retrying each unit alone when a group fails; an
+ * incoming message's unit is its event, its recent message and its Signal keys (one commit). The write
+ * fails its group and then its own unit's commit, once, as one failing write would.
  */
 function failingOutbox(db: Client): Client {
   return new Proxy(db, {
@@ -46,7 +51,7 @@ function failingOutbox(db: Client): Client {
         return (statements: InStatement[], mode?: TransactionMode) => {
           const armed = statements.map(armedIncoming).find((s) => s !== undefined);
           if (armed) {
-            if (statements.length === 1) failOnce.delete(armed);
+            if (ownUnit(statements, armed)) failOnce.delete(armed);
             return injected();
           }
           return target.batch(statements, mode);

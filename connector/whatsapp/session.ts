@@ -8,12 +8,16 @@ import {
   makeCacheableSignalKeyStore,
   type BaileysEventMap,
   type BinaryNode,
+  type CacheStore,
+  type SignalKeyStore,
   type UserFacingSocketConfig,
   type WAMessage,
   type WAMessageKey,
   type WASocket,
 } from '@whiskeysockets/baileys';
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Logger } from 'pino';
+import type { CommitGroup } from '../commit-group.ts';
 import type { CommandData, PairingCodeResult, SendFailure, SendTextResult, SessionEvent } from '../../shared/protocol.ts';
 import type { SentRecord } from './sent-record.ts';
 import type { MediaReceiver } from '../media/media-receiver.ts';
@@ -49,10 +53,14 @@ import { statusAfterClose, statusFromConnectionUpdate } from './status.ts';
 /**
  * Baileys' config plus the hooks our patch adds (connector/patches): `beforeMessageReceipt` is awaited for each
  * decrypted incoming message before Baileys sends the delivery receipt, after which WhatsApp would never
- * redeliver it; `onMediaUploadBytes` hears of each chunk of a media upload as it is read from its file.
+ * redeliver it (and so is the function it may hand back, once the Signal key transaction committed);
+ * `messageTransactionScope` wraps that transaction; `onMediaUploadBytes` hears of each chunk of a media upload as it is read from its file.
  */
 export type PatchedSocketConfig = UserFacingSocketConfig & {
-  beforeMessageReceipt?: (msg: WAMessage) => Promise<void>;
+  /** May hand back a function that settles writes it left to commit with the Signal keys; awaited before the receipt. */
+  beforeMessageReceipt?: (msg: WAMessage) => Promise<void | (() => Promise<void>)>;
+  /** Runs an incoming message's Signal key transaction (its decryption, the hook and the keys' commit). */
+  messageTransactionScope?: <T>(run: () => Promise<T>) => Promise<T>;
   onMediaUploadBytes?: (bytes: number) => void;
 };
 
@@ -88,6 +96,12 @@ export type SessionOptions = {
   statusStore: MessageStatusStore;
   /** Messages sent and received, kept durably so a retry receipt is answered after a reconnect or restart. */
   recentMessages: RecentMessages;
+  /**
+   * The store's group commit (commit-group.ts): an incoming message's event and recent-message rows are held
+   * and committed in one transaction with the Signal keys that decrypted it, one fsync before the receipt.
+   * Without it they are committed on their own before the keys, as before.
+   */
+  commits?: Pick<CommitGroup, 'hold' | 'join' | 'release'>;
   /** Takes received media messages: stores their job durably, then fetches the bytes. Without it they are not reported. */
   media?: Pick<MediaReceiver, 'receive'>;
   logger: Logger;
@@ -141,6 +155,9 @@ export class WhatsAppSession {
   #reconnectTimer: NodeJS.Timeout | null = null;
   #settle: (() => void) | null = null;
   #statusEvents: Promise<void> = Promise.resolve();
+  /** The incoming message whose Signal key transaction is running, with the key its held writes are under. */
+  readonly #messageCommit = new AsyncLocalStorage<{ key: string; failed: boolean }>();
+  #messageSeq = 0;
   /** Messages the receipt hook already stored, so messages.upsert does not store them again. */
   readonly #hooked = new Set<string>();
   readonly #statuses: MessageStatuses;
@@ -383,7 +400,8 @@ export class WhatsAppSession {
           delete auth.state.creds.me;
           delete auth.state.creds.pairingCode;
         }
-        this.#auth = { auth, keys: makeCacheableSignalKeyStore(auth.state.keys, this.#o.baileysLogger, createKeyCache()) };
+        const cache = createKeyCache();
+        this.#auth = { auth, keys: makeCacheableSignalKeyStore(this.#joiningHeld(auth.state.keys, cache), this.#o.baileysLogger, cache) };
       }
       if (epoch !== this.#epoch || !this.#wanted) return;
       const { auth, keys } = this.#auth;
@@ -401,17 +419,35 @@ export class WhatsAppSession {
         // A throw here makes Baileys nack the message, and WhatsApp is not known to deliver a nacked message
         // again. So a message that could not be stored closes the socket first: neither receipt nor nack can
         // leave, and at the next login WhatsApp's offline delivery brings every unreceipted message again.
+        messageTransactionScope: (run) => (this.#o.commits ? this.#messageCommit.run({ key: `${this.sessionId}\n${++this.#messageSeq}`, failed: false }, run) : run()),
         beforeMessageReceipt: async (msg) => {
           if (!created || !msg.key.id) return;
-          try {
-            await this.#onMessage(created, msg);
-          } catch (err) {
+          const socket = created;
+          const notStored = (err: unknown) => {
             this.#log.error({ err, messageId: msg.key.id }, 'could not store an incoming message; reconnecting so WhatsApp delivers it again');
-            void created.end(new Error('could not store an incoming message'));
+            void socket.end(new Error('could not store an incoming message'));
             throw err;
+          };
+          const scope = this.#messageCommit.getStore();
+          const commits = this.#o.commits;
+          let held: Promise<unknown> | undefined;
+          try {
+            await this.#onMessage(socket, msg, scope && commits ? (issue) => (held = commits.hold(scope.key, issue)) : undefined);
+          } catch (err) {
+            notStored(err);
           }
           this.#hooked.add(msg.key.id);
           if (this.#hooked.size > HOOKED_IDS) this.#hooked.delete(this.#hooked.values().next().value!);
+          if (!held || !scope || !commits) return;
+          // Failing with the key commit, nobody may be left awaiting it: settle() is not called then.
+          const stored = held.then(() => undefined, (err: unknown) => err);
+          // Called once the key transaction committed: the held writes rode in it (or, with no keys to
+          // write, go now on their own); the receipt waits for them either way.
+          return async () => {
+            commits.release(scope.key);
+            const err = await stored;
+            if (err !== undefined) notStored(err);
+          };
         },
       });
       created = sock;
@@ -606,7 +642,11 @@ export class WhatsAppSession {
     }, delay);
   }
 
-  async #onMessage(sock: WASocket, msg: BaileysEventMap['messages.upsert']['messages'][number]): Promise<void> {
+  /**
+   * Stores an incoming message's event. With `hold` (the receipt hook, given a group commit) a plain event's
+   * writes are asked for through it and not awaited: they commit with the Signal keys of its decryption.
+   */
+  async #onMessage(sock: WASocket, msg: BaileysEventMap['messages.upsert']['messages'][number], hold?: (issue: () => Promise<unknown>) => void): Promise<void> {
     if (msg.key.fromMe) {
       await this.#onPhoneMessage(sock, msg);
       return;
@@ -626,13 +666,19 @@ export class WhatsAppSession {
     const replyTo = base ? replyToOf(msg) : undefined;
     let event = base && replyTo ? { ...base, replyTo } : base;
     if (event && inGroup) event = { ...event, ...(await this.#groupContext(sock, msg)) };
-    // Kept before its event goes out, so whoever hears of it can quote it; in its own commit: written in the
-    // event's group commit, a send in flight at a stream error was lost (connector/stream-errors.test.ts),
-    // for a reason not pinned down yet.
-    if (msg.key.id && msg.key.remoteJid && msg.message && !msg.messageStubType) {
-      const at = timestampMs(msg.messageTimestamp, this.#o.now());
-      await this.#remember({ id: msg.key.id, remoteJid: msg.key.remoteJid, fromMe: false, message: msg.message, at });
+    const keep =
+      msg.key.id && msg.key.remoteJid && msg.message && !msg.messageStubType
+        ? { id: msg.key.id, remoteJid: msg.key.remoteJid, fromMe: false, message: msg.message, at: timestampMs(msg.messageTimestamp, this.#o.now()) }
+        : null;
+    if (hold && this.#o.commits && event && !media) {
+      // Both writes are asked for before any await, so both are held: one transaction with the keys, and the
+      // event goes out only after it, so whoever hears of it can quote it.
+      const plain = event;
+      hold(() => Promise.all([keep ? this.#remember(keep) : undefined, this.#o.emit(plain, incomingEventId(this.sessionId, plain))]));
+      return;
     }
+    // Kept before its event goes out, so whoever hears of it can quote it.
+    if (keep) await this.#remember(keep);
     // Media goes out once its bytes are stored; its job is what is durable before the receipt.
     if (event && media) await this.#o.media!.receive(this.sessionId, msg, event, incomingEventId(this.sessionId, event));
     else if (event) await this.#o.emit(event, incomingEventId(this.sessionId, event));
@@ -698,6 +744,38 @@ export class WhatsAppSession {
     } catch (err) {
       this.#log.error({ err }, 'could not delete the stored messages of a wiped session');
     }
+  }
+
+  /**
+   * The Signal key store whose writes, made in an incoming message's transaction, carry the writes its hook
+   * held (its event, its recent message) into the same commit: its keys are never durable without its event.
+   * If that commit fails, the message was not stored: its keys must never be committed (Baileys retries the
+   * commit), the cache Baileys filled before the write is emptied so the next read comes from the store,
+   * and the socket closes as a failed store in the receipt hook does: neither receipt nor nack may leave.
+   */
+  #joiningHeld(keys: SignalKeyStore, cache: CacheStore): SignalKeyStore {
+    const commits = this.#o.commits;
+    if (!commits) return keys;
+    return {
+      ...keys,
+      set: async (data) => {
+        const scope = this.#messageCommit.getStore();
+        if (!scope) return keys.set(data);
+        if (scope.failed) {
+          cache.flushAll();
+          throw new Error('not committing the Signal keys of an incoming message that could not be stored');
+        }
+        try {
+          await commits.join(scope.key, () => keys.set(data));
+        } catch (err) {
+          scope.failed = true;
+          cache.flushAll();
+          this.#log.error({ err }, 'could not store an incoming message with its Signal keys; reconnecting so WhatsApp delivers it again');
+          void this.#sock?.end(new Error('could not store an incoming message'));
+          throw err;
+        }
+      },
+    };
   }
 
   /** Keeps a message for retry receipts; a failure costs only a later resend, so it is logged, not thrown. */
