@@ -542,8 +542,9 @@ export const HubFrame = z.discriminatedUnion('type', [
      */
     removed: z.array(sessionId).max(100_000).default([]),
     /**
-     * The connector's lease: the hub may give its sessions to another connector once its link has been
-     * silent this long, so the connector closes its WhatsApp sockets well before (fencing). Optional, additive.
+     * The connector's lease: the hub may give its sessions to another connector once this long has passed
+     * since the last renewal it answered (`renew`/`renewed`), so the connector closes its WhatsApp sockets
+     * well before (fencing). Without it the connector renews nothing and never fences.
      */
     leaseMs: z.number().int().positive().optional(),
   }),
