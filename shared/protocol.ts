@@ -36,7 +36,7 @@ export const CloseCode = {
    * The connector's lease is not renewed on this link: it ran out, another connector was given its sessions,
    * or the link was silent for a lease. The connector says hello again for a fresh lease.
    */
-  leaseLost: 4004,
+  leaseLost: 4005,
 } as const;
 
 const sessionId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/);

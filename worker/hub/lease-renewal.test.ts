@@ -95,7 +95,7 @@ describe('leases renewed on evidence', () => {
     for (const id of ofLive) expect(await ownerOf(id)).toBe('ls-live');
   }, 30_000);
 
-  it('closes with 4004, without answering, a renewal of a lease that is no longer this link’s', async () => {
+  it('closes with 4005, without answering, a renewal of a lease that is no longer this link’s', async () => {
     const { script } = await connect('ls-taken');
     await script.next('renewed');
     // A checker took the lease (or a newer welcome did): the epoch moved on.
