@@ -1,5 +1,5 @@
-// Fencing: the hub gives a connector's sessions to another connector once its lease (renewed by the pings
-// the hub answers) has gone unrenewed for leaseMs. Before that can happen the connector closes its WhatsApp
+// Fencing: the hub gives a connector's sessions to another connector once its lease (renewed by the
+// `renew` frames its hub answers after writing the lease to the directory) has gone unrenewed for leaseMs. Before that can happen the connector closes its WhatsApp
 // sockets itself, so a session never runs on two connectors and WhatsApp never sees them fight.
 
 /**
@@ -14,7 +14,7 @@ export function fenceAfterMs(leaseMs: number): number {
   return Math.floor(leaseMs * FENCE_FRACTION);
 }
 
-/** How often to ping so that a healthy link renews well inside the fence (three renewals per fence window). */
+/** How often to ask for a renewal so that a healthy link renews well inside the fence (three per fence window). */
 export function renewEveryMs(heartbeatMs: number, leaseMs: number | undefined): number {
   return leaseMs === undefined ? heartbeatMs : Math.max(100, Math.min(heartbeatMs, Math.floor(fenceAfterMs(leaseMs) / 3)));
 }
@@ -26,8 +26,8 @@ export type FenceOptions = {
 };
 
 /**
- * Watches renewals. `renewed(at, leaseMs)` takes the time the renewing ping was SENT: the hub heard it no
- * earlier, so its copy of the lease runs out no earlier than at + leaseMs.
+ * Watches renewals. `renewed(at, leaseMs)` takes the time the renewing frame was SENT: the hub heard it no
+ * earlier, so the lease it wrote runs out no earlier than at + leaseMs.
  */
 export class Fence {
   readonly #o: Required<FenceOptions>;

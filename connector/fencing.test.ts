@@ -10,7 +10,7 @@ let dir: string;
 let simulator: Simulator;
 useSimulatorWorld('kabar-fencing-', (world) => ({ simulator, dir } = world));
 
-/** Short enough for a test, long enough that a loaded machine renews well inside it (pings every ~650 ms). */
+/** Short enough for a test, long enough that a loaded machine renews well inside it (a renewal every second). */
 const LEASE_MS = 4_000;
 
 function watchSimulator() {
@@ -26,7 +26,7 @@ function watchSimulator() {
 }
 
 describe('connector fencing', () => {
-  it('closes its WhatsApp socket with LEASE_LOST before the lease runs out when the hub stops answering, and resumes on the next welcome', async () => {
+  it('closes its WhatsApp socket with LEASE_LOST before the lease runs out when the hub stops renewing though it still answers pings, and resumes on the next welcome', async () => {
     const phone = '6281100000051';
     const seen = watchSimulator();
     const stack = await startStack(simulator.wsUrl, join(dir, 'fence.db'), [{ sessionId: 'fenced', state: 'running', authEpoch: 0 }], { leaseMs: LEASE_MS });
@@ -35,24 +35,24 @@ describe('connector fencing', () => {
       await simulator.scan(qr, phone);
       await hubEvent(stack.hub, 'fenced', 'connection.update', (e) => e.status === 'WORKING');
 
-      // The hub stops renewing: no pong answers a ping from here on, so its lease runs out LEASE_MS after
-      // the last ping it answered.
-      let lastAnsweredPingAt = Date.now();
+      // The hub stops renewing (it cannot write the directory), while the runtime still answers every ping:
+      // its lease runs out LEASE_MS after the last renewal it answered.
+      let lastAnsweredRenewalAt = Date.now();
       let answering = true;
-      stack.hub.events.on('ping', () => {
-        if (answering) lastAnsweredPingAt = Date.now();
+      stack.hub.events.on('renew', () => {
+        if (answering) lastAnsweredRenewalAt = Date.now();
       });
       answering = false;
-      stack.hub.setPongs(false);
+      stack.hub.setRenewals(false);
       const from = stack.hub.received.length;
       const stopped = await hubEvent(stack.hub, 'fenced', 'connection.update', (e) => e.status === 'STOPPED', from);
       expect(stopped.code).toBe('LEASE_LOST');
       const closedAt = seen.disconnectedAt.get(phone);
       expect(closedAt).toBeDefined();
       // The fence: the socket was closed while the hub's lease on this connector was still valid.
-      expect(closedAt!).toBeLessThan(lastAnsweredPingAt + LEASE_MS);
+      expect(closedAt!).toBeLessThan(lastAnsweredRenewalAt + LEASE_MS);
 
-      stack.hub.setPongs(true);
+      stack.hub.setRenewals(true);
       await hubEvent(stack.hub, 'fenced', 'connection.update', (e) => e.status === 'WORKING', from);
       expect(seen.replaced).toEqual([]);
       expect(seen.unlinked).toEqual([]);
@@ -76,7 +76,7 @@ describe('connector fencing', () => {
 
       // Alpha's hub goes silent and, by the time alpha is welcomed again, has given the session away.
       alpha.hub.setSessions([]);
-      alpha.hub.setPongs(false);
+      alpha.hub.setRenewals(false);
       const stopped = await hubEvent(alpha.hub, 'moving', 'connection.update', (e) => e.status === 'STOPPED');
       expect(stopped.code).toBe('LEASE_LOST');
 
@@ -90,7 +90,7 @@ describe('connector fencing', () => {
         expect(received.text).toBe('sent after the move');
 
         // Alpha comes back: its hello no longer lists the session, and it starts nothing.
-        alpha.hub.setPongs(true);
+        alpha.hub.setRenewals(true);
         const hello = new Promise<string[]>((resolve) => alpha.hub.events.once('hello', (h) => resolve(h.held)));
         alpha.hub.drop();
         expect(await hello).toEqual([]);

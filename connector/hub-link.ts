@@ -1,5 +1,7 @@
 // The connector's one WebSocket link to the hub: dials, proves itself (challenge -> hello -> welcome),
-// keeps a heartbeat, reconnects with backoff, sends the outbox oldest first and answers each command once.
+// keeps a heartbeat, asks for its lease to be renewed, reconnects with backoff, sends the outbox oldest
+// first and answers each command once.
+import { randomBytes } from 'node:crypto';
 import { EventEmitter, once } from 'node:events';
 import { WebSocket } from 'ws';
 import type { SessionStatus } from '../shared/status.ts';
@@ -69,7 +71,10 @@ export type HubLinkEvents = {
   ready: [];
   disconnected: [{ code: number; reason: string }];
   acked: [string[]];
-  /** The hub answered: its lease on this connector runs from `at` (when the answered frame was sent) for `leaseMs`. */
+  /**
+   * The hub wrote a lease and said so (the welcome, or a `renewed`): its lease on this connector runs from
+   * `at` (when the answered frame was sent) for `leaseMs`. A pong renews nothing: the runtime answers it.
+   */
   renewed: [{ at: number; leaseMs: number | undefined }];
 };
 
@@ -87,12 +92,16 @@ export class HubLink extends EventEmitter<HubLinkEvents> {
   #hubProtocol: number | null = null;
   #reconnectTimer: NodeJS.Timeout | null = null;
   #heartbeat: NodeJS.Timeout | null = null;
+  #renewals: NodeJS.Timeout | null = null;
+  /** This process, named in every hello: a drain holds across its reconnects and ends with a restart. */
+  readonly #instance = randomBytes(12).toString('base64url');
+  /** When each unanswered renewal of the current link was sent, by its id. */
+  readonly #renewalsSentAt = new Map<number, number>();
+  #renewalId = 0;
   #resendTimer: NodeJS.Timeout | null = null;
   #lastAckAt = 0;
   #authTimer: NodeJS.Timeout | null = null;
   #lastPongAt = 0;
-  /** When each unanswered ping (and the hello) was sent, oldest first: a pong renews from its ping's send time. */
-  readonly #pingsSentAt: number[] = [];
   #helloSentAt = 0;
   #leaseMs: number | undefined;
   /** Highest outbox seq sent on the current socket; reset to 0 on every welcome so unacked events go again. */
@@ -226,7 +235,7 @@ export class HubLink extends EventEmitter<HubLinkEvents> {
         const [proof, held] = await Promise.all([connectorProof(secret, connectorId, frame.nonce, timestamp), this.#options.heldSessions()]);
         const live = this.#options.liveStatuses();
         this.#helloSentAt = timestamp;
-        this.#send(ws, { type: 'hello', protocol: PROTOCOL_VERSION, connectorId, nonce: frame.nonce, timestamp, proof, held, live });
+        this.#send(ws, { type: 'hello', protocol: PROTOCOL_VERSION, connectorId, nonce: frame.nonce, timestamp, proof, held, live, instance: this.#instance });
         return;
       }
       case 'welcome':
@@ -261,13 +270,20 @@ export class HubLink extends EventEmitter<HubLinkEvents> {
       case 'pong':
         this.#onPong();
         return;
+      case 'renewed': {
+        if (this.#ws !== ws) return;
+        const sentAt = this.#renewalsSentAt.get(frame.id);
+        if (sentAt === undefined) return;
+        // Answers come in order; any older one still unanswered will not renew more than this one did.
+        for (const id of this.#renewalsSentAt.keys()) if (id <= frame.id) this.#renewalsSentAt.delete(id);
+        this.emit('renewed', { at: sentAt, leaseMs: this.#leaseMs });
+        return;
+      }
     }
   }
 
   #onPong(): void {
     this.#lastPongAt = this.#options.now();
-    const sentAt = this.#pingsSentAt.shift();
-    if (sentAt !== undefined) this.emit('renewed', { at: sentAt, leaseMs: this.#leaseMs });
   }
 
   #onWelcome(ws: WebSocket, heartbeatMs: number): void {
@@ -278,10 +294,9 @@ export class HubLink extends EventEmitter<HubLinkEvents> {
     this.#lastPongAt = this.#welcomedAt;
     this.#sentUpTo = 0;
     this.#unacked.clear();
-    this.#pingsSentAt.length = 0;
+    this.#renewalsSentAt.clear();
     if (this.#heartbeat) clearInterval(this.#heartbeat);
-    // With a lease, pings also renew it, so they come often enough to renew well inside the fence window;
-    // the hub answers them without waking up.
+    // Pings are answered by the runtime without waking the hub: they show the socket is alive, nothing more.
     this.#heartbeat = setInterval(() => {
       // Two silent intervals: the link is dead even if TCP has not noticed (NAT timeouts, a frozen hub).
       if (this.#options.now() - this.#lastPongAt > 2 * heartbeatMs) {
@@ -289,9 +304,20 @@ export class HubLink extends EventEmitter<HubLinkEvents> {
         ws.terminate();
         return;
       }
-      this.#pingsSentAt.push(this.#options.now());
       ws.send(PING_FRAME);
-    }, renewEveryMs(heartbeatMs, this.#leaseMs));
+    }, heartbeatMs);
+    // The lease is renewed only by a hub that wrote it to the directory, so renewals wake the hub: a few
+    // times a lease, three chances inside the fence window.
+    if (this.#renewals) clearInterval(this.#renewals);
+    this.#renewals = null;
+    const leaseMs = this.#leaseMs;
+    if (leaseMs !== undefined) {
+      this.#renewals = setInterval(() => {
+        const id = this.#renewalId++;
+        this.#renewalsSentAt.set(id, this.#options.now());
+        this.#send(ws, { type: 'renew', id });
+      }, renewEveryMs(heartbeatMs, leaseMs));
+    }
     // An event the hub took but did not ack (it could not store it just then) would otherwise wait for the
     // next reconnect: with no ack for a while, send everything unacked again; the hub stores each id once.
     this.#lastAckAt = this.#welcomedAt;
@@ -314,9 +340,11 @@ export class HubLink extends EventEmitter<HubLinkEvents> {
     this.#ws = null;
     this.#ready = false;
     if (this.#heartbeat) clearInterval(this.#heartbeat);
+    if (this.#renewals) clearInterval(this.#renewals);
     if (this.#resendTimer) clearInterval(this.#resendTimer);
     if (this.#authTimer) clearTimeout(this.#authTimer);
     this.#heartbeat = null;
+    this.#renewals = null;
     this.#resendTimer = null;
     this.#authTimer = null;
     this.emit('disconnected', { code, reason });

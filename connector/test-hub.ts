@@ -1,5 +1,5 @@
 // A stand-in for the hub's side of the protocol on a loopback port, for connector tests until the real
-// Worker hub can be used in-process: challenge, proof check (4001), welcome, pong, acks on request.
+// Worker hub can be used in-process: challenge, proof check (4001), welcome, pong, lease renewals, acks on request.
 import { randomBytes } from 'node:crypto';
 import { EventEmitter, once } from 'node:events';
 import { createServer, type RequestListener } from 'node:http';
@@ -43,7 +43,7 @@ export type TestHubOptions = {
 export type TestHub = {
   url: string;
   /** Frames and socket changes, for tests to wait on with once(). */
-  events: EventEmitter<{ dialled: [string]; hello: [HelloFrame]; welcomed: [WebSocket]; event: [EventFrame]; result: [ResultFrame]; results: [number]; eventBatch: [number]; frame: [ConnectorFrame['type']]; seen: [SeenFrame]; ping: []; closed: [number] }>;
+  events: EventEmitter<{ dialled: [string]; hello: [HelloFrame]; welcomed: [WebSocket]; event: [EventFrame]; result: [ResultFrame]; results: [number]; eventBatch: [number]; frame: [ConnectorFrame['type']]; seen: [SeenFrame]; ping: []; renew: [number]; closed: [number] }>;
   /** Every event frame received, in order, including resends. */
   received: EventFrame[];
   setSessions(sessions: DesiredSession[]): void;
@@ -52,6 +52,8 @@ export type TestHub = {
   setAutoAck(on: boolean): void;
   /** Stops answering pings (to exercise the connector's dead-link detection). */
   setPongs(on: boolean): void;
+  /** Stops answering lease renewals, as a hub that cannot write the directory (the connector fences itself). */
+  setRenewals(on: boolean): void;
   send(frame: HubFrame): void;
   /** Cuts the current connector socket without a close handshake. */
   drop(): void;
@@ -67,6 +69,7 @@ export async function startTestHub(options: TestHubOptions): Promise<TestHub> {
   let removed = options.removed ?? [];
   let autoAck = options.autoAck ?? false;
   let pongs = true;
+  let renewals = true;
   let current: WebSocket | null = null;
 
   const protocol = options.protocol ?? PROTOCOL_VERSION;
@@ -140,6 +143,9 @@ export async function startTestHub(options: TestHubOptions): Promise<TestHub> {
         }
       } else if (frame?.type === 'seen') {
         events.emit('seen', frame);
+      } else if (frame?.type === 'renew') {
+        events.emit('renew', frame.id);
+        if (renewals) ws.send(JSON.stringify({ type: 'renewed', id: frame.id } satisfies HubFrame));
       }
     });
   });
@@ -163,6 +169,9 @@ export async function startTestHub(options: TestHubOptions): Promise<TestHub> {
     },
     setPongs: (on) => {
       pongs = on;
+    },
+    setRenewals: (on) => {
+      renewals = on;
     },
     send: (frame) => current?.send(JSON.stringify(frame)),
     drop: () => current?.terminate(),

@@ -1,11 +1,15 @@
-// The hub <-> connector wire protocol, version 2: every frame is one JSON text message, a union keyed on
+// The hub <-> connector wire protocol, version 3: every frame is one JSON text message, a union keyed on
 // `type`, checked with safeParse on receipt by both sides. shared/protocol.md explains the flow.
 import { z } from 'zod';
 import { PacingPolicy } from './pacing.ts';
 import { MessageStatus, SessionStatus, StatusReasonCode } from './status.ts';
 
-/** 2: a connector dials its own hub (`/hub/connect?connector=<id>`), one hub per connector; see protocol.md. */
-export const PROTOCOL_VERSION = 2;
+/**
+ * 2: a connector dials its own hub (`/hub/connect?connector=<id>`), one hub per connector. 3: the lease is
+ * renewed by `renew` frames the hub answers once it has written the lease to Turso, not by pings; the hello
+ * names the connector's process (`instance`). See protocol.md.
+ */
+export const PROTOCOL_VERSION = 3;
 
 /** A connector's id: in its hello, and in the `connector` query of the URL it dials. */
 export const ConnectorId = z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/);
@@ -28,6 +32,11 @@ export const CloseCode = {
   unsupportedVersion: 4002,
   /** Another socket authenticated with the same connector id; the newest wins. */
   replaced: 4003,
+  /**
+   * The connector's lease is not renewed on this link: it ran out, another connector was given its sessions,
+   * or the link was silent for a lease. The connector says hello again for a fresh lease.
+   */
+  leaseLost: 4005,
 } as const;
 
 const sessionId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/);
@@ -508,6 +517,8 @@ export type CommandErrorCode = z.infer<typeof CommandErrorCode>;
  */
 export const FRAME_BATCH_MAX = 256;
 const batchItems = z.array(z.unknown()).min(1).max(FRAME_BATCH_MAX);
+/** Numbers a connector's lease renewals on one link, so each answer is matched to its send time. */
+const renewalId = z.number().int().nonnegative();
 
 /** One command for the connector to run and answer once, by `id`, before `deadline` (epoch ms). */
 export const CommandFrame = z.object({ type: z.literal('command'), id: z.string(), deadline: z.number().int(), command: Command });
@@ -531,8 +542,9 @@ export const HubFrame = z.discriminatedUnion('type', [
      */
     removed: z.array(sessionId).max(100_000).default([]),
     /**
-     * The connector's lease: the hub may give its sessions to another connector once its link has been
-     * silent this long, so the connector closes its WhatsApp sockets well before (fencing). Optional, additive.
+     * The connector's lease: the hub may give its sessions to another connector once this long has passed
+     * since the last renewal it answered (`renew`/`renewed`), so the connector closes its WhatsApp sockets
+     * well before (fencing). Without it the connector renews nothing and never fences.
      */
     leaseMs: z.number().int().positive().optional(),
   }),
@@ -543,6 +555,8 @@ export const HubFrame = z.discriminatedUnion('type', [
   z.object({ type: z.literal('commands'), commands: batchItems }),
   z.object({ type: z.literal('ack'), ids: z.array(eventId) }),
   z.object({ type: z.literal('pong') }),
+  /** The `renew` of that id was written to the directory: the lease runs a lease from when it was sent. */
+  z.object({ type: z.literal('renewed'), id: renewalId }),
 ]);
 export type HubFrame = z.infer<typeof HubFrame>;
 
@@ -583,6 +597,11 @@ export const ConnectorFrame = z.discriminatedUnion('type', [
      * this hello may be stale, so it takes these, and STARTING for the rest of this connector's sessions.
      */
     live: z.array(z.object({ sessionId, status: SessionStatus })).max(100_000).default([]),
+    /**
+     * This connector process, fixed from its start to its exit: a drain holds while the same process says
+     * hello again (a reconnect) and ends when another one does (restarted after its maintenance).
+     */
+    instance: z.string().regex(/^[A-Za-z0-9_-]{8,64}$/),
   }),
   ResultFrame,
   /**
@@ -595,6 +614,8 @@ export const ConnectorFrame = z.discriminatedUnion('type', [
   /** Several `event` frames, each item checked on its own (see FRAME_BATCH_MAX); each is acked by its id as before. */
   z.object({ type: z.literal('events'), events: batchItems }),
   z.object({ type: z.literal('ping') }),
+  /** Asks the hub to renew this connector's lease (every leaseMs / 4); answered `renewed` with the same id. */
+  z.object({ type: z.literal('renew'), id: renewalId }),
   /**
    * When each WORKING session last heard from WhatsApp (epoch ms), sent at most every SEEN_INTERVAL_MS and
    * only for sessions heard from since: not durable, not an event. Additive: an older hub drops it.

@@ -1,5 +1,6 @@
 // A connector played by a test: a real WebSocket client that speaks the hub protocol frame by frame, so
 // hub behaviour (auth, desired state, command relay, acks) is tested before and apart from the real one.
+import { randomBytes } from 'node:crypto';
 import WebSocket from 'ws';
 import { connectorProof } from '../shared/connector-proof.ts';
 import { HubFrame, PROTOCOL_VERSION, parseFrame, type ConnectorFrame } from '../shared/protocol.ts';
@@ -13,6 +14,13 @@ export interface ScriptedConnector {
   send(frame: ConnectorFrame | string): void;
   closed: Promise<{ code: number; reason: string }>;
   close(): Promise<void>;
+  /**
+   * Renews the lease every leaseMs / 4 once welcomed with one, as a connector does; the hub's answers are
+   * not kept, only handed to a `next('renewed')` already waiting.
+   */
+  renewing(leaseMs: number): void;
+  /** Goes silent without closing, as a frozen machine or a cut cable: sends nothing more, renews nothing. */
+  freeze(): void;
 }
 
 export interface ScriptOptions {
@@ -26,6 +34,8 @@ export interface ScriptOptions {
   silent?: boolean;
   /** The connector id in the dialled URL when it is not `connectorId`; null dials the bare path of protocol 1. */
   dial?: string | null;
+  /** The connector process the hello names (a fresh one unless given: a reconnect of the same process passes its own). */
+  instance?: string;
 }
 
 /** Dials the hub of `connectorId` as a connector of protocol 2 does; without one, the bare path of protocol 1. */
@@ -38,10 +48,15 @@ export async function openScriptedSocket(hubUrl: string, connectorId?: string): 
     if (!frame) throw new Error(`hub sent an invalid frame: ${data.toString()}`);
     const waiter = waiters.findIndex((w) => w.type === frame.type && w.match(frame));
     if (waiter >= 0) waiters.splice(waiter, 1)[0]!.resolve(frame);
-    else buffered.push(frame);
+    else if (frame.type !== 'renewed') buffered.push(frame);
   });
+  let renewals: NodeJS.Timeout | undefined;
+  let frozen = false;
   const closed = new Promise<{ code: number; reason: string }>((resolve) =>
-    socket.on('close', (code, reason) => resolve({ code, reason: reason.toString() })),
+    socket.on('close', (code, reason) => {
+      clearInterval(renewals);
+      resolve({ code, reason: reason.toString() });
+    }),
   );
   await new Promise<void>((resolve, reject) => {
     socket.once('open', () => resolve());
@@ -54,12 +69,27 @@ export async function openScriptedSocket(hubUrl: string, connectorId?: string): 
       return new Promise((resolve) => waiters.push({ type, match: match as never, resolve: resolve as never }));
     },
     send(frame) {
+      if (frozen || socket.readyState !== WebSocket.OPEN) return;
       socket.send(typeof frame === 'string' ? frame : JSON.stringify(frame));
     },
     closed,
     async close() {
-      if (socket.readyState !== WebSocket.CLOSED) socket.close(1000);
+      clearInterval(renewals);
+      if (frozen) socket.terminate();
+      else if (socket.readyState !== WebSocket.CLOSED) socket.close(1000);
       await closed;
+    },
+    renewing(leaseMs) {
+      let id = 0;
+      clearInterval(renewals);
+      renewals = setInterval(() => script.send({ type: 'renew', id: id++ }), Math.max(100, Math.floor(leaseMs / 4)));
+      renewals.unref();
+    },
+    freeze() {
+      frozen = true;
+      clearInterval(renewals);
+      // Nor does it answer the hub's close frame: its end of the socket is gone for all the hub can tell.
+      socket.pause();
     },
   };
   return { socket, script };
@@ -81,8 +111,10 @@ export async function connectScripted(hubUrl: string, options: ScriptOptions) {
     proof: await connectorProof(options.secret, connectorId, challenge.nonce, timestamp),
     held: options.held ?? [],
     live: options.live ?? [],
+    instance: options.instance ?? randomBytes(8).toString('hex'),
   };
   script.send(options.tamper ? options.tamper(hello) : hello);
   const welcome = await Promise.race([script.next('welcome'), script.closed.then(() => null)]);
-  return { script, challenge, welcome };
+  if (welcome?.leaseMs) script.renewing(welcome.leaseMs);
+  return { script, challenge, welcome, instance: hello.instance };
 }

@@ -66,12 +66,20 @@ export const connectors = sqliteTable('connectors', {
   /** Whether the connector's link to its hub is up, as its hub last recorded. */
   attached: integer('attached', { mode: 'boolean' }).notNull().default(false),
   attachedAt: integer('attached_at'),
-  /** When its hub last heard from it (hello, detach). */
+  /** When its hub last heard from it (hello, a lease renewal, detach). */
   lastSeenAt: integer('last_seen_at'),
-  /** Until when the connector holds its sessions without renewing (failover); null before any lease. */
+  /**
+   * Until when the connector holds its sessions: a lease from its hello or its last renewal its hub wrote
+   * here (failover); null before any lease. Lapsed is lapsed, whatever `attached` says.
+   */
   leaseExpiresAt: integer('lease_expires_at'),
-  /** Bumped with each new lease: the fencing token that tells a lost lease from a live one. */
+  /**
+   * The fencing token: bumped by each hello (a new lease) and by the checker that takes a lapsed lease. A
+   * hub renews only the epoch it welcomed, so a link whose lease was taken cannot bring it back.
+   */
   leaseEpoch: integer('lease_epoch').notNull().default(0),
+  /** The connector process its last hello named: a drain holds across that process's reconnects. */
+  instance: text('instance'),
   /** How many sessions it holds, as its hub last counted at hello (placement also counts sessions rows). */
   load: integer('load').notNull().default(0),
   /** Drained connectors keep their sessions until moved but get no new ones. */

@@ -1,14 +1,19 @@
 // The connector sockets of a hub: a challenge on open, a hello that proves the connector secret, a welcome
-// with the connector's sessions, and a newer link replacing an older one of the same connector. Each
-// socket's stage lives in its attachment, so it survives the hub's hibernation.
+// with the connector's sessions, a newer link replacing an older one of the same connector, and the lease
+// renewals the link asks for (written to the directory before they are answered). Each socket's stage lives
+// in its attachment, so it survives the hub's hibernation.
 import { verifyConnectorProof } from '../../shared/connector-proof.ts';
-import { CloseCode, PROTOCOL_VERSION, type ConnectorFrame, type HubFrame } from '../../shared/protocol.ts';
+import { z } from 'zod';
+import { CloseCode, PROTOCOL_VERSION, parseFrame, type ConnectorFrame, type HubFrame } from '../../shared/protocol.ts';
 import type { Db } from '../db/client.ts';
 import type { Commands } from './commands.ts';
 import { DIALLED_CONNECTOR_HEADER } from './hub-address.ts';
-import { attachedConnectorIds, recordAttached, recordDetached } from './directory.ts';
+import { attachedConnectorIds, recordAttached, recordDetached, renewLease } from './directory.ts';
 import { assign, deletedAmong, type Moved } from './placement.ts';
 import type { Snapshots } from './snapshots.ts';
+
+/** Just the version of a hello, whatever else it carries. */
+const HelloVersion = z.object({ type: z.literal('hello'), protocol: z.number().int() });
 
 /** How long a connector has to answer the challenge. */
 const HELLO_TIMEOUT_MS = 10_000;
@@ -16,7 +21,8 @@ const HEARTBEAT_MS = 15_000;
 
 export type ConnectorAttachment =
   | { stage: 'challenge'; nonce: string; openedAt: number; origin?: string; dialled?: string }
-  | { stage: 'ready'; connectorId: string }
+  /** `leaseEpoch`: the lease its welcome began (0 until written); `heardAt`: its last renewal written. */
+  | { stage: 'ready'; connectorId: string; leaseEpoch: number; heardAt: number }
   | { stage: 'replaced' };
 
 export interface ConnectorLinkDeps {
@@ -82,14 +88,20 @@ export class ConnectorLink {
     return next;
   }
 
-  /** The first frame of a challenged socket: a valid hello is welcomed, anything else closes it. */
-  async hello(ws: WebSocket, attachment: Extract<ConnectorAttachment, { stage: 'challenge' }>, frame: ConnectorFrame | null): Promise<void> {
-    if (frame?.type !== 'hello') {
-      ws.close(CloseCode.unauthorised, 'expected hello');
+  /**
+   * The first frame of a challenged socket: a valid hello is welcomed, anything else closes it. `raw` is
+   * read for its version alone when the hello does not parse: an older connector's hello lacks this
+   * version's fields, and is told its version is the problem (4002), not its proof.
+   */
+  async hello(ws: WebSocket, attachment: Extract<ConnectorAttachment, { stage: 'challenge' }>, frame: ConnectorFrame | null, raw: unknown): Promise<void> {
+    const protocol = frame?.type === 'hello' ? frame.protocol : parseFrame(HelloVersion, raw)?.protocol;
+    if (protocol !== undefined && protocol !== PROTOCOL_VERSION) {
+      console.warn(`hub: refused a connector of protocol ${protocol} (this hub speaks ${PROTOCOL_VERSION}): upgrade it with the Worker`);
+      ws.close(CloseCode.unsupportedVersion, `this hub speaks protocol ${PROTOCOL_VERSION}`);
       return;
     }
-    if (frame.protocol !== PROTOCOL_VERSION) {
-      ws.close(CloseCode.unsupportedVersion, `this hub speaks protocol ${PROTOCOL_VERSION}`);
+    if (frame?.type !== 'hello') {
+      ws.close(CloseCode.unauthorised, 'expected hello');
       return;
     }
     // Each connector has its own hub: a hello for another id would let this hub answer for that connector.
@@ -106,16 +118,19 @@ export class ConnectorLink {
     }
     if (attachment.origin) this.deps.rememberOrigin(attachment.origin);
     const previous = this.connectors().get(frame.connectorId);
-    ws.serializeAttachment({ stage: 'ready', connectorId: frame.connectorId } satisfies ConnectorAttachment);
+    const ready = { stage: 'ready', connectorId: frame.connectorId, leaseEpoch: 0, heardAt: Date.now() } satisfies ConnectorAttachment;
+    ws.serializeAttachment(ready);
     if (previous && previous !== ws) {
       previous.serializeAttachment({ stage: 'replaced' } satisfies ConnectorAttachment);
       this.deps.commands.abandon(previous);
       previous.close(CloseCode.replaced, 'replaced by a newer connection');
     }
     const db = this.deps.db();
-    const others = (await attachedConnectorIds(db)).filter((id) => id !== frame.connectorId);
+    const others = (await attachedConnectorIds(db, Date.now())).filter((id) => id !== frame.connectorId);
     const [{ desired, moved }, removed] = await Promise.all([assign(db, frame.connectorId, frame.held, others), deletedAmong(db, frame.held)]);
-    await recordAttached(db, frame.connectorId, desired.length, Date.now(), this.deps.leaseMs());
+    const leasedAt = Date.now();
+    const leaseEpoch = await recordAttached(db, frame.connectorId, frame.instance, desired.length, leasedAt, this.deps.leaseMs());
+    ws.serializeAttachment({ ...ready, leaseEpoch, heardAt: leasedAt } satisfies ConnectorAttachment);
     await this.releaseMoved(moved);
     // What the hub showed for these sessions predates this connection; the connector's word replaces it.
     const live = new Map(frame.live.map((l) => [l.sessionId, l.status]));
@@ -131,13 +146,47 @@ export class ConnectorLink {
     await this.deps.welcomed(frame.connectorId, now);
   }
 
+  /**
+   * The connector asks for its lease to be renewed: written to the directory first, then answered, so the
+   * connector's lease (counted from when it asked) never outruns the directory's. False: the lease is no
+   * longer this link's (taken by a checker, lapsed, or a newer hello's), and the link must be dropped.
+   */
+  async renew(ws: WebSocket, attachment: Extract<ConnectorAttachment, { stage: 'ready' }>, id: number): Promise<boolean> {
+    const now = Date.now();
+    if (!(await renewLease(this.deps.db(), attachment.connectorId, attachment.leaseEpoch, now, this.deps.leaseMs()))) return false;
+    // Re-read: a newer link may have replaced this one while the write was under way.
+    const current = ws.deserializeAttachment() as ConnectorAttachment | null;
+    if (current?.stage !== 'ready') return true;
+    ws.serializeAttachment({ ...current, heardAt: Math.max(current.heardAt, now) } satisfies ConnectorAttachment);
+    ws.send(JSON.stringify({ type: 'renewed', id } satisfies HubFrame));
+    return true;
+  }
+
+  /**
+   * The links that asked for no renewal for a whole lease (their lease ran out with them; a frozen machine
+   * or a cut cable sends no close), and when the next of the others would be.
+   */
+  silent(now: number): { silent: WebSocket[]; next: number | null } {
+    const leaseMs = this.deps.leaseMs();
+    const silent: WebSocket[] = [];
+    let next: number | null = null;
+    for (const ws of this.ctx.getWebSockets('connector')) {
+      const a = ws.deserializeAttachment() as ConnectorAttachment | null;
+      if (a?.stage !== 'ready') continue;
+      const due = a.heardAt + leaseMs;
+      if (due <= now) silent.push(ws);
+      else next = Math.min(next ?? due, due);
+    }
+    return { silent, next };
+  }
+
   /** The link of this hub's connector closed (not one replaced by a newer link): the directory says so. */
   async detached(ws: WebSocket): Promise<void> {
     const a = ws.deserializeAttachment() as ConnectorAttachment | null;
     if (a?.stage !== 'ready') return;
     ws.serializeAttachment({ stage: 'replaced' } satisfies ConnectorAttachment);
     if (this.connectors().has(a.connectorId)) return;
-    await recordDetached(this.deps.db(), a.connectorId, Date.now(), this.deps.leaseMs());
+    await recordDetached(this.deps.db(), a.connectorId, a.leaseEpoch, Date.now());
   }
 
   private async releaseMoved(moved: Moved[]): Promise<void> {

@@ -1,15 +1,18 @@
 // Connector leases and failover over the Turso directory. Each connector has its own hub, so no hub sees
-// every connector: the lease lives in `connectors.lease_expires_at`. A connector holds its lease while its
-// link is attached (its pings are answered by the runtime without waking the hub, and its socket closes when
-// it stops answering); its hub records the lease as running out CONNECTOR_LEASE_SECONDS after the link
-// closed. Any hub may check the directory (the hub whose connector left, at its lease's end; a hub with a
-// live connector, once a lease): a connector whose lease ran out loses its sessions to the attached, not
-// draining connectors, least loaded first. The connector fenced itself at 3/4 of the lease
-// (connector/fence.ts), so a session never runs on two at once. A move changes the owner and records the
-// former one (event-fence.ts); nothing is unlinked.
+// every connector: the lease lives in `connectors.lease_expires_at`. A connector holds its lease only on
+// evidence: its hub writes a lease from each renewal the connector asks for (every lease / 4) before it
+// answers, and the connector counts its lease from the last answered one. A hub that loses its connector's
+// link, a socket gone silent without closing, or a hub lost without recording anything all end the same
+// way: renewals stop and the lease runs out. Any hub may check the directory (the hub whose connector
+// left; a hub with a live connector, once a lease): a connector whose lease ran out, whatever its row's
+// `attached` says, loses its sessions to the connectors holding a lease and not draining, least loaded
+// first. The checker first takes the lease under a new epoch, so the lapsed link's hub cannot renew it
+// again. The connector fenced itself at 3/4 of the lease (connector/fence.ts), so a session never runs on
+// two at once. A move changes the owner and records the former one (event-fence.ts); nothing is unlinked.
 import { and, eq, inArray, isNotNull, isNull, sql } from 'drizzle-orm';
 import { connectors, sessions } from '../../shared/db/schema.ts';
 import type { Db } from '../db/client.ts';
+import { takeLapsedLeases } from './directory.ts';
 import { formerAfterMove } from './event-fence.ts';
 
 export type SessionMove = { sessionId: string; from: string; to: string };
@@ -57,13 +60,13 @@ export async function checkLeases(d: FailoverDeps, now: number): Promise<number 
     .from(connectors);
   const known = new Map(directory.map((c) => [c.id, c]));
   const load = (id: string) => Number(owners.find((o) => o.connectorId === id)?.count ?? 0);
-  const live = new Map(directory.filter((c) => c.attached && !c.draining).map((c) => [c.id, load(c.id)]));
+  const leased = (c: (typeof directory)[number]) => c.leaseExpiresAt != null && c.leaseExpiresAt > now;
+  const live = new Map(directory.filter((c) => c.attached && !c.draining && leased(c)).map((c) => [c.id, load(c.id)]));
 
   const lapsed: string[] = [];
   for (const { connectorId } of owners) {
     if (!connectorId) continue;
     const c = known.get(connectorId);
-    if (c?.attached) continue;
     if (c?.leaseExpiresAt == null) {
       // Never leased here (no row, or one from before leases): its lease runs from now, not from the past.
       await db
@@ -78,8 +81,10 @@ export async function checkLeases(d: FailoverDeps, now: number): Promise<number 
   // Nobody to take them yet: look again in a lease (a connector that says hello meanwhile takes the
   // sessions whose login it holds by the normal placement).
   if (live.size === 0) return soonest(now + leaseMs);
-  const moves = await move(db, lapsed, live);
-  console.warn(`hub: leases of ${lapsed.join(', ')} ran out; moved ${moves.length} sessions at ${new Date(now).toISOString()}`);
+  const taken = await takeLapsedLeases(db, lapsed, now);
+  if (taken.length === 0) return next;
+  const moves = await move(db, taken, live);
+  console.warn(`hub: leases of ${taken.join(', ')} ran out; moved ${moves.length} sessions at ${new Date(now).toISOString()}`);
   await d.handOver(moves);
   return next;
 }

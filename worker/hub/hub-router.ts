@@ -43,7 +43,7 @@ export class HubRouter implements HubPort {
     const db = this.deps.db();
     const row = await db.select({ connectorId: sessions.connectorId }).from(sessions).where(eq(sessions.id, sessionId));
     if (row.length === 0) return;
-    const connectorId = row[0]!.connectorId ?? (await placeSession(db, sessionId));
+    const connectorId = row[0]!.connectorId ?? (await placeSession(db, sessionId, Date.now()));
     // With no connector attached the session waits on the unrouted hub (its streams, the admin's list);
     // the first connector to say hello takes it from there.
     await (connectorId ? connectorHub(this.deps.hubs, connectorId) : this.unrouted()).syncSession(sessionId, expect);
@@ -83,7 +83,7 @@ export class HubRouter implements HubPort {
   }
 
   async attachedConnectors(): Promise<string[]> {
-    return attachedConnectorIds(this.deps.db());
+    return attachedConnectorIds(this.deps.db(), Date.now());
   }
 
   /** Revocation is rare: every hub that may hold a stream of these keys is told. */

@@ -83,6 +83,16 @@ describe('connector authentication', () => {
     expect((await script.closed).code).toBe(CloseCode.unsupportedVersion);
   });
 
+  it('refuses a connector of protocol 2, whose hello has no instance and whose lease rode on pings, with 4002', async () => {
+    const { script, welcome } = await connectScripted(stack.hubUrl, {
+      secret: stack.connectorSecret,
+      connectorId: 'previous-version',
+      tamper: ({ instance: _, ...hello }) => ({ ...hello, protocol: 2 }) as never,
+    });
+    expect(welcome).toBeNull();
+    expect((await script.closed).code).toBe(CloseCode.unsupportedVersion);
+  });
+
   it("refuses with 4001 a valid hello for another connector than the one whose hub it dialled", async () => {
     const { script, welcome } = await connectScripted(stack.hubUrl, { secret: stack.connectorSecret, connectorId: 'edge-a', dial: 'edge-b' });
     expect(welcome).toBeNull();

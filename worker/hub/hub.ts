@@ -3,7 +3,7 @@
 // (connector-link.ts), commands (commands.ts), placement (placement.ts), live streams (watchers.ts), and
 // events made durable in Turso before they are acked (inbound-events.ts). See shared/protocol.md.
 import { DurableObject } from 'cloudflare:workers';
-import { ConnectorFrame, EventFrame, PING_FRAME, PONG_FRAME, parseFrame, type Command, type HubFrame } from '../../shared/protocol.ts';
+import { CloseCode, ConnectorFrame, EventFrame, PING_FRAME, PONG_FRAME, parseFrame, type Command, type HubFrame } from '../../shared/protocol.ts';
 import type { SessionStatus } from '../../shared/status.ts';
 import { createDb, type Db } from '../db/client.ts';
 import { readConfig } from '../config.ts';
@@ -108,13 +108,18 @@ export class Hub extends DurableObject<Env> {
     if (alarm === null || alarm > at) await this.ctx.storage.setAlarm(at);
   }
 
-  /** Closes connectors that did not say hello in time and streams that went silent; checks the leases. */
+  /**
+   * Closes connectors that did not say hello in time or asked for no renewal for a lease, and streams that
+   * went silent; checks the leases.
+   */
   override async alarm(): Promise<void> {
     const now = Date.now();
     const streams = this.watchers.sweep(readConfig(this.env).STREAM_IDLE_MS, now);
     const hellos = this.link.sweep(now);
+    const { silent, next: renewals } = this.link.silent(now);
+    for (const ws of silent) await this.dropLink(ws, 'no lease renewal for a lease');
     const leases = await this.leases.check(now);
-    const due = [streams, hellos, leases].filter((at): at is number => at !== null);
+    const due = [streams, hellos, renewals, leases].filter((at): at is number => at !== null);
     if (due.length > 0) await this.ctx.storage.setAlarm(Math.min(...due));
   }
 
@@ -136,7 +141,7 @@ export class Hub extends DurableObject<Env> {
     }
     const frame = parseFrame(ConnectorFrame, message);
     if (attachment.stage === 'challenge') {
-      await this.link.hello(ws, attachment, frame);
+      await this.link.hello(ws, attachment, frame, message);
       return;
     }
     if (!frame) {
@@ -162,6 +167,9 @@ export class Hub extends DurableObject<Env> {
         return;
       case 'ping': // answered by the auto-response; a ping that reaches here was not byte-identical
         ws.send(PONG_FRAME);
+        return;
+      case 'renew':
+        if (!(await this.link.renew(ws, attachment, frame.id))) await this.dropLink(ws, 'lease lost: say hello again');
         return;
       case 'seen':
         this.snapshots.seen(attachment.connectorId, frame.sessions);
@@ -197,7 +205,22 @@ export class Hub extends DurableObject<Env> {
     await this.link.detached(ws).catch((error: unknown) => console.warn('hub: could not record a detach', error));
   }
 
-  /** A connector's link closed: its lease runs out a lease from now. */
+  /**
+   * Ends a link that holds no lease any more, as if it had closed: a silent socket's close would never come
+   * (its peer is gone without a word), and a link whose lease was taken must say hello for a new one.
+   */
+  private async dropLink(ws: WebSocket, reason: string): Promise<void> {
+    await this.leaseLapsesFrom(ws);
+    this.commands.abandon(ws);
+    await this.link.detached(ws).catch((error: unknown) => console.warn('hub: could not record a detach', error));
+    try {
+      ws.close(CloseCode.leaseLost, reason);
+    } catch {
+      // already closed
+    }
+  }
+
+  /** A connector's link closed: its lease runs out as its last renewal left it. */
   private async leaseLapsesFrom(ws: WebSocket): Promise<void> {
     const a = ws.deserializeAttachment() as Attachment | null;
     if (a?.stage === 'ready') await this.leases.left(a.connectorId, Date.now());

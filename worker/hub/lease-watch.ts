@@ -1,6 +1,6 @@
 // When a hub looks at the leases in the directory (failover.ts): while its connector is attached, once a
-// lease (no single hub sees every connector, so each live one looks), and after its connector left, at the
-// end of that connector's lease. What it must remember across hibernation lives in its KV storage.
+// lease (no single hub sees every connector, so each live one looks), and after its connector left, until
+// that connector's lease ran out. What it must remember across hibernation lives in its KV storage.
 import type { Db } from '../db/client.ts';
 import { checkLeases, type SessionMove } from './failover.ts';
 
@@ -33,10 +33,14 @@ export class LeaseWatch {
     await this.deps.wakeBy(at + this.deps.leaseMs());
   }
 
-  /** Its link closed at `at`: its lease runs out a lease from then, and this hub looks then. */
+  /**
+   * Its link closed at `at`: its lease runs out as its last renewal left it (at most a lease from now), so
+   * this hub looks now and then at the lease's end.
+   */
   async left(connectorId: string, at: number): Promise<void> {
     this.deps.kv.put(LEASE_WATCH_KEY, true);
-    await this.welcomed(connectorId, at);
+    this.deps.kv.put(OWN_CONNECTOR_KEY, connectorId);
+    await this.deps.wakeBy(at);
   }
 
   /** The check, from the alarm; returns when to look again. */

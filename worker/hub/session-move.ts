@@ -48,12 +48,14 @@ export async function moveSession(sessionId: string, to: string, d: MoveDeps): P
   const row = await d.db.query.sessions.findFirst({ where: eq(sessions.id, sessionId) });
   if (!row) return { ok: false, code: 'SESSION_NOT_FOUND', message: `No session ${sessionId}` };
   const target = await d.db.query.connectors.findFirst({ where: eq(connectors.id, to) });
-  if (!target?.attached) return { ok: false, code: 'CONNECTOR_OFFLINE', message: `Connector ${to} is not attached; a session can only move to a live connector` };
+  const leased = (c: typeof target) => !!c?.attached && c.leaseExpiresAt != null && c.leaseExpiresAt > d.now;
+  if (!leased(target)) return { ok: false, code: 'CONNECTOR_OFFLINE', message: `Connector ${to} is not attached; a session can only move to a live connector` };
   const from = row.connectorId;
   if (from === to) return { ok: true, from, to };
   if (from) {
     const source = await d.db.query.connectors.findFirst({ where: eq(connectors.id, from) });
-    if (source?.attached) {
+    // A row still marked attached whose lease ran out is a link its hub lost: as away as a closed one.
+    if (leased(source)) {
       const released = await d.hubOf(from).command({ name: 'session.release', sessionId }, RELEASE_TIMEOUT_MS);
       if (!released.ok) {
         const code = released.code === 'CONNECTOR_TIMEOUT' ? 'CONNECTOR_TIMEOUT' : 'CONNECTOR_OFFLINE';

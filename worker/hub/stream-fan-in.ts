@@ -70,3 +70,46 @@ export async function fanIn(url: string, tickets: { hub: DurableObjectStub<Hub>;
   server.addEventListener('close', () => closeAll(1000, 'client closed'));
   return new Response(null, { status: 101, webSocket: client });
 }
+
+/**
+ * A stream on one hub, relayed by the Worker rather than handed through. A hub's socket is hibernatable, and
+ * when the hub closes it first (a deleted session, a revoked key, a moved session, an idle stream) workerd
+ * keeps the connection half-open after the client's close reply until the hub's Durable Object goes idle,
+ * which a hub whose connector renews its lease every lease / 4 never does: the client never sees its close.
+ * Here the client's socket is the Worker's own, closed and released as soon as the client answers.
+ */
+export async function relay(url: string, hub: DurableObjectStub<Hub>, ticket: string): Promise<Response> {
+  const answer = await hub.fetch(new Request(url, { headers: { upgrade: 'websocket', [STREAM_TICKET_HEADER]: ticket } }));
+  const upstream = answer.webSocket;
+  if (!upstream) return answer;
+  const { 0: client, 1: server } = new WebSocketPair();
+  let closed = false;
+  const closeBoth = (code: number, reason: string) => {
+    if (closed) return;
+    closed = true;
+    for (const ws of [upstream, server]) {
+      try {
+        ws.close(code, reason);
+      } catch {
+        // already closed
+      }
+    }
+  };
+  const pass = (to: WebSocket, data: string | ArrayBuffer) => {
+    try {
+      to.send(data);
+    } catch {
+      // closing; its close event ends both
+    }
+  };
+  // Listeners before accept(): the hub's stream.ready is its first frame and must not be missed.
+  upstream.addEventListener('message', (event) => pass(server, event.data));
+  upstream.addEventListener('close', (event) => closeBoth(event.code === 1005 || event.code === 1006 ? 1011 : event.code, event.reason));
+  upstream.addEventListener('error', () => closeBoth(1011, 'the hub stream failed'));
+  upstream.accept();
+  server.addEventListener('message', (event) => pass(upstream, event.data));
+  server.addEventListener('close', (event) => closeBoth(event.code === 1005 || event.code === 1006 ? 1000 : event.code, 'client closed'));
+  server.addEventListener('error', () => closeBoth(1000, 'client gone'));
+  server.accept();
+  return new Response(null, { status: 101, webSocket: client });
+}

@@ -5,8 +5,8 @@ import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import type { AppEnv } from '../app-env.ts';
 import { ApiError } from '../errors.ts';
 import { connectorHub } from '../hub/hub-address.ts';
-import { fanIn } from '../hub/stream-fan-in.ts';
-import { ALL_SESSIONS, READY_SESSIONS_MAX, STREAM_TICKET_HEADER } from '../hub/watchers.ts';
+import { fanIn, relay } from '../hub/stream-fan-in.ts';
+import { ALL_SESSIONS, READY_SESSIONS_MAX } from '../hub/watchers.ts';
 import { adminAuth } from '../middleware/admin-auth.ts';
 import { ErrorSchema, SessionIdSchema } from '../schemas.ts';
 import { findSession } from '../services/sessions.ts';
@@ -85,7 +85,7 @@ adminStreamRoutes.openapi(streamRoute, async (c) => {
   if (issued === null) throw new ApiError('UNAUTHORISED', 'Unknown, used or expired stream pass; POST /api/stream/passes for a new one');
   if ('refused' in issued) throw new ApiError(issued.refused, issued.message);
   if (target !== ALL_TARGET) {
-    return hub.fetch(new Request(c.req.url, { headers: { upgrade: 'websocket', [STREAM_TICKET_HEADER]: issued.ticket } })) as unknown as never;
+    return (await relay(c.req.url, hub, issued.ticket)) as unknown as never;
   }
   // Every session: the pass was spent on the unrouted hub; each connector's hub gives the Worker a ticket too.
   const tickets = [{ hub, ticket: issued.ticket }];

@@ -5,7 +5,7 @@ import { and, desc, eq } from 'drizzle-orm';
 import { webhookDeliveries } from '../../shared/db/schema.ts';
 import type { AppEnv } from '../app-env.ts';
 import { ApiError } from '../errors.ts';
-import { STREAM_TICKET_HEADER } from '../hub/watchers.ts';
+import { relay } from '../hub/stream-fan-in.ts';
 import { apiKeyAuth } from '../middleware/api-key-auth.ts';
 import { keyOrAdmin } from '../middleware/key-or-admin.ts';
 import { ErrorSchema, SessionIdSchema } from '../schemas.ts';
@@ -74,7 +74,7 @@ liveRoutes.openapi(eventsRoute, async (c) => {
   const hub = await c.var.hubs.hubOf(c.var.sessionId);
   const issued = await hub.issueStreamTicket(c.var.sessionId, c.var.keyHash);
   if ('refused' in issued) throw new ApiError(issued.refused, issued.message);
-  return hub.fetch(new Request(c.req.url, { headers: { upgrade: 'websocket', [STREAM_TICKET_HEADER]: issued.ticket } })) as unknown as never;
+  return (await relay(c.req.url, hub, issued.ticket)) as unknown as never;
 });
 
 liveRoutes.openapi(deliveriesRoute, async (c) => {

@@ -29,7 +29,7 @@ export type DrainIo = { sleep: (ms: number) => Promise<void>; now: () => number 
 export async function drainConnector(s: Services, connectorId: string, io: DrainIo): Promise<Moved[]> {
   // Marked first, so no session placed meanwhile lands on it (it would be the least loaded as it empties).
   await markDraining(s.db, connectorId);
-  const attached = (await takingConnectorIds(s.db)).filter((id) => id !== connectorId);
+  const attached = (await takingConnectorIds(s.db, io.now())).filter((id) => id !== connectorId);
   const owned = await s.db
     .select({ id: sessions.id, status: sessions.status })
     .from(sessions)
