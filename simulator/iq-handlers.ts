@@ -97,6 +97,11 @@ function answerIq(world: World, connection: Connection, iq: BinaryNode): void {
     );
     return;
   }
+  if (xmlns === 'privacy' && type === 'set' && first?.tag === 'tokens' && device) {
+    world.privacyTokens.record(world.directory, device.phone, iq);
+    connection.send(result(iq));
+    return;
+  }
   if (xmlns === 'md' && first?.tag === 'link_code_companion_reg') {
     // Answered first: companion_finish is a query the device waits on before it expects pair-success.
     connection.send(result(iq));

@@ -146,6 +146,8 @@ export type Simulator = {
   duplicates(id: string): number;
   /** The recipient of message `id` (sent by a device) sends a receipt for it, from its `device` (0 by default). */
   receipt(id: string, type: ReceiptType, device?: number): void;
+  /** How many privacy tokens the devices of `phone` issued to contact `contact` (privacy-tokens.ts). */
+  privacyTokensIssued(phone: string, contact: string): number;
   /** One-time prekeys of contact `phone`'s phone handed out in bundles, and those not yet used by a pkmsg. */
   preKeyCounts(phone: string): { handedOut: number; unused: number };
   /**
@@ -280,6 +282,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       else world.refusals.clear(from, to);
     },
     reachoutLock: (phone, lock) => setReachoutLock(world, phone, lock),
+    privacyTokensIssued: (phone, contact) => world.privacyTokens.issued(phone, contact),
     stall: (phone) => stall(world, phone),
     close: async () => {
       keeper?.stop();

@@ -19,6 +19,7 @@ import type { MediaHost } from './media-server.ts';
 import { ContactProfiles } from './contact-profiles.ts';
 import { Presences } from './presence.ts';
 import { SendRefusals } from './send-refusals.ts';
+import { PrivacyTokens } from './privacy-tokens.ts';
 import { ReachoutLocks } from './reachout-locks.ts';
 import { SenderKeys } from './sender-keys.ts';
 import type { PendingLinkCode } from './link-code.ts';
@@ -50,6 +51,7 @@ export class World {
   readonly presences = new Presences();
   readonly refusals = new SendRefusals();
   readonly reachoutLocks = new ReachoutLocks();
+  readonly privacyTokens = new PrivacyTokens();
   readonly groups = new GroupStore();
   /** The contacts' group sender keys (sender-keys.ts). */
   readonly senderKeys = new SenderKeys();

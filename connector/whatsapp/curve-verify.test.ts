@@ -27,12 +27,12 @@ describe('Curve.verify fix', () => {
     expect(Curve.verify(signer.public, message, Buffer.from(Curve.sign(signer.private, message)))).toBe(true);
   });
 
-  it('has the install patched by postinstall: strict verify, the receipt hook and the upload byte count', () => {
+  it('has the install patched by postinstall: strict verify, the receipt hook, the upload byte count and ended key transactions', () => {
     const require = createRequire(import.meta.url);
     const lib = dirname(require.resolve('@whiskeysockets/baileys'));
     const patch = readFileSync(join(here, '..', 'patches', '@whiskeysockets+baileys+7.0.0-rc14.patch'), 'utf8');
     const added = patch.split('\n').filter((line) => line.startsWith('+') && !line.startsWith('+++') && line.trim().length > 1);
-    const installed = ['Utils/crypto.js', 'Socket/messages-recv.js', 'Utils/messages-media.js'].map((file) => readFileSync(join(lib, file), 'utf8')).join('\n');
+    const installed = ['Utils/crypto.js', 'Socket/messages-recv.js', 'Utils/messages-media.js', 'Utils/auth-utils.js'].map((file) => readFileSync(join(lib, file), 'utf8')).join('\n');
     expect(added.length).toBeGreaterThan(0);
     for (const line of added) expect(installed).toContain(line.slice(1));
     expect(installed).toContain('=== true');
