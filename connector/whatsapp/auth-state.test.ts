@@ -32,6 +32,13 @@ describe('auth-crypto', () => {
     expect(sealValue(KEY, 'row', 'same').equals(sealValue(KEY, 'row', 'same'))).toBe(false);
   });
 
+  it('never repeats an IV, across many values and under two keys', () => {
+    const other = Buffer.alloc(32, 7);
+    const ivs = Array.from({ length: 2_000 }, (_, i) => sealValue(i % 2 ? KEY : other, 'row', 'same').subarray(0, 12).toString('hex'));
+    expect(new Set(ivs).size).toBe(ivs.length);
+    expect(openValue(other, 'row', sealValue(other, 'row', 'x'))).toBe('x');
+  });
+
   it('refuses to open under another key, another row or with a flipped bit', () => {
     const sealed = sealValue(KEY, 'row', 'secret');
     expect(() => openValue(OTHER_KEY, 'row', sealed)).toThrow();
