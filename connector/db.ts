@@ -6,11 +6,13 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { createClient, type Client } from '@libsql/client';
 import type { Logger } from 'pino';
+import { DurableStore } from './durable-store.ts';
 import { LEASE_TABLE } from './lease.ts';
 import { MEDIA_JOB_TABLE } from './media/media-jobs.ts';
 import { QUARANTINE_TABLE } from './quarantine.ts';
 import { SEND_QUEUE_SCHEMA } from './queue/send-queue.ts';
 import { RECENT_MESSAGE_INDEX, RECENT_MESSAGE_TABLE } from './whatsapp/recent-messages.ts';
+import { WalSync } from './wal-sync.ts';
 import { SESSION_HOLD_TABLE } from './whatsapp/session-holds.ts';
 
 export type { Client };
@@ -91,18 +93,22 @@ export type OpenOptions = {
 
 /** Opens the store; for a local `file:` URL the directory is created first. */
 export async function openConnectorDb(url: string, { authToken, connectorId, logger }: OpenOptions = {}): Promise<Client> {
-  if (url.startsWith('file:')) {
-    const path = url.slice('file:'.length).split('?')[0] ?? '';
-    if (path && path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-  }
+  const path = url.startsWith('file:') ? (url.slice('file:'.length).split('?')[0] ?? '') : '';
+  const local = path !== '' && !url.includes(':memory:');
+  if (local) mkdirSync(dirname(path), { recursive: true });
   // Several processes may share a local file (connectors with other ids, a second start refused by the
   // lease): a write waits for another's lock instead of failing at once.
-  const client = createClient({ url, timeout: 5_000, ...(authToken ? { authToken } : {}) });
-  if (url.startsWith('file:') && !url.includes(':memory:')) {
+  // One connection for a local file: the client otherwise opens one per concurrent call (up to 20), each
+  // with SQLite's default pragmas (synchronous=FULL: the event loop stalls on its fsync) and its own cache.
+  const opened = createClient({ url, timeout: 5_000, ...(local ? { concurrency: 1 } : {}), ...(authToken ? { authToken } : {}) });
+  let client: Client = opened;
+  if (local) {
     // A rollback journal costs ~5 ms of blocking fsync per commit here, and every send commits several
-    // times; WAL costs ~0.3 ms. The default synchronous setting still makes each commit durable, which the
-    // outbox and the pre-receipt hook rely on.
-    await client.execute('PRAGMA journal_mode = WAL');
+    // times. In WAL mode with synchronous=NORMAL a commit only writes the WAL; DurableStore fsyncs it off
+    // the event loop before any writer hears of its commit, which the outbox and the pre-receipt hook rely on.
+    await opened.execute('PRAGMA journal_mode = WAL');
+    await opened.execute('PRAGMA synchronous = NORMAL');
+    client = new DurableStore(opened, new WalSync(`${path}-wal`));
   }
   await migrateConnectorDb(client, { connectorId, logger });
   return client;
