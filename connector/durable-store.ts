@@ -20,6 +20,11 @@ export class DurableStore implements Client {
     this.#wal = wal;
   }
 
+  /** WAL fsyncs made so far (wal-sync.ts), for the tests and the benchmark's figures. */
+  get syncs(): number {
+    return this.#wal.syncs;
+  }
+
   get closed(): boolean {
     return this.#db.closed;
   }
