@@ -6,6 +6,8 @@ export default defineConfig({
     exclude: ['node_modules/**', '.wrangler/**', 'data/**'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
+    // The Worker is bundled once for the run, not once per stack.
+    globalSetup: ['./testing/global-setup.ts'],
     // Each file starts its own servers (workerd, libSQL, simulator); forks keep them apart.
     pool: 'forks',
     reporters: ['default', './testing/summary-reporter.ts'],
