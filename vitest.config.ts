@@ -10,6 +10,8 @@ export default defineConfig({
     globalSetup: ['./testing/global-setup.ts'],
     // Each file starts its own servers (workerd, libSQL, simulator); forks keep them apart.
     pool: 'forks',
+    // Two files at once (vitest's default on two cores is one): most of a file's time is waiting on its servers.
+    maxWorkers: 2,
     reporters: ['default', './testing/summary-reporter.ts'],
   },
 });
