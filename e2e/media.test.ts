@@ -29,6 +29,13 @@ const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest(
 const MiB = 1024 * 1024;
 const pdf = (size: number) => Buffer.concat([Buffer.from('%PDF-1.7\n'), randomBytes(size - 9)]);
 
+/** Ids of the sessions WORKING (since `since`, when given), in id order. */
+async function loggedIn(since = 0): Promise<string[]> {
+  const { status, json } = await system.api('GET', '/api/sessions?status=WORKING&limit=100', { admin: true });
+  expect(status).toBe(200);
+  return (json.sessions as { id: string; since: number | null }[]).filter((s) => (s.since ?? 0) >= since).map((s) => s.id);
+}
+
 /** A session with a webhook, paired with `phone`; `hook` waits for one of its deliveries. */
 async function sessionWithWebhook(phone: string) {
   const { api } = system;
@@ -152,9 +159,14 @@ describe('media end to end', () => {
     expect(uploaded.status, uploaded.body).toBe(201);
     const { mediaId } = JSON.parse(uploaded.body) as { mediaId: string };
     // A fresh process: one that already moved a large file keeps the pages it grew, and would hide a rise.
+    // It logs in again every session the file paired, not only this one; the baseline waits for all of them,
+    // or a login still growing the process would count as the send's rise.
+    const paired = await loggedIn();
+    const restarted = Date.now();
     await connector.kill();
     await connectorUp(system);
     await statusBecomes(api, apiKey, 'WORKING', true, 30_000);
+    await eventually(async () => expect(await loggedIn(restarted)).toEqual(paired), { timeoutMs: 30_000 });
     const status = `/proc/${connector.pid}/status`;
     const kb = async (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(await readFile(status, 'utf8'))?.[1]) * 1024;
     const before = await kb('VmRSS');

@@ -8,6 +8,7 @@ import { createClient, type Client } from '@libsql/client/web';
 import { createTestHarness, type WorkerHandle } from 'wrangler';
 import { startLibsqlServer } from '../libsql-server/server.ts';
 import { migrateDatabase } from '../scripts/migrate-database.ts';
+import { WORKER_BUNDLE_ENV } from './worker-bundle.ts';
 
 export interface Stack {
   /** Base URL of the Worker, e.g. http://127.0.0.1:43121 */
@@ -38,7 +39,7 @@ export interface StackOptions {
 }
 
 /** The repository's wrangler.toml, with the test's overrides, written beside the test's other files. */
-async function wranglerConfig(dir: string, options: StackOptions): Promise<string> {
+export async function wranglerConfig(dir: string, options: StackOptions = {}): Promise<string> {
   const repo = join(import.meta.dirname, '..');
   let toml = await readFile(join(repo, 'wrangler.toml'), 'utf8');
   toml = toml.replace(/^main = "(.+)"$/m, (_, main: string) => `main = ${JSON.stringify(join(repo, main))}`);
@@ -87,6 +88,8 @@ export async function startStack(vars: Record<string, string> = {}, options: Sta
     workers: [
       {
         configPath: await wranglerConfig(dir, options),
+        // Under vitest the run's one bundle (testing/global-setup.ts); elsewhere wrangler bundles the sources.
+        prebuiltWorkerDir: process.env[WORKER_BUNDLE_ENV],
         vars: { ...vars },
         secrets: {
           ADMIN_TOKEN: adminToken,
