@@ -10,7 +10,7 @@
 //   LOAD_SERVER_MAIN=/tmp/old/libsql-server/main.ts node bench/libsql-server-load.ts   (git archive <commit> libsql-server)
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient } from '@libsql/client/web';
@@ -48,6 +48,13 @@ async function startServer(file: string, authToken: string): Promise<{ url: stri
     child.once('exit', (code) => reject(new Error(`libsql-server exited with ${code}`)));
   });
   return { url, child };
+}
+
+/** A process's user and system CPU ms so far (/proc, USER_HZ 100): commits' fsyncs show as system time. */
+async function userAndSystemMs(pid: number): Promise<[number, number]> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return [Number(fields[11]) * 10, Number(fields[12]) * 10];
 }
 
 function sendEvents(sessionId: string, to: string, at: number): ReceivedEvent[] {
@@ -99,9 +106,11 @@ try {
     }
   };
   requests = 0;
+  const [userBefore, systemBefore] = await userAndSystemMs(child.pid!);
   const started = performance.now();
   const { cpuMs } = await measureCpu([{ name: 'server', pid: child.pid! }], () => Promise.all(Array.from({ length: CLIENTS }, worker)));
   const seconds = (performance.now() - started) / 1000;
+  const [userAfter, systemAfter] = await userAndSystemMs(child.pid!);
   const stored = (await setup.select({ n: sql<number>`count(*)` }).from(schema.events))[0]!.n;
   if (stored !== MESSAGES * 3) throw new Error(`stored ${stored} events, expected ${MESSAGES * 3}`);
   const round = (n: number) => Math.round(n * 1000) / 1000;
@@ -109,6 +118,8 @@ try {
     messages: MESSAGES, clients: CLIENTS, sessions: SESSIONS, group: GROUP, requests, seconds: round(seconds),
     requestsPerSecond: Math.round(requests / seconds),
     serverCpuMsPerRequest: round(cpuMs.server! / requests),
+    serverUserMsPerRequest: round((userAfter - userBefore) / requests),
+    serverSystemMsPerRequest: round((systemAfter - systemBefore) / requests),
     serverCpuMsPerMessage: round(cpuMs.server! / MESSAGES),
     driverCpuMsPerRequest: round(cpuMs.bench! / requests),
   }));
