@@ -18,6 +18,8 @@ const BUSY_TIMEOUT_MS = 100;
 
 /** Prepared statements kept per connection: the Worker's texts, with room for its `IN (?, ?, …)` variants. */
 const STATEMENTS_KEPT = 128;
+/** Longer texts (bulk inserts, a migration) are prepared each time: the cache holds its keys' text too. */
+const MAX_KEPT_SQL_LENGTH = 16_384;
 
 // Statements that leave nothing behind on the connection once their transaction ends. Anything else (PRAGMA,
 // CREATE TEMP …, any DDL) may change what a later stream on it would see, so such a connection is not reused.
@@ -129,6 +131,7 @@ export class Connection {
   }
 
   #prepareKept(sql: string): StatementSync {
+    if (sql.length > MAX_KEPT_SQL_LENGTH) return this.#prepare(sql);
     return this.#statements.get(sql, (text) => this.#prepare(text));
   }
 

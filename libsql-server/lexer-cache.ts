@@ -13,7 +13,7 @@ export type LexerCacheOptions = {
   maxLength?: number;
 };
 
-export function cachingLexer({ capacity = 512, maxLength = 16_384 }: LexerCacheOptions = {}): Lexer {
+export function cachingLexer({ capacity = 256, maxLength = 16_384 }: LexerCacheOptions = {}): Lexer {
   const cache = new BoundedCache<string, readonly SqlStatement[]>(capacity);
   return (sql) => (sql.length > maxLength ? splitStatements(sql) : cache.get(sql, splitStatements));
 }
