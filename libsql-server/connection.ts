@@ -3,11 +3,11 @@
 // again by itself when the schema changed), and it says whether a later stream may have it.
 import { DatabaseSync, type SQLOutputValue, type StatementSync } from 'node:sqlite';
 import { bindArguments } from './arguments.ts';
+import { BoundedCache } from './bounded-cache.ts';
 import { sqliteFailure, StatementError } from './errors.ts';
 import { refuseFileAccess } from './file-guard.ts';
-import type { Col, DescribeResult, Stmt, StmtResult } from './protocol.ts';
-import { BoundedCache } from './bounded-cache.ts';
 import type { Lexer } from './lexer-cache.ts';
+import type { Col, DescribeResult, Stmt, StmtResult } from './protocol.ts';
 import type { SqlStatement } from './sql-lexer.ts';
 import { bindSlots } from './slot-binding.ts';
 import { fromSqlite } from './values.ts';
@@ -154,7 +154,6 @@ export class Connection {
     return this.#counters.get() as unknown as [bigint, bigint, bigint];
   }
 }
-
 
 function columnsOf(prepared: StatementSync): Col[] {
   return prepared.columns().map((column) => ({ name: column.name, decltype: column.type }));
