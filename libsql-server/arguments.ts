@@ -11,7 +11,7 @@ export type NamedArg = { name: string; value: Value };
  * The value of every parameter slot, index i for parameter i+1. `slots[i]` is the name of parameter i+1
  * (null for a nameless `?`). Missing values are an error except under EXPLAIN, where SQLite leaves them NULL.
  */
-export function bindArguments(slots: (string | null)[], args: Value[], namedArgs: NamedArg[], isExplain: boolean): SQLInputValue[] {
+export function bindArguments(slots: readonly (string | null)[], args: Value[], namedArgs: NamedArg[], isExplain: boolean): SQLInputValue[] {
   if (args.length > 0 && namedArgs.length > 0) {
     throw new StatementError('ARGS_BOTH_POSITIONAL_AND_NAMED', 'Statement has both positional and named arguments');
   }

@@ -3,7 +3,7 @@
 import { ProtocolError } from './errors.ts';
 import type { BatchCond, PipelineRequest, PipelineResponse, SqlSource, StreamRequest } from './protocol.ts';
 import { handleRequest } from './requests.ts';
-import { splitStatements } from './sql-lexer.ts';
+import type { Lexer } from './lexer-cache.ts';
 import type { Stream, StreamRegistry } from './streams.ts';
 import type { WriteGate } from './write-gate.ts';
 
@@ -11,6 +11,7 @@ export type PipelineContext = {
   streams: StreamRegistry;
   gate: WriteGate<Stream>;
   writeWaitMs: number;
+  lex: Lexer;
 };
 
 export async function runPipeline(context: PipelineContext, body: PipelineRequest, version: 2 | 3): Promise<PipelineResponse> {
@@ -19,7 +20,7 @@ export async function runPipeline(context: PipelineContext, body: PipelineReques
   const stream = body.baton == null ? streams.open() : streams.take(body.baton);
   try {
     let busy = false;
-    if (gate.holder !== stream && mayWrite(stream, body.requests)) {
+    if (gate.holder !== stream && mayWrite(context.lex, stream, body.requests)) {
       busy = !(await gate.acquire(stream, context.writeWaitMs));
     }
     if (stream.closed) throw new ProtocolError('The server is shutting down');
@@ -37,11 +38,11 @@ export async function runPipeline(context: PipelineContext, body: PipelineReques
 }
 
 /** Whether any statement the requests would run can write. Unknown SQL counts as a write. */
-function mayWrite(stream: Stream, requests: StreamRequest[]): boolean {
+function mayWrite(lex: Lexer, stream: Stream, requests: StreamRequest[]): boolean {
   const stored = new Map(stream.sqls);
   const writes = (source: SqlSource): boolean => {
     const sql = source.sql ?? (source.sql_id == null ? undefined : stored.get(source.sql_id));
-    return sql === undefined || splitStatements(sql).some((statement) => !statement.readOnly);
+    return sql === undefined || lex(sql).some((statement) => !statement.readOnly);
   };
   return requests.some((request) => {
     switch (request.type) {

@@ -5,7 +5,9 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { isJsonContentType, isLoopbackHost } from './browser-guards.ts';
 import { Connection } from './connection.ts';
+import { ConnectionPool } from './connection-pool.ts';
 import { ProtocolError, StreamExpiredError } from './errors.ts';
+import { cachingLexer } from './lexer-cache.ts';
 import { runPipeline, type PipelineContext } from './pipeline.ts';
 import { pipelineRequest } from './protocol.ts';
 import { type Stream, StreamRegistry } from './streams.ts';
@@ -26,6 +28,10 @@ export type LibsqlServerOptions = {
   maxBodyBytes?: number;
 };
 
+// A pipeline runs synchronously once it holds the write gate, so only streams parked between requests or
+// waiting for the gate hold connections at once; a few kept idle serve the Worker's requests.
+const MAX_IDLE_CONNECTIONS = 8;
+
 export type LibsqlServer = {
   url: string;
   /** Streams currently open (parked between requests or running one). */
@@ -43,18 +49,21 @@ export async function startLibsqlServer({
   maxBodyBytes = 10 * 1024 * 1024,
 }: LibsqlServerOptions): Promise<LibsqlServer> {
   if (!authToken) throw new Error('libsql-server: an auth token is required (LIBSQL_AUTH_TOKEN)');
+  const lex = cachingLexer();
   // WAL is a property of the file, so one connection sets it for all; this also fails early on a bad path.
-  const setup = new Connection(file);
+  const setup = new Connection(file, lex);
   setup.useWal();
   setup.close();
 
   const gate = new WriteGate<Stream>();
+  const pool = new ConnectionPool({ open: () => new Connection(file, lex), maxIdle: MAX_IDLE_CONNECTIONS });
   const streams = new StreamRegistry({
-    openConnection: () => new Connection(file),
+    openConnection: () => pool.borrow(),
+    releaseConnection: (connection) => pool.giveBack(connection),
     idleMs: streamIdleMs,
     onClose: (stream) => gate.release(stream),
   });
-  const context: PipelineContext = { streams, gate, writeWaitMs };
+  const context: PipelineContext = { streams, gate, writeWaitMs, lex };
   const isAuthorized = bearerCheck(authToken);
 
   const server = createServer((request, response) => {
@@ -112,6 +121,7 @@ export async function startLibsqlServer({
     openStreams: () => streams.size,
     close: async () => {
       gate.refuseAll();
+      pool.close();
       streams.closeAll();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();

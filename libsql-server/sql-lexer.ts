@@ -14,9 +14,9 @@ export type SqlStatement = {
   /** Cannot change the database: such statements never wait for the write gate. */
   readOnly: boolean;
   /** Name of parameter i+1 at index i; null for a nameless `?` or an unused number. */
-  params: (string | null)[];
+  params: readonly (string | null)[];
   /** Each nameless `?`: the number SQLite gives it and the offset in the source just after it. */
-  bareParams: BareParam[];
+  bareParams: readonly BareParam[];
 };
 
 export type BareParam = { index: number; end: number };

@@ -1,5 +1,5 @@
-// Hrana streams over HTTP: one SQLite connection each, named by single-use batons and dropped after a
-// period without requests (rolling back whatever transaction was left open).
+// Hrana streams over HTTP: one SQLite connection each for their life, named by single-use batons and dropped
+// after a period without requests (rolling back whatever transaction was left open).
 import { randomBytes } from 'node:crypto';
 import type { Connection } from './connection.ts';
 import { ProtocolError, StreamExpiredError } from './errors.ts';
@@ -18,8 +18,10 @@ const EXPIRED_MEMORY_MS = 300_000;
 
 export type StreamRegistryOptions = {
   openConnection: () => Connection;
+  /** Takes back the connection of a stream that ended; it must roll back whatever the stream left open. */
+  releaseConnection: (connection: Connection) => void;
   idleMs: number;
-  /** Called once per stream, after its connection is closed. */
+  /** Called once per stream, after its connection is released. */
   onClose: (stream: Stream) => void;
 };
 
@@ -68,7 +70,7 @@ export class StreamRegistry {
     if (stream.closed) return;
     stream.closed = true;
     this.#open.delete(stream);
-    stream.connection.close();
+    this.#options.releaseConnection(stream.connection);
     this.#options.onClose(stream);
   }
 
