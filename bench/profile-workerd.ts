@@ -4,7 +4,7 @@
 // `--inspector-addr` on a loopback port of its own; every inspector target is profiled over the Chrome
 // DevTools protocol (Profiler.start/stop) and written as a .cpuprofile for bench/profile-summary.ts.
 //   node bench/profile-workerd.ts [out=/tmp/workerd-prof]   (BENCH_PROF_SESSIONS=10, BENCH_PROF_SENDS=400)
-import { chmod, mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../testing/free-port.ts';
@@ -18,8 +18,7 @@ const SENDS = Number(process.env.BENCH_PROF_SENDS ?? 400);
 const IN_FLIGHT = Math.min(64, 8 * SESSIONS);
 
 /** The wrapper takes the next of `ports` on each start (the harness starts more than one workerd). */
-async function inspectorWrapper(ports: number[]): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'kabar-workerd-inspect-'));
+async function inspectorWrapper(dir: string, ports: number[]): Promise<string> {
   const real = join(import.meta.dirname, '..', 'node_modules', '@cloudflare', 'workerd-linux-64', 'bin', 'workerd');
   const script = join(dir, 'workerd');
   const cases = ports.map((port, i) => `  ${i}) port=${port} ;;`).join('\n');
@@ -70,7 +69,8 @@ async function devtools(url: string) {
 }
 
 const ports = [await freePort(), await freePort(), await freePort()];
-process.env.MINIFLARE_WORKERD_PATH = await inspectorWrapper(ports);
+const wrapperDir = await mkdtemp(join(tmpdir(), 'kabar-workerd-inspect-'));
+process.env.MINIFLARE_WORKERD_PATH = await inspectorWrapper(wrapperDir, ports);
 const lab = await startLab();
 /** The Worker's outbound requests come through this process's fetch (the harness's outboundService). */
 const database = { requests: 0, statements: 0, counting: false };
@@ -126,15 +126,19 @@ try {
   });
   database.counting = false;
   const seconds = (performance.now() - start) / 1_000;
-  console.log(`libSQL per send: ${(database.requests / SENDS).toFixed(2)} requests, ${(database.statements / SENDS).toFixed(2)} statements (batch steps included)`);
+  const sent = SENDS - failed;
+  console.log(`libSQL per send: ${(database.requests / sent).toFixed(2)} requests, ${(database.statements / sent).toFixed(2)} statements (batch steps included)`);
   if (failed > 0) console.warn(`${failed} sends failed`);
-  console.log(`${SENDS} sends over ${SESSIONS} sessions: ${(SENDS / seconds).toFixed(1)} msg/s`);
-  console.log(`CPU ms per message: ${JSON.stringify(perMessage(cpuMs, SENDS))}`);
+  console.log(`${sent} sends over ${SESSIONS} sessions: ${(sent / seconds).toFixed(1)} msg/s`);
+  console.log(`CPU ms per message: ${JSON.stringify(perMessage(cpuMs, sent))}`);
 
   await mkdir(out, { recursive: true });
   for (const { name, session } of sessions) {
     const stopped = (await session.call('Profiler.stop')) as { profile?: unknown };
-    if (!stopped.profile) continue;
+    if (!stopped.profile) {
+      session.close();
+      continue;
+    }
     const file = join(out, `${name}.cpuprofile`);
     await writeFile(file, JSON.stringify(stopped.profile));
     console.log(`wrote ${file}`);
@@ -149,4 +153,5 @@ try {
   }
 } finally {
   await lab.close();
+  await rm(wrapperDir, { recursive: true, force: true });
 }
