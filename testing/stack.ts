@@ -81,6 +81,10 @@ export async function startStack(vars: Record<string, string> = {}, options: Sta
   // Outside vitest (benchmarks) Miniflare would fetch a sample `request.cf` from workers.cloudflare.com;
   // nothing here may leave loopback.
   process.env.CLOUDFLARE_CF_FETCH_ENABLED ??= 'false';
+  // wrangler's local dev attaches a trace collector to every Worker and Durable Object by default, which
+  // stores a span of every invocation in SQLite inside workerd: no deployment runs it, nothing here reads
+  // it, and in a synchronous send it cost workerd about as much CPU as the Worker itself (bench/README).
+  process.env.X_LOCAL_OBSERVABILITY ??= 'false';
   // Test output shows tests, not wrangler's progress lines; what the Worker logged stays in logs() for a failure.
   process.env.WRANGLER_LOG ??= 'error';
   passRedirectsToWorkerd();

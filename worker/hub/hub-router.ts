@@ -104,7 +104,11 @@ export class HubRouter implements HubPort {
   private async locate(sessionId: string): Promise<Location> {
     const hint = this.deps.hint?.();
     if (hint?.sessionId === sessionId && hint.connectorId) return { connectorId: hint.connectorId, fresh: false };
-    return this.read(sessionId);
+    const where = await this.read(sessionId);
+    // The gate read the session before a connector took it, and would send every request here for as long
+    // as it keeps that record: it reads again now, so the next requests find the connector in its hint.
+    if (hint?.sessionId === sessionId && where?.connectorId) await this.deps.stale?.().catch(() => undefined);
+    return where;
   }
 
   private async relocate(sessionId: string, was: string): Promise<Location> {
