@@ -173,6 +173,28 @@ describe('hub link', () => {
     expect(h.received.map((e) => e.id)).toEqual(added.map((e) => e.id));
   });
 
+  it('reads the outbox once for what was stored, not again for each ack, and again for each event stored later', async () => {
+    const h = await hub({ autoAck: true });
+    const { link: l } = link(h);
+    const pending = outbox.pending;
+    let reads = 0;
+    outbox.pending = (...args) => {
+      reads++;
+      return pending(...args);
+    };
+    cleanups.push(async () => void (outbox.pending = pending));
+    for (let i = 0; i < 3; i++) await outbox.add('s1', { name: 'connection.update', status: 'WORKING' });
+    l.start();
+    expect(await l.flush(10_000)).toBe(true);
+    // Before: a second read to find nothing more, and one more after each ack.
+    expect(reads).toBe(1);
+    const later = (await outbox.add('s1', { name: 'connection.update', status: 'STOPPED' }))!;
+    l.notifyOutbox();
+    await eventually(() => expect(h.received.at(-1)?.id).toBe(later.id));
+    expect(await l.flush(10_000)).toBe(true);
+    expect(reads).toBe(2);
+  });
+
   it('resends every unacked event, oldest first, after a reconnect', async () => {
     const h = await hub({ autoAck: false });
     const { link: l } = link(h);

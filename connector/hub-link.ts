@@ -108,6 +108,8 @@ export class HubLink extends EventEmitter<HubLinkEvents> {
   #sentUpTo = 0;
   /** Ids sent on the current socket and not acked yet: the window the pump may not outgrow. */
   readonly #unacked = new Set<string>();
+  /** The last pump stopped because the window was full: the next ack starts one. */
+  #windowFull = false;
   #pumping = false;
   #pumpAgain = false;
   #draining = false;
@@ -265,7 +267,8 @@ export class HubLink extends EventEmitter<HubLinkEvents> {
         await this.#options.outbox.ack(frame.ids);
         for (const id of frame.ids) this.#unacked.delete(id);
         this.emit('acked', frame.ids);
-        void this.#pump();
+        // Room in the window matters only to a pump the window stopped; new events ask for their own.
+        if (this.#windowFull) void this.#pump();
         return;
       case 'pong':
         this.#onPong();
@@ -460,7 +463,8 @@ export class HubLink extends EventEmitter<HubLinkEvents> {
         batches: while (this.#ready && this.#unacked.size < this.#options.eventWindow) {
           const ws = this.#ws;
           const room = this.#options.eventWindow - this.#unacked.size;
-          const batch = await this.#options.outbox.pending(this.#sentUpTo, Math.min(EVENT_BATCH, room));
+          const asked = Math.min(EVENT_BATCH, room);
+          const batch = await this.#options.outbox.pending(this.#sentUpTo, asked);
           if (this.#ws !== ws) continue;
           if (batch.length === 0) break;
           // The socket changed during the read: the welcome reset #sentUpTo, start over on the new socket.
@@ -476,7 +480,10 @@ export class HubLink extends EventEmitter<HubLinkEvents> {
             for (const frame of frames) this.#unacked.add(frame.id);
             this.#sentUpTo = batch[Math.min(i + FRAME_BATCH_MAX, batch.length) - 1]!.seq;
           }
+          // A short read found every event stored so far; one stored since has asked for another pump.
+          if (batch.length < asked) break;
         }
+        this.#windowFull = this.#ready && this.#unacked.size >= this.#options.eventWindow;
       } while (this.#pumpAgain && this.#ready);
     } catch (err) {
       this.#log.error({ err }, 'outbox pump failed');

@@ -21,7 +21,7 @@ export type Outbox = {
    * twice, and null is returned.
    */
   add(sessionId: string, event: SessionEvent, options?: { id?: string; at?: number }): Promise<OutboxEntry | null>;
-  /** Unacked events after `afterSeq`, oldest first. */
+  /** Unacked events after `afterSeq`, oldest first: `limit` of them, fewer only when no more are stored. */
   pending(afterSeq?: number, limit?: number): Promise<OutboxEntry[]>;
   /** Forgets events the hub has acked. */
   ack(ids: readonly string[]): Promise<void>;
@@ -84,9 +84,10 @@ export function createOutbox(db: Client, key: Buffer, { connectorId, logger, new
       const entries: OutboxEntry[] = [];
       let after = afterSeq;
       for (;;) {
+        const page = limit - entries.length;
         const result = await db.execute({
           sql: 'SELECT seq, id, session_id, at, event FROM outbox WHERE connector_id = ? AND seq > ? ORDER BY seq LIMIT ?',
-          args: [connectorId, after, limit],
+          args: [connectorId, after, page],
         });
         const unreadable: { seq: number; id: string; sessionId: string; reason: string }[] = [];
         for (const row of result.rows) {
@@ -99,8 +100,9 @@ export function createOutbox(db: Client, key: Buffer, { connectorId, logger, new
           after = seq;
         }
         if (unreadable.length > 0) await quarantine(unreadable);
-        // A page of nothing but unreadable rows says nothing about the rows after it: read on.
-        if (entries.length > 0 || result.rows.length < limit) return entries;
+        // Fewer than `limit` only when no more rows follow (the pump stops on a short read): rows set aside as
+        // unreadable are made up for from the rows after them.
+        if (entries.length >= limit || result.rows.length < page) return entries;
       }
     },
     async ack(ids) {
