@@ -4,7 +4,8 @@
 // send writes several times (its Signal session, its recent message, its message.sent, later its statuses
 // and their acks): sends and events that arrive together now share one fsync. Each caller still resolves
 // only once its own writes are committed, so nothing is acknowledged before it is durable.
-import type { Client, InArgs, InStatement, ResultSet, Transaction, TransactionMode } from '@libsql/client';
+import type { Client, InArgs, InStatement, ResultSet, TransactionMode } from '@libsql/client';
+import { DelegatingClient, sqlOf, statementOf } from './delegating-client.ts';
 
 type Part = { statements: InStatement[]; resolve: (results: ResultSet[]) => void; reject: (error: unknown) => void };
 /** One caller's writes, or a join's writes with the held writes it carries: committed all or nothing. */
@@ -15,14 +16,6 @@ const statementsOf = (unit: Unit): InStatement[] => [...(unit.held?.parts ?? [])
 /** Statements that change rows; anything else (reads, pragmas, schema) goes to the database at once. */
 const WRITE = /^\s*(insert|update|delete|replace)\b/i;
 
-function statementOf(stmt: InStatement | string, args?: InArgs): InStatement {
-  return typeof stmt === 'string' ? (args === undefined ? stmt : { sql: stmt, args }) : stmt;
-}
-
-function sqlOf(stmt: InStatement): string {
-  return typeof stmt === 'string' ? stmt : stmt.sql;
-}
-
 /**
  * The store with its single-statement writes and its `write` batches grouped: they are queued and
  * committed together right after the current turn (setImmediate, so frames and socket events that arrived
@@ -30,8 +23,7 @@ function sqlOf(stmt: InStatement): string {
  * write fails only its own caller. Reads, other transaction modes and interactive transactions are not
  * grouped: a caller that awaits its write before reading sees it, as before.
  */
-export class CommitGroup implements Client {
-  readonly #db: Client;
+export class CommitGroup extends DelegatingClient {
   #queue: Unit[] = [];
   #scheduled = false;
   /** Writes held back under a key until a join under that key carries them, or a release. */
@@ -42,53 +34,21 @@ export class CommitGroup implements Client {
   readonly stats = { commits: 0, units: 0 };
 
   constructor(db: Client) {
-    this.#db = db;
+    super(db);
   }
 
-  get closed(): boolean {
-    return this.#db.closed;
-  }
-
-  get protocol(): string {
-    return this.#db.protocol;
-  }
-
-  execute(stmt: InStatement): Promise<ResultSet>;
-  execute(sql: string, args?: InArgs): Promise<ResultSet>;
-  async execute(stmt: InStatement | string, args?: InArgs): Promise<ResultSet> {
+  override execute(stmt: InStatement): Promise<ResultSet>;
+  override execute(sql: string, args?: InArgs): Promise<ResultSet>;
+  override async execute(stmt: InStatement | string, args?: InArgs): Promise<ResultSet> {
     const statement = statementOf(stmt, args);
-    if (!WRITE.test(sqlOf(statement))) return this.#db.execute(statement);
+    if (!WRITE.test(sqlOf(statement))) return this.inner.execute(statement);
     const [result] = await this.#enqueue([statement]);
     return result!;
   }
 
-  batch(stmts: Array<InStatement | [string, InArgs?]>, mode?: TransactionMode): Promise<ResultSet[]> {
-    if (mode !== 'write') return this.#db.batch(stmts, mode);
+  override batch(stmts: Array<InStatement | [string, InArgs?]>, mode?: TransactionMode): Promise<ResultSet[]> {
+    if (mode !== 'write') return this.inner.batch(stmts, mode);
     return this.#enqueue(stmts.map((s) => (Array.isArray(s) ? statementOf(s[0], s[1]) : s)));
-  }
-
-  migrate(stmts: InStatement[]): Promise<ResultSet[]> {
-    return this.#db.migrate(stmts);
-  }
-
-  transaction(mode?: TransactionMode): Promise<Transaction> {
-    return this.#db.transaction(mode);
-  }
-
-  executeMultiple(sql: string): Promise<void> {
-    return this.#db.executeMultiple(sql);
-  }
-
-  sync() {
-    return this.#db.sync();
-  }
-
-  close(): void {
-    this.#db.close();
-  }
-
-  reconnect(): void {
-    this.#db.reconnect();
   }
 
   /**
@@ -160,7 +120,7 @@ export class CommitGroup implements Client {
     if (group.length === 1) return this.#commitAlone(group[0]!);
     let results: ResultSet[];
     try {
-      results = await this.#db.batch(group.flatMap(statementsOf), 'write');
+      results = await this.inner.batch(group.flatMap(statementsOf), 'write');
     } catch {
       // The whole transaction was rolled back: each caller's writes get a transaction of their own.
       for (const unit of group) await this.#commitAlone(unit);
@@ -174,7 +134,7 @@ export class CommitGroup implements Client {
 
   async #commitAlone(unit: Unit): Promise<void> {
     try {
-      const results = await this.#db.batch(statementsOf(unit), 'write');
+      const results = await this.inner.batch(statementsOf(unit), 'write');
       this.stats.commits++;
       this.stats.units++;
       settle(unit, results, 0);

@@ -4,19 +4,17 @@
 // it is made, but nothing is acknowledged to anyone before it is durable, because writers hear of their
 // commit only after the fsync.
 import type { Client, InArgs, InStatement, ResultSet, Transaction, TransactionMode } from '@libsql/client';
+import { DelegatingClient, sqlOf, statementOf } from './delegating-client.ts';
 import type { WalSync } from './wal-sync.ts';
 
 /** Statements that never write: anything else (pragmas that set, DDL, writes) is followed by an fsync. */
 const READ = /^\s*(select|explain)\b|^\s*pragma\s+[\w.]+\s*(\(\s*[\w.]*\s*\))?\s*;?\s*$/i;
 
-const sqlOf = (stmt: InStatement): string => (typeof stmt === 'string' ? stmt : stmt.sql);
-
-export class DurableStore implements Client {
-  readonly #db: Client;
+export class DurableStore extends DelegatingClient {
   readonly #wal: WalSync;
 
   constructor(db: Client, wal: WalSync) {
-    this.#db = db;
+    super(db);
     this.#wal = wal;
   }
 
@@ -25,42 +23,34 @@ export class DurableStore implements Client {
     return this.#wal.syncs;
   }
 
-  get closed(): boolean {
-    return this.#db.closed;
-  }
-
-  get protocol(): string {
-    return this.#db.protocol;
-  }
-
-  execute(stmt: InStatement): Promise<ResultSet>;
-  execute(sql: string, args?: InArgs): Promise<ResultSet>;
-  async execute(stmt: InStatement | string, args?: InArgs): Promise<ResultSet> {
-    const statement: InStatement = typeof stmt === 'string' && args !== undefined ? { sql: stmt, args } : stmt;
-    const result = await this.#db.execute(statement);
+  override execute(stmt: InStatement): Promise<ResultSet>;
+  override execute(sql: string, args?: InArgs): Promise<ResultSet>;
+  override async execute(stmt: InStatement | string, args?: InArgs): Promise<ResultSet> {
+    const statement = statementOf(stmt, args);
+    const result = await this.inner.execute(statement);
     if (!READ.test(sqlOf(statement))) await this.#wal.sync();
     return result;
   }
 
-  async batch(stmts: Array<InStatement | [string, InArgs?]>, mode?: TransactionMode): Promise<ResultSet[]> {
-    const results = await this.#db.batch(stmts, mode);
+  override async batch(stmts: Array<InStatement | [string, InArgs?]>, mode?: TransactionMode): Promise<ResultSet[]> {
+    const results = await this.inner.batch(stmts, mode);
     if (mode !== 'read') await this.#wal.sync();
     return results;
   }
 
-  async migrate(stmts: InStatement[]): Promise<ResultSet[]> {
-    const results = await this.#db.migrate(stmts);
+  override async migrate(stmts: InStatement[]): Promise<ResultSet[]> {
+    const results = await this.inner.migrate(stmts);
     await this.#wal.sync();
     return results;
   }
 
-  async executeMultiple(sql: string): Promise<void> {
-    await this.#db.executeMultiple(sql);
+  override async executeMultiple(sql: string): Promise<void> {
+    await this.inner.executeMultiple(sql);
     await this.#wal.sync();
   }
 
-  async transaction(mode?: TransactionMode): Promise<Transaction> {
-    const tx = await this.#db.transaction(mode);
+  override async transaction(mode?: TransactionMode): Promise<Transaction> {
+    const tx = await this.inner.transaction(mode);
     const wal = this.#wal;
     return {
       execute: (stmt) => tx.execute(stmt),
@@ -78,17 +68,13 @@ export class DurableStore implements Client {
     };
   }
 
-  sync() {
-    return this.#db.sync();
-  }
-
-  close(): void {
-    this.#db.close();
+  override close(): void {
+    this.inner.close();
     this.#wal.reset();
   }
 
-  reconnect(): void {
-    this.#db.reconnect();
+  override reconnect(): void {
+    this.inner.reconnect();
     this.#wal.reset();
   }
 }
