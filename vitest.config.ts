@@ -10,8 +10,10 @@ export default defineConfig({
     globalSetup: ['./testing/global-setup.ts'],
     // Each file starts its own servers (workerd, libSQL, simulator); forks keep them apart.
     pool: 'forks',
-    // Two files at once (vitest's default on two cores is one): most of a file's time is waiting on its servers.
-    maxWorkers: 2,
+    // One file at a time (vitest's default on two cores). Two at once took ~640 s instead of ~870 s, but made
+    // e2e/failover.test.ts's drain test see a message's webhook delivered twice in 2 of 4 full runs: a
+    // duplicate event id stored once still queues its webhook job again (issue 19's note); until that is
+    // fixed, the suite runs the way it stays green.
     reporters: ['default', './testing/summary-reporter.ts'],
   },
 });
