@@ -30,7 +30,7 @@ export function startConnectorProcess(s: ConnectorSettings): ConnectorProcess {
       CONNECTOR_DB_URL: `file:${s.dbFile}`,
       WA_WS_URL: s.waWsUrl,
       WA_SIMULATOR: '1',
-      LOG_LEVEL: 'error',
+      LOG_LEVEL: process.env.BENCH_CONNECTOR_LOG_LEVEL ?? 'error',
       // The benches measure the send path itself, unpaced (the reference Baileys is not paced either).
       PACING_DEFAULT: 'off',
     },
