@@ -1,7 +1,8 @@
 // Makes connector events durable in Turso, with their side effects on sessions and messages and the
 // pending rows of the webhook jobs they make: a group of events costs one lookup of their sessions and one
 // batch (a transaction), whatever its size. The events
-// table is keyed by the connector's event id, so a resent event changes nothing twice, and a session's
+// table is keyed by the connector's event id, so a resent event changes nothing twice (nor makes a second
+// webhook job), and a session's
 // status only moves forward in event time, so a resent old one changes nothing at all.
 import { and, eq, gt, inArray, notExists, notInArray, sql } from 'drizzle-orm';
 import type { BatchItem } from 'drizzle-orm/batch';
@@ -9,7 +10,7 @@ import { events, messages, sessions } from '../../shared/db/schema.ts';
 import type { SessionEvent } from '../../shared/protocol.ts';
 import type { MessageStatus } from '../../shared/status.ts';
 import type { Db } from '../db/client.ts';
-import { queuedJobWrites } from '../webhooks/pending-jobs.ts';
+import { newJobWrites, pendingJobsOf } from '../webhooks/pending-jobs.ts';
 import type { WebhookSubscription } from '../webhooks/subscription.ts';
 import { acceptedFrom, formerList } from './event-fence.ts';
 import { eventReason } from './status-reason.ts';
@@ -45,8 +46,13 @@ export interface StoreResult {
   stored: StoredEvent[];
   /** Those sessions' webhook settings as they were then. */
   subscriptions: Map<string, WebhookSubscription>;
-  /** The stored events a webhook wants, in order; their pending-job rows (a QR's excepted) are in the same batch. */
+  /**
+   * The events first stored now that a webhook wants, in order; their pending-job rows (a QR's excepted) are
+   * in the same batch. An event stored before (a resend) is not among them: its job was recorded then.
+   */
   jobs: StoredEvent[];
+  /** Events stored before whose job is still pending (not delivered, nor given up on): perhaps never queued. */
+  pending: StoredEvent[];
 }
 
 /** Whether a webhook wants this event, given its session's subscription. */
@@ -89,10 +95,12 @@ function laterStatus(db: Db, sessionId: string, at: number) {
 
 /** The writes one event makes, in order: its record, then its side effect. */
 function writesFor(db: Db, { id, sessionId, at, event }: StoredEvent): BatchItem<'sqlite'>[] {
+  // What it returns says whether this event is new, and so whether its webhook job is to be queued.
   const record = db
     .insert(events)
     .values({ id, sessionId, name: event.name, payload: loggedPayload(event), occurredAt: at })
-    .onConflictDoNothing();
+    .onConflictDoNothing()
+    .returning({ id: events.id });
   switch (event.name) {
     case 'qr':
     case 'pairing.code':
@@ -206,12 +214,33 @@ export async function storeEvents(db: Db, group: readonly ReceivedEvent[], wante
   const stored = group
     .filter((e) => acceptedFrom(e.event, e.connectorId, owners.get(e.sessionId), former.get(e.sessionId)))
     .map(({ connectorId: _, ...e }) => e);
-  const jobs = stored.filter((e) => wanted(e, subscriptions.get(e.sessionId)!));
-  // The jobs' rows commit with their events: one round trip, and no event is stored without the job that a
-  // queue which lost it is filled again from (pending-jobs.ts). A QR is worthless by then.
-  const jobRows = jobs.filter((e) => e.event.name !== 'qr').map((e) => ({ eventId: e.id, sessionId: e.sessionId }));
-  const writes = [...stored.flatMap((e) => writesFor(db, e)), ...queuedJobWrites(db, jobRows)];
+  const wantedEvents = stored.filter((e) => wanted(e, subscriptions.get(e.sessionId)!));
+  // The jobs' rows commit with their events, ahead of them and only for events not stored yet: one round
+  // trip, no event stored without the job that a queue which lost it is filled again from (pending-jobs.ts),
+  // and no job recorded again for an event whose job is finished. A QR is worthless by then.
+  const jobRows = wantedEvents.filter((e) => e.event.name !== 'qr').map((e) => ({ eventId: e.id, sessionId: e.sessionId }));
+  const eventWrites = stored.map((e) => writesFor(db, e));
+  const writes: BatchItem<'sqlite'>[] = [...newJobWrites(db, jobRows)];
+  const recordAt: number[] = [];
+  for (const w of eventWrites) {
+    recordAt.push(writes.length);
+    writes.push(...w);
+  }
+  const pendingAt = writes.length;
+  if (jobRows.length > 0) writes.push(pendingJobsOf(db, jobRows.map((j) => j.eventId)));
   const [first, ...rest] = writes;
-  if (first) await db.batch([first, ...rest]);
-  return { stored, subscriptions, jobs };
+  const results: unknown[] = first ? await db.batch([first, ...rest]) : [];
+  // An id may come twice in one group (sent again before its ack): its first copy is the one stored.
+  const inserted = new Set(recordAt.flatMap((at) => (results[at] as { id: string }[]).map((r) => r.id)));
+  const stillPending = new Set(jobRows.length > 0 ? (results[pendingAt] as { eventId: string }[]).map((r) => r.eventId) : []);
+  const jobs: StoredEvent[] = [];
+  const pending: StoredEvent[] = [];
+  const seen = new Set<string>();
+  for (const e of wantedEvents) {
+    if (seen.has(e.id)) continue;
+    seen.add(e.id);
+    if (inserted.has(e.id)) jobs.push(e);
+    else if (stillPending.has(e.id)) pending.push(e);
+  }
+  return { stored, subscriptions, jobs, pending };
 }

@@ -7,6 +7,7 @@ import { withMediaUrl, type MediaUrlConfig } from '../events/media-url.ts';
 import type { WebhookJob } from '../webhooks/delivery.ts';
 import { webhookTarget } from '../webhooks/subscription.ts';
 import { storeEvents, type StoreResult } from './event-store.ts';
+import { QueuedByHub } from './queued-by-hub.ts';
 import type { Snapshots } from './snapshots.ts';
 import type { Watchers } from './watchers.ts';
 
@@ -40,6 +41,7 @@ export class InboundEvents {
   /** Links whose overflow has been logged, until they are back under the window. */
   private readonly overflowing = new Set<WebSocket>();
   private storing: Promise<void> | null = null;
+  private readonly queued = new QueuedByHub();
 
   constructor(deps: InboundDeps) {
     this.deps = deps;
@@ -90,9 +92,11 @@ export class InboundEvents {
         group.map((g) => ({ ...g.frame, connectorId: g.connectorId })),
         (e, subscription) => Boolean(webhookTarget(subscription, this.deps.webhookUrl(), e.event.name)),
       );
-      const jobs = result.jobs;
-      // Queued before the ack: if this fails, the connector resends and the events are queued then. An
-      // event no webhook wants (no URL, or filtered out) is not queued at all.
+      // Queued before the ack: if this fails, the connector resends and the events, stored by then, are
+      // queued as still pending and not queued by this hub. An event no webhook wants (no URL, or filtered
+      // out) is not queued at all, nor is one queued before whose copy came again.
+      const queueing = new Set([...result.jobs, ...result.pending.filter((e) => !this.queued.has(e.id))]);
+      const jobs = result.stored.filter((e) => queueing.has(e));
       // A QR is not kept in the event log, so its job carries it.
       if (jobs.length > 0) {
         // The origin of media links goes with the job: the consumer serves no request to take it from.
@@ -100,6 +104,7 @@ export class InboundEvents {
         await this.deps.webhooks.sendBatch(
           jobs.map((e) => ({ body: { eventId: e.id, sessionId: e.sessionId, ...(e.event.name === 'qr' ? { event: e.event } : {}), ...(origin ? { origin } : {}) } })),
         );
+        this.queued.add(jobs.map((e) => e.id));
       }
     } catch (error) {
       // Not acked: the connector keeps these events in its outbox and sends them again.
