@@ -42,6 +42,11 @@ export class InboundEvents {
   private readonly overflowing = new Set<WebSocket>();
   private storing: Promise<void> | null = null;
   private readonly queued = new QueuedByHub();
+  /**
+   * One client for every group: making one (drizzle's schema mapping, the HTTP client) cost workerd CPU per
+   * group, and it holds nothing between requests but its settings.
+   */
+  private db: Db | undefined;
 
   constructor(deps: InboundDeps) {
     this.deps = deps;
@@ -88,7 +93,7 @@ export class InboundEvents {
     try {
       // The jobs' pending rows are written in the events' own batch, so a queue that loses them can be filled again.
       result = await storeEvents(
-        this.deps.db(),
+        (this.db ??= this.deps.db()),
         group.map((g) => ({ ...g.frame, connectorId: g.connectorId })),
         (e, subscription) => Boolean(webhookTarget(subscription, this.deps.webhookUrl(), e.event.name)),
       );

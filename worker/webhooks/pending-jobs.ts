@@ -1,7 +1,7 @@
 // Webhook jobs on the queue and not yet finished, kept in Turso beside the events: a queue that lost its
 // messages (the one-box service's queue lives in workerd's memory) is filled again from this record, so a
 // restart never loses a delivery. A job is finished when delivered, given up on, or no longer wanted.
-import { asc, gt, inArray, sql } from 'drizzle-orm';
+import { asc, gt, inArray } from 'drizzle-orm';
 import type { BatchItem } from 'drizzle-orm/batch';
 import { webhookJobs } from '../../shared/db/schema.ts';
 import type { Db } from '../db/client.ts';
@@ -21,26 +21,6 @@ export function queuedJobWrites(db: Db, jobs: readonly Pick<WebhookJob, 'eventId
     writes.push(db.insert(webhookJobs).values(jobs.slice(i, i + PAGE).map(({ eventId, sessionId }) => ({ eventId, sessionId }))).onConflictDoNothing());
   }
   return writes;
-}
-
-/**
- * The writes that record the jobs of events not stored yet, for the batch that stores them, ahead of their
- * inserts: an event stored before (a resend) had its job recorded then, and may have had it finished since.
- */
-export function newJobWrites(db: Db, jobs: readonly Pick<WebhookJob, 'eventId' | 'sessionId'>[]): BatchItem<'sqlite'>[] {
-  const writes: BatchItem<'sqlite'>[] = [];
-  for (let i = 0; i < jobs.length; i += PAGE) {
-    const rows = sql.join(jobs.slice(i, i + PAGE).map(({ eventId, sessionId }) => sql`(${eventId}, ${sessionId})`), sql`, `);
-    writes.push(
-      db.run(sql`insert into ${webhookJobs} (event_id, session_id) select column1, column2 from (values ${rows}) where not exists (select 1 from events where events.id = column1) on conflict do nothing`),
-    );
-  }
-  return writes;
-}
-
-/** The read, for a batch, of which of these events' jobs are still pending. */
-export function pendingJobsOf(db: Db, eventIds: readonly string[]) {
-  return db.select({ eventId: webhookJobs.eventId }).from(webhookJobs).where(inArray(webhookJobs.eventId, [...eventIds]));
 }
 
 /** Recorded before the jobs are queued: a job on the queue always has its row. */
