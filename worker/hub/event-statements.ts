@@ -3,6 +3,7 @@
 // text never changes (the server prepares it once), and the Worker builds no query per event.
 import type { InStatement } from '@libsql/client/web';
 import type { MessageStatus } from '../../shared/status.ts';
+import type { SessionRow } from './known-sessions.ts';
 
 /** A status may only move forward: a late "delivered" must not undo "read". */
 export const LATER_STATUSES: Record<string, MessageStatus[]> = {
@@ -30,6 +31,13 @@ on conflict do nothing returning id`;
 const NEW_JOBS = `insert into webhook_jobs (event_id, session_id)
 select value ->> 0, value ->> 1 from json_each(?) where not exists (select 1 from events where events.id = value ->> 0)
 on conflict do nothing`;
+
+// json('…') fails on its text, so a session that changed since it was read fails the batch before it writes.
+const UNCHANGED_SESSIONS = `select case when exists (
+  select 1 from json_each(?) known left join sessions s on s.id = known.value ->> 0
+  where s.id is null or s.connector_id is not (known.value ->> 1) or s.former_connectors is not (known.value ->> 2)
+    or s.webhook_url is not (known.value ->> 3) or s.webhook_events is not (known.value ->> 4)
+) then json('stale session rows') end`;
 
 const PENDING_JOBS = `select event_id from webhook_jobs where event_id in (select value from json_each(?))`;
 
@@ -65,6 +73,8 @@ export type EventRecord = [id: string, sessionId: string, name: string, payload:
 
 const statement = (sql: string, rows: readonly unknown[]): InStatement => ({ sql, args: [JSON.stringify(rows)] });
 
+export const unchangedSessions = (rows: readonly SessionRow[]) =>
+  statement(UNCHANGED_SESSIONS, rows.map((r) => [r.id, r.connectorId, r.formerConnectors, r.webhookUrl, r.webhookEvents]));
 export const eventRecords = (rows: readonly EventRecord[]) => statement(EVENT_RECORDS, rows);
 export const newJobs = (rows: readonly [eventId: string, sessionId: string][]) => statement(NEW_JOBS, rows);
 export const pendingJobs = (eventIds: readonly string[]) => statement(PENDING_JOBS, eventIds);

@@ -12,6 +12,7 @@ import { migrateDatabase } from '../../scripts/migrate-database.ts';
 import * as schema from '../../shared/db/schema.ts';
 import type { SessionEvent } from '../../shared/protocol.ts';
 import { type ReceivedEvent, storeEvents } from './event-store.ts';
+import { KnownSessions } from './known-sessions.ts';
 
 const CONNECTOR = 'store-test';
 let dir: string;
@@ -98,5 +99,33 @@ describe('storing a group of events', () => {
     expect(result.jobs.map((e) => e.id)).toEqual([first!.id]);
     expect(result.pending.map((e) => e.id)).toEqual([second!.id]);
     expect(await message('IN-NEW')).toEqual([{ id: first!.id, text: 'hai', status: 'received' }]);
+  });
+
+  it('costs one request for a group of sessions read before, and reads them again when one changed meanwhile', async () => {
+    await db.insert(schema.sessions).values(['k1', 'k2'].map((id) => ({ id, connectorId: CONNECTOR, status: 'WORKING' })));
+    const known = new KnownSessions();
+    const wantsHook = (_: unknown, s: { webhookUrl: string | null }) => s.webhookUrl !== null;
+    requests = [];
+    await storeEvents(db, drained('k1', 'KNOWN-1'), wantsHook, known);
+    expect(requests).toHaveLength(2);
+    requests = [];
+    await storeEvents(db, drained('k1', 'KNOWN-2'), wantsHook, known);
+    expect(requests).toHaveLength(1);
+    // A webhook set since: the remembered row is stale, so the batch fails unwritten and runs again on fresh rows.
+    await db.$client.execute(`update sessions set webhook_url = 'https://example.invalid/hook' where id = 'k1'`);
+    requests = [];
+    const group = drained('k1', 'KNOWN-3');
+    const result = await storeEvents(db, group, wantsHook, known);
+    expect(requests).toHaveLength(3);
+    expect(result.jobs.map((e) => e.id)).toEqual(group.map((e) => e.id));
+    expect(await message('KNOWN-3')).toEqual([{ id: group[0]!.id, text: 'text of KNOWN-3', status: 'delivered' }]);
+    // Moved to another connector since: its live state is refused, and only on what Turso says now.
+    await db.$client.execute(`update sessions set connector_id = 'elsewhere' where id = 'k2'`);
+    const first = await storeEvents(db, [received('k2', { name: 'connection.update', status: 'SCAN_QR_CODE' })], wantsHook, known);
+    expect(first.stored).toEqual([]);
+    await db.$client.execute(`update sessions set connector_id = '${CONNECTOR}' where id = 'k2'`);
+    const status = received('k2', { name: 'connection.update', status: 'WORKING' });
+    const back = await storeEvents(db, [status], wantsHook, known);
+    expect(back.stored.map((e) => e.id)).toEqual([status.id]);
   });
 });

@@ -18,8 +18,10 @@ import {
   receivedMessages,
   sentMessages,
   type EventRecord,
+  unchangedSessions,
   type MessageRow,
 } from './event-statements.ts';
+import type { KnownSessions, SessionRow } from './known-sessions.ts';
 import { eventReason } from './status-reason.ts';
 
 const SESSIONS_OF = `select id, connector_id, former_connectors, webhook_url, webhook_events from sessions where id in (select value from json_each(?))`;
@@ -154,19 +156,15 @@ function messageWrites(stored: readonly StoredEvent[]): InStatement[] {
 }
 
 /** The sessions the group names: who holds them, who held them, and their webhook settings. */
-async function lookUpSessions(db: Db, group: readonly ReceivedEvent[]) {
-  const ids = [...new Set(group.map((e) => e.sessionId))];
+async function lookUpSessions(db: Db, ids: readonly string[]): Promise<SessionRow[]> {
   const { rows } = await db.$client.execute({ sql: SESSIONS_OF, args: [JSON.stringify(ids)] });
-  const owners = new Map<string, string | null>();
-  const former = new Map<string, string[]>();
-  const subscriptions = new Map<string, WebhookSubscription>();
-  for (const row of rows) {
-    const id = String(row.id);
-    owners.set(id, row.connector_id === null ? null : String(row.connector_id));
-    former.set(id, formerList(row.former_connectors as string | null));
-    subscriptions.set(id, { webhookUrl: row.webhook_url as string | null, webhookEvents: row.webhook_events as string | null });
-  }
-  return { owners, former, subscriptions };
+  return rows.map((row) => ({
+    id: String(row.id),
+    connectorId: row.connector_id === null ? null : String(row.connector_id),
+    formerConnectors: String(row.former_connectors),
+    webhookUrl: row.webhook_url as string | null,
+    webhookEvents: row.webhook_events as string | null,
+  }));
 }
 
 const idsOf = (result: ResultSet | undefined, column: string) => (result?.rows ?? []).map((row) => String(row[column]));
@@ -175,10 +173,30 @@ const idsOf = (result: ResultSet | undefined, column: string) => (result?.rows ?
  * Stores the events, in order, of the sessions that still exist, as event-fence.ts allows them from their
  * sender. Others are left out: those of a session that is gone (deleted while they were in flight), and the
  * live state a connector reports for a session it does not hold (the caller acks and drops them). Throws when
- * the batch fails; then nothing of it was stored.
+ * the batch fails; then nothing of it was stored. With `known`, a group whose sessions were all read before
+ * costs one request; a batch that finds them changed is run again after reading them afresh.
  */
-export async function storeEvents(db: Db, group: readonly ReceivedEvent[], wanted: WebhookWanted = () => false): Promise<StoreResult> {
-  const { owners, former, subscriptions } = await lookUpSessions(db, group);
+export async function storeEvents(db: Db, group: readonly ReceivedEvent[], wanted: WebhookWanted = () => false, known?: KnownSessions): Promise<StoreResult> {
+  const ids = [...new Set(group.map((e) => e.sessionId))];
+  const remembered = known?.rowsOf(ids);
+  if (remembered) {
+    try {
+      return await storeGroup(db, group, wanted, remembered, true);
+    } catch {
+      // Changed since (or the batch failed otherwise, and fails again below to say why).
+      known!.forget();
+    }
+  }
+  const rows = await lookUpSessions(db, ids);
+  known?.remember(rows);
+  return storeGroup(db, group, wanted, rows, false);
+}
+
+/** One batch: the events as these session rows decide, checked against Turso first when they were remembered. */
+async function storeGroup(db: Db, group: readonly ReceivedEvent[], wanted: WebhookWanted, rows: readonly SessionRow[], check: boolean): Promise<StoreResult> {
+  const owners = new Map(rows.map((r) => [r.id, r.connectorId]));
+  const former = new Map(rows.map((r) => [r.id, formerList(r.formerConnectors)]));
+  const subscriptions = new Map<string, WebhookSubscription>(rows.map((r) => [r.id, { webhookUrl: r.webhookUrl, webhookEvents: r.webhookEvents }]));
   const stored = group
     .filter((e) => acceptedFrom(e.event, e.connectorId, owners.get(e.sessionId), former.get(e.sessionId)))
     .map(({ connectorId: _, ...e }) => e);
@@ -187,7 +205,7 @@ export async function storeEvents(db: Db, group: readonly ReceivedEvent[], wante
   // trip, no event stored without the job that a queue which lost it is filled again from (pending-jobs.ts),
   // and no job recorded again for an event whose job is finished. A QR is worthless by then.
   const jobRows = wantedEvents.filter((e) => e.event.name !== 'qr').map((e): [string, string] => [e.id, e.sessionId]);
-  const statements: InStatement[] = [];
+  const statements: InStatement[] = check ? [unchangedSessions(rows)] : [];
   /** The statements whose returned ids are the events stored now. */
   const recordsAt: number[] = [];
   if (jobRows.length > 0) statements.push(newJobs(jobRows));
@@ -204,6 +222,7 @@ export async function storeEvents(db: Db, group: readonly ReceivedEvent[], wante
   statements.push(...messageWrites(stored));
   const pendingAt = statements.length;
   if (jobRows.length > 0) statements.push(pendingJobs(jobRows.map(([eventId]) => eventId)));
+  // Run even when it writes nothing: events refused on remembered rows are dropped only once Turso agrees.
   const results = statements.length > 0 ? await db.$client.batch(statements) : [];
   // An id may come twice in one group (sent again before its ack): its first copy is the one stored.
   const inserted = new Set(recordsAt.flatMap((at) => idsOf(results[at], 'id')));

@@ -7,6 +7,7 @@ import { withMediaUrl, type MediaUrlConfig } from '../events/media-url.ts';
 import type { WebhookJob } from '../webhooks/delivery.ts';
 import { webhookTarget } from '../webhooks/subscription.ts';
 import { storeEvents, type StoreResult } from './event-store.ts';
+import { KnownSessions } from './known-sessions.ts';
 import { QueuedByHub } from './queued-by-hub.ts';
 import type { Snapshots } from './snapshots.ts';
 import type { Watchers } from './watchers.ts';
@@ -42,6 +43,7 @@ export class InboundEvents {
   private readonly overflowing = new Set<WebSocket>();
   private storing: Promise<void> | null = null;
   private readonly queued = new QueuedByHub();
+  private readonly known = new KnownSessions();
   /**
    * One client for every group: making one (drizzle's schema mapping, the HTTP client) cost workerd CPU per
    * group, and it holds nothing between requests but its settings.
@@ -96,6 +98,7 @@ export class InboundEvents {
         (this.db ??= this.deps.db()),
         group.map((g) => ({ ...g.frame, connectorId: g.connectorId })),
         (e, subscription) => Boolean(webhookTarget(subscription, this.deps.webhookUrl(), e.event.name)),
+        this.known,
       );
       // Queued before the ack: if this fails, the connector resends and the events, stored by then, are
       // queued as still pending and not queued by this hub. An event no webhook wants (no URL, or filtered
