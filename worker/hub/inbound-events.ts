@@ -7,6 +7,8 @@ import { withMediaUrl, type MediaUrlConfig } from '../events/media-url.ts';
 import type { WebhookJob } from '../webhooks/delivery.ts';
 import { webhookTarget } from '../webhooks/subscription.ts';
 import { storeEvents, type StoreResult } from './event-store.ts';
+import { KnownSessions } from './known-sessions.ts';
+import { QueuedByHub } from './queued-by-hub.ts';
 import type { Snapshots } from './snapshots.ts';
 import type { Watchers } from './watchers.ts';
 
@@ -40,6 +42,13 @@ export class InboundEvents {
   /** Links whose overflow has been logged, until they are back under the window. */
   private readonly overflowing = new Set<WebSocket>();
   private storing: Promise<void> | null = null;
+  private readonly queued = new QueuedByHub();
+  private readonly known = new KnownSessions();
+  /**
+   * One client for every group: making one (drizzle's schema mapping, the HTTP client) cost workerd CPU per
+   * group, and it holds nothing between requests but its settings.
+   */
+  private db: Db | undefined;
 
   constructor(deps: InboundDeps) {
     this.deps = deps;
@@ -86,13 +95,16 @@ export class InboundEvents {
     try {
       // The jobs' pending rows are written in the events' own batch, so a queue that loses them can be filled again.
       result = await storeEvents(
-        this.deps.db(),
+        (this.db ??= this.deps.db()),
         group.map((g) => ({ ...g.frame, connectorId: g.connectorId })),
         (e, subscription) => Boolean(webhookTarget(subscription, this.deps.webhookUrl(), e.event.name)),
+        this.known,
       );
-      const jobs = result.jobs;
-      // Queued before the ack: if this fails, the connector resends and the events are queued then. An
-      // event no webhook wants (no URL, or filtered out) is not queued at all.
+      // Queued before the ack: if this fails, the connector resends and the events, stored by then, are
+      // queued as still pending and not queued by this hub. An event no webhook wants (no URL, or filtered
+      // out) is not queued at all, nor is one queued before whose copy came again.
+      const queueing = new Set([...result.jobs, ...result.pending.filter((e) => !this.queued.has(e.id))]);
+      const jobs = result.stored.filter((e) => queueing.has(e));
       // A QR is not kept in the event log, so its job carries it.
       if (jobs.length > 0) {
         // The origin of media links goes with the job: the consumer serves no request to take it from.
@@ -100,6 +112,7 @@ export class InboundEvents {
         await this.deps.webhooks.sendBatch(
           jobs.map((e) => ({ body: { eventId: e.id, sessionId: e.sessionId, ...(e.event.name === 'qr' ? { event: e.event } : {}), ...(origin ? { origin } : {}) } })),
         );
+        this.queued.add(jobs.map((e) => e.id));
       }
     } catch (error) {
       // Not acked: the connector keeps these events in its outbox and sends them again.

@@ -1,7 +1,7 @@
 // Delivers one stored event to its session's webhook, signed, and says what to log of the attempt. Knows
 // nothing of queues: the consumer decides about retries from the outcome and writes the log.
-import { eq, inArray } from 'drizzle-orm';
-import { events, sessions, webhookDeliveries } from '../../shared/db/schema.ts';
+import { eq, getTableColumns, inArray } from 'drizzle-orm';
+import { events, sessions, webhookDeliveries, webhookJobs } from '../../shared/db/schema.ts';
 import { SessionEvent } from '../../shared/protocol.ts';
 import type { Config } from '../config.ts';
 import type { Db } from '../db/client.ts';
@@ -44,15 +44,27 @@ export type Attempt = { outcome: DeliveryOutcome; record: DeliveryRecord | null 
 type EventRow = typeof events.$inferSelect;
 type SessionRow = typeof sessions.$inferSelect;
 
+/** A stored event a job names, and whether that job is still pending (pending-jobs.ts). */
+export type JobEvent = EventRow & { pending: boolean };
+
 /** The stored events and sessions a batch of jobs names, read in two queries whatever the batch's size. */
-export async function loadJobs(db: Db, jobs: readonly WebhookJob[]): Promise<{ events: Map<string, EventRow>; sessions: Map<string, SessionRow> }> {
+export async function loadJobs(db: Db, jobs: readonly WebhookJob[]): Promise<{ events: Map<string, JobEvent>; sessions: Map<string, SessionRow> }> {
   const eventIds = [...new Set(jobs.map((j) => j.eventId))];
   const sessionIds = [...new Set(jobs.map((j) => j.sessionId))];
   const [eventRows, sessionRows] = await Promise.all([
-    eventIds.length ? db.select().from(events).where(inArray(events.id, eventIds)) : [],
+    eventIds.length
+      ? db
+          .select({ ...getTableColumns(events), pendingJob: webhookJobs.eventId })
+          .from(events)
+          .leftJoin(webhookJobs, eq(webhookJobs.eventId, events.id))
+          .where(inArray(events.id, eventIds))
+      : [],
     sessionIds.length ? db.select().from(sessions).where(inArray(sessions.id, sessionIds)) : [],
   ]);
-  return { events: new Map(eventRows.map((r) => [r.id, r])), sessions: new Map(sessionRows.map((r) => [r.id, r])) };
+  return {
+    events: new Map(eventRows.map(({ pendingJob, ...row }) => [row.id, { ...row, pending: pendingJob !== null }])),
+    sessions: new Map(sessionRows.map((r) => [r.id, r])),
+  };
 }
 
 /**
@@ -64,7 +76,7 @@ export async function attemptDelivery(
   config: DeliveryConfig,
   job: WebhookJob,
   attempt: number,
-  row: EventRow | undefined,
+  row: JobEvent | undefined,
   session: SessionRow | undefined,
 ): Promise<Attempt> {
   const skipped: Attempt = { outcome: 'skipped', record: null };
@@ -74,6 +86,8 @@ export async function attemptDelivery(
     console.warn(`webhook job dropped: event ${row.id} belongs to session ${row.sessionId}, not ${job.sessionId}`);
     return skipped;
   }
+  // A copy of a job already finished (delivered or given up on by another copy): a QR's job has no row to say.
+  if (!job.event && !row.pending) return skipped;
   // Checked again at delivery: the settings may have changed since the event was queued.
   const url = webhookTarget(session, config.WEBHOOK_URL, row.name);
   if (!url) return skipped;

@@ -105,10 +105,19 @@ export async function consumeWebhookBatch(batch: MessageBatch<WebhookJob>, env: 
     if (attempt.outcome !== 'skipped') announced.push([message.body, attempt.outcome]);
   };
 
+  /** Events of this batch's jobs tried or being tried: a second copy of a job in one batch is skipped. */
+  const taken = new Set<string>();
+
   /** One session's messages in queue order; a delivery slower than DELIVERY_WAIT_MS sets the rest aside. */
   const deliverSession = async (messages: Message[]) => {
     for (const [index, message] of messages.entries()) {
       const since = delivered.get(message.body.eventId);
+      if (!message.body.event && taken.has(message.body.eventId)) {
+        // Not finished here: the copy being tried may yet fail and be retried.
+        message.ack();
+        continue;
+      }
+      taken.add(message.body.eventId);
       if (since !== undefined && since >= message.timestamp.getTime()) {
         decide(message, { outcome: 'skipped', record: null });
         continue;

@@ -88,6 +88,37 @@ describe('webhook delivery', () => {
     expect(receiver.received.filter((h) => h.headers['x-kabar-event-id'] === qrId)).toEqual([]);
   });
 
+  it('delivers an event the connector sends again once: resent after its ack, or sent twice before one', async () => {
+    const { sessionId } = await createSession(api, { webhookUrl: `${receiver.url}/hooks/resent` });
+    const acked = { type: 'event', id: `wh-acked-${Date.now()}`, sessionId, at: Date.now(), event: incoming('acked, then sent again') } satisfies ConnectorFrame;
+    connector.send(acked);
+    await connector.next('ack', (a) => a.ids.includes(acked.id));
+    await receiver.next((h) => h.headers['x-kabar-event-id'] === acked.id);
+    connector.send(acked);
+    await connector.next('ack', (a) => a.ids.includes(acked.id));
+    // The second copy leaves before the first is acked, as a connector resending over a new link does.
+    const twice = { ...acked, id: `wh-twice-${Date.now()}`, event: incoming('sent twice, unacked') };
+    connector.send(twice);
+    connector.send(twice);
+    // A later event of the same session is delivered after every job queued before it.
+    const marker = await emit(sessionId, incoming('after the copies'));
+    await receiver.next((h) => h.headers['x-kabar-event-id'] === marker);
+    const deliveries = (id: string) => receiver.received.filter((h) => h.headers['x-kabar-event-id'] === id);
+    expect(deliveries(twice.id)).toHaveLength(1);
+    expect(deliveries(acked.id)).toHaveLength(1);
+  });
+
+  it('skips a second copy of a job on the queue once the first was delivered', async () => {
+    const { sessionId } = await createSession(api, { webhookUrl: `${receiver.url}/hooks/copied` });
+    const id = await emit(sessionId, incoming('queued twice'));
+    await receiver.next((h) => h.headers['x-kabar-event-id'] === id);
+    const env = await stack.worker.getEnv();
+    await env.WEBHOOKS.send({ eventId: id, sessionId });
+    const marker = await emit(sessionId, incoming('after the copy'));
+    await receiver.next((h) => h.headers['x-kabar-event-id'] === marker);
+    expect(receiver.received.filter((h) => h.headers['x-kabar-event-id'] === id)).toHaveLength(1);
+  });
+
   it('retries a failing backend, then gives up into the dead-letter queue, logging every attempt', async () => {
     const { sessionId, apiKey } = await createSession(api, { webhookUrl: `${receiver.url}/down` });
     const id = await emit(sessionId, incoming('will fail'));
