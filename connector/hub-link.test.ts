@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { CloseCode, FRAME_BATCH_MAX, PROTOCOL_VERSION, type Command, type DesiredSession } from '../shared/protocol.ts';
 import { eventually } from '../testing/eventually.ts';
 import { openConnectorDb, type Client } from './db.ts';
@@ -22,6 +22,9 @@ const cleanups: Array<() => Promise<void>> = [];
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'kabar-hub-link-'));
   db = await openConnectorDb(`file:${join(dir, 'connector.db')}`);
+});
+// A fresh outbox per test: it keeps what it stored in memory for the pump, and each test empties the table.
+beforeEach(() => {
   outbox = createOutbox(db, Buffer.alloc(32, 9), { connectorId: 'edge-1', logger });
 });
 afterEach(async () => {
