@@ -272,6 +272,43 @@ describe('hub link', () => {
     expect(h.received.map((e) => e.id)).toEqual(ids);
   });
 
+  it('sends what is stored while two frames wait for their ack together, in one frame, after an ack', async () => {
+    const h = await hub({ autoAck: false });
+    const { link: l } = link(h, { resendUnackedMs: 60_000 });
+    l.start();
+    await once(l, 'ready');
+    const received = (n: number) =>
+      new Promise<void>((resolve) => {
+        if (h.received.length >= n) return resolve();
+        const check = () => h.received.length >= n && (h.events.off('event', check), resolve());
+        h.events.on('event', check);
+      });
+    const add = async (i: number) => {
+      const entry = (await outbox.add('s1', { name: 'message.status', messageId: `F${i}`, to: '6281234567890', status: 'delivered', timestamp: i }))!;
+      l.notifyOutbox();
+      return entry.id;
+    };
+    const first = await add(1);
+    await received(1);
+    const second = await add(2);
+    await received(2);
+    const later = [await add(3), await add(4), await add(5)];
+    // A command's round trip: whatever the link sent before its result has reached the hub by then.
+    const result = once(h.events, 'result');
+    h.send(sendText('trip'));
+    await result;
+    expect(h.received.map((e) => e.id)).toEqual([first, second]);
+    const batches: number[] = [];
+    h.events.on('eventBatch', (n) => batches.push(n));
+    h.send({ type: 'ack', ids: [first] });
+    await received(5);
+    expect(batches).toEqual([3]);
+    expect(h.received.map((e) => e.id)).toEqual([first, second, ...later]);
+    h.setAutoAck(true);
+    h.send({ type: 'ack', ids: [second, ...later] });
+    expect(await l.flush(10_000)).toBe(true);
+  });
+
   it('answers each command exactly once with the handler outcome', async () => {
     const h = await hub();
     const seen: Command[] = [];
