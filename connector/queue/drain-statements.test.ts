@@ -11,9 +11,10 @@ import { eventually } from '../../testing/eventually.ts';
 import { DelegatingClient, sqlOf, statementOf } from '../delegating-client.ts';
 import { command, hubEvent, pair, startStack, useSimulatorWorld, type Stack } from '../test-stack.ts';
 
-/** The store, recording each statement's SQL and arguments, those of write batches included. */
+/** The store, recording each statement's SQL and arguments, those of write batches included, and each commit's SQL. */
 class RecordingStore extends DelegatingClient {
   readonly statements: { sql: string; args: unknown[] }[] = [];
+  readonly commits: { sql: string; args: unknown[] }[][] = [];
 
   override execute(stmt: InStatement): Promise<ResultSet>;
   override execute(sql: string, args?: InArgs): Promise<ResultSet>;
@@ -24,14 +25,20 @@ class RecordingStore extends DelegatingClient {
   }
 
   override batch(stmts: Array<InStatement | [string, InArgs?]>, mode?: Parameters<DelegatingClient['batch']>[1]): Promise<ResultSet[]> {
-    for (const s of stmts) this.#record(Array.isArray(s) ? statementOf(s[0], s[1]) : s);
+    const statements = stmts.map((s) => (Array.isArray(s) ? statementOf(s[0], s[1]) : s));
+    for (const s of statements) this.#record(s);
+    if (mode === 'write') this.commits.push(statements.map(recorded));
     return this.inner.batch(stmts, mode);
   }
 
   #record(statement: InStatement): void {
-    const args = typeof statement === 'string' || !Array.isArray(statement.args) ? [] : (statement.args as unknown[]);
-    this.statements.push({ sql: sqlOf(statement).replace(/\s+/g, ' ').trim(), args });
+    this.statements.push(recorded(statement));
   }
+}
+
+function recorded(statement: InStatement): { sql: string; args: unknown[] } {
+  const args = typeof statement === 'string' || !Array.isArray(statement.args) ? [] : (statement.args as unknown[]);
+  return { sql: sqlOf(statement).replace(/\s+/g, ' ').trim(), args };
 }
 
 let simulator: Simulator;
@@ -54,7 +61,7 @@ afterAll(async () => {
 const QUEUE_TABLES = /\b(send_queue|send_queue_pause|send_log)\b/;
 
 describe('an unpaced queue drain', () => {
-  it('costs about one queue statement per message and no outbox read per event', async () => {
+  it('costs about one queue statement per message, no commit of its own for it, and no outbox read per event', async () => {
     const sessionId = 'drain-cost';
     const phone = '6281700000901';
     const contact = '6281900000901';
@@ -63,6 +70,7 @@ describe('an unpaced queue drain', () => {
     const n = 30;
     const items: QueueItem[] = Array.from({ length: n }, (_, i) => ({ to: contact, message: { type: 'text', text: `pesan ${i}` } }));
     const from = store.statements.length;
+    const commitsFrom = store.commits.length;
     const enqueued = await command(stack.hub, { name: 'queue.enqueue', sessionId, items });
     if (!enqueued.ok) throw new Error(JSON.stringify(enqueued.error));
     const ids = (enqueued.data as { queued: { messageId: string }[] }).queued.map((q) => q.messageId);
@@ -76,6 +84,13 @@ describe('an unpaced queue drain', () => {
     // Before: 5 a message (pause, next, mark sending, finish, log).
     expect(queueWork.length).toBeLessThanOrEqual(n + 6);
     expect(queueWork.filter((s) => s.sql.startsWith('SELECT')).length).toBeLessThanOrEqual(4);
+    // A message's finish rides in the commit of its own record (its recent message, with its message.sent).
+    const commits = store.commits.slice(commitsFrom);
+    const alone = ids.filter((id) => {
+      const commit = commits.find((c) => c.some((st) => st.sql.startsWith('UPDATE send_queue SET state = ?, done_at') && st.args.includes(id)));
+      return !commit?.some((st) => st.sql.startsWith('INSERT INTO recent_message') && st.args.includes(id));
+    });
+    expect(alone).toEqual([]);
     // Each message makes several events (queued, sent, status sent...): the pump takes them as stored.
     const outboxReads = during.filter((s) => /^SELECT .* FROM outbox\b/.test(s.sql) && !/count\(\*\)/.test(s.sql));
     expect(outboxReads.length).toBeLessThanOrEqual(3);

@@ -19,8 +19,11 @@ const PAGE = 50;
 export type QueueRunnerOptions = {
   queue: SendQueue;
   session: (sessionId: string) => ManagedSession | undefined;
-  /** Sends one queued message with its fixed id (commands.ts sendMessage). */
-  send: (session: ManagedSession, item: QueueItem, messageId: string) => Promise<unknown>;
+  /**
+   * Sends one queued message with its fixed id (commands.ts sendMessage); `onSent` is called in the turn the
+   * message's record is written, so the queue's finish shares its commit.
+   */
+  send: (session: ManagedSession, item: QueueItem, messageId: string, onSent: () => void) => Promise<unknown>;
   emit: (sessionId: string, event: SessionEvent) => Promise<void>;
   logger: Logger;
   /** The pacing of sessions the hub sends no policy for. */
@@ -360,8 +363,14 @@ export class QueueRunner {
   async #sendOne(session: ManagedSession, sessionId: string, messageId: string, item: QueueItem, policy: PacingPolicy): Promise<boolean> {
     // Held in memory, not written: a crash restarts the row from `queued` with the same id anyway.
     this.#sending.set(sessionId, messageId);
+    const finish = () => this.#o.queue.finish(sessionId, messageId, 'sent', this.#now(), policy.enabled ? item.to : null);
+    let finished: Promise<void> | null = null;
     try {
-      await this.#o.send(session, item, messageId);
+      await this.#o.send(session, item, messageId, () => {
+        finished = finish();
+        // Awaited below, once the send has returned; until then a failure must not go unhandled.
+        finished.catch(() => {});
+      });
     } catch (err) {
       this.#sending.delete(sessionId);
       const message = (err instanceof Error ? err.message : String(err)).slice(0, 500);
@@ -386,7 +395,7 @@ export class QueueRunner {
       return true;
     }
     try {
-      await this.#o.queue.finish(sessionId, messageId, 'sent', this.#now(), policy.enabled ? item.to : null);
+      await (finished ?? finish());
     } finally {
       this.#sending.delete(sessionId);
     }
