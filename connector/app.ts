@@ -124,7 +124,7 @@ export function startConnector(o: ConnectorOptions): RunningConnector {
   const queue: QueueRunner = new QueueRunner({
     queue: sendQueue,
     session: (sessionId) => sessions.get(sessionId),
-    send: (session, item, messageId) => sendMessage(session, item, mediaSource, messageId),
+    send: (session, item, messageId, onSent) => sendMessage(session, item, mediaSource, messageId, onSent),
     emit: (sessionId, event) => emit(sessionId)(event),
     logger: log,
     ...(o.defaultPacing ? { defaultPolicy: o.defaultPacing } : {}),

@@ -75,15 +75,18 @@ async function run(session: ManagedSession, command: Exclude<Command, { name: 's
   }
 }
 
-/** Sends any kind of message; `messageId` is the id fixed at enqueue for a queued one. */
-export async function sendMessage(session: ManagedSession, command: Omit<SendMessage, 'name' | 'sessionId'>, media: MediaSource, messageId?: string) {
+/**
+ * Sends any kind of message; `messageId` is the id fixed at enqueue for a queued one, `onSent` is called in the
+ * turn its record is written (SendOptions).
+ */
+export async function sendMessage(session: ManagedSession, command: Omit<SendMessage, 'name' | 'sessionId'>, media: MediaSource, messageId?: string, onSent?: SendOptions['onSent']) {
   const { message, to, mentions } = command;
   const context = session.actionContext();
   const quoted = command.replyTo ? await quotedMessage(context, command.replyTo) : undefined;
-  if ('media' in message) return { ...(await sendMedia(session, to, message, media, { quoted, mentions, messageId })), type: message.type };
+  if ('media' in message) return { ...(await sendMedia(session, to, message, media, { quoted, mentions, messageId, onSent })), type: message.type };
   const content = message.type === 'text' ? { text: message.text } : await kindContent(context, message);
   const text = message.type === 'text' ? message.text : message.type === 'poll' ? message.name : '';
-  return { ...(await session.sendContent(to, content, { text, type: message.type }, { quoted, mentions, messageId })), type: message.type };
+  return { ...(await session.sendContent(to, content, { text, type: message.type }, { quoted, mentions, messageId, onSent })), type: message.type };
 }
 
 async function sendMedia(session: ManagedSession, to: string, message: MediaMessage, media: MediaSource, options: SendOptions) {

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { CloseCode, FRAME_BATCH_MAX, PROTOCOL_VERSION, type Command, type DesiredSession } from '../shared/protocol.ts';
 import { eventually } from '../testing/eventually.ts';
 import { openConnectorDb, type Client } from './db.ts';
@@ -22,6 +22,9 @@ const cleanups: Array<() => Promise<void>> = [];
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'kabar-hub-link-'));
   db = await openConnectorDb(`file:${join(dir, 'connector.db')}`);
+});
+// A fresh outbox per test: it keeps what it stored in memory for the pump, and each test empties the table.
+beforeEach(() => {
   outbox = createOutbox(db, Buffer.alloc(32, 9), { connectorId: 'edge-1', logger });
 });
 afterEach(async () => {
@@ -267,6 +270,43 @@ describe('hub link', () => {
     h.send({ type: 'ack', ids: ids.slice(2, 7) });
     expect(await l.flush(10_000)).toBe(true);
     expect(h.received.map((e) => e.id)).toEqual(ids);
+  });
+
+  it('sends what is stored while two frames wait for their ack together, in one frame, after an ack', async () => {
+    const h = await hub({ autoAck: false });
+    const { link: l } = link(h, { resendUnackedMs: 60_000 });
+    l.start();
+    await once(l, 'ready');
+    const received = (n: number) =>
+      new Promise<void>((resolve) => {
+        if (h.received.length >= n) return resolve();
+        const check = () => h.received.length >= n && (h.events.off('event', check), resolve());
+        h.events.on('event', check);
+      });
+    const add = async (i: number) => {
+      const entry = (await outbox.add('s1', { name: 'message.status', messageId: `F${i}`, to: '6281234567890', status: 'delivered', timestamp: i }))!;
+      l.notifyOutbox();
+      return entry.id;
+    };
+    const first = await add(1);
+    await received(1);
+    const second = await add(2);
+    await received(2);
+    const later = [await add(3), await add(4), await add(5)];
+    // A command's round trip: whatever the link sent before its result has reached the hub by then.
+    const result = once(h.events, 'result');
+    h.send(sendText('trip'));
+    await result;
+    expect(h.received.map((e) => e.id)).toEqual([first, second]);
+    const batches: number[] = [];
+    h.events.on('eventBatch', (n) => batches.push(n));
+    h.send({ type: 'ack', ids: [first] });
+    await received(5);
+    expect(batches).toEqual([3]);
+    expect(h.received.map((e) => e.id)).toEqual([first, second, ...later]);
+    h.setAutoAck(true);
+    h.send({ type: 'ack', ids: [second, ...later] });
+    expect(await l.flush(10_000)).toBe(true);
   });
 
   it('answers each command exactly once with the handler outcome', async () => {

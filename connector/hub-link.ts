@@ -79,6 +79,12 @@ export type HubLinkEvents = {
 };
 
 const EVENT_BATCH = 200;
+/**
+ * Frames of events sent and not wholly acked that the pump allows: what is stored while the hub works on them
+ * waits for an ack and goes in one frame then (one socket write and one hub message for many events, more the
+ * busier the hub is). Two, so that a frame the hub never acks (it could not store it) holds nothing up.
+ */
+const FRAMES_IN_FLIGHT = 2;
 
 export class HubLink extends EventEmitter<HubLinkEvents> {
   readonly #options: Required<Omit<HubLinkOptions, 'reconnectDelay'>> & { reconnectDelay: (attempt: number) => number };
@@ -108,7 +114,9 @@ export class HubLink extends EventEmitter<HubLinkEvents> {
   #sentUpTo = 0;
   /** Ids sent on the current socket and not acked yet: the window the pump may not outgrow. */
   readonly #unacked = new Set<string>();
-  /** The last pump stopped because the window was full: the next ack starts one. */
+  /** The ids of each events frame sent on the current socket and not wholly acked, oldest first. */
+  #frames: Set<string>[] = [];
+  /** The last pump stopped because the window (of events or of frames) was full: the next ack starts one. */
   #windowFull = false;
   #pumping = false;
   #pumpAgain = false;
@@ -266,6 +274,8 @@ export class HubLink extends EventEmitter<HubLinkEvents> {
         this.#lastAckAt = this.#options.now();
         await this.#options.outbox.ack(frame.ids);
         for (const id of frame.ids) this.#unacked.delete(id);
+        for (const sent of this.#frames) for (const id of frame.ids) sent.delete(id);
+        this.#frames = this.#frames.filter((sent) => sent.size > 0);
         this.emit('acked', frame.ids);
         // Room in the window matters only to a pump the window stopped; new events ask for their own.
         if (this.#windowFull) void this.#pump();
@@ -297,6 +307,7 @@ export class HubLink extends EventEmitter<HubLinkEvents> {
     this.#lastPongAt = this.#welcomedAt;
     this.#sentUpTo = 0;
     this.#unacked.clear();
+    this.#frames = [];
     this.#renewalsSentAt.clear();
     if (this.#heartbeat) clearInterval(this.#heartbeat);
     // Pings are answered by the runtime without waking the hub: they show the socket is alive, nothing more.
@@ -331,6 +342,7 @@ export class HubLink extends EventEmitter<HubLinkEvents> {
       this.#lastAckAt = this.#options.now();
       this.#sentUpTo = 0;
       this.#unacked.clear();
+      this.#frames = [];
       void this.#pump();
     }, resendMs);
     this.#log.info('hub link ready');
@@ -460,7 +472,7 @@ export class HubLink extends EventEmitter<HubLinkEvents> {
     try {
       do {
         this.#pumpAgain = false;
-        batches: while (this.#ready && this.#unacked.size < this.#options.eventWindow) {
+        batches: while (this.#ready && this.#unacked.size < this.#options.eventWindow && this.#frames.length < FRAMES_IN_FLIGHT) {
           const ws = this.#ws;
           const room = this.#options.eventWindow - this.#unacked.size;
           const asked = Math.min(EVENT_BATCH, room);
@@ -478,12 +490,13 @@ export class HubLink extends EventEmitter<HubLinkEvents> {
             if (results.length > 0) this.#send(ws, { type: 'results', results, events: frames });
             else this.#send(ws, frames.length === 1 ? frames[0]! : { type: 'events', events: frames });
             for (const frame of frames) this.#unacked.add(frame.id);
+            this.#frames.push(new Set(frames.map((frame) => frame.id)));
             this.#sentUpTo = batch[Math.min(i + FRAME_BATCH_MAX, batch.length) - 1]!.seq;
           }
           // A short read found every event stored so far; one stored since has asked for another pump.
           if (batch.length < asked) break;
         }
-        this.#windowFull = this.#ready && this.#unacked.size >= this.#options.eventWindow;
+        this.#windowFull = this.#ready && (this.#unacked.size >= this.#options.eventWindow || this.#frames.length >= FRAMES_IN_FLIGHT);
       } while (this.#pumpAgain && this.#ready);
     } catch (err) {
       this.#log.error({ err }, 'outbox pump failed');

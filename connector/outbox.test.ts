@@ -3,6 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
+import type { InArgs, InStatement, ResultSet } from '@libsql/client';
+import { DelegatingClient, sqlOf, statementOf } from './delegating-client.ts';
 import { openConnectorDb, type Client } from './db.ts';
 import { HubLink } from './hub-link.ts';
 import { createOutbox } from './outbox.ts';
@@ -145,5 +147,79 @@ describe('outbox', () => {
       await hub.close();
       await db.execute('DELETE FROM quarantine');
     }
+  });
+});
+
+/** The store, counting the outbox reads that reach it; `holdNextInsert` keeps one store's answer back until released. */
+class CountingStore extends DelegatingClient {
+  reads = 0;
+  #held: Promise<void> | null = null;
+
+  holdNextInsert(): () => void {
+    let release!: () => void;
+    this.#held = new Promise((resolve) => (release = resolve));
+    return release;
+  }
+
+  override execute(stmt: InStatement): Promise<ResultSet>;
+  override execute(sql: string, args?: InArgs): Promise<ResultSet>;
+  override async execute(stmt: InStatement | string, args?: InArgs): Promise<ResultSet> {
+    const statement = statementOf(stmt, args);
+    const sql = sqlOf(statement);
+    if (/^SELECT .* FROM outbox/.test(sql)) this.reads++;
+    const held = /^INSERT INTO outbox/.test(sql) ? this.#held : null;
+    if (held) this.#held = null;
+    const result = await this.inner.execute(statement);
+    // Committed now; its caller hears of it only on release, as a commit waiting for its fsync.
+    if (held) await held;
+    return result;
+  }
+}
+
+describe('outbox reader tail', () => {
+  it('hands a reader that found every row the events stored since from memory, without reading them back', async () => {
+    const store = new CountingStore(db);
+    const outbox = createOutbox(store, KEY, { connectorId: 'c-tail', logger });
+    const a = (await outbox.add('s8', status(1)))!;
+    expect((await outbox.pending(0)).map((e) => e.id)).toEqual([a.id]);
+    expect(store.reads).toBe(1);
+    const b = (await outbox.add('s8', status(2)))!;
+    const c = (await outbox.add('s8', status(3)))!;
+    const next = await outbox.pending(a.seq);
+    expect(next.map((e) => e.id)).toEqual([b.id, c.id]);
+    expect(next[1]).toMatchObject({ sessionId: 's8', event: status(3) });
+    expect(await outbox.pending(c.seq)).toEqual([]);
+    // Before: a read of the store for each of these.
+    expect(store.reads).toBe(1);
+    // A resend from the start (a new link) reads the store: everything unacked, oldest first.
+    expect((await outbox.pending(0)).map((e) => e.id)).toEqual([a.id, b.id, c.id]);
+    expect(store.reads).toBe(2);
+    await outbox.ack([a.id, b.id, c.id]);
+  });
+
+  it('still hands out an event whose store finished after a later one was handed out', async () => {
+    const store = new CountingStore(db);
+    const outbox = createOutbox(store, KEY, { connectorId: 'c-late', logger });
+    expect(await outbox.pending(0)).toEqual([]);
+    const release = store.holdNextInsert();
+    const first = outbox.add('s9', status(1));
+    const second = (await outbox.add('s9', status(2)))!;
+    const handed = await outbox.pending(0);
+    expect(handed.map((e) => e.id)).toEqual([second.id]);
+    release();
+    const late = (await first)!;
+    expect(late.seq).toBeLessThan(second.seq);
+    expect((await outbox.pending(second.seq)).map((e) => e.id)).toEqual([late.id]);
+    await outbox.ack([late.id, second.id]);
+  });
+
+  it('does not hand out an event the hub acked before the reader took it', async () => {
+    const outbox = createOutbox(db, KEY, { connectorId: 'c-acked', logger });
+    expect(await outbox.pending(0)).toEqual([]);
+    const a = (await outbox.add('s10', status(1)))!;
+    const b = (await outbox.add('s10', status(2)))!;
+    await outbox.ack([a.id]);
+    expect((await outbox.pending(0)).map((e) => e.id)).toEqual([b.id]);
+    await outbox.ack([b.id]);
   });
 });

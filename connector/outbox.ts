@@ -11,6 +11,8 @@ import { openValue, sealValue } from './whatsapp/auth-crypto.ts';
 
 /** Stays well under SQLite's bound-parameter limit. */
 const ACK_CHUNK = 500;
+/** Events kept in memory for the reader at most; past this (the hub is away) they are read back from the store. */
+const TAIL_MAX = 1_000;
 
 export type OutboxEntry = { seq: number; id: string; sessionId: string; at: number; event: SessionEvent };
 
@@ -60,6 +62,43 @@ export type OutboxOptions = {
 
 export function createOutbox(db: Client, key: Buffer, { connectorId, logger, newId = randomUUID }: OutboxOptions): Outbox {
   const log = logger.child({ module: 'outbox' });
+  /**
+   * The events stored since a read found every row, not yet handed to a reader: the pump takes them from here
+   * instead of reading back (and opening and parsing) what was just written. Null until a read finds every
+   * row with no store finishing meanwhile, and again when it outgrows TAIL_MAX. `read` is the last seq that
+   * read found; `after` the last seq handed out from memory.
+   */
+  let tail: { read: number; after: number; entries: OutboxEntry[] } | null = null;
+  /**
+   * Stored events whose store finished after the reader was handed a later one (commits finishing out of
+   * order): handed out first by the next read, so none is skipped; the hub stores each id once.
+   */
+  const late: OutboxEntry[] = [];
+  /** Stores finished so far: a read during which one finished cannot say the tail is complete. */
+  let stored = 0;
+
+  function remember(entry: OutboxEntry): void {
+    stored++;
+    if (!tail || entry.seq <= tail.read) return;
+    if (entry.seq <= tail.after) {
+      late.push(entry);
+      return;
+    }
+    const { entries } = tail;
+    let at = entries.length;
+    while (at > 0 && entries[at - 1]!.seq > entry.seq) at--;
+    entries.splice(at, 0, entry);
+    if (entries.length > TAIL_MAX) tail = null;
+  }
+
+  /** What the tail holds after `afterSeq`, or null when the store must be read. */
+  function fromTail(afterSeq: number, limit: number): OutboxEntry[] | null {
+    if (!tail || afterSeq < tail.after) return null;
+    const handed = late.splice(0, limit);
+    const fresh = tail.entries.splice(0, limit - handed.length).filter((e) => e.seq > afterSeq);
+    if (fresh.length > 0) tail.after = fresh.at(-1)!.seq;
+    return [...handed, ...fresh];
+  }
 
   /** Moves unreadable rows aside: kept where they were, they would stall the pump and every flush. */
   async function quarantine(rows: { seq: number; id: string; sessionId: string; reason: string }[]): Promise<void> {
@@ -78,10 +117,17 @@ export function createOutbox(db: Client, key: Buffer, { connectorId, logger, new
         args: [connectorId, id, sessionId, at, sealValue(key, rowKey(id), JSON.stringify(event))],
       });
       if (result.rowsAffected === 0) return null;
-      return { seq: Number(result.lastInsertRowid), id, sessionId, at, event };
+      const entry = { seq: Number(result.lastInsertRowid), id, sessionId, at, event };
+      remember(entry);
+      return entry;
     },
     async pending(afterSeq = 0, limit = 500) {
-      const entries: OutboxEntry[] = [];
+      const kept = fromTail(afterSeq, limit);
+      if (kept) return kept;
+      const storedBefore = stored;
+      // Late events the store would not hand out again (their seq is behind the reader's) go first.
+      const entries: OutboxEntry[] = late.splice(0).filter((e) => e.seq <= afterSeq);
+      if (entries.length >= limit) return entries;
       let after = afterSeq;
       for (;;) {
         const page = limit - entries.length;
@@ -102,10 +148,22 @@ export function createOutbox(db: Client, key: Buffer, { connectorId, logger, new
         if (unreadable.length > 0) await quarantine(unreadable);
         // Fewer than `limit` only when no more rows follow (the pump stops on a short read): rows set aside as
         // unreadable are made up for from the rows after them.
-        if (entries.length >= limit || result.rows.length < page) return entries;
+        if (entries.length >= limit) return entries;
+        if (result.rows.length < page) {
+          // Every row is read: from here on what is stored is kept for the reader, unless a store finished
+          // during the read (its row may have been committed after the read and stored before this line).
+          if (stored === storedBefore) tail = { read: after, after, entries: [] };
+          return entries;
+        }
       }
     },
     async ack(ids) {
+      // An event acked before the reader took it (the hub stored a resend of it) is not handed out again.
+      if (tail?.entries.length || late.length) {
+        const acked = new Set(ids);
+        if (tail) tail.entries = tail.entries.filter((e) => !acked.has(e.id));
+        late.splice(0, late.length, ...late.filter((e) => !acked.has(e.id)));
+      }
       for (let i = 0; i < ids.length; i += ACK_CHUNK) {
         const chunk = ids.slice(i, i + ACK_CHUNK);
         await db.execute({ sql: `DELETE FROM outbox WHERE connector_id = ? AND id IN (${chunk.map(() => '?').join(',')})`, args: [connectorId, ...chunk] });

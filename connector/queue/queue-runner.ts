@@ -7,18 +7,23 @@ import type { Logger } from 'pino';
 import { DEFAULT_PACING, nextSendAt, typingMs, type PacingPolicy } from '../../shared/pacing.ts';
 import type { QueueItem, QueueState, SessionEvent } from '../../shared/protocol.ts';
 import type { ManagedSession } from '../whatsapp/session-manager.ts';
-import type { QueuePause, SendQueue } from './send-queue.ts';
+import type { CancelOutcome, QueuedMessage, QueuePause, SendQueue } from './send-queue.ts';
 import { setChatState } from '../whatsapp/message-actions.ts';
 import { warningOfSendError, type SessionWarning } from './warning-signs.ts';
 
 /** How often sessions with waiting messages are looked at, besides the kicks of enqueue, resume and timers. */
 const POLL_MS = 1_000;
+/** Queued messages read at once by a drain: one read for a page instead of one per send. */
+const PAGE = 50;
 
 export type QueueRunnerOptions = {
   queue: SendQueue;
   session: (sessionId: string) => ManagedSession | undefined;
-  /** Sends one queued message with its fixed id (commands.ts sendMessage). */
-  send: (session: ManagedSession, item: QueueItem, messageId: string) => Promise<unknown>;
+  /**
+   * Sends one queued message with its fixed id (commands.ts sendMessage); `onSent` is called in the turn the
+   * message's record is written, so the queue's finish shares its commit.
+   */
+  send: (session: ManagedSession, item: QueueItem, messageId: string, onSent: () => void) => Promise<unknown>;
   emit: (sessionId: string, event: SessionEvent) => Promise<void>;
   logger: Logger;
   /** The pacing of sessions the hub sends no policy for. */
@@ -42,6 +47,19 @@ export class QueueRunner {
   readonly #timers = new Map<string, ReturnType<typeof setTimeout>>();
   /** Synchronous sends promised a slot, not yet logged: the queue must not take the same slot. */
   readonly #reserved = new Map<string, { at: number; to: string }[]>();
+  /**
+   * Each held session's pause as stored, read once and then kept in step with the writes, which all come
+   * through here while this connector holds the session. Keyed by the session object: a session taken again
+   * (after another connector held it) is a new object, and its pause is read afresh.
+   */
+  readonly #pauses = new WeakMap<ManagedSession, QueuePause | null>();
+  /** Per session, the rest of the page its drain read, oldest first. */
+  readonly #pages = new Map<string, QueuedMessage[]>();
+  /** Per session, the message handed to WhatsApp now: a cancel of it is too late, whatever the row says. */
+  readonly #sending = new Map<string, string>();
+  /** Cancels under way, and those done since the session's page was read: the drain skips what they take out. */
+  readonly #cancelling = new Map<string, Promise<unknown>>();
+  readonly #cancelled = new Map<string, Set<string>>();
   #poll: ReturnType<typeof setInterval> | null = null;
   #closed = false;
 
@@ -87,9 +105,22 @@ export class QueueRunner {
     return entries.map((e) => e.messageId);
   }
 
-  async cancel(sessionId: string, messageId: string) {
-    const outcome = await this.#o.queue.cancel(sessionId, messageId, this.#now());
+  async cancel(sessionId: string, messageId: string): Promise<CancelOutcome> {
+    // Handed to WhatsApp already: cancelling must not claim to have stopped what went out.
+    if (this.#sending.get(sessionId) === messageId) return 'already-sent';
+    const key = cancelKey(sessionId, messageId);
+    const stored = this.#o.queue.cancel(sessionId, messageId, this.#now());
+    this.#cancelling.set(key, stored);
+    let outcome: CancelOutcome;
+    try {
+      outcome = await stored;
+    } finally {
+      this.#cancelling.delete(key);
+    }
     if (outcome === 'cancelled') {
+      let done = this.#cancelled.get(sessionId);
+      if (!done) this.#cancelled.set(sessionId, (done = new Set()));
+      done.add(messageId);
       const row = await this.#o.queue.recipientOf(sessionId, messageId);
       if (row) await this.#o.emit(sessionId, { name: 'message.status', messageId, to: row, status: 'cancelled', timestamp: this.#now() });
     }
@@ -98,10 +129,12 @@ export class QueueRunner {
 
   async pause(sessionId: string, pause: QueuePause): Promise<void> {
     await this.#o.queue.pause(sessionId, pause);
+    this.#remember(sessionId, pause);
   }
 
   async resume(sessionId: string): Promise<void> {
     await this.#o.queue.resume(sessionId);
+    this.#remember(sessionId, null);
     this.kick(sessionId);
   }
 
@@ -109,7 +142,7 @@ export class QueueRunner {
   async warn(sessionId: string, warning: SessionWarning): Promise<void> {
     const at = this.#now();
     this.#log.warn({ sessionId, ...warning }, 'WhatsApp warning sign: pausing the outbound queue');
-    await this.#o.queue.pause(sessionId, { code: warning.code, message: warning.message, at, until: warning.until ?? null });
+    await this.pause(sessionId, { code: warning.code, message: warning.message, at, until: warning.until ?? null });
     await this.#o.emit(sessionId, { name: 'session.warning', ...warning, queuePaused: true });
   }
 
@@ -219,12 +252,56 @@ export class QueueRunner {
 
   /** The pause in force: one with an `until` in the past has ended by itself. */
   async #activePause(sessionId: string, now: number): Promise<QueuePause | null> {
-    const pause = await this.#o.queue.pauseOf(sessionId);
+    const pause = await this.#pauseOf(sessionId);
     if (pause?.until !== null && pause?.until !== undefined && pause.until <= now) {
       await this.#o.queue.resume(sessionId);
+      this.#remember(sessionId, null);
       return null;
     }
     return pause;
+  }
+
+  /** The stored pause, from memory for a held session once read. */
+  async #pauseOf(sessionId: string): Promise<QueuePause | null> {
+    const session = this.#o.session(sessionId);
+    if (session && this.#pauses.has(session)) return this.#pauses.get(session)!;
+    const pause = await this.#o.queue.pauseOf(sessionId);
+    // A pause or resume written meanwhile is newer than what this read found.
+    if (session && !this.#pauses.has(session)) this.#pauses.set(session, pause);
+    return pause;
+  }
+
+  #remember(sessionId: string, pause: QueuePause | null): void {
+    const session = this.#o.session(sessionId);
+    if (session) this.#pauses.set(session, pause);
+  }
+
+  /**
+   * The oldest message waiting, from the page the drain read (a new page when it is used up), past what was
+   * cancelled since; waits for a cancel of it that is under way. Null: nothing waits.
+   */
+  async #next(sessionId: string): Promise<QueuedMessage | null> {
+    for (;;) {
+      let page = this.#pages.get(sessionId);
+      if (!page?.length) {
+        // Cancels done before this read are in it; those done after are noted from now on.
+        this.#cancelled.delete(sessionId);
+        page = await this.#o.queue.upcoming(sessionId, PAGE);
+        this.#pages.set(sessionId, page);
+        if (page.length === 0) return null;
+      }
+      const head = page[0]!;
+      const cancelling = this.#cancelling.get(cancelKey(sessionId, head.messageId));
+      if (cancelling) {
+        await cancelling.catch(() => {});
+        continue;
+      }
+      if (this.#cancelled.get(sessionId)?.has(head.messageId)) {
+        page.shift();
+        continue;
+      }
+      return head;
+    }
   }
 
   #wake(sessionId: string, at: number): void {
@@ -238,6 +315,17 @@ export class QueueRunner {
   }
 
   async #drain(sessionId: string): Promise<void> {
+    try {
+      await this.#drainPages(sessionId);
+    } finally {
+      // A page is read again by the next drain: what happened between two drains (a requeue, another
+      // connector holding the session) is then in it.
+      this.#pages.delete(sessionId);
+      this.#cancelled.delete(sessionId);
+    }
+  }
+
+  async #drainPages(sessionId: string): Promise<void> {
     while (!this.#closed) {
       const now = this.#now();
       const pause = await this.#activePause(sessionId, now);
@@ -248,8 +336,10 @@ export class QueueRunner {
       const session = this.#o.session(sessionId);
       // Not connected: the messages wait, durable, and the poll comes back for them.
       if (!session || session.status !== 'WORKING') return;
-      const next = await this.#o.queue.next(sessionId);
+      const next = await this.#next(sessionId);
       if (!next) return;
+      // The session went (or was taken again) while the page was read: the next drain reads afresh.
+      if (this.#o.session(sessionId) !== session || session.status !== 'WORKING') return;
       const policy = this.policyOf(sessionId);
       // Unpaced, nothing waits: the day's history (a read that grows with each send) is not needed.
       const decision = policy.enabled ? nextSendAt(policy, { sends: await this.#history(sessionId, now), linkedAt: session.linkedAt() }, next.item.to, now, this.#random()) : { at: now };
@@ -257,32 +347,43 @@ export class QueueRunner {
         this.#wake(sessionId, decision.at);
         return;
       }
-      await this.#sendOne(session, sessionId, next.messageId, next.item, policy);
+      const text = next.item.message.type === 'text' ? next.item.message.text : '';
+      await this.#typing(session, next.item.to, typingMs(policy, text));
+      // Cancelled while "typing...": it was taken out of the page, or is being.
+      if (this.#pages.get(sessionId)?.[0] !== next || this.#cancelling.has(cancelKey(sessionId, next.messageId)) || this.#cancelled.get(sessionId)?.has(next.messageId)) continue;
+      this.#pages.get(sessionId)!.shift();
+      if (!(await this.#sendOne(session, sessionId, next.messageId, next.item, policy))) return;
     }
   }
 
-  async #sendOne(session: ManagedSession, sessionId: string, messageId: string, item: QueueItem, policy: PacingPolicy): Promise<void> {
-    const text = item.message.type === 'text' ? item.message.text : '';
-    await this.#typing(session, item.to, typingMs(policy, text));
-    await this.#o.queue.markSending(sessionId, messageId);
+  /**
+   * Sends one message and records how it ended; false when the drain must stop (the message waits, still
+   * queued, for the socket or a resume).
+   */
+  async #sendOne(session: ManagedSession, sessionId: string, messageId: string, item: QueueItem, policy: PacingPolicy): Promise<boolean> {
+    // Held in memory, not written: a crash restarts the row from `queued` with the same id anyway.
+    this.#sending.set(sessionId, messageId);
+    const finish = () => this.#o.queue.finish(sessionId, messageId, 'sent', this.#now(), policy.enabled ? item.to : null);
+    let finished: Promise<void> | null = null;
     try {
-      await this.#o.send(session, item, messageId);
+      await this.#o.send(session, item, messageId, () => {
+        finished = finish();
+        // Awaited below, once the send has returned; until then a failure must not go unhandled.
+        finished.catch(() => {});
+      });
     } catch (err) {
+      this.#sending.delete(sessionId);
       const message = (err instanceof Error ? err.message : String(err)).slice(0, 500);
-      if (session.status !== 'WORKING') {
-        // The socket went: the message waits for the next one, with the same id.
-        await this.#o.queue.requeue(sessionId, messageId);
-        return;
-      }
+      // The socket went: the message waits for the next one, with the same id.
+      if (session.status !== 'WORKING') return false;
       const warning = warningOfSendError(err);
       if (warning) {
         // Nothing went out: the message waits, with its id, for the queue to be resumed.
-        await this.#o.queue.requeue(sessionId, messageId);
         await this.warn(sessionId, warning);
-        return;
+        return false;
       }
       this.#log.warn({ sessionId, messageId, err: message }, 'a queued message could not be sent');
-      await this.#o.queue.finish(sessionId, messageId, 'failed', this.#now(), item.to);
+      await this.#o.queue.finish(sessionId, messageId, 'failed', this.#now(), null);
       await this.#o.emit(sessionId, {
         name: 'message.status',
         messageId,
@@ -291,8 +392,15 @@ export class QueueRunner {
         timestamp: this.#now(),
         error: { code: 'REFUSED', message },
       });
-      return;
+      return true;
     }
-    await this.#o.queue.finish(sessionId, messageId, 'sent', this.#now(), item.to);
+    try {
+      await (finished ?? finish());
+    } finally {
+      this.#sending.delete(sessionId);
+    }
+    return true;
   }
 }
+
+const cancelKey = (sessionId: string, messageId: string) => `${sessionId}\n${messageId}`;

@@ -8,8 +8,9 @@ import { QueueItem } from '../../shared/protocol.ts';
 import { openValue, sealValue } from '../whatsapp/auth-crypto.ts';
 
 export const SEND_QUEUE_SCHEMA = [
-  // state: queued -> sending -> sent | failed, or queued -> cancelled. A row left `sending` by a crash is sent
-  // again with the same id, which the recipient's phone shows once.
+  // state: queued -> sent | failed, or queued -> cancelled. A row stays `queued` while it is being sent (the
+  // runner holds that mark in memory, for cancel): one a crash interrupted is sent again with the same id, which
+  // the recipient's phone shows once. Earlier versions wrote `sending`; such rows are read as queued.
   `CREATE TABLE IF NOT EXISTS send_queue (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     session_id TEXT NOT NULL,
@@ -49,15 +50,15 @@ const FINISHED_KEPT_MS = 7 * DAY_MS;
 export type SendQueue = {
   /** Stores the items in one transaction; resolves once they are durable. Ids already queued are kept as they were. */
   enqueue(sessionId: string, items: readonly { messageId: string; item: QueueItem }[], at: number): Promise<void>;
-  /** The oldest message not yet finished: one left `sending` by a crash comes first, as it was first. */
-  next(sessionId: string): Promise<QueuedMessage | null>;
+  /** The oldest `limit` messages not yet finished, oldest first (one a crash interrupted comes first, as it was first). */
+  upcoming(sessionId: string, limit: number): Promise<QueuedMessage[]>;
   /** The recipients of what is waiting, oldest first (for the ETA). */
   waiting(sessionId: string): Promise<string[]>;
-  markSending(sessionId: string, messageId: string): Promise<void>;
-  /** Finishes a message; a `sent` one is also logged for the pacing, in the same transaction. */
-  finish(sessionId: string, messageId: string, state: 'sent' | 'failed', at: number, recipient: string): Promise<void>;
-  /** Back to queued (a send that did not reach WhatsApp). */
-  requeue(sessionId: string, messageId: string): Promise<void>;
+  /**
+   * Finishes a message; a `sent` one with a `loggedTo` recipient is also logged for the pacing, in the same
+   * transaction (an unpaced session logs nothing, as its synchronous sends do not).
+   */
+  finish(sessionId: string, messageId: string, state: 'sent' | 'failed', at: number, loggedTo: string | null): Promise<void>;
   cancel(sessionId: string, messageId: string, at: number): Promise<CancelOutcome>;
   recipientOf(sessionId: string, messageId: string): Promise<string | null>;
   depth(sessionId: string): Promise<number>;
@@ -82,10 +83,6 @@ export function createSendQueue(db: Client, key: Buffer): SendQueue {
     const item = QueueItem.parse(JSON.parse(openValue(key, rowKey(sessionId, messageId), new Uint8Array(row.item as ArrayBuffer))));
     return { seq: Number(row.seq), sessionId, messageId, item, state: row.state as 'queued' | 'sending', enqueuedAt: Number(row.enqueued_at) };
   };
-  const setState = (sessionId: string, messageId: string, state: string, from: string): InStatement => ({
-    sql: 'UPDATE send_queue SET state = ? WHERE session_id = ? AND message_id = ? AND state = ?',
-    args: [state, sessionId, messageId, from],
-  });
 
   return {
     async enqueue(sessionId, items, at) {
@@ -98,14 +95,13 @@ export function createSendQueue(db: Client, key: Buffer): SendQueue {
         'write',
       );
     },
-    async next(sessionId) {
+    async upcoming(sessionId, limit) {
       const result = await db.execute({
         sql: `SELECT seq, session_id, message_id, item, state, enqueued_at FROM send_queue
-              WHERE session_id = ? AND state IN ('queued', 'sending') ORDER BY seq LIMIT 1`,
-        args: [sessionId],
+              WHERE session_id = ? AND state IN ('queued', 'sending') ORDER BY seq LIMIT ?`,
+        args: [sessionId, limit],
       });
-      const row = result.rows[0];
-      return row ? read(row as Record<string, unknown>) : null;
+      return result.rows.map((row) => read(row as Record<string, unknown>));
     },
     async waiting(sessionId) {
       const result = await db.execute({
@@ -114,20 +110,13 @@ export function createSendQueue(db: Client, key: Buffer): SendQueue {
       });
       return result.rows.map((r) => String(r.recipient));
     },
-    async markSending(sessionId, messageId) {
-      await db.execute(setState(sessionId, messageId, 'sending', 'queued'));
-    },
-    async finish(sessionId, messageId, state, at, recipient) {
-      await db.batch(
-        [
-          { sql: `UPDATE send_queue SET state = ?, done_at = ? WHERE session_id = ? AND message_id = ? AND state IN ('queued', 'sending')`, args: [state, at, sessionId, messageId] },
-          ...(state === 'sent' ? [{ sql: 'INSERT INTO send_log (session_id, at, recipient) VALUES (?, ?, ?)', args: [sessionId, at, recipient] }] : []),
-        ],
-        'write',
-      );
-    },
-    async requeue(sessionId, messageId) {
-      await db.execute(setState(sessionId, messageId, 'queued', 'sending'));
+    async finish(sessionId, messageId, state, at, loggedTo) {
+      const done: InStatement = { sql: `UPDATE send_queue SET state = ?, done_at = ? WHERE session_id = ? AND message_id = ? AND state IN ('queued', 'sending')`, args: [state, at, sessionId, messageId] };
+      if (state !== 'sent' || loggedTo === null) {
+        await db.execute(done);
+        return;
+      }
+      await db.batch([done, { sql: 'INSERT INTO send_log (session_id, at, recipient) VALUES (?, ?, ?)', args: [sessionId, at, loggedTo] }], 'write');
     },
     async cancel(sessionId, messageId, at) {
       const updated = await db.execute({

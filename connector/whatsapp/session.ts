@@ -131,7 +131,13 @@ export const BASE_SOCKET_CONFIG: Partial<UserFacingSocketConfig> = {
 };
 
 /** How a message is sent: quoting, @mentions, and an id fixed beforehand (a queued message's). */
-export type SendOptions = { quoted?: WAMessage | undefined; mentions?: string[] | undefined; messageId?: string | undefined };
+export type SendOptions = {
+  quoted?: WAMessage | undefined;
+  mentions?: string[] | undefined;
+  messageId?: string | undefined;
+  /** Called in the turn the sent message's record is written: writes it asks for then share that commit (a queued message's finish). */
+  onSent?: ((sent: SendTextResult) => void) | undefined;
+};
 
 export class WhatsAppSession {
   readonly sessionId: string;
@@ -349,6 +355,7 @@ export class WhatsAppSession {
       const result = { messageId: sent.key.id, remoteJid: sent.key.remoteJid, timestamp: timestampMs(sent.messageTimestamp, this.#o.now()) };
       // Kept and recorded together: both writes join one group commit (commit-group.ts).
       const kept = sent.message ? this.#remember({ id: result.messageId, remoteJid: result.remoteJid, fromMe: true, message: sent.message, at: result.timestamp }) : undefined;
+      options.onSent?.(result);
       try {
         // The record of the message goes through the outbox before the caller hears it was sent, so it
         // reaches Turso even if this process dies right after answering.
