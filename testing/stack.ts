@@ -20,6 +20,8 @@ export interface Stack {
   /** A client on the same database, for assertions on what the Worker stored. */
   db: Client;
   databaseUrl: string;
+  /** Requests the libSQL server received so far (the Worker's, and `db`'s), to count a piece of work's reads. */
+  databaseRequests(): number;
   /** Evicts a connector's hub Durable Object and closes its sockets, as a deploy or a crash of the edge would. */
   restartHub(connectorId: string): Promise<void>;
   /** What the Worker and its Durable Objects logged, for diagnosing a failure. */
@@ -94,6 +96,7 @@ export async function startStack(vars: Record<string, string> = {}, options: Sta
     connectorSecret,
     db,
     databaseUrl: database.url,
+    databaseRequests: () => database.requests(),
     restartHub: (connectorId) => runtime.worker.evictDurableObject('Hub', { name: `connector:${connectorId}`, webSockets: 'close' }),
     logs: () => runtime.logs().map((log) => JSON.stringify(log)),
     worker: runtime.worker,
