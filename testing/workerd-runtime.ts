@@ -46,7 +46,7 @@ function workerFromConfig(configPath: string, main: string, vars: Record<string,
   } as V4WorkerOptions;
 }
 
-/** The bench's small Workers (TypeScript importing packages) bundled as wrangler would, in memory. */
+/** The bench's small Workers (TypeScript importing packages) bundled as wrangler would, into `outDir`. */
 async function bundleSmallWorker(configPath: string, outDir: string): Promise<string> {
   const config = unstable_readConfig({ config: configPath });
   const out = join(outDir, `${config.name}.js`);
@@ -77,7 +77,10 @@ export async function startWorkerRuntime(options: RuntimeOptions, scratchDir: st
       workers: [main, ...extras],
     }),
   );
-  const url = await mf.ready;
+  const url = await mf.ready.catch(async (error: unknown) => {
+    await mf.dispose();
+    throw error;
+  });
   const name = main.name!;
   return {
     url,
