@@ -19,7 +19,7 @@ async function cpuMs(pid: number): Promise<number> {
   }
 }
 
-/** The workerd processes this process started (wrangler's test harness): the Worker, its Durable Objects, its entry. */
+/** The workerd processes this process started: the one running the Worker, its Durable Objects and its entry (testing/workerd-runtime.ts). */
 export async function workerdChildren(): Promise<ProcessRef[]> {
   const found: ProcessRef[] = [];
   for (const task of await readdir(`/proc/${process.pid}/task`)) {

@@ -17,7 +17,7 @@ const SESSIONS = Number(process.env.BENCH_PROF_SESSIONS ?? 10);
 const SENDS = Number(process.env.BENCH_PROF_SENDS ?? 400);
 const IN_FLIGHT = Math.min(64, 8 * SESSIONS);
 
-/** The wrapper takes the next of `ports` on each start (the harness starts more than one workerd). */
+/** The wrapper takes the next of `ports` on each start (bundling starts wrangler's two, then the stack's one). */
 async function inspectorWrapper(dir: string, ports: number[]): Promise<string> {
   const real = join(import.meta.dirname, '..', 'node_modules', '@cloudflare', 'workerd-linux-64', 'bin', 'workerd');
   const script = join(dir, 'workerd');
@@ -72,20 +72,6 @@ const ports = [await freePort(), await freePort(), await freePort()];
 const wrapperDir = await mkdtemp(join(tmpdir(), 'kabar-workerd-inspect-'));
 process.env.MINIFLARE_WORKERD_PATH = await inspectorWrapper(wrapperDir, ports);
 const lab = await startLab();
-/** The Worker's outbound requests come through this process's fetch (the harness's outboundService). */
-const database = { requests: 0, statements: 0, counting: false };
-const fetchBefore = globalThis.fetch;
-globalThis.fetch = (async (input: string | URL | Request, init?: RequestInit) => {
-  const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
-  if (database.counting && url.startsWith(lab.stack.databaseUrl) && url.endsWith('/pipeline')) {
-    database.requests++;
-    const body = init?.body instanceof ReadableStream || !init?.body ? undefined : String(init.body);
-    const text = body ?? (init && typeof (init as Request).clone === 'function' ? await (init as Request).clone().text() : '');
-    const parsed = JSON.parse(text || '{"requests":[]}') as { requests: { type: string; batch?: { steps: unknown[] } }[] };
-    for (const r of parsed.requests) database.statements += r.type === 'execute' ? 1 : r.type === 'batch' ? (r.batch?.steps.length ?? 0) : 0;
-  }
-  return fetchBefore(input, init);
-}) as typeof fetch;
 try {
   await lab.pairUpTo(SESSIONS, 10);
   let failed = 0;
@@ -119,15 +105,16 @@ try {
   const before = await lab.simulator.stored();
   const processes = [{ name: 'connector', pid: lab.connector.pid }, { name: 'simulator', pid: lab.simulator.pid }, ...(await workerdChildren())];
   const start = performance.now();
-  database.counting = true;
+  const requestsBefore = lab.stack.databaseRequests();
   const { cpuMs } = await measureCpu(processes, async () => {
     await runPool(Array.from({ length: SENDS }, (_, i) => i), IN_FLIGHT, send);
     await lab.simulator.untilStored(before + SENDS - failed, 120_000);
   });
-  database.counting = false;
+  const databaseRequests = lab.stack.databaseRequests() - requestsBefore;
   const seconds = (performance.now() - start) / 1_000;
   const sent = SENDS - failed;
-  console.log(`libSQL per send: ${(database.requests / sent).toFixed(2)} requests, ${(database.statements / sent).toFixed(2)} statements (batch steps included)`);
+  // Counted at the libSQL server: the Worker's requests go there straight from workerd, not through this process.
+  console.log(`libSQL per send: ${(databaseRequests / sent).toFixed(2)} requests`);
   if (failed > 0) console.warn(`${failed} sends failed`);
   console.log(`${sent} sends over ${SESSIONS} sessions: ${(sent / seconds).toFixed(1)} msg/s`);
   console.log(`CPU ms per message: ${JSON.stringify(perMessage(cpuMs, sent))}`);

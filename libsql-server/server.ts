@@ -36,6 +36,8 @@ export type LibsqlServer = {
   url: string;
   /** Streams currently open (parked between requests or running one). */
   openStreams(): number;
+  /** HTTP requests received so far: tests count a Worker's reads with it (they leave workerd straight here). */
+  requests(): number;
   close(): Promise<void>;
 };
 
@@ -66,7 +68,9 @@ export async function startLibsqlServer({
   const context: PipelineContext = { streams, gate, writeWaitMs, lex };
   const isAuthorized = bearerCheck(authToken);
 
+  let requests = 0;
   const server = createServer((request, response) => {
+    requests++;
     route(request, response).catch((error: unknown) => {
       console.error('libsql-server: request failed', error);
       if (!response.headersSent) sendText(response, 500, 'Internal server error');
@@ -119,6 +123,7 @@ export async function startLibsqlServer({
   return {
     url: `http://${urlHost}:${address.port}`,
     openStreams: () => streams.size,
+    requests: () => requests,
     close: async () => {
       gate.refuseAll();
       pool.close();
