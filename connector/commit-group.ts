@@ -5,16 +5,14 @@
 // and their acks): sends and events that arrive together now share one fsync. Each caller still resolves
 // only once its own writes are committed, so nothing is acknowledged before it is durable.
 import type { Client, InArgs, InStatement, ResultSet, TransactionMode } from '@libsql/client';
-import { DelegatingClient, sqlOf, statementOf } from './delegating-client.ts';
+import { DelegatingClient } from './delegating-client.ts';
+import { kindOf, sqlOf, statementOf } from './statement.ts';
 
 type Part = { statements: InStatement[]; resolve: (results: ResultSet[]) => void; reject: (error: unknown) => void };
 /** One caller's writes, or a join's writes with the held writes it carries: committed all or nothing. */
 type Unit = { parts: Part[]; held?: { key: string; parts: Part[] } };
 
 const statementsOf = (unit: Unit): InStatement[] => [...(unit.held?.parts ?? []), ...unit.parts].flatMap((p) => p.statements);
-
-/** Statements that change rows; anything else (reads, pragmas, schema) goes to the database at once. */
-const WRITE = /^\s*(insert|update|delete|replace)\b/i;
 
 /**
  * The store with its single-statement writes and its `write` batches grouped: they are queued and
@@ -41,7 +39,8 @@ export class CommitGroup extends DelegatingClient {
   override execute(sql: string, args?: InArgs): Promise<ResultSet>;
   override async execute(stmt: InStatement | string, args?: InArgs): Promise<ResultSet> {
     const statement = statementOf(stmt, args);
-    if (!WRITE.test(sqlOf(statement))) return this.inner.execute(statement);
+    // Only row changes are grouped; reads, pragmas and schema go to the database at once.
+    if (kindOf(sqlOf(statement)) !== 'write') return this.inner.execute(statement);
     const [result] = await this.#enqueue([statement]);
     return result!;
   }

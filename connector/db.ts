@@ -7,6 +7,7 @@ import { dirname } from 'node:path';
 import { createClient, type Client } from '@libsql/client';
 import type { Logger } from 'pino';
 import { DurableStore } from './durable-store.ts';
+import { LocalFileClient } from './local-file-client.ts';
 import { LEASE_TABLE } from './lease.ts';
 import { MEDIA_JOB_TABLE } from './media/media-jobs.ts';
 import { QUARANTINE_TABLE } from './quarantine.ts';
@@ -98,9 +99,9 @@ export async function openConnectorDb(url: string, { authToken, connectorId, log
   if (local) mkdirSync(dirname(path), { recursive: true });
   // Several processes may share a local file (connectors with other ids, a second start refused by the
   // lease): a write waits for another's lock instead of failing at once.
-  // One connection for a local file: the client otherwise opens one per concurrent call (up to 20), each
-  // with SQLite's default pragmas (synchronous=FULL: the event loop stalls on its fsync) and its own cache.
-  const opened = createClient({ url, timeout: 5_000, ...(local ? { concurrency: 1 } : {}), ...(authToken ? { authToken } : {}) });
+  // One connection for a local file (local-file-client.ts), with SQLite's pragmas set once below and its
+  // statements prepared once; a remote database (Turso) keeps @libsql/client.
+  const opened: Client = local ? new LocalFileClient(path, { busyTimeoutMs: 5_000 }) : createClient({ url, timeout: 5_000, ...(authToken ? { authToken } : {}) });
   let client: Client = opened;
   if (local) {
     // A rollback journal costs ~5 ms of blocking fsync per commit here, and every send commits several

@@ -1,15 +1,7 @@
 // A libSQL Client that hands every call to another: the base of the store's wrappers (commit-group.ts groups
 // writes into shared commits, durable-store.ts waits for the WAL's fsync), each overriding only what it changes.
 import type { Client, InArgs, InStatement, ResultSet, Transaction, TransactionMode } from '@libsql/client';
-
-/** One statement from either of `execute`'s forms. */
-export function statementOf(stmt: InStatement | string, args?: InArgs): InStatement {
-  return typeof stmt === 'string' ? (args === undefined ? stmt : { sql: stmt, args }) : stmt;
-}
-
-export function sqlOf(stmt: InStatement): string {
-  return typeof stmt === 'string' ? stmt : stmt.sql;
-}
+import { statementOf } from './statement.ts';
 
 export class DelegatingClient implements Client {
   protected readonly inner: Client;

@@ -4,11 +4,9 @@
 // it is made, but nothing is acknowledged to anyone before it is durable, because writers hear of their
 // commit only after the fsync.
 import type { Client, InArgs, InStatement, ResultSet, Transaction, TransactionMode } from '@libsql/client';
-import { DelegatingClient, sqlOf, statementOf } from './delegating-client.ts';
+import { DelegatingClient } from './delegating-client.ts';
+import { kindOf, sqlOf, statementOf } from './statement.ts';
 import type { WalSync } from './wal-sync.ts';
-
-/** Statements that never write: anything else (pragmas that set, DDL, writes) is followed by an fsync. */
-const READ = /^\s*(select|explain)\b|^\s*pragma\s+[\w.]+\s*(\(\s*[\w.]*\s*\))?\s*;?\s*$/i;
 
 export class DurableStore extends DelegatingClient {
   readonly #wal: WalSync;
@@ -28,7 +26,8 @@ export class DurableStore extends DelegatingClient {
   override async execute(stmt: InStatement | string, args?: InArgs): Promise<ResultSet> {
     const statement = statementOf(stmt, args);
     const result = await this.inner.execute(statement);
-    if (!READ.test(sqlOf(statement))) await this.#wal.sync();
+    // Anything but a read (writes, pragmas that set, schema) may have written: it is followed by an fsync.
+    if (kindOf(sqlOf(statement)) !== 'read') await this.#wal.sync();
     return result;
   }
 

@@ -96,4 +96,37 @@ describe('MessageStatuses', () => {
     await statuses.report('M5', '6281234567890', 'delivered', 1_000);
     expect(emitted).toEqual([statusEventId('s5', 'M5', 'sent'), statusEventId('s5', 'M5', 'delivered')]);
   });
+
+  it('reads a send’s last status from the store once while its socket stays open, not once per report', async () => {
+    const store = createMessageStatusStore(db);
+    let reads = 0;
+    const emitted: string[] = [];
+    const statuses = new MessageStatuses({
+      sessionId: 's6',
+      store: { ...store, last: (sessionId, messageId) => (reads++, store.last(sessionId, messageId)) },
+      emit: async (event) => {
+        if (event.name === 'message.status') emitted.push(event.status);
+      },
+      logger: pino({ level: 'silent' }),
+      now: Date.now,
+    });
+    statuses.sending('M6', '6281234567890').release();
+    await statuses.acked('M6', 1_000);
+    await statuses.report('M6', '6281234567890', 'delivered', 1_000);
+    await statuses.report('M6', '6281234567890', 'delivered', 1_000);
+    await statuses.report('M6', '6281234567890', 'read', 1_000);
+    expect(emitted).toEqual(['sent', 'delivered', 'read']);
+    expect(reads).toBe(1);
+  });
+
+  it('reads the store again once its socket reopens: a status another connector stored meanwhile is not gone back from', async () => {
+    const here = tracker('s7');
+    here.statuses.sending('M7', '6281234567890').release();
+    await here.statuses.acked('M7', 1_000);
+    // While this connector was fenced, the one that took the session over stored read for the same send.
+    await tracker('s7').statuses.report('M7', '6281234567890', 'read', 2_000);
+    here.statuses.opened();
+    await here.statuses.upserted('M7', 'delivered', 3_000);
+    expect(here.names()).toEqual(['M7:sent']);
+  });
 });

@@ -33,8 +33,12 @@ export class MessageStatuses {
   readonly #o: MessageStatusesOptions;
   /** The tail of each message's chain of reports, while one is running. */
   readonly #chains = new Map<string, Promise<void>>();
-  /** Recent sends of this session, by message id: the recipient's phone, and whether the server acked it. */
-  readonly #sends = new Map<string, { to: string; acked: boolean }>();
+  /**
+   * Recent sends of this session, by message id: the recipient's phone, whether the server acked it, and
+   * its last status as this tracker read or stored it since the socket opened (undefined: not known, ask
+   * the store). A send gets two or three reports; only the first reads the store.
+   */
+  readonly #sends = new Map<string, { to: string; acked: boolean; last?: OutgoingStatus | null }>();
 
   constructor(options: MessageStatusesOptions) {
     this.#o = options;
@@ -51,6 +55,15 @@ export class MessageStatuses {
     const gate = new Promise<void>((resolve) => (release = resolve));
     this.#chain(messageId, () => gate);
     return { release };
+  }
+
+  /**
+   * A socket for the session opens. Another process may have run the session since the last one closed (a
+   * connector that took it over while this one was fenced) and stored statuses of these sends: what this
+   * tracker remembers of them is read again from the store.
+   */
+  opened(): void {
+    for (const send of this.#sends.values()) delete send.last;
   }
 
   /** Whether `messageId` is a recent send of this session, whose statuses this tracker awaits. */
@@ -79,11 +92,17 @@ export class MessageStatuses {
   report(messageId: string, to: string, status: OutgoingStatus, timestamp: number, failure?: SendFailure): Promise<void> {
     return this.#chain(messageId, async () => {
       const { sessionId, store, emit, now } = this.#o;
-      const next = statusesToReport(await store.last(sessionId, messageId), status);
-      for (const step of next) {
+      const send = this.#sends.get(messageId);
+      let last = send?.last;
+      if (last === undefined) {
+        last = await store.last(sessionId, messageId);
+        if (send) send.last = last;
+      }
+      for (const step of statusesToReport(last, status)) {
         const error = step === 'failed' && failure ? { error: failure } : {};
         await emit({ name: 'message.status', messageId, to, status: step, timestamp, ...error }, statusEventId(sessionId, messageId, step));
         await store.record(sessionId, messageId, step, now());
+        if (send) send.last = step;
       }
     });
   }

@@ -394,6 +394,7 @@ export class WhatsAppSession {
 
   async #open(): Promise<void> {
     const epoch = ++this.#epoch;
+    this.#statuses.opened();
     try {
       // A retry keeps the reason it is retrying for; only a first attempt says it is connecting.
       if (this.#status !== 'STARTING') await this.#setStatus('STARTING', CONNECTING);
