@@ -8,7 +8,8 @@ import type { InArgs, InStatement, ResultSet } from '@libsql/client';
 import type { QueueItem } from '../../shared/protocol.ts';
 import type { Simulator } from '../../simulator/server.ts';
 import { eventually } from '../../testing/eventually.ts';
-import { DelegatingClient, sqlOf, statementOf } from '../delegating-client.ts';
+import { DelegatingClient } from '../delegating-client.ts';
+import { sqlOf, statementOf } from '../statement.ts';
 import { command, hubEvent, pair, startStack, useSimulatorWorld, type Stack } from '../test-stack.ts';
 
 /** The store, recording each statement's SQL and arguments, those of write batches included, and each commit's SQL. */
