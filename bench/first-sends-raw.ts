@@ -1,6 +1,6 @@
 // Plain Baileys on the simulator: N sockets in one process, PER concurrent first sends each to a contact none
 // has messaged, then a second burst. Counts the sends that fail.
-// Run: [AUTH=file] N=20 PER=8 node_modules/.bin/node bench/repro-enc-raw.ts
+// Run: [AUTH=file] N=20 PER=8 node_modules/.bin/node bench/first-sends-raw.ts
 import { useMultiFileAuthState } from '@whiskeysockets/baileys';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
