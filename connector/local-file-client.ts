@@ -1,8 +1,8 @@
 // The store's client for a local file, on the native `libsql` binding that @libsql/client's own file driver
 // wraps. That driver prepares every statement afresh on each call and finds out whether a statement returns
 // rows by calling raw() on it and catching the error a write throws: a quarter of the connector's CPU under
-// the send bench. Here a statement is prepared once per text (prepared-statements.ts) and asked once whether
-// it returns rows. Results and errors keep the shape @libsql/client gives: rows readable by index and by
+// the send bench. Here a statement is prepared once per text (kept in a bounded cache, least recently used
+// first out, as a text built from a list can vary) and asked once whether it returns rows. Results and errors keep the shape @libsql/client gives: rows readable by index and by
 // column name, integers as numbers, BLOBs as ArrayBuffers, failures as LibsqlError with SQLite's codes.
 import { Buffer } from 'node:buffer';
 import {
@@ -20,8 +20,16 @@ import {
   type Value,
 } from '@libsql/client';
 import Database from 'libsql';
-import { PreparedStatements, type Prepared } from './prepared-statements.ts';
+import { BoundedCache } from '../shared/bounded-cache.ts';
 import { kindOf, sqlOf, statementOf } from './statement.ts';
+
+/** A prepared statement with what is read of it once: whether it returns rows, and its columns if so. */
+type Prepared = {
+  stmt: Database.Statement;
+  reader: boolean;
+  columns: string[];
+  columnTypes: string[];
+};
 
 export type LocalFileOptions = {
   /** How long a write waits for another connection's lock before failing with SQLITE_BUSY, in ms. */
@@ -37,7 +45,7 @@ export class LocalFileClient implements Client {
   closed = false;
   readonly #path: string;
   readonly #timeout: number;
-  readonly #statements: PreparedStatements;
+  readonly #statements: BoundedCache<string, Prepared>;
   #db: Database.Database;
   /** Settles when the interactive transaction holding the one connection ends; null when none is open. */
   #held: Promise<void> | null = null;
@@ -45,7 +53,7 @@ export class LocalFileClient implements Client {
   constructor(path: string, { busyTimeoutMs = 5_000, statementCapacity = 256 }: LocalFileOptions = {}) {
     this.#path = path;
     this.#timeout = busyTimeoutMs;
-    this.#statements = new PreparedStatements(statementCapacity);
+    this.#statements = new BoundedCache<string, Prepared>(statementCapacity);
     this.#db = this.#open();
   }
 

@@ -3,7 +3,7 @@
 // again by itself when the schema changed), and it says whether a later stream may have it.
 import { DatabaseSync, type SQLOutputValue, type StatementSync } from 'node:sqlite';
 import { bindArguments } from './arguments.ts';
-import { BoundedCache } from './bounded-cache.ts';
+import { BoundedCache } from '../shared/bounded-cache.ts';
 import { sqliteFailure, StatementError } from './errors.ts';
 import { refuseFileAccess } from './file-guard.ts';
 import type { Lexer } from './lexer-cache.ts';

@@ -1,7 +1,7 @@
 // The lexer's reading of each SQL text, remembered: the Worker sends the same few texts again and again, and
 // each request would otherwise lex them twice (for the write gate, then to bind). The statements handed out
 // are shared between requests and never changed.
-import { BoundedCache } from './bounded-cache.ts';
+import { BoundedCache } from '../shared/bounded-cache.ts';
 import { type SqlStatement, splitStatements } from './sql-lexer.ts';
 
 export type Lexer = (sql: string) => readonly SqlStatement[];

@@ -1,6 +1,7 @@
 // A map that keeps its most recently used entries up to a fixed count, for values that are cheap to make
-// again (prepared statements, lexed SQL): the bound is what keeps a client sending endless distinct texts
-// from growing the server's memory.
+// again (prepared statements, lexed SQL): the bound is what keeps endless distinct SQL texts (a list built
+// into `IN (?, ?, ?)`, a client of the local libSQL server) from growing memory. Used by the local libSQL
+// server and the connector's local file client.
 export class BoundedCache<K, V> {
   readonly #entries = new Map<K, V>();
   readonly #capacity: number;
@@ -28,5 +29,9 @@ export class BoundedCache<K, V> {
       this.#entries.delete(this.#entries.keys().next().value!);
     }
     return made;
+  }
+
+  clear(): void {
+    this.#entries.clear();
   }
 }

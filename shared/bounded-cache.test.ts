@@ -34,4 +34,15 @@ describe('BoundedCache', () => {
     lru.get(2, make);
     expect(made).toEqual([2]);
   });
+
+  it('forgets everything on clear, so each key is made again', () => {
+    const cache = new BoundedCache<string, string>(4);
+    const made: string[] = [];
+    const make = (key: string) => (made.push(key), key.toUpperCase());
+    cache.get('a', make);
+    cache.clear();
+    expect(cache.size).toBe(0);
+    expect(cache.get('a', make)).toBe('A');
+    expect(made).toEqual(['a', 'a']);
+  });
 });
