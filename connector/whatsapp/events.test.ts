@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SessionEvent } from '../../shared/protocol.ts';
-import { bareLid, chatParty, extractText, incomingTextEvent, messageStatusName, phoneFromJid } from './events.ts';
+import { bareLid, chatParty, extractText, incomingEventId, incomingTextEvent, messageStatusName, phoneFromJid } from './events.ts';
 
 const NOW = 1_800_000_000_000;
 
@@ -57,6 +57,20 @@ describe('Baileys -> our events', () => {
     expect(phoneFromJid('6281234567890:12@s.whatsapp.net')).toBe('6281234567890');
     expect(phoneFromJid('99887766@lid')).toBeNull();
     expect(bareLid('99887766:3@lid')).toBe('99887766@lid');
+  });
+
+  it("gives a message one event id whether or not this connector could resolve the sender's number", () => {
+    const key = { remoteJid: '99887766@lid', fromMe: false, id: 'REDELIVERED1' };
+    const msg = { key, message: { conversation: 'hello' }, messageTimestamp: 1_700_000_000 };
+    // The connector that first got it knew the LID's number; the one the session moved to did not yet.
+    const known = incomingTextEvent(msg, '6281234567890', '99887766@lid', NOW)!;
+    const unknown = incomingTextEvent(msg, null, '99887766@lid', NOW)!;
+    expect(known.from).not.toBe(unknown.from);
+    expect(incomingEventId('s1', { ...key })).toBe(incomingEventId('s1', key));
+    expect(incomingEventId('s1', key)).toMatch(/^rcv-[0-9a-f]{40}$/);
+    expect(incomingEventId('s1', { ...key, id: 'OTHER' })).not.toBe(incomingEventId('s1', key));
+    expect(incomingEventId('s1', { ...key, remoteJid: '11223344@lid' })).not.toBe(incomingEventId('s1', key));
+    expect(incomingEventId('s2', key)).not.toBe(incomingEventId('s1', key));
   });
 
   it('maps Baileys message status numbers to sent, delivered, read and failed', () => {

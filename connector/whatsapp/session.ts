@@ -682,14 +682,14 @@ export class WhatsAppSession {
       // Both writes are asked for before any await, so both are held: one transaction with the keys, and the
       // event goes out only after it, so whoever hears of it can quote it.
       const plain = event;
-      hold(() => Promise.all([keep ? this.#remember(keep) : undefined, this.#o.emit(plain, incomingEventId(this.sessionId, plain))]));
+      hold(() => Promise.all([keep ? this.#remember(keep) : undefined, this.#o.emit(plain, incomingEventId(this.sessionId, msg.key))]));
       return;
     }
     // Kept before its event goes out, so whoever hears of it can quote it.
     if (keep) await this.#remember(keep);
     // Media goes out once its bytes are stored; its job is what is durable before the receipt.
-    if (event && media) await this.#o.media!.receive(this.sessionId, msg, event, incomingEventId(this.sessionId, event));
-    else if (event) await this.#o.emit(event, incomingEventId(this.sessionId, event));
+    if (event && media) await this.#o.media!.receive(this.sessionId, msg, event, incomingEventId(this.sessionId, msg.key));
+    else if (event) await this.#o.emit(event, incomingEventId(this.sessionId, msg.key));
     else await this.#onChatEvent(sock, msg, sender);
   }
 
