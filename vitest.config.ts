@@ -10,11 +10,11 @@ export default defineConfig({
     globalSetup: ['./testing/global-setup.ts'],
     // Each file starts its own servers (workerd, libSQL, simulator); forks keep them apart.
     pool: 'forks',
-    // One file at a time (vitest's default on two cores). Two at once took ~640 s instead of ~870 s, but made
-    // e2e/failover.test.ts's drain test see a message's webhook delivered twice in 2 of 4 full runs. A re-sent
-    // event no longer queues a second webhook; a message WhatsApp delivers again to the connector a session
-    // moved to still becomes a new event (connector event ids are random: issue 19's note). Until that is
-    // fixed, the suite runs the way it stays green.
+    // Two files at once on two cores: ~640 s where one at a time took ~790 s. Two at once once showed
+    // e2e/failover.test.ts's drain test a message's webhook twice: a connector the session moved to could give
+    // WhatsApp's redelivery of a message another event id (the id took the sender's number as that connector
+    // resolved it); ids are now made from the stanza alone (connector/whatsapp/events.ts).
+    maxWorkers: 2,
     reporters: ['default', './testing/summary-reporter.ts'],
   },
 });
