@@ -11,7 +11,8 @@ export interface ReceivedHook {
 
 export type Answer = { status: number; headers?: Record<string, string> } | { hang: true };
 
-export async function startWebhookReceiver(answer: (hook: ReceivedHook) => Answer = () => ({ status: 200 })) {
+/** `answer` may take its time: a promise holds the request open until it settles, as a slow backend would. */
+export async function startWebhookReceiver(answer: (hook: ReceivedHook) => Answer | Promise<Answer> = () => ({ status: 200 })) {
   const received: ReceivedHook[] = [];
   /** Requests left hanging that their sender has not given up on yet. */
   let hanging = 0;
@@ -19,14 +20,14 @@ export async function startWebhookReceiver(answer: (hook: ReceivedHook) => Answe
   const server = createServer((request, response) => {
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => {
+    request.on('end', async () => {
       const hook = { path: request.url ?? '/', headers: request.headers, body: Buffer.concat(chunks).toString('utf8') };
       received.push(hook);
       for (const waiter of waiters.filter((w) => w.match(hook))) {
         waiters.splice(waiters.indexOf(waiter), 1);
         waiter.resolve(hook);
       }
-      const decision = answer(hook);
+      const decision = await answer(hook);
       if ('hang' in decision) {
         // the sender's timeout has to end it
         hanging++;

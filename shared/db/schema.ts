@@ -214,4 +214,10 @@ export const webhookJobs = sqliteTable('webhook_jobs', {
     .notNull()
     .references(() => sessions.id, { onDelete: 'cascade' }),
   createdAt: integer('created_at').notNull().default(now),
+  /**
+   * The queue message delivering this job now, and until when (epoch ms): two copies of a job (another hub
+   * queued it again, an admin requeue, concurrent consumers) are never posted at once.
+   */
+  claim: text('claim'),
+  claimedUntil: integer('claimed_until'),
 });

@@ -19,6 +19,8 @@ export interface WebhookJob {
   event?: SessionEvent;
   /** Where the hub was reached, for the links of received media when PUBLIC_URL is unset. */
   origin?: string;
+  /** The claim on the job of the message this one was queued again for (queue-consumer.ts). */
+  claim?: string;
 }
 
 export type DeliveryOutcome = 'delivered' | 'failed' | 'skipped';

@@ -1,7 +1,7 @@
 // Webhook jobs on the queue and not yet finished, kept in Turso beside the events: a queue that lost its
 // messages (the one-box service's queue lives in workerd's memory) is filled again from this record, so a
 // restart never loses a delivery. A job is finished when delivered, given up on, or no longer wanted.
-import { asc, gt, inArray } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray, isNull, lte, or } from 'drizzle-orm';
 import type { BatchItem } from 'drizzle-orm/batch';
 import { webhookJobs } from '../../shared/db/schema.ts';
 import type { Db } from '../db/client.ts';
@@ -31,6 +31,24 @@ export async function recordQueuedJobs(db: Db, jobs: readonly Pick<WebhookJob, '
 
 export async function finishJobs(db: Db, eventIds: readonly string[]): Promise<void> {
   for (let i = 0; i < eventIds.length; i += PAGE) await db.delete(webhookJobs).where(inArray(webhookJobs.eventId, eventIds.slice(i, i + PAGE)));
+}
+
+/**
+ * Claims pending jobs for the queue messages about to deliver them, each until its `until` (epoch ms); returns the
+ * events claimed. A job another copy holds (a claim of another message, not yet run out) is not claimed, nor
+ * a finished one. One batch, whatever the number of jobs.
+ */
+export async function claimJobs(db: Db, claims: readonly { eventId: string; claim: string; until: number }[], now: number): Promise<Set<string>> {
+  const [first, ...rest] = claims.map(({ eventId, claim, until }) =>
+    db
+      .update(webhookJobs)
+      .set({ claim, claimedUntil: until })
+      .where(and(eq(webhookJobs.eventId, eventId), or(isNull(webhookJobs.claim), eq(webhookJobs.claim, claim), lte(webhookJobs.claimedUntil, now))))
+      .returning({ eventId: webhookJobs.eventId }),
+  );
+  if (!first) return new Set();
+  const results = await db.batch([first, ...rest]);
+  return new Set(results.flatMap((rows) => rows.map((r) => r.eventId)));
 }
 
 /** Queues every unfinished job again, oldest first; returns how many. A job still on the queue goes twice. */

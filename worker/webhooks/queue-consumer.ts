@@ -1,5 +1,5 @@
-// The Cloudflare Queues consumer for webhooks. A batch costs two reads (its events and sessions) and one
-// write (its delivery log rows), whatever its size; each session's events go out in queue order, sessions
+// The Cloudflare Queues consumer for webhooks. A batch costs two reads (its events and sessions) and two
+// writes (the claims on its jobs, alongside the reads; its delivery log rows), whatever its size; each session's events go out in queue order, sessions
 // side by side. Failures are retried with backoff by the queue itself; after the last retry the queue moves
 // the message to the dead-letter queue, whose consumer logs it.
 import { eq } from 'drizzle-orm';
@@ -10,7 +10,7 @@ import type { Env } from '../env.ts';
 import { UNROUTED_HUB, connectorHub } from '../hub/hub-address.ts';
 import { attemptDelivery, loadJobs, recordDeadLetter, type Attempt, type DeliveryRecord, type WebhookJob } from './delivery.ts';
 import { lastDelivered, recordDeliveries } from './delivery-log.ts';
-import { finishJobs } from './pending-jobs.ts';
+import { claimJobs, finishJobs } from './pending-jobs.ts';
 import { webhookRetryDelay } from './retry-delay.ts';
 
 export const WEBHOOK_QUEUE = 'kabar-webhooks';
@@ -24,8 +24,14 @@ export const WEBHOOK_DEAD_LETTER_QUEUE = 'kabar-webhooks-dlq';
  */
 export const DELIVERY_WAIT_MS = 1_000;
 
+/** A claim outlives the delivery it covers by this much: the clocks of consumers and Turso differ a little. */
+const CLAIM_SLACK_MS = 5_000;
+
 type Outcome = 'delivered' | 'failed' | 'dead';
 type Message = MessageBatch<WebhookJob>['messages'][number];
+
+/** What a message claims its job by: kept by a copy queued again for it, so that copy may take it up. */
+const claimOf = (message: Message) => message.body.claim ?? message.id;
 
 /**
  * Tells the admin streams on each session's hub (its connector's), one call per hub; the deliveries themselves
@@ -73,27 +79,34 @@ export async function consumeWebhookBatch(batch: MessageBatch<WebhookJob>, env: 
   const db = createDb(config);
   if (batch.queue.startsWith(WEBHOOK_DEAD_LETTER_QUEUE)) return consumeDeadLetters(batch, env, db, config);
 
+  const bySession = new Map<string, Message[]>();
+  for (const message of batch.messages) bySession.set(message.body.sessionId, [...(bySession.get(message.body.sessionId) ?? []), message]);
   let loaded: Awaited<ReturnType<typeof loadJobs>>;
   let delivered: Map<string, number>;
+  let claimed: Set<string>;
   try {
     // Only a retried job can have been delivered already (an attempt that outlived its batch).
     const retried = batch.messages.filter((m) => m.attempts > 1).map((m) => m.body.eventId);
-    [loaded, delivered] = await Promise.all([loadJobs(db, batch.messages.map((m) => m.body)), lastDelivered(db, retried)]);
+    [loaded, delivered, claimed] = await Promise.all([loadJobs(db, batch.messages.map((m) => m.body)), lastDelivered(db, retried), claimBatch(db, config, bySession)]);
   } catch (error) {
     // The database was unreachable: try again later, the events are safe in Turso.
-    console.error('webhook consumer could not read its batch', error);
+    console.error('webhook consumer could not read or claim its batch', error);
     for (const message of batch.messages) retryLater(message, config);
     return;
   }
 
-  const bySession = new Map<string, Message[]>();
-  for (const message of batch.messages) bySession.set(message.body.sessionId, [...(bySession.get(message.body.sessionId) ?? []), message]);
   const records: DeliveryRecord[] = [];
   const announced: [WebhookJob, Outcome][] = [];
   /** Jobs done with (delivered, or not to be delivered): their pending-job rows go (pending-jobs.ts). */
   const finished: string[] = [];
-  /** Messages not tried because their session's receiver was slow, each with the delay to queue it again after. */
+  /**
+   * Messages not tried, each with the delay to queue it again after: their session's receiver was slow, or
+   * another copy of their job is being delivered.
+   */
   const untried: { message: Message; delaySeconds: number }[] = [];
+  /** Long enough for a delivery under way to have ended, and not before a retry's backoff. */
+  const afterDelivery = (message: Message) =>
+    Math.max(Math.ceil((config.WEBHOOK_TIMEOUT_MS - DELIVERY_WAIT_MS) / 1000) + 1, webhookRetryDelay(message.attempts, config.WEBHOOK_RETRY_BASE_SECONDS));
 
   const decide = (message: Message, attempt: Attempt) => {
     if (attempt.record) records.push(attempt.record);
@@ -122,6 +135,12 @@ export async function consumeWebhookBatch(batch: MessageBatch<WebhookJob>, env: 
         decide(message, { outcome: 'skipped', record: null });
         continue;
       }
+      if (loaded.events.get(message.body.eventId)?.pending && !claimed.has(message.body.eventId)) {
+        // Another copy of this job is being delivered: this one comes back once that must have ended, to
+        // find the job finished, or claimable if that copy failed.
+        untried.push({ message, delaySeconds: afterDelivery(message) });
+        continue;
+      }
       const attempt = attemptDelivery(db, config, message.body, message.attempts, loaded.events.get(message.body.eventId), loaded.sessions.get(message.body.sessionId));
       let timer: ReturnType<typeof setTimeout> | undefined;
       const slow = new Promise<'slow'>((resolve) => (timer = setTimeout(() => resolve('slow'), DELIVERY_WAIT_MS)));
@@ -141,7 +160,7 @@ export async function consumeWebhookBatch(batch: MessageBatch<WebhookJob>, env: 
       }
       // Comes back once the delivery under way must have ended, not before its backoff, to be skipped if it
       // got through; the session's later messages wait behind it, and it logs itself when it ends.
-      const delaySeconds = Math.max(Math.ceil((config.WEBHOOK_TIMEOUT_MS - DELIVERY_WAIT_MS) / 1000) + 1, webhookRetryDelay(message.attempts, config.WEBHOOK_RETRY_BASE_SECONDS));
+      const delaySeconds = afterDelivery(message);
       message.retry({ delaySeconds });
       untried.push(...messages.slice(index + 1).map((m) => ({ message: m, delaySeconds })));
       ctx.waitUntil(
@@ -170,6 +189,27 @@ export async function consumeWebhookBatch(batch: MessageBatch<WebhookJob>, env: 
 }
 
 /**
+ * Claims the jobs of a batch, alongside its reads (a finished job has no row left to claim), each for as long
+ * as its delivery can take: a session's messages go one after another, each given DELIVERY_WAIT_MS before the
+ * rest are set aside, so a later one starts later. A job the batch holds twice is claimed once; its second
+ * copy is not tried here (`taken`).
+ */
+async function claimBatch(db: Db, config: Config, bySession: Map<string, Message[]>): Promise<Set<string>> {
+  const now = Date.now();
+  const claims: { eventId: string; claim: string; until: number }[] = [];
+  const seen = new Set<string>();
+  for (const messages of bySession.values()) {
+    for (const [index, message] of messages.entries()) {
+      // A QR's job has no row; a finished job's row is gone and nothing is claimed.
+      if (message.body.event || seen.has(message.body.eventId)) continue;
+      seen.add(message.body.eventId);
+      claims.push({ eventId: message.body.eventId, claim: claimOf(message), until: now + index * DELIVERY_WAIT_MS + config.WEBHOOK_TIMEOUT_MS + CLAIM_SLACK_MS });
+    }
+  }
+  return claimJobs(db, claims, now);
+}
+
+/**
  * Queues the messages a slow receiver kept from being tried as fresh messages, after their delay, so waiting
  * on another delivery costs them none of their retries; acked only once queued, else retried instead.
  */
@@ -178,7 +218,7 @@ async function requeue(untried: { message: Message; delaySeconds: number }[], en
   for (const { message, delaySeconds } of untried) byDelay.set(delaySeconds, [...(byDelay.get(delaySeconds) ?? []), message]);
   for (const [delaySeconds, messages] of byDelay) {
     try {
-      await env.WEBHOOKS.sendBatch(messages.map((m) => ({ body: m.body })), { delaySeconds });
+      await env.WEBHOOKS.sendBatch(messages.map((m) => ({ body: { ...m.body, claim: claimOf(m) } })), { delaySeconds });
       for (const message of messages) message.ack();
     } catch (error) {
       console.error('webhook consumer could not queue again the deliveries a slow receiver held up', error);
