@@ -10,10 +10,9 @@ export default defineConfig({
     globalSetup: ['./testing/global-setup.ts'],
     // Each file starts its own servers (workerd, libSQL, simulator); forks keep them apart.
     pool: 'forks',
-    // Two files at once on two cores: ~640 s where one at a time took ~790 s. Two at once once showed
-    // e2e/failover.test.ts's drain test a message's webhook twice: a connector the session moved to could give
-    // WhatsApp's redelivery of a message another event id (the id took the sender's number as that connector
-    // resolved it); ids are now made from the stanza alone (connector/whatsapp/events.ts).
+    // Two files at once on two cores. Two at once once showed e2e/failover.test.ts's drain test a message's
+    // webhook twice: under that load a delivery outlived its batch, and a copy of its job that the hub the
+    // session moved to had queued was posted meanwhile. Copies now claim the job first (queue-consumer.ts).
     maxWorkers: 2,
     reporters: ['default', './testing/summary-reporter.ts'],
   },
