@@ -1,26 +1,16 @@
 // WhatsApp refusing the connector's client version (405, client too old), through real Baileys against
 // the simulator: the session is FAILED with reason CLIENT_TOO_OLD at once, keeps its login, and does not
 // retry; a connector configured with a newer version is let in.
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Simulator } from '../simulator/server.ts';
-import { desire, hubEvent, pair, sessionEvents, startStack, type Stack, useSimulatorWorld } from './test-stack.ts';
+import { desire, hubEvent, pair, sessionEvents, type Stack, useConnectorStack } from './test-stack.ts';
 import { CONNECTOR_ID, KEY } from './test-stack.ts';
 import { createAuthStore } from './whatsapp/auth-state.ts';
 
-let dir: string;
 let simulator: Simulator;
 let stack: Stack;
 
-useSimulatorWorld('kabar-connector-version-', (world) => ({ simulator, dir } = world));
-
-beforeAll(async () => {
-  stack = await startStack(simulator.wsUrl, join(dir, 'main.db'));
-});
-
-afterAll(async () => {
-  await stack?.close();
-});
+useConnectorStack('kabar-connector-version-', (world) => ({ simulator, stack } = world));
 
 describe('a client version WhatsApp no longer accepts', () => {
   it('marks the session FAILED with CLIENT_TOO_OLD after one refusal and keeps its login', async () => {

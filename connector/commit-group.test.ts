@@ -8,7 +8,7 @@ import type { Simulator } from '../simulator/server.ts';
 import { DurableStore } from './durable-store.ts';
 import { CommitGroup } from './commit-group.ts';
 import { openConnectorDb, type Client } from './db.ts';
-import { pair, sendText, startStack, useSimulatorWorld, type Stack } from './test-stack.ts';
+import { pair, sendText, useConnectorStack, type Stack } from './test-stack.ts';
 
 /** The real client, counting the transactions and autocommitted writes that reach it. */
 function counting(db: Client): { db: Client; commits: () => number } {
@@ -85,27 +85,23 @@ describe('CommitGroup', () => {
 
 describe('a burst of sends through a connector', () => {
   let simulator: Simulator;
-  let dir: string;
   let stack: Stack;
   let commits: () => number = () => 0;
   const syncs = () => (stack.db as DurableStore).syncs;
 
-  useSimulatorWorld('kabar-commit-burst-', (world) => ({ simulator, dir } = world));
-
-  beforeAll(async () => {
-    stack = await startStack(simulator.wsUrl, join(dir, 'main.db'), [], {
+  useConnectorStack('kabar-commit-burst-', (world) => ({ simulator, stack } = world), {
+    overrides: {
       wrapDb: (store) => {
         const spy = counting(store);
         commits = spy.commits;
         return spy.db;
       },
-    });
-    await pair(stack, simulator, 'alfa', '6281100000001');
-    await pair(stack, simulator, 'bravo', '6281100000002');
+    },
   });
 
-  afterAll(async () => {
-    await stack?.close();
+  beforeAll(async () => {
+    await pair(stack, simulator, 'alfa', '6281100000001');
+    await pair(stack, simulator, 'bravo', '6281100000002');
   });
 
   it('commits its writes in groups and shares WAL fsyncs: fewer of each than two per send, where each send writes at least three times', async () => {

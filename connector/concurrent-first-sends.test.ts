@@ -3,11 +3,10 @@
 // The whole path (hub command, connector, real Baileys, simulator). In one process with the simulator the first
 // sends did not interleave enough to show the failure this guards against (the bench stack did, 20 sessions x 8
 // sends); signal-job-context.test.ts reproduces its mechanism deterministically.
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { Simulator } from '../simulator/server.ts';
 import { eventually } from '../testing/eventually.ts';
-import { pair, sendText, startStack, type Stack, useSimulatorWorld } from './test-stack.ts';
+import { pair, sendText, type Stack, useConnectorStack } from './test-stack.ts';
 
 const CONTACT = '6289900000042';
 /** Sessions that have messaged CONTACT before the bursts, and sessions that have not. */
@@ -15,19 +14,13 @@ const WARM = ['kilo', 'lima'];
 const FRESH = ['mike', 'november', 'oscar'];
 const PER_SESSION = 4;
 
-let dir: string;
 let simulator: Simulator;
 let stack: Stack;
 
-useSimulatorWorld('kabar-concurrent-first-', (world) => ({ simulator, dir } = world));
+useConnectorStack('kabar-concurrent-first-', (world) => ({ simulator, stack } = world));
 
 beforeAll(async () => {
-  stack = await startStack(simulator.wsUrl, join(dir, 'main.db'));
   for (const [i, sessionId] of [...WARM, ...FRESH].entries()) await pair(stack, simulator, sessionId, `628110000004${i}`);
-});
-
-afterAll(async () => {
-  await stack?.close();
 });
 
 /** Each session sends PER_SESSION texts to CONTACT, all at once; asserts each was answered and arrived once. */

@@ -1,26 +1,19 @@
 // Contacts and receipts as WhatsApp sends them, through real Baileys: texts as extendedTextMessage and inside
 // disappearing-message wrappers, push names, and receipts in lists, repeated and out of order. Each message
 // is reported once, each status once and forward only.
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { Simulator } from '../simulator/server.ts';
-import { hubEvent, pair, sendText, sessionEvents, startStack, type Stack, WAIT_MS, useSimulatorWorld } from './test-stack.ts';
+import { hubEvent, pair, sendText, sessionEvents, type Stack, WAIT_MS, useConnectorStack } from './test-stack.ts';
 
-let dir: string;
 let simulator: Simulator;
 let stack: Stack;
 const phone = '6281100000801';
 
 // Receipts at once and in order, so the last one's status proves the earlier ones were handled.
-useSimulatorWorld('kabar-connector-shapes-', (world) => ({ simulator, dir } = world), { receiptDelayMaxMs: 0 });
+useConnectorStack('kabar-connector-shapes-', (world) => ({ simulator, stack } = world), { simulator: { receiptDelayMaxMs: 0 }, store: 'shapes.db' });
 
 beforeAll(async () => {
-  stack = await startStack(simulator.wsUrl, join(dir, 'shapes.db'));
   await pair(stack, simulator, 'shapes', phone);
-});
-
-afterAll(async () => {
-  await stack?.close();
 });
 
 describe('what contacts send', () => {

@@ -4,24 +4,16 @@
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Simulator } from '../simulator/server.ts';
 import type { Command, CommandData, GroupInfo, OutgoingMessage } from '../shared/protocol.ts';
 import { eventually } from '../testing/eventually.ts';
-import { command, hubEvent, pair, WAIT_MS, startStack, type Stack, useSimulatorWorld } from './test-stack.ts';
+import { command, hubEvent, pair, WAIT_MS, type Stack, useConnectorStack } from './test-stack.ts';
 
-let dir: string;
 let simulator: Simulator;
 let stack: Stack;
 
-useSimulatorWorld('kabar-connector-groups-', (world) => ({ simulator, dir } = world));
-
-beforeAll(async () => {
-  stack = await startStack(simulator.wsUrl, join(dir, 'groups.db'));
-});
-afterAll(async () => {
-  await stack?.close();
-});
+useConnectorStack('kabar-connector-groups-', (world) => ({ simulator, stack } = world), { store: 'groups.db' });
 
 type GroupCommand = Extract<Command, { name: `group.${string}` }>;
 type Without<C> = C extends unknown ? Omit<C, 'sessionId'> : never;

@@ -1,11 +1,10 @@
 // An incoming message's writes before its receipt share one durable commit: its event, its recent message
 // and the Signal keys that decrypted it, through real Baileys against the simulator and a real libSQL file.
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { Client, InStatement } from '@libsql/client';
 import type { Simulator } from '../simulator/server.ts';
 import { eventually } from '../testing/eventually.ts';
-import { hubEvent, pair, sendText, startStack, useSimulatorWorld, WAIT_MS, type Stack } from './test-stack.ts';
+import { hubEvent, pair, sendText, useConnectorStack, WAIT_MS, type Stack } from './test-stack.ts';
 
 /** The store, recording what each transaction (or autocommitted write) wrote: 'insert outbox', 'delete outbox'… */
 function recording(db: Client): { db: Client; commits: string[][] } {
@@ -33,26 +32,22 @@ function recording(db: Client): { db: Client; commits: string[][] } {
 
 describe('incoming messages through a connector', () => {
   let simulator: Simulator;
-  let dir: string;
   let stack: Stack;
   let commits: string[][] = [];
 
-  useSimulatorWorld('kabar-incoming-commit-', (world) => ({ simulator, dir } = world));
-
-  beforeAll(async () => {
-    stack = await startStack(simulator.wsUrl, join(dir, 'main.db'), [], {
+  useConnectorStack('kabar-incoming-commit-', (world) => ({ simulator, stack } = world), {
+    overrides: {
       wrapDb: (store) => {
         const spy = recording(store);
         commits = spy.commits;
         return spy.db;
       },
-    });
-    await pair(stack, simulator, 'alfa', '6281100000011');
-    await pair(stack, simulator, 'bravo', '6281100000012');
+    },
   });
 
-  afterAll(async () => {
-    await stack?.close();
+  beforeAll(async () => {
+    await pair(stack, simulator, 'alfa', '6281100000011');
+    await pair(stack, simulator, 'bravo', '6281100000012');
   });
 
   /** Contacts write once first: a new contact's first message also stores its LID mapping, outside any message. */

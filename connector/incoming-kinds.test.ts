@@ -1,27 +1,20 @@
 // What contacts send besides text, as events through the real connector and real Baileys: location, contacts
 // and polls as message.received with their fields, replies with replyTo, reactions, edits, deletes, decrypted
 // poll votes and presence, each naming the contact's phone.
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { Simulator } from '../simulator/server.ts';
-import { command, hubEvent, pair, startStack, type Stack, useSimulatorWorld } from './test-stack.ts';
+import { command, hubEvent, pair, type Stack, useConnectorStack } from './test-stack.ts';
 
-let dir: string;
 let simulator: Simulator;
 let stack: Stack;
 
-useSimulatorWorld('kabar-connector-incoming-', (world) => ({ simulator, dir } = world), { receiptDelayMaxMs: 0 });
+useConnectorStack('kabar-connector-incoming-', (world) => ({ simulator, stack } = world), { simulator: { receiptDelayMaxMs: 0 } });
 
 const phone = '6281100000901';
 const contact = '6281900000901';
 
 beforeAll(async () => {
-  stack = await startStack(simulator.wsUrl, join(dir, 'main.db'));
   await pair(stack, simulator, 'incoming', phone);
-});
-
-afterAll(async () => {
-  await stack?.close();
 });
 
 async function sendText(text: string): Promise<string> {

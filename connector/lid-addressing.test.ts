@@ -1,24 +1,17 @@
 // Messages WhatsApp addresses by LID reach the hub: with the phone number where WhatsApp gives it or the
 // session already knows it, else with the LID alone and `from: null`. None is dropped after its receipt.
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { Simulator } from '../simulator/server.ts';
-import { hubEvent, pair, startStack, useSimulatorWorld, type Stack } from './test-stack.ts';
+import { hubEvent, pair, useConnectorStack, type Stack } from './test-stack.ts';
 
-let dir: string;
 let simulator: Simulator;
 let stack: Stack;
 const phone = '6281100000501';
 
-useSimulatorWorld('kabar-connector-lid-', (world) => ({ simulator, dir } = world));
+useConnectorStack('kabar-connector-lid-', (world) => ({ simulator, stack } = world), { store: 'lid.db' });
 
 beforeAll(async () => {
-  stack = await startStack(simulator.wsUrl, join(dir, 'lid.db'));
   await pair(stack, simulator, 'lid', phone);
-});
-
-afterAll(async () => {
-  await stack?.close();
 });
 
 describe('LID-addressed messages', () => {

@@ -2,27 +2,20 @@
 // the WhatsApp simulator, with the test hub's server answering the Worker's media links: every kind reaches
 // the hub as message.received naming bytes stored byte-exact, and expired media is recovered by re-upload.
 import { createHash, randomBytes } from 'node:crypto';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { Simulator } from '../simulator/server.ts';
 import type { ContactMedia } from '../simulator/media-send.ts';
-import { WAIT_MS, hubEvent, pair, startStack, useSimulatorWorld, type Stack } from './test-stack.ts';
+import { WAIT_MS, hubEvent, pair, useConnectorStack, type Stack } from './test-stack.ts';
 
-let dir: string;
 let simulator: Simulator;
 let stack: Stack;
 const phone = '6281100000501';
 const contact = '6281900000501';
 
-useSimulatorWorld('kabar-media-receive-', (world) => ({ simulator, dir } = world));
+useConnectorStack('kabar-media-receive-', (world) => ({ simulator, stack } = world), { store: 'receive.db', overrides: { mediaRetryDelay: () => 100 } });
 
 beforeAll(async () => {
-  stack = await startStack(simulator.wsUrl, join(dir, 'receive.db'), [], { mediaRetryDelay: () => 100 });
   await pair(stack, simulator, 'inbox', phone);
-});
-
-afterAll(async () => {
-  await stack?.close();
 });
 
 const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');

@@ -1,31 +1,27 @@
 // Media sends through the whole connector (hub link, commands, real Baileys) against the WhatsApp simulator:
 // where the bytes may come from, and what happens when they are not the bytes announced.
 import { createHash, randomBytes } from 'node:crypto';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Simulator } from '../simulator/server.ts';
 import { startTestMediaEndpoint, type TestMediaEndpoint } from './media/test-media-endpoint.ts';
 import sharp from 'sharp';
 import type { OutgoingMedia, OutgoingMessage } from '../shared/protocol.ts';
-import { SECRET, WAIT_MS, hubEvent, pair, sendMessage, sendText, startStack, useSimulatorWorld, type Stack } from './test-stack.ts';
+import { SECRET, WAIT_MS, hubEvent, pair, sendMessage, sendText, useConnectorStack, type Stack } from './test-stack.ts';
 
-let dir: string;
 let simulator: Simulator;
 let stack: Stack;
 let elsewhere: TestMediaEndpoint;
 const phone = '6281100000301';
 const contact = '6281900000301';
 
-useSimulatorWorld('kabar-media-send-', (world) => ({ simulator, dir } = world));
+useConnectorStack('kabar-media-send-', (world) => ({ simulator, stack } = world), { store: 'media.db' });
 
 beforeAll(async () => {
-  stack = await startStack(simulator.wsUrl, join(dir, 'media.db'));
   elsewhere = await startTestMediaEndpoint(SECRET);
   await pair(stack, simulator, 'media', phone);
 });
 
 afterAll(async () => {
-  await stack?.close();
   await elsewhere?.close();
 });
 

@@ -1,23 +1,13 @@
 // Sends WhatsApp refuses with an error ack, through real Baileys against the simulator: the connector
 // reports `failed` with the reason, whether the ack came at once (folded into Baileys' upsert) or late.
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Simulator } from '../simulator/server.ts';
-import { hubEvent, pair, sendText, sessionEvents, startStack, type Stack, useSimulatorWorld } from './test-stack.ts';
+import { hubEvent, pair, sendText, sessionEvents, type Stack, useConnectorStack } from './test-stack.ts';
 
-let dir: string;
 let simulator: Simulator;
 let stack: Stack;
 
-useSimulatorWorld('kabar-connector-failed-', (world) => ({ simulator, dir } = world), { autoReceipts: 'delivered' });
-
-beforeAll(async () => {
-  stack = await startStack(simulator.wsUrl, join(dir, 'main.db'));
-});
-
-afterAll(async () => {
-  await stack?.close();
-});
+useConnectorStack('kabar-connector-failed-', (world) => ({ simulator, stack } = world), { simulator: { autoReceipts: 'delivered' } });
 
 describe('sends refused with an error ack', () => {
   it.each([

@@ -1,11 +1,11 @@
 // Statuses of sent messages through real Baileys against a simulator whose contacts receipt at once, as
 // WhatsApp's can: sent on the server's ack, then delivered and read, each once and never backwards.
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ConnectorFrame } from '../shared/protocol.ts';
 import { startSimulator, type Simulator } from '../simulator/server.ts';
 import type { TestHub } from './test-hub.ts';
-import { WAIT_MS, hubEvent, pair, sendText, startStack, type Stack, useSimulatorWorld } from './test-stack.ts';
+import { WAIT_MS, hubEvent, pair, sendText, startStack, type Stack, useConnectorStack } from './test-stack.ts';
 
 type EventFrame = Extract<ConnectorFrame, { type: 'event' }>;
 
@@ -14,15 +14,7 @@ let simulator: Simulator;
 let stack: Stack;
 
 // Every contact receipts delivered and then read the moment it has a message.
-useSimulatorWorld('kabar-connector-status-', (world) => ({ simulator, dir } = world), { autoReceipts: 'read', receiptDelayMaxMs: 0 });
-
-beforeAll(async () => {
-  stack = await startStack(simulator.wsUrl, join(dir, 'main.db'));
-});
-
-afterAll(async () => {
-  await stack?.close();
-});
+useConnectorStack('kabar-connector-status-', (world) => ({ simulator, dir, stack } = world), { simulator: { autoReceipts: 'read', receiptDelayMaxMs: 0 } });
 
 /** The statuses the hub received for each message of the session, in order, one per event id (resends folded). */
 function statusesByMessage(hub: TestHub, sessionId: string): Map<string, string[]> {

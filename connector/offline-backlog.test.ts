@@ -1,24 +1,14 @@
 // 1,000 messages waiting at WhatsApp while the connector was down, delivered in pages of 100 as Baileys
 // asks for them: each reaches the hub exactly once. Real Baileys, the real store, the simulator.
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { eventually } from '../testing/eventually.ts';
 import type { Simulator } from '../simulator/server.ts';
-import { desire, hubEvent, pair, startStack, type Stack, useSimulatorWorld } from './test-stack.ts';
+import { desire, hubEvent, pair, type Stack, useConnectorStack } from './test-stack.ts';
 
-let dir: string;
 let simulator: Simulator;
 let stack: Stack;
 
-useSimulatorWorld('kabar-connector-backlog-', (world) => ({ simulator, dir } = world));
-
-beforeAll(async () => {
-  stack = await startStack(simulator.wsUrl, join(dir, 'main.db'));
-});
-
-afterAll(async () => {
-  await stack?.close();
-});
+useConnectorStack('kabar-connector-backlog-', (world) => ({ simulator, stack } = world));
 
 const WAITING = 1_000;
 

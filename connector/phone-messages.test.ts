@@ -1,25 +1,15 @@
 // Messages the user types on the phone reach the session as WhatsApp syncs them to linked devices: the
 // connector reports them as message.sent with source "phone", then their receipts; a receipt for a message
 // it never recorded (sent before the device was linked) is not reported as a status of an unknown message.
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Simulator } from '../simulator/server.ts';
-import { hubEvent, pair, sessionEvents, startStack, type Stack, useSimulatorWorld } from './test-stack.ts';
+import { hubEvent, pair, sessionEvents, type Stack, useConnectorStack } from './test-stack.ts';
 
-let dir: string;
 let simulator: Simulator;
 let stack: Stack;
 
 // Receipts at once and in order, so a later receipt's status proves an earlier receipt was handled.
-useSimulatorWorld('kabar-connector-phone-', (world) => ({ simulator, dir } = world), { receiptDelayMaxMs: 0 });
-
-beforeAll(async () => {
-  stack = await startStack(simulator.wsUrl, join(dir, 'main.db'));
-});
-
-afterAll(async () => {
-  await stack?.close();
-});
+useConnectorStack('kabar-connector-phone-', (world) => ({ simulator, stack } = world), { simulator: { receiptDelayMaxMs: 0 } });
 
 describe("messages typed on the user's phone", () => {
   it('reports a message typed on the phone as message.sent from the phone, then its receipts', async () => {

@@ -3,30 +3,23 @@
 // fire-and-forget from inside the send's key transaction; when it finished after that transaction had
 // committed, the remembered issue went into the ended transaction and was lost, so every later send issued a
 // token again: an iq per message, a pattern WhatsApp's own clients never show.
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../testing/eventually.ts';
 import type { Simulator } from '../simulator/server.ts';
 import { createAuthStore } from './whatsapp/auth-state.ts';
-import { CONNECTOR_ID, KEY, pair, sendText, startStack, type Stack, useSimulatorWorld } from './test-stack.ts';
+import { CONNECTOR_ID, KEY, pair, sendText, type Stack, useConnectorStack } from './test-stack.ts';
 
 const SESSION = 'tokens';
 const PHONE = '6281300000777';
 const CONTACT = '6281300000888';
 
-let dir: string;
 let simulator: Simulator;
 let stack: Stack;
 
-useSimulatorWorld('kabar-connector-tctoken-', (world) => ({ simulator, dir } = world));
+useConnectorStack('kabar-connector-tctoken-', (world) => ({ simulator, stack } = world));
 
 beforeAll(async () => {
-  stack = await startStack(simulator.wsUrl, join(dir, 'main.db'));
   await pair(stack, simulator, SESSION, PHONE);
-});
-
-afterAll(async () => {
-  await stack?.close();
 });
 
 /** The stored tctoken entries of the session that record an issue of ours (Baileys' index row left out). */

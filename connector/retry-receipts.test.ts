@@ -2,24 +2,16 @@
 // sent: the connector answers from its own durable message store, not only from Baileys' per-socket cache,
 // so the message is resent after a reconnect (a fresh socket) and after a connector restart.
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { DesiredSession } from '../shared/protocol.ts';
 import type { Simulator } from '../simulator/server.ts';
-import { WAIT_MS, hubEvent, pair, sendText, startStack, type Stack, useSimulatorWorld } from './test-stack.ts';
+import { WAIT_MS, hubEvent, pair, sendText, startStack, type Stack, useConnectorStack } from './test-stack.ts';
 
 let dir: string;
 let simulator: Simulator;
 let stack: Stack;
 
-useSimulatorWorld('kabar-connector-retry-', (world) => ({ simulator, dir } = world));
-
-beforeAll(async () => {
-  stack = await startStack(simulator.wsUrl, join(dir, 'main.db'));
-});
-
-afterAll(async () => {
-  await stack?.close();
-});
+useConnectorStack('kabar-connector-retry-', (world) => ({ simulator, dir, stack } = world));
 
 /** Sends a text through the connector and resolves with its id once the contact has it. */
 async function sendAndStore(s: Stack, sessionId: string, to: string, text: string): Promise<string> {

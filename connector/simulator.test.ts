@@ -2,11 +2,11 @@
 // loopback test hub: pairing, sending, receiving, logout from the phone, reconnects, refused forgeries.
 import { join } from 'node:path';
 import { S_WHATSAPP_NET, makeWASocket, type WASocket } from '@whiskeysockets/baileys';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from '../simulator/server.ts';
 import type { DesiredSession, SessionEvent } from '../shared/protocol.ts';
 import { openConnectorDb } from './db.ts';
-import { CONNECTOR_ID, KEY, WAIT_MS, desire, hubEvent, pair, sendText, sessionEvents, silent, startStack, type Stack, useSimulatorWorld } from './test-stack.ts';
+import { CONNECTOR_ID, KEY, WAIT_MS, desire, hubEvent, pair, sendText, sessionEvents, silent, startStack, type Stack, useConnectorStack } from './test-stack.ts';
 import { createAuthStore } from './whatsapp/auth-state.ts';
 import { DeviceUnlinker } from './whatsapp/device-unlinker.ts';
 import { createMessageStatusStore } from './whatsapp/message-status-store.ts';
@@ -18,15 +18,7 @@ let dir: string;
 let simulator: Simulator;
 let stack: Stack;
 
-useSimulatorWorld('kabar-connector-sim-', (world) => ({ simulator, dir } = world));
-
-beforeAll(async () => {
-  stack = await startStack(simulator.wsUrl, join(dir, 'main.db'));
-});
-
-afterAll(async () => {
-  await stack?.close();
-});
+useConnectorStack('kabar-connector-sim-', (world) => ({ simulator, dir, stack } = world));
 
 describe('connector with real Baileys against the simulator', () => {
   it('pairs by QR, sends and receives texts, reports receipts and is logged out from the phone', async () => {

@@ -2,17 +2,13 @@
 // nacked (WhatsApp may drop a nacked message for good), and the connector reconnects so that WhatsApp's
 // offline delivery, which redelivers unreceipted messages at login, brings it again. Real Baileys, the
 // real store with one failing write, the simulator.
-import { join } from 'node:path';
 import type { Client, InStatement, TransactionMode } from '@libsql/client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Simulator } from '../simulator/server.ts';
-import { hubEvent, pair, startStack, type Stack, useSimulatorWorld } from './test-stack.ts';
+import { hubEvent, pair, type Stack, useConnectorStack } from './test-stack.ts';
 
-let dir: string;
 let simulator: Simulator;
 let stack: Stack;
-
-useSimulatorWorld('kabar-connector-storage-', (world) => ({ simulator, dir } = world));
 
 /** Outbox writes of incoming messages of these sessions fail once each. */
 const failOnce = new Set<string>();
@@ -63,13 +59,7 @@ function failingOutbox(db: Client): Client {
   });
 }
 
-beforeAll(async () => {
-  stack = await startStack(simulator.wsUrl, join(dir, 'main.db'), [], { wrapDb: failingOutbox });
-});
-
-afterAll(async () => {
-  await stack?.close();
-});
+useConnectorStack('kabar-connector-storage-', (world) => ({ simulator, stack } = world), { overrides: { wrapDb: failingOutbox } });
 
 describe('an incoming message that cannot be stored', () => {
   it('is neither receipted nor nacked, and comes again after the connector reconnects', async () => {

@@ -1,25 +1,18 @@
 // Mid-session stream errors (500, 503, 515) and the end of the stream, with messages in flight both ways:
 // the connector reconnects on its own and loses nothing, through real Baileys against the simulator.
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../testing/eventually.ts';
 import type { Simulator } from '../simulator/server.ts';
 import type { StreamErrorKind } from '../simulator/stream-errors.ts';
-import { WAIT_MS, hubEvent, pair, sendText, startStack, type Stack, useSimulatorWorld } from './test-stack.ts';
+import { WAIT_MS, hubEvent, pair, sendText, type Stack, useConnectorStack } from './test-stack.ts';
 
-let dir: string;
 let simulator: Simulator;
 let stack: Stack;
 
-useSimulatorWorld('kabar-connector-stream-errors-', (world) => ({ simulator, dir } = world), { autoReceipts: 'delivered' });
+useConnectorStack('kabar-connector-stream-errors-', (world) => ({ simulator, stack } = world), { simulator: { autoReceipts: 'delivered' } });
 
-beforeAll(async () => {
-  stack = await startStack(simulator.wsUrl, join(dir, 'main.db'));
+beforeAll(() => {
   stack.hub.events.setMaxListeners(100);
-});
-
-afterAll(async () => {
-  await stack?.close();
 });
 
 const IN_FLIGHT = 10;

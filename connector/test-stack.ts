@@ -72,17 +72,54 @@ export function useSimulatorWorld(
   });
 }
 
+/** What a test may change of a stack's connector and hub. */
+export type StackOverrides = Partial<Pick<ConnectorOptions, 'makeSocket' | 'unlinkRetryDelay' | 'connectorId' | 'qrMaxRounds' | 'socketConfig' | 'seenIntervalMs' | 'mediaRetryDelay' | 'maxMediaBytes' | 'defaultPacing' | 'paceBudgetMs'>> & {
+  /** Wraps the connector's store, e.g. to make one write fail. */
+  wrapDb?: (db: Client) => Client;
+  /** The lease the hub's welcome announces. */
+  leaseMs?: number;
+};
+
+/**
+ * The set-up of a test file that runs one stack against the simulator the whole file long: the simulator's
+ * world, then a stack on a store in its scratch folder, closed after the file. Registers the hooks; `ready`
+ * receives them once the stack's connector has applied the hub's welcome.
+ */
+export function useConnectorStack(
+  prefix: string,
+  ready: (world: { simulator: Simulator; dir: string; stack: Stack }) => void,
+  options: {
+    /** The simulator's own options, e.g. how its contacts receipt. */
+    simulator?: Omit<SimulatorOptions, 'port' | 'host'>;
+    /** The store's file name in the scratch folder. */
+    store?: string;
+    /** The sessions the hub's welcome lists. */
+    sessions?: DesiredSession[];
+    overrides?: StackOverrides;
+    /** Runs once the hub listens and before the connector dials it. */
+    beforeConnect?: (hub: TestHub) => void;
+  } = {},
+): void {
+  let world: { simulator: Simulator; dir: string } | undefined;
+  let stack: Stack | undefined;
+  useSimulatorWorld(prefix, (started) => (world = started), options.simulator);
+  beforeAll(async () => {
+    if (!world) throw new Error('the simulator world did not start');
+    const { simulator, dir } = world;
+    stack = await startStack(simulator.wsUrl, join(dir, options.store ?? 'main.db'), options.sessions, options.overrides, options.beforeConnect);
+    ready({ simulator, dir, stack });
+  });
+  afterAll(async () => {
+    await stack?.close();
+  });
+}
+
 /** Starts a hub welcoming `sessions` and a connector on the store at `dbPath`; resolves once the welcome is applied. */
 export async function startStack(
   waWsUrl: string,
   dbPath: string,
   sessions: DesiredSession[] = [],
-  overrides: Partial<Pick<ConnectorOptions, 'makeSocket' | 'unlinkRetryDelay' | 'connectorId' | 'qrMaxRounds' | 'socketConfig' | 'seenIntervalMs' | 'mediaRetryDelay' | 'maxMediaBytes' | 'defaultPacing' | 'paceBudgetMs'>> & {
-    /** Wraps the connector's store, e.g. to make one write fail. */
-    wrapDb?: (db: Client) => Client;
-    /** The lease the hub's welcome announces. */
-    leaseMs?: number;
-  } = {},
+  overrides: StackOverrides = {},
   /** Runs once the hub listens and before the connector dials it, e.g. to catch its hello. */
   beforeConnect: (hub: TestHub) => void = () => {},
 ): Promise<Stack> {

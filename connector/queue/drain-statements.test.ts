@@ -2,15 +2,14 @@
 // against the simulator and a real libSQL file: the statements on the queue's tables and the outbox reads per
 // message, counted at the store. Each was once several per message (the pause, the next row, a "sending"
 // mark, the finish and a pacing log entry; an outbox read for each batch of events the pump sent).
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { InArgs, InStatement, ResultSet } from '@libsql/client';
 import type { QueueItem } from '../../shared/protocol.ts';
 import type { Simulator } from '../../simulator/server.ts';
 import { eventually } from '../../testing/eventually.ts';
 import { DelegatingClient } from '../delegating-client.ts';
 import { sqlOf, statementOf } from '../statement.ts';
-import { command, hubEvent, pair, startStack, useSimulatorWorld, type Stack } from '../test-stack.ts';
+import { command, hubEvent, pair, useConnectorStack, type Stack } from '../test-stack.ts';
 
 /** The store, recording each statement's SQL and arguments, those of write batches included, and each commit's SQL. */
 class RecordingStore extends DelegatingClient {
@@ -43,20 +42,11 @@ function recorded(statement: InStatement): { sql: string; args: unknown[] } {
 }
 
 let simulator: Simulator;
-let dir: string;
 let stack: Stack;
 let store: RecordingStore;
 
-useSimulatorWorld('kabar-drain-statements-', (world) => ({ simulator, dir } = world));
-
-beforeAll(async () => {
-  stack = await startStack(simulator.wsUrl, join(dir, 'main.db'), [], {
-    wrapDb: (db) => (store = new RecordingStore(db)),
-  });
-});
-
-afterAll(async () => {
-  await stack?.close();
+useConnectorStack('kabar-drain-statements-', (world) => ({ simulator, stack } = world), {
+  overrides: { wrapDb: (db) => (store = new RecordingStore(db)) },
 });
 
 const QUEUE_TABLES = /\b(send_queue|send_queue_pause|send_log)\b/;

@@ -1,27 +1,17 @@
 // The durable outbound queue through real Baileys against the simulator: queue.* commands as the hub sends
 // them, the ids fixed at enqueue arriving in the contacts' inboxes, pacing of queued and synchronous sends,
 // pause/resume/cancel, and WhatsApp's warning signs pausing the queue.
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DEFAULT_PACING, type PacingPolicy } from '../../shared/pacing.ts';
 import type { QueueItem } from '../../shared/protocol.ts';
 import type { Simulator } from '../../simulator/server.ts';
 import { eventually } from '../../testing/eventually.ts';
-import { command, desire, hubEvent, pair, sendText, sessionEvents, startStack, type Stack, useSimulatorWorld } from '../test-stack.ts';
+import { command, desire, hubEvent, pair, sendText, sessionEvents, type Stack, useConnectorStack } from '../test-stack.ts';
 
-let dir: string;
 let simulator: Simulator;
 let stack: Stack;
 
-useSimulatorWorld('kabar-connector-queue-', (world) => ({ simulator, dir } = world));
-
-beforeAll(async () => {
-  stack = await startStack(simulator.wsUrl, join(dir, 'main.db'));
-});
-
-afterAll(async () => {
-  await stack?.close();
-});
+useConnectorStack('kabar-connector-queue-', (world) => ({ simulator, stack } = world));
 
 const text = (to: string, body: string): QueueItem => ({ to, message: { type: 'text', text: body } });
 const unpaced: PacingPolicy = { ...DEFAULT_PACING, enabled: false };
