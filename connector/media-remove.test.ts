@@ -60,8 +60,8 @@ describe('removing a session with media still to fetch', () => {
     await unlinked;
     await eventually(async () => expect(await jobsOf('gone')).toBe(0));
 
-    // Every job left is due now, and a new message wakes the receiver: a job the removal left behind would
-    // run in this same pass, ahead of the new one.
+    // Every job left is due now and a new message wakes the receiver; the table is empty only once every
+    // job in it has run, so a job the removal had left behind would have uploaded and reported by then.
     stack.media.refusePuts(false);
     await stack.db.execute('UPDATE media_job SET next_at = 0');
     const { id: keptSecond } = await simulator.contactSendMedia(contact, keptPhone, { type: 'image', data: randomBytes(5_000) });
