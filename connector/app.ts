@@ -173,6 +173,7 @@ export function startConnector(o: ConnectorOptions): RunningConnector {
     holds: createSessionHolds(o.db, o.connectorId),
     startQueue: createStartQueue(o.startConcurrency ?? 5),
     handover: createLoginHandover(o.db, o.connectorId),
+    forgetMedia: (sessionId) => media.forget(sessionId),
     logger: log,
     createSession: (sessionId) =>
       new WhatsAppSession({

@@ -42,6 +42,10 @@ export type MediaJobs = {
   /** Records a failed attempt (and the message, which a re-upload may have changed). */
   retryAt(job: MediaJob, nextAt: number): Promise<void>;
   remove(sessionId: string, messageId: string): Promise<void>;
+  /** Whether the job is still stored: a job of a removed session is not, and must not go on. */
+  has(sessionId: string, messageId: string): Promise<boolean>;
+  /** Deletes every job of a removed session, and the message each holds. */
+  forget(sessionId: string): Promise<void>;
   /** Jobs stored and not finished: due now or waiting for a retry. */
   count(): Promise<number>;
 };
@@ -100,6 +104,13 @@ export function createMediaJobs(db: Client, key: Buffer, { connectorId, onUnread
     },
     async remove(sessionId, messageId) {
       await db.execute({ sql: 'DELETE FROM media_job WHERE connector_id = ? AND session_id = ? AND message_id = ?', args: [connectorId, sessionId, messageId] });
+    },
+    async has(sessionId, messageId) {
+      const result = await db.execute({ sql: 'SELECT 1 FROM media_job WHERE connector_id = ? AND session_id = ? AND message_id = ?', args: [connectorId, sessionId, messageId] });
+      return result.rows.length > 0;
+    },
+    async forget(sessionId) {
+      await db.execute({ sql: 'DELETE FROM media_job WHERE connector_id = ? AND session_id = ?', args: [connectorId, sessionId] });
     },
     async count() {
       const result = await db.execute({ sql: 'SELECT count(*) AS n FROM media_job WHERE connector_id = ?', args: [connectorId] });

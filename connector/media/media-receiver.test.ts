@@ -163,6 +163,53 @@ describe('MediaReceiver', () => {
     expect(worker.stored.has(receivedMediaId(eventId))).toBe(false);
   });
 
+  it("forgets a removed session: deletes its jobs, stops the one uploading, reports nothing of it and keeps other sessions' jobs", async () => {
+    const message = await receivedMessage({ document: randomBytes(20_000), mimetype: 'application/pdf', fileName: 'held.pdf' });
+    const waiting = await receivedMessage({ document: randomBytes(2_000), mimetype: 'application/pdf', fileName: 'later.pdf' });
+    await jobs.add({ sessionId: 'kept', messageId: waiting.key.id!, eventId: `rcv-test-${waiting.key.id}`, event: baseEvent(waiting, 'document'), message: waiting }, Date.now() + 3_600_000);
+    const emitted: Emitted[] = [];
+    const media = receiver(emitted);
+    const hold = worker.holdPuts();
+    await media.receive('removed', message, baseEvent(message, 'document'), `rcv-test-${message.key.id}`);
+    const mediaId = await hold.reached;
+    await media.forget('removed');
+    expect(await hold.abandoned).toBe(mediaId);
+    hold.release();
+    media.close();
+    expect(worker.stored.has(mediaId)).toBe(false);
+    expect(emitted).toEqual([]);
+    expect(await jobs.has('removed', message.key.id!)).toBe(false);
+    expect(await jobs.has('kept', waiting.key.id!)).toBe(true);
+    await jobs.forget('kept');
+  });
+
+  it('never uploads or reports a job whose row was deleted after it was read (its session removed meanwhile)', async () => {
+    const message = await receivedMessage({ document: randomBytes(5_000), mimetype: 'application/pdf', fileName: 'raced.pdf' });
+    const eventId = `rcv-test-${message.key.id}`;
+    let raced = false;
+    let settled!: () => void;
+    const afterRace = new Promise<void>((resolve) => (settled = resolve));
+    // The removal commits between the read of the due jobs and the start of this one: no abort reaches it.
+    const racing: MediaJobs = {
+      ...jobs,
+      async due(now, limit) {
+        const found = await jobs.due(now, limit);
+        if (!raced && found.some((j) => j.sessionId === 'raced')) {
+          raced = true;
+          await jobs.forget('raced');
+        } else if (raced) settled(); // the next drain comes only once the job has settled
+        return found;
+      },
+    };
+    const emitted: Emitted[] = [];
+    const media = receiver(emitted, { jobs: racing });
+    await media.receive('raced', message, baseEvent(message, 'document'), eventId);
+    await afterRace;
+    media.close();
+    expect(worker.putsStarted.has(receivedMediaId(eventId))).toBe(false);
+    expect(emitted).toEqual([]);
+  });
+
   it('retries while the Worker refuses the bytes, and never emits the event as stored', async () => {
     const message = await receivedMessage({ document: randomBytes(3_000), mimetype: 'application/pdf', fileName: 'refused.pdf' });
     const emitted: Emitted[] = [];

@@ -4,7 +4,8 @@
 // message.received event, naming the stored media, go to the outbox, and the job is deleted. A crash at any
 // point leaves the job, which runs again at the next start. Expired media (the CDN answers 404/410) is
 // asked of the sender's phone again (re-upload); after the last attempt the event goes out with
-// `media.error` rather than never.
+// `media.error` rather than never. A removed session's jobs are deleted and those running stopped; a job
+// checks it is still stored before it uploads or reports, so no retry undoes a removal.
 import type { Readable } from 'node:stream';
 import { downloadMediaMessage, type WAMessage } from '@whiskeysockets/baileys';
 import type { Logger } from 'pino';
@@ -52,11 +53,15 @@ export type MediaReceiverOptions = {
 };
 
 class Expired extends Error {}
+/** The job's session was removed while it ran: it stops, leaving nothing behind. */
+class Removed extends Error {}
+
+type Running = { sessionId: string; abort: AbortController; done: Promise<void> };
 
 export class MediaReceiver {
   readonly #o: Required<Omit<MediaReceiverOptions, 'downloadOptions'>> & Pick<MediaReceiverOptions, 'downloadOptions'>;
   readonly #log: Logger;
-  readonly #inFlight = new Set<string>();
+  readonly #inFlight = new Map<string, Running>();
   #draining = false;
   #again = false;
   #timer: NodeJS.Timeout | null = null;
@@ -101,6 +106,19 @@ export class MediaReceiver {
       });
   }
 
+  /**
+   * The session was removed: its jobs, and the messages they hold, are deleted and those running are
+   * stopped. Resolves once none of them runs, so nothing of the session is uploaded or reported after.
+   */
+  async forget(sessionId: string): Promise<void> {
+    await this.#o.jobs.forget(sessionId);
+    const running = [...this.#inFlight.values()].filter((r) => r.sessionId === sessionId);
+    for (const { abort } of running) abort.abort(new Removed(`session ${sessionId} was removed`));
+    await Promise.all(running.map((r) => r.done));
+    // The retry timer may have been set for one of those jobs.
+    this.kick();
+  }
+
   /** Starts nothing more; jobs in flight finish or are resumed at the next start. */
   close(): void {
     this.#closed = true;
@@ -113,13 +131,14 @@ export class MediaReceiver {
     if (free > 0) {
       const jobs = await this.#o.jobs.due(this.#o.now(), free + this.#inFlight.size);
       for (const job of jobs.filter((j) => !this.#inFlight.has(keyOf(j))).slice(0, free)) {
-        this.#inFlight.add(keyOf(job));
-        void this.#run(job)
+        const abort = new AbortController();
+        const done = this.#run(job, abort.signal)
           .catch((err: unknown) => this.#log.error({ err, sessionId: job.sessionId, messageId: job.messageId }, 'media job failed to record its outcome'))
           .finally(() => {
             this.#inFlight.delete(keyOf(job));
             this.kick();
           });
+        this.#inFlight.set(keyOf(job), { sessionId: job.sessionId, abort, done });
       }
     }
     const next = await this.#o.jobs.nextDue();
@@ -131,25 +150,35 @@ export class MediaReceiver {
     }
   }
 
-  async #run(job: MediaJob): Promise<void> {
+  async #run(job: MediaJob, signal: AbortSignal): Promise<void> {
+    try {
+      await this.#attempt(job, signal);
+    } catch (err) {
+      if (!(err instanceof Removed) && !signal.aborted) throw err;
+      this.#log.info({ sessionId: job.sessionId, messageId: job.messageId }, 'media job stopped: its session was removed');
+    }
+  }
+
+  async #attempt(job: MediaJob, signal: AbortSignal): Promise<void> {
     const announced = announcedMedia(job.message.message);
     if (!announced) {
-      await this.#finish(job, undefined);
+      await this.#finish(job, undefined, signal);
       return;
     }
     if (announced.size > this.#o.maxBytes) {
-      await this.#finish(job, failed(announced, 'TOO_LARGE', `${announced.size} bytes is over MAX_MEDIA_BYTES (${this.#o.maxBytes})`));
+      await this.#finish(job, failed(announced, 'TOO_LARGE', `${announced.size} bytes is over MAX_MEDIA_BYTES (${this.#o.maxBytes})`), signal);
       return;
     }
     try {
-      const stored = await this.#store(job, announced);
-      await this.#finish(job, { ...describe(announced), ...stored });
+      const stored = await this.#store(job, announced, signal);
+      await this.#finish(job, { ...describe(announced), ...stored }, signal);
     } catch (err) {
+      if (err instanceof Removed || signal.aborted) throw err;
       job.attempts++;
       const message = describeError(err).slice(0, 500);
       if (job.attempts >= this.#o.maxAttempts) {
         this.#log.warn({ sessionId: job.sessionId, messageId: job.messageId, attempts: job.attempts, err: message }, 'media could not be fetched; reporting the message without it');
-        await this.#finish(job, failed(announced, err instanceof Expired ? 'EXPIRED' : 'DOWNLOAD_FAILED', message));
+        await this.#finish(job, failed(announced, err instanceof Expired ? 'EXPIRED' : 'DOWNLOAD_FAILED', message), signal);
         return;
       }
       this.#log.info({ sessionId: job.sessionId, messageId: job.messageId, attempts: job.attempts, err: message }, 'media download failed; retrying later');
@@ -158,35 +187,49 @@ export class MediaReceiver {
   }
 
   /** Downloads, checks and stores the bytes; returns the media id they are stored under and their SHA-256. */
-  async #store(job: MediaJob, announced: AnnouncedMedia): Promise<{ id: string; sha256: string }> {
+  async #store(job: MediaJob, announced: AnnouncedMedia, signal: AbortSignal): Promise<{ id: string; sha256: string }> {
     let source: Readable;
     try {
-      source = await this.#download(job.message);
+      source = await this.#download(job.message, signal);
     } catch (err) {
-      if (!EXPIRED_STATUS.has(httpStatus(err))) throw err;
+      if (signal.aborted || !EXPIRED_STATUS.has(httpStatus(err))) throw err;
       this.#log.info({ sessionId: job.sessionId, messageId: job.messageId }, 'media expired on the CDN; asking the phone to upload it again');
       try {
-        job.message = await withTimeout(this.#o.reupload(job.sessionId, job.message), this.#o.reuploadTimeoutMs, 'the phone did not answer in time');
+        job.message = await withTimeout(untilAborted(this.#o.reupload(job.sessionId, job.message), signal), this.#o.reuploadTimeoutMs, 'the phone did not answer in time');
       } catch (cause) {
+        if (signal.aborted) throw cause;
         throw new Expired(`media expired and the phone did not upload it again: ${cause instanceof Error ? cause.message : String(cause)}`);
       }
       // The new direct path is kept, so a crash from here on does not ask the phone again.
       await this.#o.jobs.retryAt(job, job.nextAt);
-      source = await this.#download(job.message);
+      source = await this.#download(job.message, signal);
+    }
+    try {
+      await this.#stillStored(job, signal);
+    } catch (err) {
+      source.destroy();
+      throw err;
     }
     const id = receivedMediaId(job.eventId);
     const link = await signMediaLink(this.#o.secret, this.#o.origin, 'PUT', job.sessionId, id, this.#o.now() + MEDIA_LINK_MAX_TTL_MS);
     const checked = verifiedStream({ size: announced.size, ...(announced.sha256 ? { sha256: announced.sha256 } : {}) });
     source.once('error', (err) => checked.destroy(err));
-    await putMedia(link, source.pipe(checked), { size: announced.size, contentType: announced.mimetype, filename: announced.filename });
+    await putMedia(link, source.pipe(checked), { size: announced.size, contentType: announced.mimetype, filename: announced.filename, signal });
     return { id, sha256: checked.seen().sha256 };
   }
 
-  #download(message: WAMessage): Promise<Readable> {
-    return downloadMediaMessage(message, 'stream', this.#o.downloadOptions ? { options: this.#o.downloadOptions } : {}) as Promise<Readable>;
+  #download(message: WAMessage, signal: AbortSignal): Promise<Readable> {
+    return downloadMediaMessage(message, 'stream', { options: { ...this.#o.downloadOptions, signal } }) as Promise<Readable>;
   }
 
-  async #finish(job: MediaJob, media: ReceivedMedia | undefined): Promise<void> {
+  /** A job whose row is gone belongs to a removed session (even one removed before `forget` saw it run). */
+  async #stillStored(job: MediaJob, signal: AbortSignal): Promise<void> {
+    const stored = await this.#o.jobs.has(job.sessionId, job.messageId);
+    if (!stored || signal.aborted) throw new Removed(`session ${job.sessionId} was removed`);
+  }
+
+  async #finish(job: MediaJob, media: ReceivedMedia | undefined, signal: AbortSignal): Promise<void> {
+    await this.#stillStored(job, signal);
     await this.#o.emit(job.sessionId, media ? { ...job.event, media } : job.event, job.eventId);
     await this.#o.jobs.remove(job.sessionId, job.messageId);
   }
@@ -207,6 +250,17 @@ function describeError(err: unknown): string {
   if (!(err instanceof Error)) return String(err);
   const cause = err.cause instanceof Error ? `: ${err.cause.message}${(err.cause as { code?: string }).code ? ` (${(err.cause as { code?: string }).code})` : ''}` : '';
   return `${err.message}${cause}`;
+}
+
+/** Rejects with the abort's reason as soon as `signal` aborts, whatever `promise` is still waiting for. */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason as Error);
+  let onAbort = () => {};
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(signal.reason as Error);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  return Promise.race([promise, aborted]).finally(() => signal.removeEventListener('abort', onAbort));
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {

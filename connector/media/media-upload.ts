@@ -6,15 +6,15 @@ import { request as httpsRequest } from 'node:https';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 
-export type PutOptions = { size: number; contentType: string; filename?: string | undefined };
+export type PutOptions = { size: number; contentType: string; filename?: string | undefined; signal?: AbortSignal };
 
-export async function putMedia(link: string, body: Readable, { size, contentType, filename }: PutOptions): Promise<void> {
+export async function putMedia(link: string, body: Readable, { size, contentType, filename, signal }: PutOptions): Promise<void> {
   const url = new URL(link);
   const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
   const headers: Record<string, string> = { 'content-type': contentType, 'content-length': String(size) };
   // Percent-encoded: a header carries no UTF-8, and file names often do.
   if (filename) headers['x-kabar-filename'] = encodeURIComponent(filename);
-  const req = request(url, { method: 'PUT', headers });
+  const req = request(url, { method: 'PUT', headers, ...(signal ? { signal } : {}) });
   const answered = new Promise<number>((resolve, reject) => {
     req.once('response', (res) => {
       res.resume();

@@ -26,6 +26,17 @@ export type MediaEndpoint = {
   refusePuts(on: boolean): void;
   /** Resolves at the next PUT refused. */
   nextRefusedPut(): Promise<void>;
+  /** From now on PUTs wait, their bytes unread, until released: an upload still in flight. */
+  holdPuts(): PutHold;
+};
+
+export type PutHold = {
+  /** Resolves with the media id of the first PUT held. */
+  reached: Promise<string>;
+  /** Resolves with the media id of the first held PUT its client gave up (closed before an answer). */
+  abandoned: Promise<string>;
+  /** Lets held PUTs (and later ones) go on as usual. */
+  release(): void;
 };
 
 export type TestMediaEndpoint = MediaEndpoint & {
@@ -42,6 +53,7 @@ export function mediaEndpoint(secret: string): MediaEndpoint {
   const waiting = new Map<string, ((media: StoredMedia) => void)[]>();
   let refusing = false;
   let refusedWaiters: (() => void)[] = [];
+  let hold: { reached: (mediaId: string) => void; abandoned: (mediaId: string) => void; released: Promise<void> } | null = null;
 
   async function authorised(req: IncomingMessage, method: MediaLinkMethod): Promise<{ sessionId: string; mediaId: string } | null> {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
@@ -70,6 +82,15 @@ export function mediaEndpoint(secret: string): MediaEndpoint {
         return;
       }
       putsStarted.set(target.mediaId, (putsStarted.get(target.mediaId) ?? 0) + 1);
+      if (hold) {
+        const held = hold;
+        res.once('close', () => {
+          if (!res.writableFinished) held.abandoned(target.mediaId);
+        });
+        held.reached(target.mediaId);
+        await held.released;
+        if (res.destroyed) return;
+      }
       if (refusing) {
         req.resume();
         req.on('end', () => {
@@ -105,6 +126,22 @@ export function mediaEndpoint(secret: string): MediaEndpoint {
     },
     refusePuts: (on) => void (refusing = on),
     nextRefusedPut: () => new Promise((resolve) => refusedWaiters.push(resolve)),
+    holdPuts() {
+      let release = () => {};
+      const released = new Promise<void>((resolve) => (release = resolve));
+      let reached: (mediaId: string) => void = () => {};
+      let abandoned: (mediaId: string) => void = () => {};
+      const put: PutHold = {
+        reached: new Promise((resolve) => (reached = resolve)),
+        abandoned: new Promise((resolve) => (abandoned = resolve)),
+        release: () => {
+          if (hold?.released === released) hold = null;
+          release();
+        },
+      };
+      hold = { reached, abandoned, released };
+      return put;
+    },
     nextPut: (mediaId) => new Promise((resolve) => waiting.set(mediaId, [...(waiting.get(mediaId) ?? []), resolve])),
   };
 }

@@ -95,6 +95,8 @@ function manager(unlinking?: (sessionId: string) => Promise<void>) {
       },
     },
     logger: pino({ level: 'silent' }),
+    // Recorded among the session's calls, so a test sees it came after the unlink.
+    forgetMedia: async (id) => void sessions.get(id)?.calls.push('forgetMedia'),
     createSession: (id) => {
       const s = new FakeSession(unlinking && (() => unlinking(id)));
       sessions.set(id, s);
@@ -144,7 +146,7 @@ describe('session manager', () => {
     for (const id of ['gone', 'stays']) await (await authStore.load(id)).saveCreds();
     const { m, sessions } = manager();
     await m.applyWelcome([], ['gone']);
-    expect(sessions.get('gone')?.calls).toEqual(['unlinkAndWipe']);
+    expect(sessions.get('gone')?.calls).toEqual(['unlinkAndWipe', 'forgetMedia']);
     expect(sessions.get('stays')).toBeUndefined();
     expect(m.get('gone')).toBeUndefined();
     await authStore.wipe('gone');
@@ -163,6 +165,7 @@ describe('session manager', () => {
     expect(sessions.get('slow-orphan')?.calls).toEqual(['unlinkAndWipe']);
     release();
     await welcome;
+    expect(sessions.get('slow-orphan')?.calls).toEqual(['unlinkAndWipe', 'forgetMedia']);
     expect(m.get('slow-orphan')).toBeUndefined();
     await authStore.wipe('slow-orphan');
   });
@@ -222,12 +225,12 @@ describe('session manager', () => {
     expect(s.calls).toEqual(['start', 'start']);
   });
 
-  it('removes a session: unlinks it and forgets it', async () => {
+  it('removes a session: unlinks it, then forgets it and its media jobs', async () => {
     const { m, sessions, settle } = manager();
     await m.applyDesired([{ sessionId: 'rm', state: 'running', authEpoch: 0 }]);
     await settle();
     await m.remove(['rm']);
-    expect(sessions.get('rm')?.calls).toEqual(['start', 'unlinkAndWipe']);
+    expect(sessions.get('rm')?.calls).toEqual(['start', 'unlinkAndWipe', 'forgetMedia']);
     expect(m.get('rm')).toBeUndefined();
   });
 });

@@ -20,6 +20,8 @@ export type SessionManagerOptions = {
   holds: SessionHolds;
   startQueue: StartQueue;
   logger: Logger;
+  /** Deletes a removed session's media jobs and stops any running (MediaReceiver.forget). */
+  forgetMedia: (sessionId: string) => Promise<void>;
   /** Takes over the login of a session moved here from another connector on a shared store. */
   handover?: LoginHandover;
 };
@@ -177,6 +179,8 @@ export class SessionManager {
     await session.unlinkAndWipe();
     await this.#o.epochs.delete(sessionId);
     await this.#o.holds.delete(sessionId);
+    // Once its socket is closed, so no media job of it can be added after: the jobs hold its messages.
+    await this.#o.forgetMedia(sessionId);
     this.#log.info({ sessionId }, 'session dropped');
   }
 

@@ -6,6 +6,7 @@ import { verifyMediaLink, type MediaLinkMethod } from '../../shared/media-link.t
 import type { AppEnv } from '../app-env.ts';
 import { ApiError } from '../errors.ts';
 import { openMedia, storeMedia } from '../services/media.ts';
+import { findSession } from '../services/sessions.ts';
 import { mediaFilename, mediaResponse } from './media-response.ts';
 
 export const connectorMediaRoutes = new Hono<AppEnv>();
@@ -29,6 +30,8 @@ connectorMediaRoutes.get(PATH, async (c) => {
 
 connectorMediaRoutes.put(PATH, async (c) => {
   const { sessionId, mediaId } = await authorise(c, 'PUT');
+  // A connector may still run a job of a session deleted since: its files were deleted, none is stored again.
+  if (!(await findSession(c.var.services, sessionId))) throw new ApiError('SESSION_NOT_FOUND', `Session ${sessionId} not found`);
   const body = c.req.raw.body;
   if (!body) throw new ApiError('VALIDATION_FAILED', 'The body is empty');
   const length = c.req.header('content-length');

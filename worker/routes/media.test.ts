@@ -196,3 +196,31 @@ describe('/connector/media/{sessionId}/{mediaId}', () => {
     expect(Number((await stack.db.execute({ sql: "select count(*) from media where id = ? and direction = 'in'", args: [mediaId] })).rows[0]?.[0])).toBe(1);
   });
 });
+
+describe('deleting a session', () => {
+  it("deletes its media files and rows, keeps other sessions', and stores nothing the connector PUTs for it afterwards", async () => {
+    const gone = await createSession(api);
+    const kept = await createSession(api);
+    await upload(gone.apiKey, JPEG, { 'content-type': 'image/jpeg' });
+    await upload(gone.apiKey, PDF, { 'content-type': 'application/pdf' });
+    await upload(kept.apiKey, PNG, { 'content-type': 'image/png' });
+    expect(await storedObjects(gone.sessionId)).toHaveLength(2);
+
+    expect(await api('DELETE', `/api/sessions/${gone.sessionId}`, { admin: true })).toMatchObject({ status: 200, json: { success: true } });
+    expect(await storedObjects(gone.sessionId)).toEqual([]);
+    expect(await mediaRows(gone.sessionId)).toBe(0);
+    expect(await storedObjects(kept.sessionId)).toHaveLength(1);
+    expect(await mediaRows(kept.sessionId)).toBe(1);
+
+    // A connector that had not yet heard of the removal: its signed link is valid, the session is not.
+    const late = await fetch(await signMediaLink(stack.connectorSecret, stack.url, 'PUT', gone.sessionId, 'med_received00000000000late', Date.now() + 60_000), {
+      method: 'PUT',
+      headers: { 'content-type': 'application/pdf' },
+      body: PDF,
+    });
+    expect(late.status).toBe(404);
+    expect(((await late.json()) as { code: string }).code).toBe('SESSION_NOT_FOUND');
+    expect(await storedObjects(gone.sessionId)).toEqual([]);
+    expect(await mediaRows(gone.sessionId)).toBe(0);
+  });
+});

@@ -3,6 +3,7 @@
 import { and, eq } from 'drizzle-orm';
 import { media } from '../../shared/db/schema.ts';
 import { ApiError } from '../errors.ts';
+import { sweepBucket } from '../media/bucket-sweep.ts';
 import { mediaKey, newMediaId } from '../media/media-key.ts';
 import { settleMimetype } from '../media/sniff.ts';
 import { streamToBucket, tooLarge } from '../media/stream-to-bucket.ts';
@@ -86,6 +87,14 @@ export async function openMedia(s: Services, sessionId: string, mediaId: string)
   // The row outlived its bytes (pruned a moment ago): the file is gone either way.
   if (!object) throw new ApiError('MEDIA_NOT_FOUND', `No media ${mediaId} in this session`);
   return { media: found, body: object.body };
+}
+
+/**
+ * The files of a deleted session: their rows went with it (foreign key), so nothing could open them, but the
+ * bytes are the user's and were asked to be gone. Keys start with the session id, so one prefix finds them.
+ */
+export async function deleteSessionMedia(s: Services, sessionId: string): Promise<number> {
+  return sweepBucket(s.media, () => true, { prefix: mediaKey(sessionId, '') });
 }
 
 /** Removes a file and its row (a send's own copy, when the send failed). */

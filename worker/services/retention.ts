@@ -6,6 +6,7 @@ import { lt } from 'drizzle-orm';
 import { events, media, webhookDeliveries } from '../../shared/db/schema.ts';
 import type { Config } from '../config.ts';
 import type { Db } from '../db/client.ts';
+import { sweepBucket } from '../media/bucket-sweep.ts';
 
 const DAY_MS = 86_400_000;
 
@@ -15,25 +16,13 @@ export interface Pruned {
   mediaFiles: number;
 }
 
-/** R2 deletes up to this many keys in one call. */
-const DELETE_BATCH = 1000;
-
 /**
  * Files older than the cutoff, by the createdAt the Worker stored with them (R2's own upload time when
  * absent). The bucket is swept itself, not through the rows, so a file whose row went with its session is
  * pruned too.
  */
-async function pruneMediaFiles(bucket: R2Bucket, cutoff: number): Promise<number> {
-  let pruned = 0;
-  let cursor: string | undefined;
-  do {
-    const page = await bucket.list({ include: ['customMetadata'], limit: DELETE_BATCH, ...(cursor ? { cursor } : {}) });
-    const expired = page.objects.filter((o) => Number(o.customMetadata?.createdAt ?? o.uploaded.getTime()) < cutoff).map((o) => o.key);
-    if (expired.length > 0) await bucket.delete(expired);
-    pruned += expired.length;
-    cursor = page.truncated ? page.cursor : undefined;
-  } while (cursor);
-  return pruned;
+function pruneMediaFiles(bucket: R2Bucket, cutoff: number): Promise<number> {
+  return sweepBucket(bucket, (o) => Number(o.customMetadata?.createdAt ?? o.uploaded.getTime()) < cutoff, { include: ['customMetadata'] });
 }
 
 /** Ages count from when a row was stored, not from the connector's clock. */

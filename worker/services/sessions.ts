@@ -12,6 +12,7 @@ import { newApiKey, revokeSessionKeys } from './api-keys.ts';
 import { parseRecipient } from './messaging.ts';
 import type { Services } from './ports.ts';
 import { isConnectorOffline } from './connector-offline.ts';
+import { deleteSessionMedia } from './media.ts';
 
 export interface NewSession {
   /** Open creation without the admin token: the id is always generated, so it can never take a name the admin will use. */
@@ -282,7 +283,7 @@ export function resetSession(s: Services, sessionId: string): Promise<void> {
   return setDesired(s, sessionId, 'running', true, 'STARTING');
 }
 
-/** Removes the session, its keys, messages and events; the connector unlinks and drops it. */
+/** Removes the session, its keys, messages, events and media files; the connector unlinks and drops it. */
 export async function deleteSession(s: Services, sessionId: string): Promise<void> {
   // The tombstone is the explicit instruction a connector that was away needs; written with the delete,
   // and only for a session that exists.
@@ -300,6 +301,12 @@ export async function deleteSession(s: Services, sessionId: string): Promise<voi
     await s.hub.removeSession(sessionId, deleted[0]!.connectorId);
   } catch (error) {
     console.warn('hub remove failed; the connector drops the session at its next hello', sessionId, error);
+  }
+  try {
+    await deleteSessionMedia(s, sessionId);
+  } catch (error) {
+    // The session is gone either way; the retention sweep takes what is left in its time.
+    console.error('could not delete the media files of a deleted session', sessionId, error);
   }
 }
 
