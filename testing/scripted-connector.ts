@@ -1,9 +1,9 @@
 // A connector played by a test: a real WebSocket client that speaks the hub protocol frame by frame, so
 // hub behaviour (auth, desired state, command relay, acks) is tested before and apart from the real one.
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import WebSocket from 'ws';
 import { connectorProof } from '../shared/connector-proof.ts';
-import { HubFrame, PROTOCOL_VERSION, parseFrame, type ConnectorFrame } from '../shared/protocol.ts';
+import { HubFrame, PROTOCOL_VERSION, parseFrame, type ConnectorFrame, type SessionEvent } from '../shared/protocol.ts';
 import type { SessionStatus } from '../shared/status.ts';
 
 type FrameOf<T extends HubFrame['type']> = Extract<HubFrame, { type: T }>;
@@ -12,6 +12,8 @@ export interface ScriptedConnector {
   /** Resolves with the next frame of that type (frames received earlier and not yet taken count too). */
   next<T extends HubFrame['type']>(type: T, match?: (frame: FrameOf<T>) => boolean): Promise<FrameOf<T>>;
   send(frame: ConnectorFrame | string): void;
+  /** Sends `event` of `sessionId` under a fresh id, as a connector reports one; resolves with the id once the hub acked it. */
+  emit(sessionId: string, event: SessionEvent): Promise<string>;
   closed: Promise<{ code: number; reason: string }>;
   close(): Promise<void>;
   /**
@@ -71,6 +73,12 @@ export async function openScriptedSocket(hubUrl: string, connectorId?: string): 
     send(frame) {
       if (frozen || socket.readyState !== WebSocket.OPEN) return;
       socket.send(typeof frame === 'string' ? frame : JSON.stringify(frame));
+    },
+    async emit(sessionId, event) {
+      const id = `evt-${randomUUID()}`;
+      script.send({ type: 'event', id, sessionId, at: Date.now(), event });
+      await script.next('ack', (a) => a.ids.includes(id));
+      return id;
     },
     closed,
     async close() {

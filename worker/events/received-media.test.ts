@@ -5,7 +5,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signMediaLink } from '../../shared/media-link.ts';
-import type { ConnectorFrame, SessionEvent } from '../../shared/protocol.ts';
+import type { SessionEvent } from '../../shared/protocol.ts';
 import { apiOf, createSession, type Api } from '../../testing/api.ts';
 import { connectScripted, type ScriptedConnector } from '../../testing/scripted-connector.ts';
 import { startStack, type Stack } from '../../testing/stack.ts';
@@ -33,14 +33,6 @@ afterAll(async () => {
   await receiver.close();
 });
 
-let counter = 0;
-async function emit(sessionId: string, event: SessionEvent): Promise<string> {
-  const frame: ConnectorFrame = { type: 'event', id: `rm-${++counter}-${Date.now()}`, sessionId, at: Date.now(), event };
-  connector.send(frame);
-  await connector.next('ack', (a) => a.ids.includes(frame.id));
-  return frame.id;
-}
-
 /** What the connector does with a received file before it reports the message. */
 async function putReceived(sessionId: string, mediaId: string, bytes: Buffer, mimetype: string): Promise<void> {
   const url = await signMediaLink(stack.connectorSecret, stack.url, 'PUT', sessionId, mediaId, Date.now() + 60_000);
@@ -66,7 +58,7 @@ describe('received media', () => {
     const mediaId = 'med_incoming0000000000001';
     await putReceived(sessionId, mediaId, PDF, 'application/pdf');
     const before = Date.now();
-    const id = await emit(sessionId, receivedDocument(mediaId));
+    const id = await connector.emit(sessionId, receivedDocument(mediaId));
     const hook = await receiver.next((h) => h.headers['x-kabar-event-id'] === id);
     const { data } = JSON.parse(hook.body);
     expect(data).toMatchObject({ type: 'document', media: { id: mediaId, mimetype: 'application/pdf', filename: 'laporan.pdf', caption: 'laporan bulan ini' } });
@@ -115,7 +107,7 @@ describe('received media', () => {
       }),
     );
     await new Promise((resolve) => socket.once('message', resolve));
-    await emit(sessionId, receivedDocument(mediaId));
+    await connector.emit(sessionId, receivedDocument(mediaId));
     const envelope = JSON.parse(await received);
     expect(envelope.data.media.url).toMatch(new RegExp(`^${stack.url}/media/${mediaId}\\?`));
     expect(sha256(new Uint8Array(await (await fetch(envelope.data.media.url)).arrayBuffer()))).toBe(sha256(PDF));
@@ -124,14 +116,14 @@ describe('received media', () => {
 
   it('records the kind and file of a media message the session sent', async () => {
     const { sessionId } = await createSession(api);
-    await emit(sessionId, { name: 'message.sent', messageId: 'SENTIMG1', to: '6281299990000', text: 'caption', timestamp: 1_700_000_000_000, type: 'image', media: { id: 'med_sent00000000000000001', mimetype: 'image/jpeg', size: 3, sha256: '0'.repeat(64) } });
+    await connector.emit(sessionId, { name: 'message.sent', messageId: 'SENTIMG1', to: '6281299990000', text: 'caption', timestamp: 1_700_000_000_000, type: 'image', media: { id: 'med_sent00000000000000001', mimetype: 'image/jpeg', size: 3, sha256: '0'.repeat(64) } });
     const row = await stack.db.execute({ sql: 'select type, media_id from messages where session_id = ? and direction = ?', args: [sessionId, 'out'] });
     expect({ ...row.rows[0] }).toEqual({ type: 'image', media_id: 'med_sent00000000000000001' });
   });
 
   it('sends an event whose media failed to download as it is, with no link', async () => {
     const { sessionId } = await createSession(api, { webhookUrl: `${receiver.url}/hooks/failed` });
-    const id = await emit(sessionId, {
+    const id = await connector.emit(sessionId, {
       name: 'message.received',
       messageId: 'EXPIRED1',
       from: '6281299990000',

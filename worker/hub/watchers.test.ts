@@ -1,6 +1,6 @@
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PING_FRAME, PONG_FRAME, type ConnectorFrame, type SessionEvent } from '../../shared/protocol.ts';
+import { PING_FRAME, PONG_FRAME } from '../../shared/protocol.ts';
 import { apiOf, createSession, type Api } from '../../testing/api.ts';
 import { connectScripted, type ScriptedConnector } from '../../testing/scripted-connector.ts';
 import { eventually } from '../../testing/eventually.ts';
@@ -21,14 +21,6 @@ afterAll(async () => {
   await connector.close();
   await stack.close();
 });
-
-let counter = 0;
-async function emit(sessionId: string, event: SessionEvent): Promise<string> {
-  const frame: ConnectorFrame = { type: 'event', id: `watch-${++counter}-${Date.now()}`, sessionId, at: Date.now(), event };
-  connector.send(frame);
-  await connector.next('ack', (a) => a.ids.includes(frame.id));
-  return frame.id;
-}
 
 interface Watcher {
   socket: WebSocket;
@@ -89,8 +81,8 @@ describe('who can open a live stream', () => {
     const raw = await open('/hub/connect', { headers: { 'x-kabar-watch-session': sessionId } });
     const first = JSON.parse(await raw.next(() => true));
     expect(first.type).toBe('challenge');
-    await emit(sessionId, { name: 'connection.update', status: 'SCAN_QR_CODE' });
-    await emit(sessionId, { name: 'message.received', messageId: 'SECRET1', from: '6281299990000', text: 'rahasia', timestamp: 1 });
+    await connector.emit(sessionId, { name: 'connection.update', status: 'SCAN_QR_CODE' });
+    await connector.emit(sessionId, { name: 'message.received', messageId: 'SECRET1', from: '6281299990000', text: 'rahasia', timestamp: 1 });
     await raw.close();
     expect(raw.messages.some((m) => m.includes('stream.ready') || m.includes('rahasia'))).toBe(false);
     expect(raw.messages).toHaveLength(1);
@@ -106,7 +98,7 @@ describe('who can open a live stream', () => {
     const { sessionId, apiKey } = await createSession(api);
     const watcher = await stream(apiKey);
     expect(JSON.parse(await watcher.next(isReady))).toMatchObject({ sessionId, data: { status: 'STARTING' } });
-    const id = await emit(sessionId, { name: 'connection.update', status: 'WORKING' });
+    const id = await connector.emit(sessionId, { name: 'connection.update', status: 'WORKING' });
     expect(JSON.parse(await watcher.next((t) => JSON.parse(t).id === id))).toMatchObject({ event: 'connection.update', data: { status: 'WORKING' } });
     await watcher.close();
   });
@@ -145,7 +137,7 @@ describe('bounds and liveness', () => {
     await expect(stream(apiKey)).rejects.toMatchObject({ status: 429 });
     // The hub's alarm closes the silent one: its place in the per-session bound is free again.
     const third = await eventually(() => stream(apiKey), { timeoutMs: 20_000, intervalMs: 250 });
-    const id = await emit(sessionId, { name: 'connection.update', status: 'WORKING' });
+    const id = await connector.emit(sessionId, { name: 'connection.update', status: 'WORKING' });
     await pinging.next((t) => t.includes(id));
     await third.next((t) => t.includes(id));
     expect(silent.messages.some((t) => t.includes(id))).toBe(false);
@@ -172,7 +164,7 @@ describe('closing', () => {
     expect(rotated.status).toBe(200);
     const { code } = await watcher.closed;
     expect(code).toBe(StreamCloseCode.keyRevoked);
-    await emit(sessionId, { name: 'message.received', messageId: 'AFTER', from: '6281299990000', text: 'after rotation', timestamp: 1 });
+    await connector.emit(sessionId, { name: 'message.received', messageId: 'AFTER', from: '6281299990000', text: 'after rotation', timestamp: 1 });
     expect(watcher.messages.some((m) => m.includes('after rotation'))).toBe(false);
     const fresh = await stream(rotated.json.apiKey);
     await fresh.next(isReady);
@@ -191,14 +183,14 @@ describe('admin streams (the dashboard)', () => {
   it('opens a stream over every session with a pass from the admin POST: the sessions first, then the events of each', async () => {
     const a = await createSession(api);
     const b = await createSession(api);
-    await emit(a.sessionId, { name: 'connection.update', status: 'SCAN_QR_CODE' });
+    await connector.emit(a.sessionId, { name: 'connection.update', status: 'SCAN_QR_CODE' });
     const watcher = await adminStream();
     const ready = JSON.parse(await watcher.next(isReady));
     expect(ready.data.sessions).toEqual(
       expect.arrayContaining([expect.objectContaining({ sessionId: a.sessionId, status: 'SCAN_QR_CODE' }), expect.objectContaining({ sessionId: b.sessionId })]),
     );
-    const fromA = await emit(a.sessionId, { name: 'connection.update', status: 'WORKING' });
-    const fromB = await emit(b.sessionId, { name: 'message.received', messageId: 'ADMIN1', from: '6281299990000', text: 'untuk admin', timestamp: 1 });
+    const fromA = await connector.emit(a.sessionId, { name: 'connection.update', status: 'WORKING' });
+    const fromB = await connector.emit(b.sessionId, { name: 'message.received', messageId: 'ADMIN1', from: '6281299990000', text: 'untuk admin', timestamp: 1 });
     expect(JSON.parse(await watcher.next((t) => t.includes(fromA)))).toMatchObject({ sessionId: a.sessionId, event: 'connection.update', data: { status: 'WORKING' } });
     expect(JSON.parse(await watcher.next((t) => t.includes(fromB)))).toMatchObject({ sessionId: b.sessionId, data: { text: 'untuk admin' } });
     await watcher.close();
@@ -209,8 +201,8 @@ describe('admin streams (the dashboard)', () => {
     const other = await createSession(api);
     const watcher = await adminStream({ sessionId: mine.sessionId });
     expect(JSON.parse(await watcher.next(isReady))).toMatchObject({ sessionId: mine.sessionId, data: { status: 'STARTING' } });
-    const elsewhere = await emit(other.sessionId, { name: 'connection.update', status: 'WORKING' });
-    const here = await emit(mine.sessionId, { name: 'connection.update', status: 'WORKING' });
+    const elsewhere = await connector.emit(other.sessionId, { name: 'connection.update', status: 'WORKING' });
+    const here = await connector.emit(mine.sessionId, { name: 'connection.update', status: 'WORKING' });
     await watcher.next((t) => t.includes(here));
     expect(watcher.messages.some((t) => t.includes(elsewhere))).toBe(false);
     await watcher.close();

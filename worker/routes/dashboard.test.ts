@@ -3,7 +3,7 @@
 import QRCode from 'qrcode';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ConnectorFrame, SessionEvent } from '../../shared/protocol.ts';
+import type { SessionEvent } from '../../shared/protocol.ts';
 import { apiOf, createSession, type Api } from '../../testing/api.ts';
 import { launchBrowser } from '../../testing/browser.ts';
 import { connectScripted, type ScriptedConnector } from '../../testing/scripted-connector.ts';
@@ -34,14 +34,6 @@ afterAll(async () => {
   await stack?.close();
   await receiver?.close();
 });
-
-let counter = 0;
-async function emit(sessionId: string, event: SessionEvent): Promise<string> {
-  const frame: ConnectorFrame = { type: 'event', id: `dash-${++counter}-${Date.now()}`, sessionId, at: Date.now(), event };
-  connector.send(frame);
-  await connector.next('ack', (a) => a.ids.includes(frame.id));
-  return frame.id;
-}
 
 async function qrEvent(ref: string): Promise<Extract<SessionEvent, { name: 'qr' }>> {
   return { name: 'qr', qr: ref, qrDataUrl: await QRCode.toDataURL(ref) };
@@ -84,9 +76,9 @@ describe('the dashboard page', () => {
 
   it('replaces the QR as WhatsApp rotates it and shows why the session is not WORKING, without a reload', async () => {
     const { sessionId } = await createSession(api);
-    await emit(sessionId, { name: 'connection.update', status: 'SCAN_QR_CODE', code: 'WAITING_FOR_SCAN', reason: 'scan the QR code' });
+    await connector.emit(sessionId, { name: 'connection.update', status: 'SCAN_QR_CODE', code: 'WAITING_FOR_SCAN', reason: 'scan the QR code' });
     const first = await qrEvent('2@first-ref,key,identity,adv');
-    await emit(sessionId, first);
+    await connector.emit(sessionId, first);
     const { page, navigations } = await signedIn(sessionId);
     const qr = page.locator('#qr');
     await qr.waitFor({ state: 'visible' });
@@ -94,10 +86,10 @@ describe('the dashboard page', () => {
     await page.locator('#session-reason', { hasText: 'WAITING_FOR_SCAN' }).waitFor();
 
     const second = await qrEvent('2@second-ref,key,identity,adv');
-    await emit(sessionId, second);
+    await connector.emit(sessionId, second);
     await page.locator(`#qr[src="${second.qrDataUrl}"]`).waitFor();
 
-    await emit(sessionId, { name: 'connection.update', status: 'STOPPED', code: 'QR_TIMEOUT', reason: 'no phone scanned the QR in 5 rounds' });
+    await connector.emit(sessionId, { name: 'connection.update', status: 'STOPPED', code: 'QR_TIMEOUT', reason: 'no phone scanned the QR in 5 rounds' });
     await page.locator('#session-status', { hasText: 'STOPPED' }).waitFor();
     await page.locator('#session-reason', { hasText: 'QR_TIMEOUT: no phone scanned the QR in 5 rounds' }).waitFor();
     expect(await qr.isVisible()).toBe(false);
@@ -138,7 +130,7 @@ describe('the dashboard page', () => {
     receiverDown = true;
     const { sessionId } = await createSession(api, { webhookUrl: `${receiver.url}/replayed`, webhookEvents: ['message.received'] });
     const { page } = await signedIn(sessionId);
-    const eventId = await emit(sessionId, { name: 'message.received', messageId: 'REPLAY1', from: '6281299990000', text: 'kirim ulang', timestamp: 1 });
+    const eventId = await connector.emit(sessionId, { name: 'message.received', messageId: 'REPLAY1', from: '6281299990000', text: 'kirim ulang', timestamp: 1 });
     const row = page.locator(`#deliveries tr[data-event="${eventId}"]`);
     await row.filter({ hasText: 'dead' }).waitFor({ timeout: 30_000 });
 

@@ -1,7 +1,7 @@
 // Two copies of one webhook job on the queue at once (a hub the session moved to queued it again, an admin
 // requeue): while one is being delivered the other waits for it, so the owner's server gets the event once.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ConnectorFrame, SessionEvent } from '../../shared/protocol.ts';
+import type { SessionEvent } from '../../shared/protocol.ts';
 import { apiOf, createSession, type Api } from '../../testing/api.ts';
 import { connectScripted, type ScriptedConnector } from '../../testing/scripted-connector.ts';
 import { startStack, type Stack } from '../../testing/stack.ts';
@@ -30,13 +30,6 @@ afterAll(async () => {
   await receiver.close();
 });
 
-let counter = 0;
-async function emit(sessionId: string, event: SessionEvent): Promise<string> {
-  const frame: ConnectorFrame = { type: 'event', id: `claim-${++counter}-${Date.now()}`, sessionId, at: Date.now(), event };
-  connector.send(frame);
-  await connector.next('ack', (a) => a.ids.includes(frame.id));
-  return frame.id;
-}
 const incoming = (text: string): SessionEvent => ({ name: 'message.received', messageId: `M${Math.random()}`, from: '6281299990000', text, timestamp: 1700000000000 });
 const deliveriesOf = (id: string) => receiver.received.filter((h) => h.headers['x-kabar-event-id'] === id);
 
@@ -44,13 +37,13 @@ describe('copies of a webhook job', () => {
   it('posts an event once while a second copy of its job is taken up during the first delivery', async () => {
     const { sessionId, apiKey } = await createSession(api, { webhookUrl: `${receiver.url}/held` });
     const other = await createSession(api, { webhookUrl: `${receiver.url}/other` });
-    const id = await emit(sessionId, incoming('delivered slowly'));
+    const id = await connector.emit(sessionId, incoming('delivered slowly'));
     await receiver.next((h) => h.headers['x-kabar-event-id'] === id);
     // The first delivery is under way and held; a second copy of its job joins the queue, then another
     // session's event, whose delivery says the batch holding the copy has been taken up.
     const env = await stack.worker.getEnv();
     await env.WEBHOOKS.send({ eventId: id, sessionId });
-    const marker = await emit(other.sessionId, incoming('after the copy'));
+    const marker = await connector.emit(other.sessionId, incoming('after the copy'));
     await receiver.next((h) => h.headers['x-kabar-event-id'] === marker);
     expect(deliveriesOf(id)).toHaveLength(1);
     release({ status: 200 });

@@ -1,7 +1,6 @@
 // A deployment without WEBHOOK_ALLOW_PRIVATE_TARGETS: webhook URLs may not point into the network the
 // Worker runs in, neither when they are set nor when an event is delivered.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ConnectorFrame, SessionEvent } from '../../shared/protocol.ts';
 import { apiOf, createSession, type Api } from '../../testing/api.ts';
 import { eventually } from '../../testing/eventually.ts';
 import { connectScripted, type ScriptedConnector } from '../../testing/scripted-connector.ts';
@@ -30,14 +29,6 @@ async function sessionCount(): Promise<number> {
   return Number((await stack.db.execute('select count(*) from sessions')).rows[0]?.[0]);
 }
 
-let counter = 0;
-async function emit(sessionId: string, event: SessionEvent): Promise<string> {
-  const frame: ConnectorFrame = { type: 'event', id: `pt-${++counter}-${Date.now()}`, sessionId, at: Date.now(), event };
-  connector.send(frame);
-  await connector.next('ack', (a) => a.ids.includes(frame.id));
-  return frame.id;
-}
-
 describe('webhook targets without WEBHOOK_ALLOW_PRIVATE_TARGETS', () => {
   it.each([
     ['the loopback receiver', () => `${receiver.url}/hook`, 'loopback'],
@@ -60,7 +51,7 @@ describe('webhook targets without WEBHOOK_ALLOW_PRIVATE_TARGETS', () => {
   it('refuses at delivery a private URL stored before the rule, and records why', async () => {
     const { sessionId, apiKey } = await createSession(api);
     await stack.db.execute({ sql: 'update sessions set webhook_url = ? where id = ?', args: [`${receiver.url}/stored-before`, sessionId] });
-    const id = await emit(sessionId, { name: 'message.received', messageId: 'M1', from: '6281200000001', text: 'hi', timestamp: 1700000000000 });
+    const id = await connector.emit(sessionId, { name: 'message.received', messageId: 'M1', from: '6281200000001', text: 'hi', timestamp: 1700000000000 });
     const log = await eventually(async () => {
       const deliveries: { outcome: string; error: string | null }[] = (await api('GET', `/api/webhooks/deliveries?eventId=${id}`, { key: apiKey })).json.deliveries;
       expect(deliveries.length).toBeGreaterThan(0);

@@ -1,7 +1,7 @@
 // A deployment with no WEBHOOK_SECRET: webhooks are signed all the same, with a secret the session owns.
 import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ConnectorFrame, SessionEvent } from '../../shared/protocol.ts';
+import type { SessionEvent } from '../../shared/protocol.ts';
 import { apiOf, type Api } from '../../testing/api.ts';
 import { connectScripted, type ScriptedConnector } from '../../testing/scripted-connector.ts';
 import { startStack, type Stack } from '../../testing/stack.ts';
@@ -24,14 +24,6 @@ afterAll(async () => {
   await receiver?.close();
 });
 
-let counter = 0;
-async function emit(sessionId: string, event: SessionEvent): Promise<string> {
-  const frame: ConnectorFrame = { type: 'event', id: `sg-${++counter}-${Date.now()}`, sessionId, at: Date.now(), event };
-  connector.send(frame);
-  await connector.next('ack', (a) => a.ids.includes(frame.id));
-  return frame.id;
-}
-
 const incoming = (text: string): SessionEvent => ({ name: 'message.received', messageId: `M${Math.random()}`, from: '6281299990000', text, timestamp: 1700000000000 });
 const hmac = (secret: string, text: string) => `sha256=${createHmac('sha256', secret).update(text).digest('hex')}`;
 const signedWith = (hook: ReceivedHook, secret: string) =>
@@ -43,7 +35,7 @@ describe('webhook signing without WEBHOOK_SECRET', () => {
     const created = await api('POST', '/api/session/create', { admin: true, body: { webhookUrl: `${receiver.url}/own` } });
     expect(created.status).toBe(201);
     expect(created.json.webhookSecret).toMatch(/^whsec_[0-9a-f]{64}$/);
-    const id = await emit(created.json.sessionId, incoming('signed'));
+    const id = await connector.emit(created.json.sessionId, incoming('signed'));
     const hook = await receiver.next((h) => h.headers['x-kabar-event-id'] === id);
     expect(signedWith(hook, created.json.webhookSecret)).toBe(true);
   });
@@ -56,8 +48,8 @@ describe('webhook signing without WEBHOOK_SECRET', () => {
 
   it('signs deliveries to WEBHOOK_URL with a secret stored for the session, the same one every time', async () => {
     await api('PUT', '/api/client/store', { admin: true, body: { phone: '6281255550000', user_id: 9, api_token: 'sanctum|t' } });
-    const first = await emit('6281255550000', incoming('one'));
-    const second = await emit('6281255550000', incoming('two'));
+    const first = await connector.emit('6281255550000', incoming('one'));
+    const second = await connector.emit('6281255550000', incoming('two'));
     const hooks = await Promise.all([first, second].map((id) => receiver.next((h) => h.headers['x-kabar-event-id'] === id)));
     const stored = (await stack.db.execute({ sql: 'select webhook_secret from sessions where id = ?', args: ['6281255550000'] })).rows[0]?.webhook_secret;
     expect(String(stored)).toMatch(/^whsec_[0-9a-f]{64}$/);

@@ -34,14 +34,6 @@ afterAll(async () => {
   await receiver.close();
 });
 
-let counter = 0;
-async function emit(sessionId: string, event: SessionEvent): Promise<string> {
-  const frame: ConnectorFrame = { type: 'event', id: `wh-${++counter}-${Date.now()}`, sessionId, at: Date.now(), event };
-  connector.send(frame);
-  await connector.next('ack', (a) => a.ids.includes(frame.id));
-  return frame.id;
-}
-
 const hmac = (secret: string, text: string) => `sha256=${createHmac('sha256', secret).update(text).digest('hex')}`;
 const incoming = (text: string): SessionEvent => ({ name: 'message.received', messageId: `M${Math.random()}`, from: '6281299990000', text, timestamp: 1700000000000 });
 
@@ -49,7 +41,7 @@ describe('webhook delivery', () => {
   it('posts the signed envelope with Content-Length, verifiable as documented', async () => {
     const secret = 'session-secret-0123456789';
     const { sessionId } = await createSession(api, { webhookUrl: `${receiver.url}/hooks/a`, webhookSecret: secret });
-    const id = await emit(sessionId, incoming('halo 👋'));
+    const id = await connector.emit(sessionId, incoming('halo 👋'));
     const hook = await receiver.next((h) => h.headers['x-kabar-event-id'] === id);
     expect(hook.path).toBe('/hooks/a');
     expect(JSON.parse(hook.body)).toEqual({
@@ -72,7 +64,7 @@ describe('webhook delivery', () => {
 
   it("falls back to WEBHOOK_URL and WEBHOOK_SECRET, and sends the owner's token stored through the Laravel surface", async () => {
     await api('PUT', '/api/client/store', { admin: true, body: { phone: '6281277770000', user_id: 7, api_token: 'sanctum|token' } });
-    const id = await emit('6281277770000', { name: 'connection.update', status: 'WORKING', user: { id: '6281277770000:1@s.whatsapp.net' } });
+    const id = await connector.emit('6281277770000', { name: 'connection.update', status: 'WORKING', user: { id: '6281277770000:1@s.whatsapp.net' } });
     const hook = await receiver.next((h) => h.headers['x-kabar-event-id'] === id);
     expect(hook.path).toBe('/default');
     expect(hook.headers.authorization).toBe('Bearer sanctum|token');
@@ -82,8 +74,8 @@ describe('webhook delivery', () => {
 
   it('delivers only the events a session subscribed to', async () => {
     const { sessionId } = await createSession(api, { webhookUrl: `${receiver.url}/filtered`, webhookEvents: ['message.received'] });
-    const qrId = await emit(sessionId, { name: 'qr', qr: '2@x,y,z', qrDataUrl: 'data:image/png;base64,AA' });
-    const messageId = await emit(sessionId, incoming('only me'));
+    const qrId = await connector.emit(sessionId, { name: 'qr', qr: '2@x,y,z', qrDataUrl: 'data:image/png;base64,AA' });
+    const messageId = await connector.emit(sessionId, incoming('only me'));
     await receiver.next((h) => h.headers['x-kabar-event-id'] === messageId);
     expect(receiver.received.filter((h) => h.headers['x-kabar-event-id'] === qrId)).toEqual([]);
   });
@@ -101,7 +93,7 @@ describe('webhook delivery', () => {
     connector.send(twice);
     connector.send(twice);
     // A later event of the same session is delivered after every job queued before it.
-    const marker = await emit(sessionId, incoming('after the copies'));
+    const marker = await connector.emit(sessionId, incoming('after the copies'));
     await receiver.next((h) => h.headers['x-kabar-event-id'] === marker);
     const deliveries = (id: string) => receiver.received.filter((h) => h.headers['x-kabar-event-id'] === id);
     expect(deliveries(twice.id)).toHaveLength(1);
@@ -110,18 +102,18 @@ describe('webhook delivery', () => {
 
   it('skips a second copy of a job on the queue once the first was delivered', async () => {
     const { sessionId } = await createSession(api, { webhookUrl: `${receiver.url}/hooks/copied` });
-    const id = await emit(sessionId, incoming('queued twice'));
+    const id = await connector.emit(sessionId, incoming('queued twice'));
     await receiver.next((h) => h.headers['x-kabar-event-id'] === id);
     const env = await stack.worker.getEnv();
     await env.WEBHOOKS.send({ eventId: id, sessionId });
-    const marker = await emit(sessionId, incoming('after the copy'));
+    const marker = await connector.emit(sessionId, incoming('after the copy'));
     await receiver.next((h) => h.headers['x-kabar-event-id'] === marker);
     expect(receiver.received.filter((h) => h.headers['x-kabar-event-id'] === id)).toHaveLength(1);
   });
 
   it('retries a failing backend, then gives up into the dead-letter queue, logging every attempt', async () => {
     const { sessionId, apiKey } = await createSession(api, { webhookUrl: `${receiver.url}/down` });
-    const id = await emit(sessionId, incoming('will fail'));
+    const id = await connector.emit(sessionId, incoming('will fail'));
     // Waits on the delivery log itself: the dead-letter consumer writes the last row.
     const log = await eventually(async () => {
       const deliveries: { outcome: string; statusCode: number | null; attempt: number }[] = (await api('GET', `/api/webhooks/deliveries?eventId=${id}`, { key: apiKey })).json.deliveries;
@@ -137,7 +129,7 @@ describe('webhook delivery', () => {
 
   it('gives up on a backend that does not answer within WEBHOOK_TIMEOUT_MS and records why', async () => {
     const { sessionId, apiKey } = await createSession(api, { webhookUrl: `${receiver.url}/slow` });
-    const id = await emit(sessionId, incoming('slow'));
+    const id = await connector.emit(sessionId, incoming('slow'));
     const log = await eventually(async () => {
       const deliveries: { outcome: string; error: string | null }[] = (await api('GET', `/api/webhooks/deliveries?eventId=${id}`, { key: apiKey })).json.deliveries;
       expect(deliveries.length).toBeGreaterThan(0);
@@ -148,7 +140,7 @@ describe('webhook delivery', () => {
 
   it('does not follow a redirect: the 3xx is a failed delivery that says where it pointed', async () => {
     const { sessionId, apiKey } = await createSession(api, { webhookUrl: `${receiver.url}/moved` });
-    const id = await emit(sessionId, incoming('moved'));
+    const id = await connector.emit(sessionId, incoming('moved'));
     const log = await eventually(async () => {
       const deliveries: { outcome: string; statusCode: number | null; error: string | null }[] = (await api('GET', `/api/webhooks/deliveries?eventId=${id}`, { key: apiKey })).json.deliveries;
       expect(deliveries.length).toBeGreaterThan(0);
@@ -163,7 +155,7 @@ describe('webhook delivery', () => {
   it("drops a queued job whose event belongs to another session, never posting it to that session's URL", async () => {
     const victim = await createSession(api, { webhookUrl: `${receiver.url}/victim` });
     const other = await createSession(api, { webhookUrl: `${receiver.url}/forged` });
-    const id = await emit(victim.sessionId, incoming('for the victim only'));
+    const id = await connector.emit(victim.sessionId, incoming('for the victim only'));
     await receiver.next((h) => h.path === '/victim' && h.headers['x-kabar-event-id'] === id);
     const env = await stack.worker.getEnv();
     await env.WEBHOOKS.send({ eventId: id, sessionId: other.sessionId });
@@ -191,7 +183,7 @@ describe('webhook delivery', () => {
     socket.on('message', (data) => heard.push(JSON.parse(data.toString())));
     await eventually(() => expect(heard.some((m) => m.event === 'stream.ready')).toBe(true));
     const ids: string[] = [];
-    for (let i = 0; i < 12; i++) ids.push(await emit(sessionId, incoming(`burst ${i}`)));
+    for (let i = 0; i < 12; i++) ids.push(await connector.emit(sessionId, incoming(`burst ${i}`)));
     await eventually(() =>
       expect(heard.filter((m) => m.event === 'webhook.delivery').map((m) => m.data.eventId).sort()).toEqual([...ids].sort()),
     );
@@ -226,8 +218,8 @@ describe('live events over a WebSocket', () => {
     const other = await createSession(api);
     const { socket, next } = watch(`?apiKey=${mine.apiKey}`);
     expect(await next((m) => m.event === 'stream.ready')).toMatchObject({ sessionId: mine.sessionId, data: { status: 'STARTING' } });
-    await emit(other.sessionId, { name: 'qr', qr: '2@other', qrDataUrl: 'data:image/png;base64,BB' });
-    const id = await emit(mine.sessionId, { name: 'qr', qr: '2@mine', qrDataUrl: 'data:image/png;base64,AA' });
+    await connector.emit(other.sessionId, { name: 'qr', qr: '2@other', qrDataUrl: 'data:image/png;base64,BB' });
+    const id = await connector.emit(mine.sessionId, { name: 'qr', qr: '2@mine', qrDataUrl: 'data:image/png;base64,AA' });
     const qr = await next((m) => m.id === id);
     expect(qr).toEqual({ id, event: 'qr', sessionId: mine.sessionId, timestamp: expect.any(Number), data: { qr: '2@mine', qrDataUrl: 'data:image/png;base64,AA' } });
     socket.close();
