@@ -173,7 +173,11 @@ export function startConnector(o: ConnectorOptions): RunningConnector {
     holds: createSessionHolds(o.db, o.connectorId),
     startQueue: createStartQueue(o.startConcurrency ?? 5),
     handover: createLoginHandover(o.db, o.connectorId),
-    forgetMedia: (sessionId) => media.forget(sessionId),
+    forget: async (sessionId) => {
+      await media.forget(sessionId);
+      await queue.forget(sessionId);
+      await statusStore.forget(sessionId);
+    },
     logger: log,
     createSession: (sessionId) =>
       new WhatsAppSession({
