@@ -1,7 +1,8 @@
 // A session removed (the hub's explicit `remove`) with messages still in its outbound queue: its queued
 // messages (sealed user content), its queue pause, the statuses of what it sent and its pacing log go with
 // it, and nothing of it is sent after, through the whole connector (real Baileys, queue runner, a real
-// libSQL file) against the WhatsApp simulator. Other sessions keep theirs.
+// libSQL file) against the WhatsApp simulator. Other sessions keep theirs, and a reset, or a session the
+// hub merely stops listing, keeps its own.
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_PACING, type PacingPolicy } from '../../shared/pacing.ts';
 import type { QueueItem } from '../../shared/protocol.ts';
@@ -87,5 +88,33 @@ describe('removing a session with messages still queued', () => {
     await eventually(async () => expect((await rowsOf('q-typing')).send_queue).toBe(0));
     expect(simulator.inbox(contact).filter((m) => m.from === phone)).toEqual([]);
     expect(stack.hub.received.some((f) => f.sessionId === 'q-typing' && f.event.name === 'message.sent' && f.event.messageId === id)).toBe(false);
+  });
+  it('keeps the queue through a login reset and while the hub merely stops listing the session, and deletes it once a welcome names it removed', async () => {
+    const contact = '6281900000704';
+    const resetPhone = '6281100000704';
+    const awayPhone = '6281100000705';
+    await withQueueLeft('q-reset', resetPhone, contact);
+    await withQueueLeft('q-away', awayPhone, contact);
+    const kept = { send_queue: 3, send_queue_pause: 1, message_status: 1, send_log: 1 };
+
+    // A reset forgets the login, not what the user queued: the session is still theirs.
+    desire(stack.hub, [{ sessionId: 'q-reset', state: 'running', authEpoch: 1, pacing: hourly }]);
+    await hubEvent(stack.hub, 'q-reset', 'connection.update', (e) => e.status === 'LOGGED_OUT');
+    expect(await rowsOf('q-reset')).toEqual(kept);
+
+    // Welcomed again without the session (given to another connector, or a hub on a wrong database).
+    stack.hub.setSessions([]);
+    const released = simulator.events.waitFor('device-disconnected', (d) => d.phone === awayPhone, WAIT_MS);
+    stack.hub.drop();
+    await released;
+    expect(await rowsOf('q-away')).toEqual(kept);
+
+    // Deleted while away: the next welcome names it removed.
+    stack.hub.setRemoved(['q-away']);
+    const unlinked = simulator.events.waitFor('device-unlinked', (d) => d.phone === awayPhone, WAIT_MS);
+    stack.hub.drop();
+    await unlinked;
+    await eventually(async () => expect(await rowsOf('q-away')).toEqual({ send_queue: 0, send_queue_pause: 0, message_status: 0, send_log: 0 }));
+    expect(await rowsOf('q-reset')).toEqual(kept);
   });
 });
