@@ -236,14 +236,16 @@ export class QueueRunner {
 
   /**
    * The session was removed (and is no longer held, so no drain can start a send for it): waits for a drain
-   * still under way to end, then deletes its queue, pause and pacing log and drops what is kept of it in
-   * memory, so nothing of it is sent after, and a session created again under its id starts afresh.
+   * still under way to end (its page goes with it), drops its wake-up and reserved slots, and deletes its
+   * queue, pause and pacing log, so nothing of it is sent after and a session created again under its id
+   * starts afresh. Its pacing policy stays: the hub sets it again with the session's next desired state.
    */
   async forget(sessionId: string): Promise<void> {
-    clearTimeout(this.#timers.get(sessionId));
-    this.#timers.delete(sessionId);
     this.#again.delete(sessionId);
     await this.#busy.get(sessionId);
+    // After the drain: it may have set a wake-up (pacing, a pause with an end) before it saw the session gone.
+    clearTimeout(this.#timers.get(sessionId));
+    this.#timers.delete(sessionId);
     this.#reserved.delete(sessionId);
     await this.#o.queue.forget(sessionId);
   }
