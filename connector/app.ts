@@ -167,13 +167,25 @@ export function startConnector(o: ConnectorOptions): RunningConnector {
   // Logouts left pending by an earlier run (WhatsApp was unreachable) are tried again now, in the background.
   void unlinker.resume().catch((err: unknown) => log.error({ err }, 'could not resume pending device unlinks'));
 
+  const handover = createLoginHandover(o.db, o.connectorId);
   const sessions: SessionManager = new SessionManager({
     authStore,
     epochs: createSessionEpochs(o.db, o.connectorId),
     holds: createSessionHolds(o.db, o.connectorId),
     startQueue: createStartQueue(o.startConcurrency ?? 5),
-    handover: createLoginHandover(o.db, o.connectorId),
-    forgetMedia: (sessionId) => media.forget(sessionId),
+    handover: {
+      async adopt(sessionId) {
+        const from = await handover.adopt(sessionId);
+        // Media jobs came along with the login: run those due now rather than at the next message.
+        if (from) media.kick();
+        return from;
+      },
+    },
+    forget: async (sessionId) => {
+      await media.forget(sessionId);
+      await queue.forget(sessionId);
+      await statusStore.forget(sessionId);
+    },
     logger: log,
     createSession: (sessionId) =>
       new WhatsAppSession({

@@ -1,10 +1,13 @@
 // Fencing and handover on the connector: a connector whose lease the hub no longer renews closes its
 // WhatsApp sockets itself before the lease can run out, and a session moved to another connector on the
-// shared store takes its login along while the old connector, back again, leaves it alone.
+// shared store takes its login (and the media it still has to fetch) along while the old connector, back
+// again, leaves it alone.
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Simulator } from '../simulator/server.ts';
-import { hubEvent, startStack, useSimulatorWorld } from './test-stack.ts';
+import { eventually } from '../testing/eventually.ts';
+import { WAIT_MS, hubEvent, startStack, useSimulatorWorld } from './test-stack.ts';
 
 let dir: string;
 let simulator: Simulator;
@@ -103,6 +106,48 @@ describe('connector fencing', () => {
     } finally {
       await alpha.close();
       seen.off();
+    }
+    expect(simulator.unlink(phone)).toEqual({ devices: 1 });
+  });
+  it('hands media still to fetch over with a moved session: the new connector stores it and reports the message, the old one never does', async () => {
+    const phone = '6281100000054';
+    const contact = '6281900000054';
+    const dbPath = join(dir, 'media-move.db');
+    const session = [{ sessionId: 'moving-media', state: 'running' as const, authEpoch: 0 }];
+    // A failed fetch waits an hour at the old connector: only the move can get it done meanwhile.
+    const alpha = await startStack(simulator.wsUrl, dbPath, session, { connectorId: 'edge-a', mediaRetryDelay: () => 3_600_000 });
+    try {
+      const { qr } = await hubEvent(alpha.hub, 'moving-media', 'qr');
+      await simulator.scan(qr, phone);
+      await hubEvent(alpha.hub, 'moving-media', 'connection.update', (e) => e.status === 'WORKING');
+      alpha.media.refusePuts(true);
+      const refused = alpha.media.nextRefusedPut();
+      const { id } = await simulator.contactSendMedia(contact, phone, { type: 'document', data: randomBytes(8_000), mimetype: 'application/pdf', filename: 'moved.pdf' });
+      await refused;
+      const jobs = async () => (await alpha.db.execute('SELECT connector_id, attempts FROM media_job')).rows.map((r) => [String(r.connector_id), Number(r.attempts)]);
+      await eventually(async () => expect(await jobs()).toEqual([['edge-a', 1]]));
+
+      // The hub gives the session to another connector: alpha, welcomed again without it, lets it go.
+      alpha.hub.setSessions([]);
+      const disconnected = simulator.events.waitFor('device-disconnected', (d) => d.phone === phone, WAIT_MS);
+      alpha.hub.drop();
+      await disconnected;
+      // The job's wait was alpha's; the new holder need not wait out alpha's hour.
+      await alpha.db.execute('UPDATE media_job SET next_at = 0');
+
+      const bravo = await startStack(simulator.wsUrl, dbPath, session, { connectorId: 'edge-b' });
+      try {
+        const received = await hubEvent(bravo.hub, 'moving-media', 'message.received', (e) => e.messageId === id);
+        expect(received.media?.id).toBeDefined();
+        expect(bravo.media.stored.has(received.media!.id!)).toBe(true);
+        await eventually(async () => expect(await jobs()).toEqual([]));
+        expect(alpha.media.putsStarted.get(received.media!.id!)).toBe(1);
+        expect(alpha.hub.received.some((f) => f.event.name === 'message.received' && f.event.messageId === id)).toBe(false);
+      } finally {
+        await bravo.close();
+      }
+    } finally {
+      await alpha.close();
     }
     expect(simulator.unlink(phone)).toEqual({ devices: 1 });
   });

@@ -2,29 +2,22 @@
 // media jobs, which hold the sealed message, go with it, and nothing of it is uploaded or reported after,
 // through the whole connector (real Baileys, media jobs, outbox) against the WhatsApp simulator.
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { Simulator } from '../simulator/server.ts';
 import { eventually } from '../testing/eventually.ts';
-import { WAIT_MS, hubEvent, pair, startStack, useSimulatorWorld, type Stack } from './test-stack.ts';
+import { WAIT_MS, hubEvent, pair, useConnectorStack, type Stack } from './test-stack.ts';
 
-let dir: string;
 let simulator: Simulator;
 let stack: Stack;
 const contact = '6281900000601';
 const gonePhone = '6281100000601';
 const keptPhone = '6281100000602';
 
-useSimulatorWorld('kabar-media-remove-', (world) => ({ simulator, dir } = world));
+// A failed fetch waits an hour: a job stays pending for as long as the test needs it to.
+useConnectorStack('kabar-media-remove-', (world) => ({ simulator, stack } = world), { store: 'remove.db', overrides: { mediaRetryDelay: () => 3_600_000 } });
 
 beforeAll(async () => {
-  // A failed fetch waits an hour: a job stays pending for as long as the test needs it to.
-  stack = await startStack(simulator.wsUrl, join(dir, 'remove.db'), [], { mediaRetryDelay: () => 3_600_000 });
   await pair(stack, simulator, 'kept', keptPhone);
-});
-
-afterAll(async () => {
-  await stack?.close();
 });
 
 const jobsOf = async (sessionId: string) =>

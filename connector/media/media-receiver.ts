@@ -5,7 +5,8 @@
 // point leaves the job, which runs again at the next start. Expired media (the CDN answers 404/410) is
 // asked of the sender's phone again (re-upload); after the last attempt the event goes out with
 // `media.error` rather than never. A removed session's jobs are deleted and those running stopped; a job
-// checks it is still stored before it uploads or reports, so no retry undoes a removal.
+// checks it is still stored (as this connector's) before it uploads or reports, so no retry undoes a
+// removal, nor runs a job that moved with its session to another connector.
 import type { Readable } from 'node:stream';
 import { downloadMediaMessage, type WAMessage } from '@whiskeysockets/baileys';
 import type { Logger } from 'pino';
@@ -155,7 +156,7 @@ export class MediaReceiver {
       await this.#attempt(job, signal);
     } catch (err) {
       if (!(err instanceof Removed) && !signal.aborted) throw err;
-      this.#log.info({ sessionId: job.sessionId, messageId: job.messageId }, 'media job stopped: its session was removed');
+      this.#log.info({ sessionId: job.sessionId, messageId: job.messageId }, 'media job stopped: its session was removed or moved to another connector');
     }
   }
 

@@ -42,7 +42,8 @@ export class QueueRunner {
   readonly #now: () => number;
   readonly #random: () => number;
   readonly #policies = new Map<string, PacingPolicy>();
-  readonly #busy = new Set<string>();
+  /** The drain running for each session. */
+  readonly #busy = new Map<string, Promise<void>>();
   readonly #again = new Set<string>();
   readonly #timers = new Map<string, ReturnType<typeof setTimeout>>();
   /** Synchronous sends promised a slot, not yet logged: the queue must not take the same slot. */
@@ -224,13 +225,29 @@ export class QueueRunner {
       this.#again.add(sessionId);
       return;
     }
-    this.#busy.add(sessionId);
-    void this.#drain(sessionId)
+    const drain = this.#drain(sessionId)
       .catch((err: unknown) => this.#log.error({ err, sessionId }, 'the outbound queue stopped on an error; trying again shortly'))
       .finally(() => {
         this.#busy.delete(sessionId);
         if (this.#again.delete(sessionId)) this.kick(sessionId);
       });
+    this.#busy.set(sessionId, drain);
+  }
+
+  /**
+   * The session was removed (and is no longer held, so no drain can start a send for it): waits for a drain
+   * still under way to end (its page goes with it), drops its wake-up and reserved slots, and deletes its
+   * queue, pause and pacing log, so nothing of it is sent after and a session created again under its id
+   * starts afresh. Its pacing policy stays: the hub sets it again with the session's next desired state.
+   */
+  async forget(sessionId: string): Promise<void> {
+    this.#again.delete(sessionId);
+    await this.#busy.get(sessionId);
+    // After the drain: it may have set a wake-up (pacing, a pause with an end) before it saw the session gone.
+    clearTimeout(this.#timers.get(sessionId));
+    this.#timers.delete(sessionId);
+    this.#reserved.delete(sessionId);
+    await this.#o.queue.forget(sessionId);
   }
 
   async #kickAll(): Promise<void> {
@@ -351,6 +368,8 @@ export class QueueRunner {
       await this.#typing(session, next.item.to, typingMs(policy, text));
       // Cancelled while "typing...": it was taken out of the page, or is being.
       if (this.#pages.get(sessionId)?.[0] !== next || this.#cancelling.has(cancelKey(sessionId, next.messageId)) || this.#cancelled.get(sessionId)?.has(next.messageId)) continue;
+      // Removed (or taken again) while "typing...": the message is not this session object's to send.
+      if (this.#o.session(sessionId) !== session) return;
       this.#pages.get(sessionId)!.shift();
       if (!(await this.#sendOne(session, sessionId, next.messageId, next.item, policy))) return;
     }

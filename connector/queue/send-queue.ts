@@ -72,6 +72,8 @@ export type SendQueue = {
   /** Sends of the last 24 hours. */
   history(sessionId: string, now: number): Promise<{ at: number; to: string }[]>;
   prune(now: number): Promise<void>;
+  /** Deletes everything of a removed session: its messages (finished ones too), its pause and its sends logged. */
+  forget(sessionId: string): Promise<void>;
 };
 
 const rowKey = (sessionId: string, messageId: string) => `send_queue\n${sessionId}\n${messageId}`;
@@ -170,6 +172,12 @@ export function createSendQueue(db: Client, key: Buffer): SendQueue {
           { sql: 'DELETE FROM send_log WHERE at <= ?', args: [now - DAY_MS] },
           { sql: `DELETE FROM send_queue WHERE state IN ('sent', 'failed', 'cancelled') AND done_at <= ?`, args: [now - FINISHED_KEPT_MS] },
         ],
+        'write',
+      );
+    },
+    async forget(sessionId) {
+      await db.batch(
+        ['send_queue', 'send_queue_pause', 'send_log'].map((table) => ({ sql: `DELETE FROM ${table} WHERE session_id = ?`, args: [sessionId] })),
         'write',
       );
     },

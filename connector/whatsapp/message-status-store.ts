@@ -6,6 +6,8 @@ import type { OutgoingStatus } from './status-progress.ts';
 export type MessageStatusStore = {
   last(sessionId: string, messageId: string): Promise<OutgoingStatus | null>;
   record(sessionId: string, messageId: string, status: OutgoingStatus, at: number): Promise<void>;
+  /** Deletes the statuses of a removed session's messages. */
+  forget(sessionId: string): Promise<void>;
 };
 
 const KNOWN = new Set<string>(['sent', 'delivered', 'read', 'failed']);
@@ -23,6 +25,9 @@ export function createMessageStatusStore(db: Client): MessageStatusStore {
               ON CONFLICT (session_id, message_id) DO UPDATE SET status = excluded.status, at = excluded.at`,
         args: [sessionId, messageId, status, at],
       });
+    },
+    async forget(sessionId) {
+      await db.execute({ sql: 'DELETE FROM message_status WHERE session_id = ?', args: [sessionId] });
     },
   };
 }

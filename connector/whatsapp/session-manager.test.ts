@@ -96,7 +96,7 @@ function manager(unlinking?: (sessionId: string) => Promise<void>) {
     },
     logger: pino({ level: 'silent' }),
     // Recorded among the session's calls, so a test sees it came after the unlink.
-    forgetMedia: async (id) => void sessions.get(id)?.calls.push('forgetMedia'),
+    forget: async (id) => void sessions.get(id)?.calls.push('forget'),
     createSession: (id) => {
       const s = new FakeSession(unlinking && (() => unlinking(id)));
       sessions.set(id, s);
@@ -146,7 +146,7 @@ describe('session manager', () => {
     for (const id of ['gone', 'stays']) await (await authStore.load(id)).saveCreds();
     const { m, sessions } = manager();
     await m.applyWelcome([], ['gone']);
-    expect(sessions.get('gone')?.calls).toEqual(['unlinkAndWipe', 'forgetMedia']);
+    expect(sessions.get('gone')?.calls).toEqual(['unlinkAndWipe', 'forget']);
     expect(sessions.get('stays')).toBeUndefined();
     expect(m.get('gone')).toBeUndefined();
     await authStore.wipe('gone');
@@ -165,7 +165,7 @@ describe('session manager', () => {
     expect(sessions.get('slow-orphan')?.calls).toEqual(['unlinkAndWipe']);
     release();
     await welcome;
-    expect(sessions.get('slow-orphan')?.calls).toEqual(['unlinkAndWipe', 'forgetMedia']);
+    expect(sessions.get('slow-orphan')?.calls).toEqual(['unlinkAndWipe', 'forget']);
     expect(m.get('slow-orphan')).toBeUndefined();
     await authStore.wipe('slow-orphan');
   });
@@ -225,12 +225,12 @@ describe('session manager', () => {
     expect(s.calls).toEqual(['start', 'start']);
   });
 
-  it('removes a session: unlinks it, then forgets it and its media jobs', async () => {
+  it('removes a session: unlinks it, then forgets it and what it left in the store', async () => {
     const { m, sessions, settle } = manager();
     await m.applyDesired([{ sessionId: 'rm', state: 'running', authEpoch: 0 }]);
     await settle();
     await m.remove(['rm']);
-    expect(sessions.get('rm')?.calls).toEqual(['start', 'unlinkAndWipe', 'forgetMedia']);
+    expect(sessions.get('rm')?.calls).toEqual(['start', 'unlinkAndWipe', 'forget']);
     expect(m.get('rm')).toBeUndefined();
   });
 });

@@ -20,8 +20,11 @@ export type SessionManagerOptions = {
   holds: SessionHolds;
   startQueue: StartQueue;
   logger: Logger;
-  /** Deletes a removed session's media jobs and stops any running (MediaReceiver.forget). */
-  forgetMedia: (sessionId: string) => Promise<void>;
+  /**
+   * Deletes what a removed session left in the store beside its login: its media jobs (stopping any
+   * running), its outbound queue, queue pause and pacing log (stopping its drain), its message statuses.
+   */
+  forget: (sessionId: string) => Promise<void>;
   /** Takes over the login of a session moved here from another connector on a shared store. */
   handover?: LoginHandover;
 };
@@ -179,8 +182,9 @@ export class SessionManager {
     await session.unlinkAndWipe();
     await this.#o.epochs.delete(sessionId);
     await this.#o.holds.delete(sessionId);
-    // Once its socket is closed, so no media job of it can be added after: the jobs hold its messages.
-    await this.#o.forgetMedia(sessionId);
+    // Once its socket is closed, so nothing of it (a media job, a status) can be stored after; no longer
+    // held, it takes no queue command either. Its media jobs and queued messages hold its users' messages.
+    await this.#o.forget(sessionId);
     this.#log.info({ sessionId }, 'session dropped');
   }
 
