@@ -1,20 +1,11 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { hostname, tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openConnectorDb, type Client } from './db.ts';
+import { hostname } from 'node:os';
+import { describe, expect, it } from 'vitest';
+import type { Client } from './db.ts';
 import { acquireLease } from './lease.ts';
+import { useConnectorStore } from './test-store.ts';
 
-let dir: string;
 let db: Client;
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'kabar-lease-'));
-  db = await openConnectorDb(`file:${join(dir, 'connector.db')}`);
-});
-afterAll(() => {
-  db.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+useConnectorStore('kabar-lease-', (store) => ({ db } = store));
 
 const never = () => {
   throw new Error('lease lost unexpectedly');

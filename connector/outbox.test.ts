@@ -1,6 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import type { InArgs, InStatement, ResultSet } from '@libsql/client';
@@ -11,17 +9,11 @@ import { HubLink } from './hub-link.ts';
 import { createOutbox } from './outbox.ts';
 import { listQuarantine } from './quarantine.ts';
 import { startTestHub } from './test-hub.ts';
+import { useConnectorStore } from './test-store.ts';
 
 let dir: string;
 let db: Client;
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'kabar-outbox-'));
-  db = await openConnectorDb(`file:${join(dir, 'connector.db')}`);
-});
-afterAll(() => {
-  db.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+useConnectorStore('kabar-outbox-', (store) => ({ db, dir } = store));
 
 const KEY = Buffer.alloc(32, 7);
 const OTHER_KEY = Buffer.alloc(32, 8);

@@ -1,11 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { sample } from '../../testing/prometheus-text.ts';
-import { openConnectorDb, type Client } from '../db.ts';
+import type { Client } from '../db.ts';
 import { createMediaJobs } from '../media/media-jobs.ts';
 import { createOutbox } from '../outbox.ts';
 import { createSendQueue } from '../queue/send-queue.ts';
@@ -13,17 +10,10 @@ import { withAckLag } from './ack-lag.ts';
 import { createConnectorMetrics } from './connector-metrics.ts';
 import { queueGauges } from './queue-gauges.ts';
 import { registerScrapeGauges } from './scrape-gauges.ts';
+import { useConnectorStore } from '../test-store.ts';
 
-let dir: string;
 let db: Client;
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'kabar-metrics-'));
-  db = await openConnectorDb(`file:${join(dir, 'connector.db')}`);
-});
-afterAll(() => {
-  db.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+useConnectorStore('kabar-metrics-', (store) => ({ db } = store));
 
 const KEY = Buffer.alloc(32, 7);
 const logger = pino({ level: 'silent' });

@@ -1,22 +1,12 @@
 // The handover of a moved session's rows on a shared store (a real libSQL file): the media jobs it still
 // has to fetch come along, without losing any this connector stored for it from an earlier time here.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openConnectorDb, type Client } from '../db.ts';
+import { describe, expect, it } from 'vitest';
+import type { Client } from '../db.ts';
 import { createLoginHandover } from './login-handover.ts';
+import { useConnectorStore } from '../test-store.ts';
 
-let dir: string;
 let db: Client;
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'kabar-handover-'));
-  db = await openConnectorDb(`file:${join(dir, 'shared.db')}`);
-});
-afterAll(() => {
-  db.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+useConnectorStore('kabar-handover-', (store) => ({ db } = store), 'shared.db');
 
 const creds = (connectorId: string, sessionId: string) =>
   db.execute({ sql: "INSERT INTO auth_state (connector_id, session_id, kind, id, value) VALUES (?, ?, 'creds', '', x'00')", args: [connectorId, sessionId] });

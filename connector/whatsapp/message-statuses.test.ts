@@ -1,24 +1,14 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { SessionEvent } from '../../shared/protocol.ts';
-import { openConnectorDb, type Client } from '../db.ts';
+import type { Client } from '../db.ts';
 import { createMessageStatusStore } from './message-status-store.ts';
 import { MessageStatuses, statusEventId } from './message-statuses.ts';
+import { useConnectorStore } from '../test-store.ts';
 
-let dir: string;
 let db: Client;
 
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'kabar-statuses-'));
-  db = await openConnectorDb(`file:${join(dir, 'connector.db')}`);
-});
-afterAll(() => {
-  db.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+useConnectorStore('kabar-statuses-', (store) => ({ db } = store));
 
 /** A tracker on the real store, as a (re)started session makes it, recording what it emits. */
 function tracker(sessionId: string) {

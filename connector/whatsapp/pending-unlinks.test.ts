@@ -1,27 +1,17 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { initAuthCreds } from '@whiskeysockets/baileys';
 import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openConnectorDb, type Client } from '../db.ts';
+import { describe, expect, it } from 'vitest';
+import type { Client } from '../db.ts';
 import { listQuarantine } from '../quarantine.ts';
 import { createPendingUnlinks } from './pending-unlinks.ts';
+import { useConnectorStore } from '../test-store.ts';
 
 const KEY = Buffer.alloc(32, 5);
 const OTHER_KEY = Buffer.alloc(32, 6);
 const logger = pino({ level: 'silent' });
 
-let dir: string;
 let db: Client;
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'kabar-pending-unlinks-'));
-  db = await openConnectorDb(`file:${join(dir, 'connector.db')}`);
-});
-afterAll(() => {
-  db.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+useConnectorStore('kabar-pending-unlinks-', (store) => ({ db } = store));
 
 function paired(device: string) {
   return { ...initAuthCreds(), me: { id: device } };

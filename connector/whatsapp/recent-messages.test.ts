@@ -1,20 +1,10 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openConnectorDb, type Client } from '../db.ts';
+import { describe, expect, it } from 'vitest';
+import type { Client } from '../db.ts';
 import { createRecentMessages } from './recent-messages.ts';
+import { useConnectorStore } from '../test-store.ts';
 
-let dir: string;
 let db: Client;
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'kabar-recent-'));
-  db = await openConnectorDb(`file:${join(dir, 'connector.db')}`);
-});
-afterAll(() => {
-  db.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+useConnectorStore('kabar-recent-', (store) => ({ db } = store));
 
 const KEY = Buffer.alloc(32, 7);
 const DAY = 86_400_000;
