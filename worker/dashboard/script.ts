@@ -370,6 +370,9 @@ export const DASHBOARD_JS = String.raw`'use strict';
 
   function when(ms) { return new Date(ms).toLocaleString(); }
 
+  /** What the last replay from the selected session's log came to. */
+  var replayNote = { sessionId: null, text: '' };
+
   function loadDeliveries() {
     var id = state.selected;
     if (!id) return;
@@ -379,7 +382,9 @@ export const DASHBOARD_JS = String.raw`'use strict';
       body.replaceChildren();
       if (!answer.ok) { $('deliveries-note').textContent = 'Delivery log unavailable: ' + errorText(answer); return; }
       var deliveries = answer.json.deliveries || [];
-      $('deliveries-note').textContent = deliveries.length ? '' : 'No deliveries yet.';
+      // A replay's answer stays through the refreshes its own delivery brings, which come within moments.
+      var kept = replayNote.sessionId === id ? replayNote.text : '';
+      $('deliveries-note').textContent = kept || (deliveries.length ? '' : 'No deliveries yet.');
       deliveries.forEach(function (d) {
         var replay = d.outcome === 'delivered' ? el('span') : el('button', { type: 'button', class: 'quiet', 'aria-label': 'Replay event ' + d.eventId, text: 'Replay', onclick: function () { replayDelivery(d.eventId); } });
         body.appendChild(el('tr', { 'data-event': d.eventId }, [
@@ -395,8 +400,10 @@ export const DASHBOARD_JS = String.raw`'use strict';
   }
 
   function replayDelivery(eventId) {
+    var id = state.selected;
     api('POST', '/api/webhooks/deliveries/' + encodeURIComponent(eventId) + '/replay').then(function (answer) {
-      $('deliveries-note').textContent = answer.ok ? 'Replay queued for ' + eventId + '.' : 'Replay refused: ' + errorText(answer);
+      replayNote = { sessionId: id, text: answer.ok ? 'Replay queued for ' + eventId + '.' : 'Replay refused: ' + errorText(answer) };
+      if (state.selected === id) $('deliveries-note').textContent = replayNote.text;
     });
   }
   $('deliveries-refresh').addEventListener('click', loadDeliveries);

@@ -139,6 +139,8 @@ describe('the dashboard page', () => {
     await page.getByRole('button', { name: `Replay event ${eventId}` }).first().click();
     await page.locator('#deliveries-note', { hasText: `Replay queued for ${eventId}` }).waitFor();
     await row.filter({ hasText: 'delivered' }).waitFor({ timeout: 30_000 });
+    // The log was refreshed for the delivery since; what the replay came to is still said.
+    expect(await page.locator('#deliveries-note').textContent()).toBe(`Replay queued for ${eventId}.`);
     expect(JSON.parse((await replayed).body)).toMatchObject({ event: 'message.received', data: { text: 'kirim ulang' } });
     await page.close();
   });
