@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SessionEvent } from '../../shared/protocol.ts';
-import { bareLid, chatParty, extractText, incomingEventId, incomingTextEvent, messageStatusName, phoneFromJid } from './events.ts';
+import { bareLid, chatParty, extractText, messageEventId, incomingTextEvent, messageStatusName, phoneFromJid } from './events.ts';
 
 const NOW = 1_800_000_000_000;
 
@@ -66,11 +66,13 @@ describe('Baileys -> our events', () => {
     const known = incomingTextEvent(msg, '6281234567890', '99887766@lid', NOW)!;
     const unknown = incomingTextEvent(msg, null, '99887766@lid', NOW)!;
     expect(known.from).not.toBe(unknown.from);
-    expect(incomingEventId('s1', { ...key })).toBe(incomingEventId('s1', key));
-    expect(incomingEventId('s1', key)).toMatch(/^rcv-[0-9a-f]{40}$/);
-    expect(incomingEventId('s1', { ...key, id: 'OTHER' })).not.toBe(incomingEventId('s1', key));
-    expect(incomingEventId('s1', { ...key, remoteJid: '11223344@lid' })).not.toBe(incomingEventId('s1', key));
-    expect(incomingEventId('s2', key)).not.toBe(incomingEventId('s1', key));
+    expect(messageEventId('s1', { ...key })).toBe(messageEventId('s1', key));
+    expect(messageEventId('s1', key)).toMatch(/^rcv-[0-9a-f]{40}$/);
+    expect(messageEventId('s1', { ...key, id: 'OTHER' })).not.toBe(messageEventId('s1', key));
+    expect(messageEventId('s1', { ...key, remoteJid: '11223344@lid' })).not.toBe(messageEventId('s1', key));
+    expect(messageEventId('s2', key)).not.toBe(messageEventId('s1', key));
+    // A reaction or edit of the message is an event of its own.
+    expect(messageEventId('s1', key, 'message.reaction')).toMatch(/^message\.reaction-[0-9a-f]{40}$/);
   });
 
   it('maps Baileys message status numbers to sent, delivered, read and failed', () => {

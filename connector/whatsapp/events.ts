@@ -101,11 +101,12 @@ export function incomingTextEvent(msg: WAMessage, phone: string | null, lid: str
 }
 
 /**
- * The outbox/event id of an incoming message: derived from the message, not random, because WhatsApp
- * redelivers a message it saw no receipt for, and the hub stores each event id once. Only what the stanza
- * itself says goes in (its chat and id), not the sender's number as this connector resolved it: a
- * connector the session moved to may resolve a LID it had no mapping for yet, and its copy must keep the id.
+ * The outbox/event id of what an incoming message reports (`rcv` for the message itself, else the event's
+ * name: a reaction, an edit, a vote): derived from the message, not random, because WhatsApp redelivers a
+ * message it saw no receipt for, and the hub stores each event id once. Only what the stanza itself says goes
+ * in (its chat and id), not the sender's number as this connector resolved it: a connector the session moved
+ * to may resolve a LID it had no mapping for yet, and its copy must keep the id.
  */
-export function incomingEventId(sessionId: string, key: WAMessage['key']): string {
-  return `rcv-${createHash('sha256').update(`${sessionId}\n${key.remoteJid ?? ''}\n${key.id ?? ''}`).digest('hex').slice(0, 40)}`;
+export function messageEventId(sessionId: string, key: WAMessage['key'], kind = 'rcv'): string {
+  return `${kind}-${createHash('sha256').update(`${sessionId}\n${key.remoteJid ?? ''}\n${key.id ?? ''}`).digest('hex').slice(0, 40)}`;
 }

@@ -107,8 +107,3 @@ export function pollVoteEvent(
   const options = (vote.selectedOptions ?? []).flatMap((hash) => byHash.get(Buffer.from(hash).toString('hex')) ?? []).slice(0, 12);
   return { name: 'poll.vote', pollId: poll.id.slice(0, 128), ...sender, options, timestamp: timestampMs(msg.messageTimestamp, now) };
 }
-
-/** A derived event id, so WhatsApp's redelivery of the same message is stored once. */
-export function chatEventId(sessionId: string, name: string, msg: WAMessage): string {
-  return `${name}-${createHash('sha256').update(`${sessionId}\n${msg.key.remoteJid ?? ''}\n${msg.key.id ?? ''}`).digest('hex').slice(0, 40)}`;
-}

@@ -30,7 +30,7 @@ import { classifyDisconnect, closeCause, closeReason, reasonForClose, WaStatusCo
 import { createKeyCache } from './key-cache.ts';
 import { linkTimeOf } from './link-time.ts';
 import { DEFAULT_HISTORY_SYNC, historySyncConfig } from './history-sync.ts';
-import { bareLid, chatParty, incomingEventId, incomingTextEvent, messageStatusName, phoneFromJid, timestampMs, type StatusChange } from './events.ts';
+import { bareLid, chatParty, incomingTextEvent, messageEventId, messageStatusName, phoneFromJid, timestampMs, type StatusChange } from './events.ts';
 import { warningOfReachoutLock, type SessionWarning } from '../queue/warning-signs.ts';
 import type { MessageStatusStore } from './message-status-store.ts';
 import { MessageStatuses } from './message-statuses.ts';
@@ -38,7 +38,7 @@ import { phoneSentEvent, phoneSentEventId } from './phone-messages.ts';
 import { receiptStatus } from './receipt-statuses.ts';
 import type { RecentMessages } from './recent-messages.ts';
 import type { ActionContext } from './message-actions.ts';
-import { chatActionEvent, chatEventId, incomingKindEvent, pollVoteEvent, replyToOf, votedPollId, type Sender } from './incoming-kinds.ts';
+import { chatActionEvent, incomingKindEvent, pollVoteEvent, replyToOf, votedPollId, type Sender } from './incoming-kinds.ts';
 import { presenceEvents } from './presence-events.ts';
 import { qrEvent } from './qr.ts';
 import { sendFailure } from './send-failure.ts';
@@ -682,14 +682,14 @@ export class WhatsAppSession {
       // Both writes are asked for before any await, so both are held: one transaction with the keys, and the
       // event goes out only after it, so whoever hears of it can quote it.
       const plain = event;
-      hold(() => Promise.all([keep ? this.#remember(keep) : undefined, this.#o.emit(plain, incomingEventId(this.sessionId, msg.key))]));
+      hold(() => Promise.all([keep ? this.#remember(keep) : undefined, this.#o.emit(plain, messageEventId(this.sessionId, msg.key))]));
       return;
     }
     // Kept before its event goes out, so whoever hears of it can quote it.
     if (keep) await this.#remember(keep);
     // Media goes out once its bytes are stored; its job is what is durable before the receipt.
-    if (event && media) await this.#o.media!.receive(this.sessionId, msg, event, incomingEventId(this.sessionId, msg.key));
-    else if (event) await this.#o.emit(event, incomingEventId(this.sessionId, msg.key));
+    if (event && media) await this.#o.media!.receive(this.sessionId, msg, event, messageEventId(this.sessionId, msg.key));
+    else if (event) await this.#o.emit(event, messageEventId(this.sessionId, msg.key));
     else await this.#onChatEvent(sock, msg, sender);
   }
 
@@ -698,7 +698,7 @@ export class WhatsAppSession {
     const now = this.#o.now();
     const action = chatActionEvent(msg, sender, now);
     if (action) {
-      await this.#o.emit(action, chatEventId(this.sessionId, action.name, msg));
+      await this.#o.emit(action, messageEventId(this.sessionId, msg.key, action.name));
       return;
     }
     const pollId = votedPollId(msg);
@@ -713,7 +713,7 @@ export class WhatsAppSession {
     try {
       const context = { id: pollId, message: poll.message, creatorJid: poll.fromMe ? me : jidNormalizedUser(poll.remoteJid), voterJid: jidNormalizedUser(voter) };
       const vote = pollVoteEvent(msg, context, sender, now);
-      if (vote) await this.#o.emit(vote, chatEventId(this.sessionId, 'poll.vote', msg));
+      if (vote) await this.#o.emit(vote, messageEventId(this.sessionId, msg.key, 'poll.vote'));
     } catch (err) {
       this.#log.warn({ err, pollId }, 'a poll vote did not decrypt');
     }
