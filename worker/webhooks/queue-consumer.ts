@@ -1,7 +1,8 @@
 // The Cloudflare Queues consumer for webhooks. A batch costs two reads (its events and sessions) and two
-// writes (the claims on its jobs, alongside the reads; its delivery log rows), whatever its size; each session's events go out in queue order, sessions
-// side by side. Failures are retried with backoff by the queue itself; after the last retry the queue moves
-// the message to the dead-letter queue, whose consumer logs it.
+// writes (the claims on its jobs, sent alongside the reads, and its delivery log rows), whatever its size;
+// each session's events go out in queue order, sessions side by side. Failures are retried with backoff by
+// the queue itself; after the last retry the queue moves the message to the dead-letter queue, whose
+// consumer logs it.
 import { eq } from 'drizzle-orm';
 import { sessions } from '../../shared/db/schema.ts';
 import { readConfig, type Config } from '../config.ts';
@@ -210,8 +211,9 @@ async function claimBatch(db: Db, config: Config, bySession: Map<string, Message
 }
 
 /**
- * Queues the messages a slow receiver kept from being tried as fresh messages, after their delay, so waiting
- * on another delivery costs them none of their retries; acked only once queued, else retried instead.
+ * Queues the messages not tried (a slow receiver held them up, or another copy of their job was being
+ * delivered) as fresh messages, after their delay, so waiting on another delivery costs them none of their
+ * retries; each keeps its claim. Acked only once queued, else retried instead.
  */
 async function requeue(untried: { message: Message; delaySeconds: number }[], env: Env): Promise<void> {
   const byDelay = new Map<number, Message[]>();
@@ -221,7 +223,7 @@ async function requeue(untried: { message: Message; delaySeconds: number }[], en
       await env.WEBHOOKS.sendBatch(messages.map((m) => ({ body: { ...m.body, claim: claimOf(m) } })), { delaySeconds });
       for (const message of messages) message.ack();
     } catch (error) {
-      console.error('webhook consumer could not queue again the deliveries a slow receiver held up', error);
+      console.error('webhook consumer could not queue again the deliveries it set aside', error);
       for (const message of messages) message.retry({ delaySeconds });
     }
   }
